@@ -1,0 +1,3 @@
+from packbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""The command line: parses, calls operations, prints. Errors are one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from packbench import __version__
+from packbench.config import STATIONS, ConfigError, Settings, data_dir, load_settings, render_toml
+from packbench.core.workflow import OrderStatus
+
+log = logging.getLogger("packbench.cli")
+
+
+class CliError(Exception):
+    """A failure to report as one line, with exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
+    if db:
+        p.add_argument(
+            "--db", help="database file or URL (default: PACKBENCH_DB, then the data dir)"
+        )
+    p.add_argument(
+        "--config", help="configuration file (default: PACKBENCH_CONFIG, then the config dir)"
+    )
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="packbench",
+        description="The packing bench of a web shop: admin, pick, pack, ship and post stations.",
+    )
+    parser.add_argument("--version", action="version", version=f"packbench {__version__}")
+    _common(parser)
+    parser.add_argument("--station", choices=STATIONS, help="the station to open (default: admin)")
+    parser.add_argument("--terminal", help="this terminal's name in the audit trail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create or upgrade the database (optionally with demo data)")
+    _common(p)
+    p.add_argument("--demo", action="store_true", help="fill a new database with the demo shop")
+    p.add_argument("--seed", type=int, default=1, help="demo data seed (default 1)")
+    p.add_argument("--orders", type=int, default=72, help="demo orders (default 72)")
+
+    p = sub.add_parser("demo", help="open the app on the demo database (created if missing)")
+    _common(p)
+    p.add_argument("--station", choices=STATIONS)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--reset", action="store_true", help="start again from fresh demo data")
+
+    p = sub.add_parser("orders", help="list orders")
+    _common(p)
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in OrderStatus],
+        help="only orders in this status (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("config", help="configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
+    _common(c)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        getattr(args, "config", None),
+        db=getattr(args, "db", None),
+        station=getattr(args, "station", None),
+        log_level=getattr(args, "log_level", None),
+        terminal=getattr(args, "terminal", None),
+    )
+
+
+def _open_db(settings: Settings, *, create: bool = False, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from packbench.data.engine import create_database, url_for
+    from packbench.data.migrate import needs_upgrade, upgrade
+
+    target = settings.database_path()
+    url = url_for(target)
+    if url.startswith("sqlite:///") and not create:
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise CliError(f"no database at {path}; create one with: packbench init --db {path}")
+    db = create_database(target)
+    if migrate and needs_upgrade(db):
+        log.info("upgrading the database schema at %s", db.url)
+        upgrade(db)
+    return db
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.data.migrate import current_revision
+    from packbench.operations.demo import DemoError, load_demo
+
+    db = _open_db(settings, create=True)
+    print(f"database ready at {db.url} (schema {current_revision(db)})")
+    if args.demo:
+        try:
+            summary = load_demo(
+                db, seed=args.seed, orders=args.orders, terminal=settings.bench.terminal
+            )
+        except DemoError as exc:
+            raise CliError(f"cannot load demo data: {exc}") from None
+        print(
+            f"demo data loaded: {summary.products} products, {summary.orders} orders, "
+            f"{summary.packers} packers, {summary.boxes} boxes and bags"
+        )
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.orders import export_orders
+
+    db = _open_db(settings)
+    orders = export_orders(db, statuses=args.status)
+    if args.json:
+        json.dump(orders, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Order", "Status", "Customer", "City", "Lines", "Method")
+    for o in orders:
+        table.add_row(
+            o["number"],
+            o["status"],
+            o["shipping"]["name"],
+            o["shipping"]["city"],
+            str(len(o["lines"])),
+            o["shipping_method"],
+        )
+    Console().print(table)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.config import settings_source
+
+    source = settings_source(settings)
+    print(f"# effective configuration; file: {source or 'none (defaults)'}")
+    print(render_toml(settings), end="")
+    return 0
+
+
+def _run_app(settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+    from packbench.app import PackbenchApp
+
+    PackbenchApp(settings=settings, db=db).run()
+    return 0
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_app(settings, _open_db(settings))
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.demo import load_demo
+
+    explicit = args.db or settings.db
+    path = Path(settings.database_path()) if explicit else data_dir() / "demo.db"
+    if args.reset and path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    fresh = not path.exists()
+    settings = settings.model_copy(update={"db": str(path)})
+    db = _open_db(settings, create=True)
+    if fresh:
+        load_demo(db, seed=args.seed, terminal=settings.bench.terminal)
+    return _run_app(settings, db)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "init": cmd_init,
+    "orders": cmd_orders,
+    "config": cmd_config,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        from packbench.logs import setup_logging
+
+        setup_logging(settings)
+        handler = COMMANDS.get(args.command or "", cmd_app)
+        return handler(args, settings)
+    except CliError as exc:
+        print(f"packbench: {exc}", file=sys.stderr)
+        return exc.code
+    except ConfigError as exc:
+        print(f"packbench: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one line for the user, details in the log
+        log.exception("unexpected error")
+        from packbench.data.engine import DatabaseError
+
+        if isinstance(exc, DatabaseError):
+            print(f"packbench: {exc}", file=sys.stderr)
+        else:
+            name = type(exc).__name__
+            print(f"packbench: {name}: {exc} (details in the log)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

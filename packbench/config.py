@@ -1,0 +1,216 @@
+"""Settings: one TOML file plus ``PACKBENCH_*`` environment overrides, validated at start.
+
+Where things are looked for, first match wins:
+- the config file: ``--config``, then ``PACKBENCH_CONFIG``, then the platform's config dir;
+- the database: ``--db``, then ``PACKBENCH_DB``, then ``db`` in the file, then the platform's
+  data dir.
+Nested keys are overridden as ``PACKBENCH_SCANNER__LAYOUT=no``. Shop credentials come from the
+environment only (``PACKBENCH_SHOP_KEY``, ``PACKBENCH_SHOP_SECRET``) and are never written out.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from packbench.core.codes import LAYOUT_SWAPS, CodeRules
+
+APP_NAME = "packbench"
+STATIONS = ("admin", "pick", "pack", "ship", "post", "dashboard")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the key and the file."""
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BenchSettings(_Section):
+    terminal: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+    station: Literal["admin", "pick", "pack", "ship", "post", "dashboard"] = "admin"
+    shop_name: str = "Fjordhandel AS"
+
+
+class ScannerSettings(_Section):
+    #: The keyboard layout of the terminal a US-configured scanner types into.
+    layout: str = "us"
+    #: Keys closer together than this (median) came from a scanner, not a person.
+    max_key_gap_ms: float = Field(default=35.0, gt=0, le=1000)
+
+    @field_validator("layout")
+    @classmethod
+    def _known_layout(cls, value: str) -> str:
+        if value not in LAYOUT_SWAPS:
+            raise ValueError(f"unknown layout {value!r}; known: {', '.join(sorted(LAYOUT_SWAPS))}")
+        return value
+
+
+class CodeSettings(_Section):
+    badge_prefix: str = Field(default="BDG-", min_length=1, max_length=10)
+    order_prefix: str = Field(default="ORD-", min_length=1, max_length=10)
+    command_prefix: str = Field(default="CMD-", min_length=1, max_length=10)
+
+
+class ShopSettings(_Section):
+    url: str = ""
+    clearing_account: int = Field(default=1570, ge=1000, le=9999)
+    sync_interval_s: float = Field(default=30.0, gt=0)
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: Path | None = None
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    db: str | None = None
+    bench: BenchSettings = Field(default_factory=BenchSettings)
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    codes: CodeSettings = Field(default_factory=CodeSettings)
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    shop_key: SecretStr | None = None
+    shop_secret: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values (command line, the file's contents) lose to the environment.
+        return (env_settings, init_settings)
+
+    def code_rules(self) -> CodeRules:
+        return CodeRules(
+            badge_prefix=self.codes.badge_prefix,
+            order_prefix=self.codes.order_prefix,
+            command_prefix=self.codes.command_prefix,
+            layout=self.scanner.layout,
+        )
+
+    def database_path(self) -> str:
+        return self.db or str(data_dir() / "packbench.db")
+
+
+def _format_error(exc: ValidationError, source: str) -> str:
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        problems.append(f"{key}: {msg}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read the file (if any), apply the environment, then ``overrides`` (e.g. ``db`` from --db).
+
+    A file named explicitly must exist; the default one may be absent.
+    """
+    explicit = config or os.environ.get("PACKBENCH_CONFIG")
+    path = Path(explicit).expanduser() if explicit else default_config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        for secret in ("shop_key", "shop_secret"):
+            if secret in data:
+                raise ConfigError(
+                    f"{path}: {secret}: credentials are not kept in files; "
+                    f"set PACKBENCH_{secret.upper()} in the environment"
+                )
+    elif explicit:
+        raise ConfigError(f"{path}: no such configuration file")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        source = f"{path} (or its PACKBENCH_* environment overrides)"
+        raise ConfigError(_format_error(exc, source)) from None
+    try:
+        settings = _apply_overrides(settings, **overrides)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, "command line")) from None
+    object.__setattr__(settings, "_source", str(path) if path.exists() else None)
+    return settings
+
+
+def _apply_overrides(
+    settings: Settings,
+    *,
+    db: str | None = None,
+    station: str | None = None,
+    log_level: str | None = None,
+    terminal: str | None = None,
+) -> Settings:
+    """Command-line values beat the environment and the file (unlike the file's own values)."""
+    update: dict[str, Any] = {}
+    if db is not None:
+        update["db"] = db
+    bench = {}
+    if station is not None:
+        bench["station"] = station
+    if terminal is not None:
+        bench["terminal"] = terminal
+    if bench:
+        update["bench"] = BenchSettings(**{**settings.bench.model_dump(), **bench})
+    if log_level is not None:
+        update["log"] = LogSettings(**{**settings.log.model_dump(), "level": log_level})
+    return settings.model_copy(update=update) if update else settings
+
+
+def settings_source(settings: Settings) -> str | None:
+    return getattr(settings, "_source", None)
+
+
+def render_toml(settings: Settings) -> str:
+    """The effective configuration as TOML, secrets masked."""
+    data = settings.model_dump(mode="json", exclude_none=True)
+    for secret in ("shop_key", "shop_secret"):
+        if getattr(settings, secret) is not None:
+            data[secret] = "********"
+    data.setdefault("db", settings.database_path())
+    return tomli_w.dumps(data)

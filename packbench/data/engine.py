@@ -1,0 +1,142 @@
+"""The engine factory and the two kinds of transaction the operations layer uses.
+
+No global engine: every caller (the app, the CLI, each test) builds a ``Database`` from a URL or
+a path and passes it down. On SQLite each connection gets WAL, foreign keys and a busy timeout,
+and write transactions start with ``BEGIN IMMEDIATE`` so two terminals never deadlock upgrading
+a read lock to a write lock; reads stay deferred and never block anyone under WAL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """A database that cannot be opened or used; the message is for a person."""
+
+
+def url_for(db: str | os.PathLike[str]) -> str:
+    """A SQLAlchemy URL from a path or a URL (``postgresql://…`` passes through)."""
+    text = os.fspath(db)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _is_locked(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+class Database:
+    """An engine plus the transaction helpers. Cheap to pass around, safe across threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(packbench_begin="IMMEDIATE")
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: commits at the end, rolls back on any error."""
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def transact(self, fn: Callable[[Session], T], *, attempts: int = 8) -> T:
+        """Run ``fn`` in one write transaction, retrying while another terminal holds the lock.
+
+        ``fn`` must be safe to run again from the start: it sees a fresh transaction each time.
+        """
+        delay = 0.02
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return fn(session)
+            except OperationalError as exc:
+                if not _is_locked(exc) or attempt == attempts:
+                    raise
+                log.warning("database busy, retry %d/%d", attempt, attempts)
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to choose.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("packbench_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_database(db: str | os.PathLike[str], *, echo: bool = False) -> Database:
+    """Open (not migrate) the database at a path or URL."""
+    url = url_for(db)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Orders hold customers' names and addresses: nobody else reads the file.
+            path.touch(mode=0o600)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            # One file, several threads (Textual workers): a small pool of real connections.
+            pool_size=5,
+            max_overflow=10,
+        )
+        _sqlite_setup(engine)
+    elif url.startswith("sqlite://"):
+        engine = create_engine(url, echo=echo, poolclass=NullPool)
+        _sqlite_setup(engine)
+    else:
+        try:
+            engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        except Exception as exc:  # a bad URL or a missing driver
+            raise DatabaseError(f"cannot use database {url!r}: {exc}") from exc
+    return Database(engine)

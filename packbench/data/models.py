@@ -1,0 +1,250 @@
+"""The tables. Money in integer øre, sizes in millimetres, weights in grams, times aware UTC.
+
+Only the operations layer and the sync engine use these classes; screens get plain dataclasses.
+The schema itself is owned by the Alembic migrations in ``migrations/``; a test checks that these
+models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from packbench.data.types import UTCDateTime, utcnow
+
+
+def _now_field() -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _opt_time() -> datetime | None:
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Location(SQLModel, table=True):
+    __tablename__ = "location"
+
+    code: str = Field(primary_key=True, max_length=16)  # AISLE-BAY-LEVEL, e.g. C-07-2
+    aisle: str = Field(max_length=4)
+    bay: int
+    level: int
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=64, unique=True)
+    gtin: str | None = Field(default=None, max_length=14, index=True)  # as printed, 8–14 digits
+    gtin14: str | None = Field(default=None, max_length=14, index=True)  # zero-padded for lookup
+    name: str = Field(max_length=200)
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+    weight_g: int = 0
+    price_ore: int = 0
+    location: str | None = Field(default=None, max_length=16, foreign_key="location.code")
+    fragile: bool = False
+    keep_upright: bool = False
+    shop_product_id: int | None = Field(default=None, index=True)
+    updated_at: datetime = _now_field()
+
+
+class Packer(SQLModel, table=True):
+    __tablename__ = "packer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    badge: str = Field(max_length=64, unique=True)
+    role: str = Field(default="packer", max_length=16)  # packer | supervisor
+    pin_hash: str | None = Field(default=None, max_length=200)  # scrypt, never the PIN
+    active: bool = True
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_order_id: int | None = Field(default=None, unique=True)
+    number: str = Field(max_length=32, unique=True)
+    status: str = Field(default="new", max_length=16)
+    held_from: str | None = Field(default=None, max_length=16)
+    hold_reason: str | None = Field(default=None, max_length=500)
+    # Set when the shop changed or cancelled an order the bench had already started on.
+    upstream_flag: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _now_field()  # when the customer ordered (the shop's date)
+    paid_at: datetime | None = _opt_time()
+    upstream_modified_at: datetime | None = _opt_time()
+    customer_email: str = Field(default="", max_length=200)
+    customer_phone: str = Field(default="", max_length=50)
+    ship_name: str = Field(default="", max_length=200)
+    ship_company: str = Field(default="", max_length=200)
+    ship_address1: str = Field(default="", max_length=200)
+    ship_address2: str = Field(default="", max_length=200)
+    ship_postcode: str = Field(default="", max_length=20)
+    ship_city: str = Field(default="", max_length=100)
+    ship_country: str = Field(default="NO", max_length=2)
+    bill_name: str = Field(default="", max_length=200)
+    shipping_method_id: str = Field(default="", max_length=100)
+    shipping_method_title: str = Field(default="", max_length=200)
+    payment_method: str = Field(default="", max_length=100)
+    payment_method_title: str = Field(default="", max_length=200)
+    payment_status: str = Field(default="authorized", max_length=20)  # authorized|captured|…
+    currency: str = Field(default="NOK", max_length=3)
+    shipping_ore: int = 0
+    total_ore: int = 0
+    customer_note: str = Field(default="", max_length=2000)
+    completed_at: datetime | None = _opt_time()  # the transaction was completed at the bench
+    invoice_number: str | None = Field(default=None, max_length=64)
+    claimed_by: int | None = Field(default=None, foreign_key="packer.id")
+    claimed_at: datetime | None = _opt_time()
+    claim_terminal: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _now_field()
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    line_no: int
+    shop_line_id: int | None = None
+    product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
+    sku: str = Field(default="", max_length=64)
+    name: str = Field(default="", max_length=200)
+    quantity: int
+    picked_qty: int = 0
+    packed_qty: int = 0
+    unit_price_ore: int = 0
+
+
+class BoxType(SQLModel, table=True):
+    __tablename__ = "box_type"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    kind: str = Field(default="box", max_length=8)  # box | bag
+    name: str = Field(default="", max_length=100)
+    # For a bag: flat length, flat width and the maximum filled thickness.
+    inner_l_mm: int
+    inner_w_mm: int
+    inner_h_mm: int
+    max_weight_g: int
+    tare_g: int = 0
+    cost_ore: int = 0
+    standard: bool = False
+    active: bool = True
+
+
+class Shipment(SQLModel, table=True):
+    __tablename__ = "shipment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    carrier: str = Field(max_length=50)
+    service: str = Field(default="", max_length=100)
+    status: str = Field(default="created", max_length=16)  # created | cancelled | handed_over
+    created_at: datetime = _now_field()
+    cancelled_at: datetime | None = _opt_time()
+    cancel_reason: str | None = Field(default=None, max_length=500)
+
+
+class Parcel(SQLModel, table=True):
+    __tablename__ = "parcel"
+    __table_args__ = (UniqueConstraint("order_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    seq: int  # parcel n of m
+    shipment_id: int | None = Field(default=None, foreign_key="shipment.id", index=True)
+    box_code: str | None = Field(default=None, max_length=32)
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+    weight_g: int = 0
+    sscc: str | None = Field(default=None, max_length=18, unique=True)
+    tracking_number: str | None = Field(default=None, max_length=40, unique=True)
+    carrier: str | None = Field(default=None, max_length=50)
+    # open | packed | labelled | handed_over | void
+    status: str = Field(default="open", max_length=16)
+    label_printed_at: datetime | None = _opt_time()
+    handed_over_at: datetime | None = _opt_time()
+    created_at: datetime = _now_field()
+
+
+class PrintJob(SQLModel, table=True):
+    __tablename__ = "print_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # slip | label | manifest | report
+    ref: str = Field(max_length=200)  # what was printed: order numbers, parcel codes
+    printer: str = Field(default="", max_length=100)
+    cups_job_id: int | None = None
+    status: str = Field(default="submitted", max_length=16)  # submitted|completed|failed|…
+    error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _now_field()
+    finished_at: datetime | None = _opt_time()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A change the shop must hear about, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    kind: str = Field(max_length=32)  # note | tracking | complete
+    # One change, one key: a retried push or a re-queued change can be recognised as the same.
+    idempotency_key: str = Field(max_length=100, unique=True)
+    payload: str = Field(default="{}")  # JSON
+    status: str = Field(default="pending", max_length=16)  # pending | done | parked
+    attempts: int = 0
+    next_attempt_at: datetime | None = _opt_time()
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _now_field()
+    done_at: datetime | None = _opt_time()
+
+
+class SyncState(SQLModel, table=True):
+    __tablename__ = "sync_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="")
+    updated_at: datetime = _now_field()
+
+
+class SyncLease(SQLModel, table=True):
+    """Only one terminal syncs at a time; a holder that dies lets the lease expire."""
+
+    __tablename__ = "sync_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Event(SQLModel, table=True):
+    """The audit trail: every scan and action, good or refused — who, when, where, what."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_order_at", "order_id", "at"),
+        Index("ix_event_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _now_field()
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    packer_id: int | None = Field(default=None, foreign_key="packer.id", index=True)
+    station: str = Field(default="", max_length=16)
+    terminal: str = Field(default="", max_length=64)
+    kind: str = Field(max_length=32)  # scan | login | status | print | sync | …
+    code: str | None = Field(default=None, max_length=500)  # what was scanned, as it arrived
+    result: str = Field(default="ok", max_length=16)  # ok | refused | info
+    message: str = Field(default="", max_length=1000)
+    data: str | None = None  # JSON details

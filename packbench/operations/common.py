@@ -1,0 +1,180 @@
+"""What every operation shares: who acts, how a refusal looks, and the event row.
+
+Each public operation is one transaction that writes the new state and its event row together
+(and, from the sync issue on, an outbox row). It returns plain dataclasses; nothing that leaves
+this package is a live ORM object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from packbench.core.workflow import Action, IllegalTransition, next_status
+from packbench.data.engine import Database
+from packbench.data.models import Event, Order
+from packbench.data.types import utcnow
+
+MAX_CODE_CHARS = 500
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, at which station and terminal. Passed explicitly to every operation."""
+
+    station: str
+    terminal: str
+    packer_id: int | None = None
+    packer_name: str | None = None
+    role: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.packer_id is not None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    def as_packer(self, packer_id: int, name: str, role: str) -> Actor:
+        return Actor(self.station, self.terminal, packer_id, name, role)
+
+    def at_station(self, station: str) -> Actor:
+        return Actor(station, self.terminal, self.packer_id, self.packer_name, self.role)
+
+
+class Refused(Exception):
+    """The operation refused; nothing changed. The message is for the person at the station."""
+
+    def __init__(
+        self, message: str, *, code: str | None = None, order_id: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.order_id = order_id
+
+
+class NotAllowed(Refused):
+    """The actor's role does not allow this."""
+
+
+def require_supervisor(actor: Actor) -> None:
+    if not actor.is_supervisor:
+        raise NotAllowed("only a supervisor can do that")
+
+
+def clip_code(code: str | None) -> str | None:
+    """Keep the log row bounded even when a scanner sends a 10,000-character burst."""
+    if code is None or len(code) <= MAX_CODE_CHARS:
+        return code
+    return code[: MAX_CODE_CHARS - 20] + f"…(+{len(code) - MAX_CODE_CHARS + 20} chars)"
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    *,
+    order_id: int | None = None,
+    code: str | None = None,
+    result: str = "ok",
+    message: str = "",
+    data: dict[str, Any] | None = None,
+) -> Event:
+    event = Event(
+        at=utcnow(),
+        order_id=order_id,
+        packer_id=actor.packer_id,
+        station=actor.station,
+        terminal=actor.terminal,
+        kind=kind,
+        code=clip_code(code),
+        result=result,
+        message=message[:1000],
+        data=json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
+    )
+    session.add(event)
+    return event
+
+
+def change_status(
+    session: Session,
+    order: Order,
+    action: Action,
+    actor: Actor,
+    *,
+    code: str | None = None,
+    message: str = "",
+    reason: str | None = None,
+) -> None:
+    """Move ``order`` by ``action`` and log it, or raise ``Refused`` with the rule's reason."""
+    try:
+        new = next_status(order.status, action, held_from=order.held_from)
+    except IllegalTransition as exc:
+        raise Refused(f"Order {order.number}: {exc}.") from None
+    old = order.status
+    if action is Action.HOLD:
+        order.held_from = old
+        order.hold_reason = reason
+    elif action is Action.RELEASE:
+        order.held_from = None
+        order.hold_reason = None
+    order.status = new.value
+    order.updated_at = utcnow()
+    session.add(order)
+    record_event(
+        session,
+        actor,
+        "status",
+        order_id=order.id,
+        code=code,
+        message=message or f"{old} → {new.value}",
+        data={"from": old, "to": new.value, "action": action.value, "reason": reason},
+    )
+
+
+def transact_logged(
+    db: Database,
+    actor: Actor,
+    fn: Callable[[Session], T],
+    *,
+    kind: str,
+    code: str | None = None,
+    order_id: int | None = None,
+) -> T:
+    """Run ``fn`` in one transaction; if it refuses, undo its changes but log the refusal.
+
+    The refusal row is committed before ``Refused`` reaches the caller, so every scan, good or
+    bad, is in the event log, and a refused scan changes nothing else.
+    """
+    refusals: list[Refused] = []
+
+    def run(session: Session) -> T | None:
+        refusals.clear()
+        try:
+            with session.begin_nested():
+                return fn(session)
+        except Refused as exc:
+            record_event(
+                session,
+                actor,
+                kind,
+                order_id=exc.order_id if exc.order_id is not None else order_id,
+                code=code,
+                result="refused",
+                message=exc.message,
+            )
+            refusals.append(exc)
+            return None
+
+    result = db.transact(run)
+    if refusals:
+        raise refusals[0]
+    return result  # type: ignore[return-value]

@@ -1,0 +1,244 @@
+"""Fill an empty database with the demo shop: catalogue, warehouse, boxes, team and orders.
+
+The data itself comes from the pure generator ``packbench.data.demo_catalogue`` (deterministic
+by seed). Orders arrive through the same intake as the shop sync, then walk the same state
+machine the stations use, so the demo's audit trail looks like a real day's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, func, select
+
+from packbench.core.codes import make_s10, make_sscc
+from packbench.core.workflow import Action, OrderStatus
+from packbench.data.demo_catalogue import DemoData, DemoOrder, generate
+from packbench.data.engine import Database
+from packbench.data.models import (
+    BoxType,
+    Location,
+    Order,
+    OrderLine,
+    Packer,
+    Parcel,
+    Product,
+    SyncState,
+)
+from packbench.data.types import utcnow
+from packbench.operations.common import Actor, Refused, change_status
+from packbench.operations.intake import LineIn, OrderIn, receive_order
+from packbench.operations.packers import hash_pin
+
+DEMO_GS1_PREFIX = "7071234"  # a made-up company prefix in Norway's GS1 range (70)
+DEMO_SSCC_EXTENSION = 3
+SSCC_COUNTER = "counter.sscc"
+S10_COUNTER = "counter.s10"
+
+_PATHS: dict[str, tuple[Action, ...]] = {
+    "new": (),
+    "slip_printed": (Action.PRINT_SLIP,),
+    "picking": (Action.PRINT_SLIP, Action.START_PICK),
+    "picked": (Action.PRINT_SLIP, Action.START_PICK, Action.FINISH_PICK),
+    "packing": (Action.PRINT_SLIP, Action.START_PICK, Action.FINISH_PICK, Action.START_PACK),
+}
+_PATHS["packed"] = (*_PATHS["packing"], Action.FINISH_PACK)
+_PATHS["shipped"] = (*_PATHS["packed"], Action.SHIP)
+_PATHS["handed_over"] = (*_PATHS["shipped"], Action.HAND_OVER)
+_PATHS["on_hold"] = (Action.PRINT_SLIP, Action.START_PICK, Action.HOLD)
+_PATHS["cancelled"] = (Action.CANCEL,)
+
+_CARRIERS = {"flat_rate:3": "Posten", "flat_rate:4": "PostNord"}
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    products: int
+    orders: int
+    packers: int
+    boxes: int
+
+
+def _order_in(o: DemoOrder) -> OrderIn:
+    s, b = o.shipping, o.billing
+    return OrderIn(
+        shop_order_id=o.shop_order_id,
+        number=o.number,
+        created_at=o.created_at,
+        paid_at=o.paid_at,
+        modified_at=o.paid_at or o.created_at,
+        lines=tuple(
+            LineIn(sku=ln.sku, name="", quantity=ln.quantity, unit_price_ore=ln.unit_price_ore)
+            for ln in o.lines
+        ),
+        ship_name=s.name,
+        ship_company=s.company,
+        ship_address1=s.address1,
+        ship_address2=s.address2,
+        ship_postcode=s.postcode,
+        ship_city=s.city,
+        ship_country=s.country,
+        bill_name=b.name,
+        customer_email=b.email,
+        customer_phone=b.phone,
+        shipping_method_id=o.shipping_method_id,
+        shipping_method_title=o.shipping_method_title,
+        payment_method=o.payment_method,
+        payment_method_title=o.payment_method_title,
+        shipping_ore=o.shipping_ore,
+        total_ore=o.total_ore,
+        customer_note=o.customer_note,
+    )
+
+
+def _next_counter(session: Session, key: str) -> int:
+    state = session.get(SyncState, key)
+    value = int(state.value) + 1 if state else 1
+    session.merge(SyncState(key=key, value=str(value), updated_at=utcnow()))
+    return value
+
+
+def _walk(session: Session, order: Order, target: str, actors: list[Actor]) -> None:
+    actor = actors[(order.id or 0) % len(actors)]
+    for action in _PATHS[target]:
+        reason = "short pick: the shelf had fewer than ordered" if action is Action.HOLD else None
+        change_status(session, order, action, actor, message=f"demo: {action.value}", reason=reason)
+    lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+    status = OrderStatus(order.status)
+    done_picking = status not in (
+        OrderStatus.NEW,
+        OrderStatus.SLIP_PRINTED,
+        OrderStatus.PICKING,
+        OrderStatus.ON_HOLD,
+        OrderStatus.CANCELLED,
+    )
+    for n, line in enumerate(lines):
+        if done_picking:
+            line.picked_qty = line.quantity
+        elif status in (OrderStatus.PICKING, OrderStatus.ON_HOLD) and n == 0:
+            line.picked_qty = max(0, line.quantity - 1)
+        if status in (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER) or (
+            status is OrderStatus.PACKING and n == 0
+        ):
+            line.packed_qty = line.quantity
+        session.add(line)
+    if status in (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER):
+        _demo_parcel(session, order, lines, status)
+
+
+def _demo_parcel(
+    session: Session, order: Order, lines: list[OrderLine], status: OrderStatus
+) -> None:
+    weight = 0
+    for line in lines:
+        product = session.get(Product, line.product_id) if line.product_id else None
+        weight += (product.weight_g if product else 0) * line.quantity
+    box = session.exec(select(BoxType).where(BoxType.standard).order_by(BoxType.cost_ore)).first()
+    parcel = Parcel(
+        order_id=order.id,
+        seq=1,
+        box_code=box.code if box else None,
+        length_mm=box.inner_l_mm if box else 0,
+        width_mm=box.inner_w_mm if box else 0,
+        height_mm=box.inner_h_mm if box else 0,
+        weight_g=weight + (box.tare_g if box else 0),
+        status="packed",
+    )
+    if status in (OrderStatus.SHIPPED, OrderStatus.HANDED_OVER):
+        parcel.carrier = _CARRIERS.get(order.shipping_method_id, "Posten")
+        parcel.sscc = make_sscc(
+            DEMO_SSCC_EXTENSION, DEMO_GS1_PREFIX, _next_counter(session, SSCC_COUNTER)
+        )
+        parcel.tracking_number = make_s10(
+            "RR", 47000000 + _next_counter(session, S10_COUNTER), "NO"
+        )
+        parcel.status = "labelled"
+        parcel.label_printed_at = utcnow()
+        if status is OrderStatus.HANDED_OVER:
+            parcel.status = "handed_over"
+            parcel.handed_over_at = utcnow()
+            order.completed_at = utcnow()
+            order.payment_status = "captured"
+            order.invoice_number = f"F-{order.number}"
+            session.add(order)
+    session.add(parcel)
+
+
+def load_demo(
+    db: Database, *, seed: int = 1, orders: int = 72, terminal: str = "demo"
+) -> DemoSummary:
+    """Fill an empty, migrated database. Refuses a database that already holds orders."""
+    data: DemoData = generate(seed=seed, n_orders=orders)
+
+    def run(session: Session) -> DemoSummary:
+        existing = session.exec(select(func.count()).select_from(Order)).one()
+        if existing:
+            raise Refused(
+                f"the database already holds {existing} orders; demo data needs an empty one"
+            )
+        for loc in data.locations:
+            session.add(Location(code=loc.code, aisle=loc.aisle, bay=loc.bay, level=loc.level))
+        session.flush()
+        for p in data.products:
+            session.add(
+                Product(
+                    sku=p.sku,
+                    gtin=p.gtin,
+                    gtin14=p.gtin.zfill(14),
+                    name=p.name,
+                    length_mm=p.length_mm,
+                    width_mm=p.width_mm,
+                    height_mm=p.height_mm,
+                    weight_g=p.weight_g,
+                    price_ore=p.price_ore,
+                    location=p.location,
+                    fragile=p.fragile,
+                    keep_upright=p.keep_upright,
+                    shop_product_id=p.shop_product_id,
+                )
+            )
+        for b in data.boxes:
+            session.add(
+                BoxType(
+                    code=b.code,
+                    kind=b.kind,
+                    name=b.name,
+                    inner_l_mm=b.inner_l_mm,
+                    inner_w_mm=b.inner_w_mm,
+                    inner_h_mm=b.inner_h_mm,
+                    max_weight_g=b.max_weight_g,
+                    tare_g=b.tare_g,
+                    cost_ore=b.cost_ore,
+                    standard=b.standard,
+                )
+            )
+        packers = []
+        for pk in data.packers:
+            row = Packer(
+                name=pk.name,
+                badge=pk.badge,
+                role=pk.role,
+                pin_hash=hash_pin(pk.pin) if pk.pin else None,
+            )
+            session.add(row)
+            packers.append(row)
+        session.flush()
+        system = Actor(station="admin", terminal=terminal)
+        actors = [
+            Actor("admin", terminal, p.id, p.name, p.role) for p in packers if p.role == "packer"
+        ] or [system]
+        for o in data.orders:
+            result = receive_order(session, system, _order_in(o))
+            order = session.get(Order, result.order_id)
+            assert order is not None
+            _walk(session, order, o.status, actors)
+        return DemoSummary(len(data.products), len(data.orders), len(packers), len(data.boxes))
+
+    try:
+        return db.transact(run)
+    except Refused as exc:
+        raise DemoError(exc.message) from None

@@ -1,0 +1,195 @@
+"""Orders arriving at the bench: new ones are created, known ones updated without losing work.
+
+The demo loader uses this today; the shop sync (pull) uses the same entry point, so an order
+that came from the demo and one that came from a real shop are the same rows and events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from packbench.core.workflow import IN_PROGRESS, OrderStatus
+from packbench.data.models import Order, OrderLine, Product
+from packbench.data.types import utcnow
+from packbench.operations.common import Actor, record_event
+
+
+@dataclass(frozen=True)
+class LineIn:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_ore: int = 0
+    shop_line_id: int | None = None
+    shop_product_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderIn:
+    """An order as the shop describes it, already validated and in our units."""
+
+    shop_order_id: int
+    number: str
+    created_at: datetime
+    lines: tuple[LineIn, ...]
+    ship_name: str = ""
+    ship_company: str = ""
+    ship_address1: str = ""
+    ship_address2: str = ""
+    ship_postcode: str = ""
+    ship_city: str = ""
+    ship_country: str = "NO"
+    bill_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    shipping_method_id: str = ""
+    shipping_method_title: str = ""
+    payment_method: str = ""
+    payment_method_title: str = ""
+    payment_status: str = "authorized"
+    currency: str = "NOK"
+    shipping_ore: int = 0
+    total_ore: int = 0
+    customer_note: str = ""
+    paid_at: datetime | None = None
+    modified_at: datetime | None = None
+    cancelled: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    order_id: int
+    created: bool
+    changed: bool
+    flagged: str | None
+
+
+_HEADER_FIELDS = (
+    "ship_name",
+    "ship_company",
+    "ship_address1",
+    "ship_address2",
+    "ship_postcode",
+    "ship_city",
+    "ship_country",
+    "bill_name",
+    "customer_email",
+    "customer_phone",
+    "shipping_method_id",
+    "shipping_method_title",
+    "payment_method",
+    "payment_method_title",
+    "payment_status",
+    "currency",
+    "shipping_ore",
+    "total_ore",
+    "customer_note",
+    "paid_at",
+)
+
+
+def _product_for(session: Session, line: LineIn) -> Product | None:
+    if line.sku:
+        found = session.exec(select(Product).where(Product.sku == line.sku.upper())).first()
+        if found:
+            return found
+    if line.shop_product_id is not None:
+        return session.exec(
+            select(Product).where(Product.shop_product_id == line.shop_product_id)
+        ).first()
+    return None
+
+
+def _add_lines(session: Session, order_id: int | None, lines: tuple[LineIn, ...]) -> None:
+    for n, line in enumerate(lines, start=1):
+        product = _product_for(session, line)
+        session.add(
+            OrderLine(
+                order_id=order_id,
+                line_no=n,
+                shop_line_id=line.shop_line_id,
+                product_id=product.id if product else None,
+                sku=(product.sku if product else line.sku.upper()),
+                name=line.name or (product.name if product else ""),
+                quantity=line.quantity,
+                unit_price_ore=line.unit_price_ore,
+            )
+        )
+
+
+def _line_key(lines: tuple[LineIn, ...]) -> list[tuple[str, int]]:
+    return sorted((ln.sku.upper(), ln.quantity) for ln in lines)
+
+
+def receive_order(session: Session, actor: Actor, incoming: OrderIn) -> IntakeResult:
+    """Create or update one order inside the caller's transaction."""
+    order = session.exec(select(Order).where(Order.shop_order_id == incoming.shop_order_id)).first()
+    if order is None:
+        order = Order(
+            shop_order_id=incoming.shop_order_id,
+            number=incoming.number,
+            status=OrderStatus.NEW.value,
+            created_at=incoming.created_at,
+            upstream_modified_at=incoming.modified_at,
+            **{f: getattr(incoming, f) for f in _HEADER_FIELDS},
+        )
+        session.add(order)
+        session.flush()
+        _add_lines(session, order.id, incoming.lines)
+        assert order.id is not None
+        record_event(
+            session,
+            actor,
+            "intake",
+            order_id=order.id,
+            message=f"order {order.number} received from the shop",
+        )
+        return IntakeResult(order.id, created=True, changed=False, flagged=None)
+    return _update(session, actor, order, incoming)
+
+
+def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> IntakeResult:
+    assert order.id is not None
+    if (
+        order.upstream_modified_at is not None
+        and incoming.modified_at is not None
+        and incoming.modified_at <= order.upstream_modified_at
+    ):
+        return IntakeResult(order.id, created=False, changed=False, flagged=None)
+    lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+    current = sorted((ln.sku, ln.quantity) for ln in lines)
+    lines_changed = current != _line_key(incoming.lines)
+    started = OrderStatus(order.status) not in (OrderStatus.NEW, OrderStatus.SLIP_PRINTED)
+    flag = None
+    if incoming.cancelled and order.status != OrderStatus.CANCELLED:
+        if OrderStatus(order.status) in IN_PROGRESS or order.status == OrderStatus.ON_HOLD:
+            flag = "cancelled in the shop"
+    elif lines_changed and started:
+        flag = "lines changed in the shop after picking started"
+    # What the bench did (status, counts, parcels) is never overwritten from upstream.
+    for name in _HEADER_FIELDS:
+        setattr(order, name, getattr(incoming, name))
+    order.upstream_modified_at = incoming.modified_at
+    order.updated_at = utcnow()
+    if lines_changed and not started and not incoming.cancelled:
+        for ln in lines:
+            session.delete(ln)
+        session.flush()
+        _add_lines(session, order.id, incoming.lines)
+    if flag:
+        order.upstream_flag = flag
+    session.add(order)
+    record_event(
+        session,
+        actor,
+        "intake",
+        order_id=order.id,
+        result="info",
+        message=f"order {order.number} updated from the shop"
+        + (f"; flagged: {flag}" if flag else ""),
+    )
+    return IntakeResult(order.id, created=False, changed=True, flagged=flag)

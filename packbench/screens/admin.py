@@ -1,0 +1,209 @@
+"""Station 1, admin: the shop's web orders — overview, filters, search, detail, slip queue."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Select, Static
+
+from packbench.core.codes import CodeKind, classify
+from packbench.core.workflow import OrderStatus
+from packbench.operations.orders import list_orders, order_detail, slip_queue, status_counts
+from packbench.operations.views import OrderDetail, OrderSummary
+from packbench.screens.base import StationScreen
+from packbench.screens.widgets.order_panel import OrderPanel
+
+ALL = "all"
+OPEN_WORK = "open"
+_OPEN = [s.value for s in OrderStatus if s not in (OrderStatus.HANDED_OVER, OrderStatus.CANCELLED)]
+
+
+def _filter_options() -> list[tuple[str, str]]:
+    return [
+        ("All orders", ALL),
+        ("Open work (not handed over or cancelled)", OPEN_WORK),
+        *((f"{s.label}", s.value) for s in OrderStatus),
+    ]
+
+
+class AdminScreen(StationScreen):
+    STATION = "admin"
+    TITLE_TEXT = "① Admin — order overview"
+
+    BINDINGS: ClassVar = [
+        *StationScreen.BINDINGS,
+        Binding("ctrl+f", "focus_search", "Search", id="admin.search"),
+        Binding("ctrl+l", "focus_filter", "Status filter", id="admin.filter"),
+        Binding("ctrl+g", "slip_queue", "Slip queue", id="admin.slip_queue"),
+        Binding("ctrl+r", "reload", "Refresh", id="admin.reload"),
+        Binding("escape", "back_to_scan", "Back to scan", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_filter: str = ALL
+        self.search_text: str = ""
+        self.rows: list[OrderSummary] = []
+        self.current: OrderDetail | None = None
+        self.loads = 0  # how many times the list was (re)loaded; tests wait on it
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="admin-body"):
+            with Vertical(id="admin-left"):
+                yield Static("", id="slip-queue")
+                with Horizontal(id="admin-filters"):
+                    yield Select(
+                        _filter_options(), value=ALL, allow_blank=False, id="status-filter"
+                    )
+                    yield Input(placeholder="Search: number, name, city, SKU…", id="search")
+                yield Static("", id="counts")
+                table: DataTable[str] = DataTable(
+                    id="orders", cursor_type="row", zebra_stripes=True
+                )
+                yield table
+            with VerticalScroll(id="admin-detail"):
+                yield OrderPanel(hint="Pick an order with ↑/↓, or scan its packing slip.")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#orders", DataTable)
+        table.add_columns("Order", "Status", "Ordered", "Customer", "City", "Lines", "Method", "!")
+        super().on_mount()
+        self.refresh_data()
+
+    def ready_prompt(self) -> str:
+        return "Scan a packing slip or parcel label to open it; ↑/↓ browse; Ctrl+F search."
+
+    # -- loading ----------------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self._load(self.status_filter, self.search_text)
+
+    @work(thread=True, exclusive=True, group="admin-list", exit_on_error=False)
+    def _load(self, status_filter: str, search: str) -> None:
+        db = self.pb.db
+        if status_filter == ALL:
+            statuses = None
+        elif status_filter == OPEN_WORK:
+            statuses = _OPEN
+        else:
+            statuses = [status_filter]
+        oldest_first = status_filter == OrderStatus.NEW.value
+        rows = list_orders(db, statuses=statuses, search=search or None, oldest_first=oldest_first)
+        counts = status_counts(db)
+        queue = slip_queue(db, limit=1000)
+        self.app.call_from_thread(self._populate, rows, counts, queue)
+
+    def _populate(
+        self, rows: list[OrderSummary], counts: dict[str, int], queue: list[OrderSummary]
+    ) -> None:
+        table = self.query_one("#orders", DataTable)
+        keep = self.current.summary.id if self.current else None
+        table.clear()
+        self.rows = rows
+        for o in rows:
+            marks = ("⚠" if o.flag else "") + ("✎" if o.has_note else "")
+            table.add_row(
+                o.number,
+                o.status_label,
+                o.created_at.astimezone().strftime("%d.%m %H:%M"),
+                o.customer,
+                o.city,
+                str(o.lines),
+                o.shipping_method,
+                marks,
+                key=str(o.id),
+            )
+        if keep is not None and any(o.id == keep for o in rows):
+            table.move_cursor(row=table.get_row_index(str(keep)))
+        parts = [f"{OrderStatus(s).label}: {n}" for s, n in counts.items() if n]
+        shown = f"{len(rows)} shown" + (f" for “{self.search_text}”" if self.search_text else "")
+        self.query_one("#counts", Static).update(" · ".join(parts) + f"   [{shown}]")
+        if queue:
+            oldest = queue[0]
+            age = oldest.created_at.astimezone().strftime("%d.%m %H:%M")
+            text = (
+                f"📄 Waiting for packing slips: {len(queue)} — oldest {oldest.number} "
+                f"({age}). Ctrl+G shows the queue."
+            )
+        else:
+            text = "📄 No orders waiting for packing slips."
+        self.query_one("#slip-queue", Static).update(text)
+        self.loads += 1
+
+    @work(thread=True, exclusive=True, group="admin-detail", exit_on_error=False)
+    def _load_detail(self, order_id: int) -> None:
+        detail = order_detail(self.pb.db, order_id)
+        self.app.call_from_thread(self._show_detail, detail)
+
+    def _show_detail(self, detail: OrderDetail | None) -> None:
+        self.current = detail
+        self.query_one(OrderPanel).show(detail)
+
+    # -- actions ----------------------------------------------------------------------------
+    def open_order(self, order_id: int) -> None:
+        table = self.query_one("#orders", DataTable)
+        if str(order_id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(order_id)))
+        self._load_detail(order_id)
+
+    @on(DataTable.RowHighlighted, "#orders")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._load_detail(int(event.row_key.value))
+
+    def action_cursor(self, direction: str) -> None:
+        table = self.query_one("#orders", DataTable)
+        if direction == "up":
+            table.action_cursor_up()
+        else:
+            table.action_cursor_down()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#status-filter", Select).focus()
+
+    def action_back_to_scan(self) -> None:
+        self.scanbar.focus()
+
+    def action_reload(self) -> None:
+        self.refresh_data()
+
+    def action_slip_queue(self) -> None:
+        self.set_filter(OrderStatus.NEW.value)
+
+    def set_filter(self, value: str) -> None:
+        self.query_one("#status-filter", Select).value = value
+
+    @on(Select.Changed, "#status-filter")
+    def _filter_changed(self, event: Select.Changed) -> None:
+        self.status_filter = str(event.value)
+        self.refresh_data()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        self.refresh_data()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        """A slip scanned while the search box had focus still opens the order."""
+        event.stop()
+        scan = classify(event.value, self.pb.rules)
+        if scan.kind in (CodeKind.ORDER, CodeKind.SSCC, CodeKind.TRACKING, CodeKind.BADGE):
+            event.input.value = ""
+            self.scanbar.focus()
+            for ch in event.value:
+                self.scanbar.feed(ch)
+            self.scanbar.submit_current()
+        else:
+            self.scanbar.focus()
+
+    def after_scan(self, outcome) -> None:  # type: ignore[no-untyped-def]
+        super().after_scan(outcome)
+        if outcome.ok and outcome.order_id is None:
+            self.refresh_data()

@@ -1,0 +1,200 @@
+"""What every station screen shares: the header line, the feedback line, the scan bar.
+
+The way of one scan: the scan bar posts ``Scanned``; the screen queues it; one worker takes the
+queue in order and runs the operation in a thread (the UI never waits on the database); the
+result comes back as plain data and is shown through the app's one feedback method. A scan is
+shown as done only after the operation committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.screens.widgets.scanbar import ScanBar, Scanned
+
+if TYPE_CHECKING:
+    from packbench.app import PackbenchApp
+
+log = logging.getLogger(__name__)
+
+
+class StationHeader(Horizontal):
+    DEFAULT_CSS = """
+    StationHeader { height: 1; background: $panel; }
+    StationHeader > #station-name { width: auto; padding: 0 1; text-style: bold; }
+    StationHeader > #who { width: 1fr; padding: 0 1; }
+    StationHeader > #terminal { width: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text, id="station-name")
+        yield Static("", id="who")
+        yield Static("", id="terminal")
+
+
+class StationScreen(Screen[None]):
+    """A station. Subclasses give ``STATION``, ``TITLE_TEXT`` and ``compose_body``."""
+
+    STATION: ClassVar[str] = ""
+    TITLE_TEXT: ClassVar[str] = ""
+
+    BINDINGS: ClassVar = [
+        Binding("up", "cursor('up')", "Up", show=False),
+        Binding("down", "cursor('down')", "Down", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    StationScreen #feedback { height: 3; padding: 0 1; content-align: left middle; }
+    StationScreen #feedback.-ok { background: $success 30%; }
+    StationScreen #feedback.-info { background: $panel; }
+    StationScreen #feedback.-error { background: $error; color: $text; text-style: bold; }
+    StationScreen.-flash { background: $error 40%; }
+    StationScreen ScanBar { dock: bottom; margin-bottom: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name=self.STATION)
+        self._queue: asyncio.Queue[Scanned] = asyncio.Queue()
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def pb(self) -> PackbenchApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StationHeader(self.TITLE_TEXT)
+        yield from self.compose_body()
+        yield Static("", id="feedback", classes="-info")
+        yield ScanBar(max_key_gap_ms=self.pb.settings.scanner.max_key_gap_ms)
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield Static()
+
+    def on_mount(self) -> None:
+        self.run_worker(self._scan_loop(), group="scans", name=f"{self.STATION}-scans")
+        self.refresh_header()
+        self.say("info", self.prompt())
+
+    def on_screen_resume(self) -> None:
+        self.refresh_header()
+        self.scanbar.focus()
+        self.refresh_data()
+
+    @property
+    def scanbar(self) -> ScanBar:
+        return self.query_one(ScanBar)
+
+    def prompt(self) -> str:
+        if not self.pb.actor.signed_in:
+            return "Scan your badge to sign in (or Ctrl+N to choose your name)."
+        return self.ready_prompt()
+
+    def ready_prompt(self) -> str:
+        return "Scan a packing slip or a parcel label."
+
+    def refresh_header(self) -> None:
+        actor = self.pb.actor
+        who = self.query_one("#who", Static)
+        if actor.signed_in:
+            role = " (supervisor)" if actor.is_supervisor else ""
+            who.update(f"👤 {actor.packer_name}{role}")
+        else:
+            who.update("Not signed in")
+        self.query_one("#terminal", Static).update(f"terminal {actor.terminal}")
+
+    def refresh_data(self) -> None:
+        """Reload what the station shows (after a scan, on resume). Override."""
+
+    def say(self, kind: str, message: str) -> None:
+        feedback = self.query_one("#feedback", Static)
+        feedback.set_classes(f"-{kind}")
+        feedback.update(message)
+
+    # -- scanner input ----------------------------------------------------------------------
+    def on_key(self, event: events.Key) -> None:
+        """A scan works without focusing anything: printable keys go to the scan bar."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            return
+        bar = self.scanbar
+        if event.character and (event.is_printable or event.character == "\x1d"):
+            event.stop()
+            event.prevent_default()
+            bar.focus()
+            bar.feed(event.character, event.time)
+        elif event.key in ("enter", "ctrl+j") and bar.value:
+            event.stop()
+            event.prevent_default()
+            bar.focus()
+            bar.submit_current()
+
+    @on(Scanned)
+    def _queue_scan(self, message: Scanned) -> None:
+        message.stop()
+        self._pending += 1
+        self._idle.clear()
+        self._queue.put_nowait(message)
+
+    async def _scan_loop(self) -> None:
+        while True:
+            scan = await self._queue.get()
+            try:
+                outcome = await asyncio.to_thread(self.process_scan, scan)
+                self.show_outcome(outcome)
+                self.after_scan(outcome)
+            except Exception as exc:  # a scan must never take the station down
+                log.exception("scan failed: %r", scan.code)
+                self.pb.feedback("error", f"That scan could not be handled: {exc}")
+            finally:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """For tests and for leaving a station: every queued scan has been handled."""
+        await self._idle.wait()
+
+    def process_scan(self, scan: Scanned) -> ScanOutcome:
+        """Runs in a worker thread: the station's own operation, else the common one."""
+        return handle_scan(self.pb.db, self.pb.actor, scan.code, self.pb.rules)
+
+    def show_outcome(self, outcome: ScanOutcome) -> None:
+        if not outcome.ok:
+            self.pb.feedback("error", outcome.message)
+            return
+        if outcome.packer is not None:
+            self.pb.signed_in(outcome.packer)
+        if outcome.command is not None:
+            self.pb.run_command(outcome.command)
+            return
+        note = " (scanner layout corrected)" if outcome.swapped else ""
+        self.pb.feedback("ok", outcome.message + note)
+
+    def after_scan(self, outcome: ScanOutcome) -> None:
+        """Station-specific follow-up (open the order, refresh lists). Override."""
+        if outcome.ok and outcome.order_id is not None:
+            self.open_order(outcome.order_id)
+
+    def open_order(self, order_id: int) -> None:
+        """Show an order. Override."""
+
+    def action_cursor(self, direction: str) -> None:
+        """Up/down move the cursor of the station's main list while the scan bar has focus."""

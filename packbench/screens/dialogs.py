@@ -1,0 +1,132 @@
+"""Dialogs: sign in by name, and the test-scan view that shows exactly what a scanner sent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from packbench.core.codes import CodeKind, classify, describe_chars
+from packbench.operations.common import Refused
+from packbench.operations.packers import PackerView, list_packers, sign_in_id
+from packbench.screens.widgets.scanbar import ScanBar, Scanned
+
+if TYPE_CHECKING:
+    from packbench.app import PackbenchApp
+
+
+class ChoosePacker(ModalScreen[None]):
+    """Sign in by choosing a name, for a person whose badge is not to hand."""
+
+    BINDINGS: ClassVar = [Binding("escape", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Who is working here? (↑/↓, Enter; Esc closes)", classes="dialog-title")
+            yield OptionList(id="packers")
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exit_on_error=False)
+    def _load(self) -> None:
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        packers = list_packers(app.db)
+        self.app.call_from_thread(self._fill, packers)
+
+    def _fill(self, packers: list[PackerView]) -> None:
+        options = self.query_one(OptionList)
+        for p in packers:
+            role = " (supervisor)" if p.role == "supervisor" else ""
+            options.add_option(Option(f"{p.name}{role}", id=str(p.id)))
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        assert event.option.id is not None
+        self._sign_in(int(event.option.id))
+
+    @work(thread=True, exit_on_error=False)
+    def _sign_in(self, packer_id: int) -> None:
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        try:
+            packer = sign_in_id(app.db, app.actor, packer_id)
+        except Refused as exc:
+            self.app.call_from_thread(app.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self._done, packer)
+
+    def _done(self, packer: PackerView) -> None:
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        self.dismiss()
+        app.signed_in(packer)
+        app.feedback("ok", f"Hello, {packer.name}.")
+
+
+class TestScan(ModalScreen[None]):
+    """Shows every character of each scan, the gaps between keys, and what the bench makes of it.
+
+    For setting up a scanner: a wrong keyboard layout, a missing Enter suffix or a scanner that
+    drops the GS1 separator are all visible here. Scans here change nothing.
+    """
+
+    BINDINGS: ClassVar = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Scanned] = []
+
+    def compose(self) -> ComposeResult:
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        with Vertical(classes="dialog wide"):
+            yield Static(
+                f"Test scan — scan anything; nothing is changed. Layout: "
+                f"{app.settings.scanner.layout}. Esc closes.",
+                classes="dialog-title",
+            )
+            with VerticalScroll():
+                yield Static(Text("Waiting for a scan…", style="dim"), id="testscan-result")
+            yield ScanBar(max_key_gap_ms=app.settings.scanner.max_key_gap_ms, id="testscan-bar")
+
+    def on_mount(self) -> None:
+        self.query_one(ScanBar).focus()
+
+    @on(Scanned)
+    def _scanned(self, message: Scanned) -> None:
+        message.stop()
+        self.seen.append(message)
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        scan = classify(message.code, app.rules)
+        chars = Table(
+            "#",
+            "Char",
+            "Code point and name",
+            title="Characters as they arrived",
+            title_justify="left",
+        )
+        for n, (shown, name) in enumerate(describe_chars(message.code), start=1):
+            chars.add_row(str(n), shown, name)
+        gaps = message.key_gaps_ms
+        timing = "typed by a person"
+        if message.burst:
+            timing = "scanner burst"
+        if gaps:
+            timing += f" — key gaps {min(gaps):.0f}–{max(gaps):.0f} ms"
+        verdict = Text()
+        ok = scan.kind not in (CodeKind.INVALID, CodeKind.UNKNOWN)
+        verdict.append(f"{scan.kind.value.upper()}", style="bold green" if ok else "bold red")
+        verdict.append(f"  value {scan.value!r}" if ok else f"  {scan.reason}")
+        if scan.swapped:
+            verdict.append(f"  (corrected for the {app.settings.scanner.layout} layout)")
+        self.query_one("#testscan-result", Static).update(
+            Group(verdict, Text(f"{len(message.code)} characters, {timing}"), chars)
+        )

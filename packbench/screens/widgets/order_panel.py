@@ -1,0 +1,118 @@
+"""One order, readable at arm's length: who, where to, what, and what happened to it."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from packbench.operations.views import OrderDetail
+
+
+def _kr(ore: int) -> str:
+    kroner, rest = divmod(ore, 100)
+    return f"{kroner:,}".replace(",", " ") + f",{rest:02d} kr"
+
+
+def _local(dt) -> str:  # type: ignore[no-untyped-def]
+    return dt.astimezone().strftime("%d.%m %H:%M") if dt else "—"
+
+
+def render_order(
+    detail: OrderDetail, *, events: bool = True, max_events: int = 30
+) -> RenderableType:
+    s = detail.summary
+    head = Text()
+    head.append(f"Order {s.number}", style="bold")
+    head.append(f"  {s.status_label}", style="bold cyan")
+    if s.completed:
+        head.append("  ✔ transaction completed", style="green")
+    parts: list[RenderableType] = [head]
+    if s.flag:
+        parts.append(Text(f"⚠ Flagged: {s.flag}", style="bold white on red"))
+    if s.hold_reason:
+        parts.append(Text(f"⏸ On hold: {s.hold_reason}", style="bold black on yellow"))
+    info = Table.grid(padding=(0, 2))
+    info.add_column(style="dim")
+    info.add_column()
+    info.add_row("Ship to", "\n".join(detail.shipping.lines()))
+    info.add_row("Ordered", _local(s.created_at))
+    info.add_row("Method", s.shipping_method or "—")
+    info.add_row("Payment", f"{detail.payment_method} ({detail.payment_status})")
+    info.add_row("Total", _kr(detail.total_ore))
+    if detail.invoice_number:
+        info.add_row("Invoice", detail.invoice_number)
+    parts.append(info)
+    if detail.customer_note.strip():
+        parts.append(
+            Panel(Text(detail.customer_note), title="Customer note", border_style="yellow")
+        )
+    lines = Table(title="Lines", expand=True, title_justify="left")
+    lines.add_column("Loc", no_wrap=True)
+    lines.add_column("Qty", justify="right")
+    lines.add_column("Picked", justify="right")
+    lines.add_column("Packed", justify="right")
+    lines.add_column("SKU", no_wrap=True)
+    lines.add_column("Name")
+    for ln in detail.lines:
+        name = Text(ln.name)
+        if ln.fragile:
+            name.append(" FRAGILE", style="bold red")
+        if ln.keep_upright:
+            name.append(" ↑UP", style="bold magenta")
+        lines.add_row(
+            ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
+        )
+    parts.append(lines)
+    if detail.parcels:
+        parcels = Table(title="Parcels", expand=True, title_justify="left")
+        for col in ("#", "Box", "Weight", "SSCC", "Tracking", "Carrier", "Status"):
+            parcels.add_column(col)
+        for p in detail.parcels:
+            parcels.add_row(
+                str(p.seq),
+                p.box_code or "—",
+                f"{p.weight_g} g",
+                p.sscc or "—",
+                p.tracking_number or "—",
+                p.carrier or "—",
+                p.status,
+            )
+        parts.append(parcels)
+    if events and detail.events:
+        history = Table(title="History", expand=True, title_justify="left")
+        for col in ("When", "Station", "Who", "What", "Scanned"):
+            history.add_column(col)
+        for e in detail.events[:max_events]:
+            style = "red" if e.result == "refused" else ""
+            history.add_row(
+                _local(e.at),
+                f"{e.station}@{e.terminal}",
+                e.packer or "—",
+                Text(e.message, style=style),
+                e.code or "",
+            )
+        parts.append(history)
+    return Group(*parts)
+
+
+class OrderPanel(Static):
+    """Shows one order; ``show(None)`` shows the hint instead."""
+
+    DEFAULT_CSS = """
+    OrderPanel { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, hint: str = "Scan a packing slip to open an order.", **kw) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(Text(hint, style="dim"), **kw)
+        self.hint = hint
+        self.detail: OrderDetail | None = None
+
+    def show(self, detail: OrderDetail | None, *, events: bool = True) -> None:
+        self.detail = detail
+        if detail is None:
+            self.update(Text(self.hint, style="dim"))
+        else:
+            self.update(render_order(detail, events=events))

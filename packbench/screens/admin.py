@@ -49,6 +49,7 @@ class AdminScreen(StationScreen):
         self.search_text: str = ""
         self.rows: list[OrderSummary] = []
         self.current: OrderDetail | None = None
+        self.selected_id: int | None = None  # the order the person last chose or scanned
         self.loads = 0  # how many times the list was (re)loaded; tests wait on it
 
     def compose_body(self) -> ComposeResult:
@@ -71,7 +72,6 @@ class AdminScreen(StationScreen):
     def on_mount(self) -> None:
         table = self.query_one("#orders", DataTable)
         table.add_columns("Order", "Status", "Ordered", "Customer", "City", "Lines", "Method", "!")
-        super().on_mount()
         self.refresh_data()
 
     def ready_prompt(self) -> str:
@@ -100,7 +100,7 @@ class AdminScreen(StationScreen):
         self, rows: list[OrderSummary], counts: dict[str, int], queue: list[OrderSummary]
     ) -> None:
         table = self.query_one("#orders", DataTable)
-        keep = self.current.summary.id if self.current else None
+        keep = self.selected_id
         table.clear()
         self.rows = rows
         for o in rows:
@@ -144,6 +144,7 @@ class AdminScreen(StationScreen):
 
     # -- actions ----------------------------------------------------------------------------
     def open_order(self, order_id: int) -> None:
+        self.selected_id = order_id
         table = self.query_one("#orders", DataTable)
         if str(order_id) in table.rows:
             table.move_cursor(row=table.get_row_index(str(order_id)))
@@ -152,7 +153,8 @@ class AdminScreen(StationScreen):
     @on(DataTable.RowHighlighted, "#orders")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
-            self._load_detail(int(event.row_key.value))
+            self.selected_id = int(event.row_key.value)
+            self._load_detail(self.selected_id)
 
     def action_cursor(self, direction: str) -> None:
         table = self.query_one("#orders", DataTable)

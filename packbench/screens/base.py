@@ -130,21 +130,27 @@ class StationScreen(Screen[None]):
 
     # -- scanner input ----------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
-        """A scan works without focusing anything: printable keys go to the scan bar."""
-        focused = self.focused
-        if isinstance(focused, Input):
+        """A scan works without focusing anything: keys that reach the screen feed the scan bar.
+
+        Focus is deliberately not moved: every key of a burst then takes the same route
+        (focused widget → screen → scan bar), so a scan cannot be reordered halfway through.
+        """
+        if isinstance(self.focused, Input):
             return
         bar = self.scanbar
-        if event.character and (event.is_printable or event.character == "\x1d"):
+        if ScanBar.is_terminator(event):
+            if bar.value:
+                event.stop()
+                event.prevent_default()
+                bar.submit_current()
+        elif ScanBar.is_group_separator(event):
             event.stop()
             event.prevent_default()
-            bar.focus()
+            bar.feed("\x1d", event.time)
+        elif event.character and event.is_printable:
+            event.stop()
+            event.prevent_default()
             bar.feed(event.character, event.time)
-        elif event.key in ("enter", "ctrl+j") and bar.value:
-            event.stop()
-            event.prevent_default()
-            bar.focus()
-            bar.submit_current()
 
     @on(Scanned)
     def _queue_scan(self, message: Scanned) -> None:

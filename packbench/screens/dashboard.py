@@ -37,15 +37,12 @@ class DashboardScreen(StationScreen):
             yield Static("", id="states")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.rows: list[StatusRow] = []
         self._poll()
 
     def ready_prompt(self) -> str:
         return "Scan an order's slip to see its history."
 
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:

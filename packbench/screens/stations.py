@@ -173,7 +173,6 @@ class PostScreen(StationScreen):
             yield Static("", id="waiting")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_data()
 
     def ready_prompt(self) -> str:

@@ -39,12 +39,33 @@ def seed(db: Database) -> dict[str, int]:
     with db.write() as s:
         s.add(Location(code="A-01-1", aisle="A", bay=1, level=1))
         s.add(Location(code="C-07-2", aisle="C", bay=7, level=2))
-        s.add(Product(sku="FJ-KJ-0001", gtin="7071234000015", gtin14="07071234000015",
-                      name="Kaffekopp i steintøy", location="A-01-1", fragile=True,
-                      length_mm=100, width_mm=90, height_mm=95, weight_g=350))
-        s.add(Product(sku="FJ-TX-0002", gtin="7071234000022", gtin14="07071234000022",
-                      name="Ullsokker 3-pk", location="C-07-2",
-                      length_mm=200, width_mm=120, height_mm=40, weight_g=180))
+        s.add(
+            Product(
+                sku="FJ-KJ-0001",
+                gtin="7071234000015",
+                gtin14="07071234000015",
+                name="Kaffekopp i steintøy",
+                location="A-01-1",
+                fragile=True,
+                length_mm=100,
+                width_mm=90,
+                height_mm=95,
+                weight_g=350,
+            )
+        )
+        s.add(
+            Product(
+                sku="FJ-TX-0002",
+                gtin="7071234000022",
+                gtin14="07071234000022",
+                name="Ullsokker 3-pk",
+                location="C-07-2",
+                length_mm=200,
+                width_mm=120,
+                height_mm=40,
+                weight_g=180,
+            )
+        )
         s.add(Packer(name="Kari Nordmann", badge="BDG-1001", role="packer"))
         s.add(Packer(name="Ola Sjef", badge="BDG-1004", role="supervisor"))
         s.add(Packer(name="Gone Person", badge="BDG-1999", role="packer", active=False))
@@ -52,11 +73,30 @@ def seed(db: Database) -> dict[str, int]:
     with db.write() as s:
         ids["first"] = receive_order(s, system, order_in(5001, ("FJ-KJ-0001", 2))).order_id
         ids["second"] = receive_order(
-            s, system, order_in(5002, ("FJ-TX-0002", 1), ("FJ-KJ-0001", 1), minutes=5,
-                                ship_name="Åse Kværner", ship_city="Tromsø",
-                                customer_note="Gaveinnpakning, takk!")
+            s,
+            system,
+            order_in(
+                5002,
+                ("FJ-TX-0002", 1),
+                ("FJ-KJ-0001", 1),
+                minutes=5,
+                ship_name="Åse Kværner",
+                ship_city="Tromsø",
+                customer_note="Gaveinnpakning, takk!",
+            ),
         ).order_id
-        ids["third"] = receive_order(s, system, order_in(5003, ("FJ-TX-0002", 3), minutes=10)).order_id
-        s.add(Parcel(order_id=ids["third"], seq=1, sscc=SSCC, tracking_number=TRACKING,
-                     carrier="Posten", status="labelled", label_printed_at=T0))
+        ids["third"] = receive_order(
+            s, system, order_in(5003, ("FJ-TX-0002", 3), minutes=10)
+        ).order_id
+        s.add(
+            Parcel(
+                order_id=ids["third"],
+                seq=1,
+                sscc=SSCC,
+                tracking_number=TRACKING,
+                carrier="Posten",
+                status="labelled",
+                label_printed_at=T0,
+            )
+        )
     return ids

@@ -89,14 +89,22 @@ def test_hold_remembers_where_and_release_goes_back(bench) -> None:  # type: ign
     move(db, ids["first"], Action.PRINT_SLIP, Action.START_PICK)
 
     def hold(session):  # type: ignore[no-untyped-def]
-        change_status(session, session.get(Order, ids["first"]), Action.HOLD, SYSTEM,
-                      reason="short pick: 1 of 2")
+        change_status(
+            session,
+            session.get(Order, ids["first"]),
+            Action.HOLD,
+            SYSTEM,
+            reason="short pick: 1 of 2",
+        )
 
     db.transact(hold)
     with db.read() as s:
         order = s.get(Order, ids["first"])
         assert (order.status, order.held_from, order.hold_reason) == (
-            "on_hold", "picking", "short pick: 1 of 2")
+            "on_hold",
+            "picking",
+            "short pick: 1 of 2",
+        )
     move(db, ids["first"], Action.RELEASE)
     with db.read() as s:
         order = s.get(Order, ids["first"])
@@ -112,8 +120,12 @@ def test_export_has_the_promised_shape(bench) -> None:  # type: ignore[no-untype
     assert row["shipping"]["name"] == "Åse Kværner"
     for key in ("name", "address1", "postcode", "city", "country"):
         assert key in row["shipping"]
-    assert row["lines"][0] == {**row["lines"][0], "sku": "FJ-TX-0002", "quantity": 1,
-                               "name": "Ullsokker 3-pk"}
+    assert row["lines"][0] == {
+        **row["lines"][0],
+        "sku": "FJ-TX-0002",
+        "quantity": 1,
+        "name": "Ullsokker 3-pk",
+    }
     assert rows[2]["parcels"][0]["carrier"] == "Posten"
     assert [r["number"] for r in export_orders(db, statuses=["new"])] == ["5001", "5002", "5003"]
 
@@ -133,14 +145,18 @@ def test_intake_is_idempotent_and_ignores_stale_updates(bench) -> None:  # type:
 
 def test_intake_updates_an_untouched_order_in_place(bench) -> None:  # type: ignore[no-untyped-def]
     db, ids = bench
-    newer = order_in(5001, ("FJ-KJ-0001", 1), ("FJ-TX-0002", 4), minutes=60,
-                     ship_address1="Nye gate 2")
+    newer = order_in(
+        5001, ("FJ-KJ-0001", 1), ("FJ-TX-0002", 4), minutes=60, ship_address1="Nye gate 2"
+    )
     with db.write() as s:
         res = receive_order(s, SYSTEM, newer)
     assert res.changed and res.flagged is None
     with db.read() as s:
-        lines = s.exec(select(OrderLine).where(OrderLine.order_id == ids["first"])
-                       .order_by(col(OrderLine.line_no))).all()
+        lines = s.exec(
+            select(OrderLine)
+            .where(OrderLine.order_id == ids["first"])
+            .order_by(col(OrderLine.line_no))
+        ).all()
         assert [(ln.sku, ln.quantity) for ln in lines] == [("FJ-KJ-0001", 1), ("FJ-TX-0002", 4)]
         assert s.get(Order, ids["first"]).ship_address1 == "Nye gate 2"
 
@@ -165,9 +181,10 @@ def test_intake_flags_changes_after_picking_started_and_keeps_the_work(bench) ->
 
 
 def test_intake_flags_a_cancellation(bench) -> None:  # type: ignore[no-untyped-def]
-    db, ids = bench
-    cancelled = replace(order_in(5002, ("FJ-TX-0002", 1), ("FJ-KJ-0001", 1), minutes=60),
-                        cancelled=True)
+    db, _ = bench
+    cancelled = replace(
+        order_in(5002, ("FJ-TX-0002", 1), ("FJ-KJ-0001", 1), minutes=60), cancelled=True
+    )
     with db.write() as s:
         res = receive_order(s, SYSTEM, cancelled)
     assert res.flagged == "cancelled in the shop"

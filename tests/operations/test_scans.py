@@ -97,7 +97,9 @@ def test_parcel_label_opens_its_order(bench, label: str) -> None:  # type: ignor
         ("ORD\x075001", "\\x07"),
     ],
 )
-def test_bad_or_misplaced_scans_are_refused_and_change_nothing(bench, code: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_or_misplaced_scans_are_refused_and_change_nothing(
+    bench, code: str, needle: str
+) -> None:  # type: ignore[no-untyped-def]
     db, _ = bench
     actor = signed_in(db)
     with db.read() as s:

@@ -1,0 +1,1 @@
+"""Printing: packing slips, labels and manifests (PDF/ZPL) through CUPS. Built in issue #4."""

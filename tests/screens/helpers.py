@@ -1,0 +1,59 @@
+"""Driving the app the way a packer does: key bursts from a scanner, then Enter."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import events
+from textual.pilot import Pilot
+
+from packbench.app import PackbenchApp
+
+
+def burst(app: PackbenchApp, code: str, terminator: str = "enter") -> None:
+    """Post a scanner burst as raw key events, as the terminal driver does, without waiting."""
+    target = app
+    for ch in code:
+        target.post_message(events.Key(ch if ch.isalnum() else _key_name(ch), ch))
+    target.post_message(events.Key(terminator, "\r" if terminator == "enter" else "\n"))
+
+
+def _key_name(ch: str) -> str:
+    from textual.keys import _character_to_key
+
+    return _character_to_key(ch)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every queued scan and every worker has finished and the screen updated."""
+    app: PackbenchApp = pilot.app  # type: ignore[assignment]
+    for _ in range(3):
+        await pilot.pause()
+        wait_idle = getattr(app.screen, "wait_idle", None)
+        if wait_idle is not None:
+            await wait_idle()
+        while any(w.group != "scans" and not w.is_finished for w in app.workers):
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+
+
+async def scan(pilot: Pilot, code: str) -> None:
+    burst(pilot.app, code)  # type: ignore[arg-type]
+    await settle(pilot)
+
+
+async def typed(pilot: Pilot, code: str) -> None:
+    """A person typing the code and pressing Enter, through the real key pipeline."""
+    await pilot.press(*[_key_name(ch) if not ch.isalnum() else ch for ch in code], "enter")
+    await settle(pilot)
+
+
+def text_of(widget) -> str:  # type: ignore[no-untyped-def]
+    """What a Static shows, as plain text (renders its Rich content off-screen)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(widget.content)
+    return console.export_text()

@@ -1,0 +1,220 @@
+"""The app as a packer meets it: every station opens, badges sign in, scans are answered."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Select
+
+from packbench.app import PackbenchApp
+from packbench.config import load_settings
+from packbench.screens.admin import AdminScreen
+from packbench.screens.widgets.order_panel import OrderPanel
+from packbench.screens.widgets.scanbar import ScanBar
+from tests.operations.seed import SSCC, seed
+from tests.screens.helpers import burst, scan, settle, text_of, typed
+
+SIZE = (140, 42)
+
+
+def make_app(db, station: str = "admin") -> PackbenchApp:  # type: ignore[no-untyped-def]
+    settings = load_settings(None, db="unused.db", station=station)
+    return PackbenchApp(settings=settings, db=db, terminal="term-1")
+
+
+@pytest.fixture
+def bench(db):  # type: ignore[no-untyped-def]
+    seed(db)
+    return db
+
+
+def last_feedback(app: PackbenchApp) -> tuple[str, str]:
+    return app.feedback_log[-1]
+
+
+@pytest.mark.parametrize("station", ["admin", "pick", "pack", "ship", "post"])
+async def test_every_station_opens_and_takes_a_badge_then_a_slip(bench, station: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, station)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.current_mode == station
+        assert isinstance(app.focused, ScanBar)
+        await scan(pilot, "BDG-1001")
+        assert app.actor.packer_name == "Kari Nordmann"
+        assert app.actor.station == station
+        assert last_feedback(app) == ("ok", "Hello, Kari Nordmann.")
+        await scan(pilot, "ORD-5002")
+        kind, message = last_feedback(app)
+        assert kind == "ok" and "Order 5002" in message
+        if station != "post":
+            panel = app.screen.query_one(OrderPanel)
+            assert panel.detail is not None and panel.detail.summary.number == "5002"
+
+
+async def test_a_bad_scan_is_red_rings_and_names_the_code(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "pack")
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        bells = app.bells
+        await scan(pilot, "7071234000016")
+        kind, message = last_feedback(app)
+        assert kind == "error" and "“7071234000016”" in message and "check digit" in message
+        assert app.bells == bells + 1
+        feedback = app.screen.query_one("#feedback")
+        assert feedback.has_class("-error")
+        assert app.screen.has_class("-flash")
+        await scan(pilot, "ORD-5001")
+        assert app.screen.query_one("#feedback").has_class("-ok")
+
+
+async def test_scans_before_a_badge_are_refused(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "ORD-5001")
+        assert last_feedback(app)[0] == "error"
+        assert "Scan your badge first" in last_feedback(app)[1]
+
+
+async def test_back_to_back_scans_are_handled_in_order(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for code in ["BDG-1001", "ORD-5001", "NOPE-1", "ORD-5002", SSCC]:
+            burst(app, code)  # no waiting between scans
+        await settle(pilot)
+        kinds = [k for k, _ in app.feedback_log if k != "info"]
+        assert kinds == ["ok", "ok", "error", "ok", "ok"]
+        panel = app.screen.query_one(OrderPanel)
+        assert panel.detail is not None and panel.detail.summary.number == "5003"
+
+
+async def test_a_person_typing_works_too(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await typed(pilot, "bdg-1001")
+        assert app.actor.packer_name == "Kari Nordmann"
+
+
+async def test_scan_works_when_focus_is_elsewhere(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#orders", DataTable).focus()
+        await pilot.pause()
+        burst(app, "BDG-1001")
+        burst(app, "ORD-5002")
+        await settle(pilot)
+        assert app.actor.signed_in, app.feedback_log
+        assert app.feedback_log[-1] == ("ok", "Order 5002 — new."), app.feedback_log
+        panel = app.screen.query_one(OrderPanel)
+        assert panel.detail is not None and panel.detail.summary.number == "5002"
+
+
+async def test_admin_overview_filters_and_search(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AdminScreen)
+        assert [o.number for o in screen.rows] == ["5003", "5002", "5001"]
+        assert screen.query_one("#orders", DataTable).row_count == 3
+        assert "Waiting for packing slips: 3" in text_of(screen.query_one("#slip-queue"))
+        await pilot.press("ctrl+f")
+        assert isinstance(app.focused, Input) and app.focused.id == "search"
+        await pilot.press(*"tromsø")
+        await settle(pilot)
+        assert [o.number for o in screen.rows] == ["5002"]
+        await pilot.press("escape")
+        assert isinstance(app.focused, ScanBar)
+        app.screen.query_one("#search", Input).value = ""
+        await settle(pilot)
+        screen.set_filter("new")
+        await settle(pilot)
+        assert [o.number for o in screen.rows] == ["5001", "5002", "5003"]  # oldest first
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert screen.query_one("#status-filter", Select).value == "new"
+        screen.set_filter("packed")
+        await settle(pilot)
+        assert screen.rows == []
+
+
+async def test_admin_arrow_keys_browse_and_show_detail(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        panel = app.screen.query_one(OrderPanel)
+        assert panel.detail is not None and panel.detail.summary.number == "5002"
+        assert isinstance(app.focused, ScanBar)
+
+
+async def test_slip_scanned_into_the_search_box_opens_the_order(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await pilot.press("ctrl+f")
+        await typed(pilot, "ORD-5001")
+        panel = app.screen.query_one(OrderPanel)
+        assert panel.detail is not None and panel.detail.summary.number == "5001"
+
+
+async def test_function_keys_switch_stations_and_the_dashboard_is_for_supervisors(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        for key, mode in [
+            ("f2", "pick"),
+            ("f3", "pack"),
+            ("f4", "ship"),
+            ("f5", "post"),
+            ("f1", "admin"),
+        ]:
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.current_mode == mode
+            assert app.actor.station == mode
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "admin"
+        assert last_feedback(app)[0] == "error" and "supervisors" in last_feedback(app)[1]
+        await scan(pilot, "BDG-1004")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "dashboard"
+        rows = {r.status: r.count for r in app.screen.rows}
+        assert rows["new"] == 3
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert not app.actor.signed_in and app.current_mode == "admin"
+
+
+async def test_sign_in_by_name(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.actor.signed_in
+        assert app.current_mode == "admin"
+
+
+async def test_test_scan_view_shows_the_characters(bench, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PACKBENCH_SCANNER__LAYOUT", "no")  # a US scanner on a Norwegian host
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        burst(app, "ORD+5001")
+        await settle(pilot)
+        text = text_of(app.screen.query_one("#testscan-result"))
+        assert "U+002B" in text  # the '+' that arrived is named
+        assert "ORDER" in text and "'5001'" in text
+        assert "corrected for the no layout" in text
+        assert all(kind != "error" for kind, _ in app.feedback_log)  # nothing was refused
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "admin"

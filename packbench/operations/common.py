@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -87,9 +88,10 @@ def record_event(
     result: str = "ok",
     message: str = "",
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Event:
     event = Event(
-        at=utcnow(),
+        at=at or utcnow(),
         order_id=order_id,
         packer_id=actor.packer_id,
         station=actor.station,
@@ -113,6 +115,7 @@ def change_status(
     code: str | None = None,
     message: str = "",
     reason: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Move ``order`` by ``action`` and log it, or raise ``Refused`` with the rule's reason."""
     try:
@@ -127,7 +130,7 @@ def change_status(
         order.held_from = None
         order.hold_reason = None
     order.status = new.value
-    order.updated_at = utcnow()
+    order.updated_at = at or utcnow()
     session.add(order)
     record_event(
         session,
@@ -137,6 +140,7 @@ def change_status(
         code=code,
         message=message or f"{old} → {new.value}",
         data={"from": old, "to": new.value, "action": action.value, "reason": reason},
+        at=at,
     )
 
 

@@ -8,9 +8,11 @@ machine the stations use, so the demo's audit trail looks like a real day's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
+from packbench.core import packing
 from packbench.core.codes import make_s10, make_sscc
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.demo_catalogue import DemoData, DemoOrder, generate
@@ -25,7 +27,6 @@ from packbench.data.models import (
     Product,
     SyncState,
 )
-from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import LineIn, OrderIn, receive_order
 from packbench.operations.packers import hash_pin
@@ -48,6 +49,8 @@ _PATHS["handed_over"] = (*_PATHS["shipped"], Action.HAND_OVER)
 _PATHS["on_hold"] = (Action.PRINT_SLIP, Action.START_PICK, Action.HOLD)
 _PATHS["cancelled"] = (Action.CANCEL,)
 
+_STEP = timedelta(minutes=20)
+_CARRIER_ONLY = ("shipped", "handed_over")
 _CARRIERS = {"flat_rate:3": "Posten", "flat_rate:4": "PostNord"}
 
 
@@ -98,15 +101,20 @@ def _order_in(o: DemoOrder) -> OrderIn:
 def _next_counter(session: Session, key: str) -> int:
     state = session.get(SyncState, key)
     value = int(state.value) + 1 if state else 1
-    session.merge(SyncState(key=key, value=str(value), updated_at=utcnow()))
+    session.merge(SyncState(key=key, value=str(value)))
     return value
 
 
 def _walk(session: Session, order: Order, target: str, actors: list[Actor]) -> None:
+    """Walk the order to ``target`` the way the stations would, along its own timeline."""
     actor = actors[(order.id or 0) % len(actors)]
+    at = order.paid_at or order.created_at
     for action in _PATHS[target]:
+        at += _STEP
         reason = "short pick: the shelf had fewer than ordered" if action is Action.HOLD else None
-        change_status(session, order, action, actor, message=f"demo: {action.value}", reason=reason)
+        change_status(
+            session, order, action, actor, message=f"demo: {action.value}", reason=reason, at=at
+        )
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
     status = OrderStatus(order.status)
     done_picking = status not in (
@@ -127,27 +135,59 @@ def _walk(session: Session, order: Order, target: str, actors: list[Actor]) -> N
             line.packed_qty = line.quantity
         session.add(line)
     if status in (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER):
-        _demo_parcel(session, order, lines, status)
+        _demo_parcels(session, order, list(lines), status)
 
 
-def _demo_parcel(
+def _demo_parcels(
     session: Session, order: Order, lines: list[OrderLine], status: OrderStatus
-) -> None:
-    weight = 0
+) -> list[Parcel]:
+    """The parcels a packer would have made: the box the packing logic suggests."""
+    boxes = session.exec(select(BoxType).where(BoxType.active)).all()
+    catalogue = [
+        packing.BoxType(
+            b.code,
+            b.kind,
+            (b.inner_l_mm, b.inner_w_mm, b.inner_h_mm),
+            b.max_weight_g,
+            b.tare_g,
+            b.cost_ore,
+        )
+        for b in boxes
+    ]
+    items = []
     for line in lines:
         product = session.get(Product, line.product_id) if line.product_id else None
-        weight += (product.weight_g if product else 0) * line.quantity
-    box = session.exec(select(BoxType).where(BoxType.standard).order_by(BoxType.cost_ore)).first()
-    parcel = Parcel(
-        order_id=order.id,
-        seq=1,
-        box_code=box.code if box else None,
-        length_mm=box.inner_l_mm if box else 0,
-        width_mm=box.inner_w_mm if box else 0,
-        height_mm=box.inner_h_mm if box else 0,
-        weight_g=weight + (box.tare_g if box else 0),
-        status="packed",
-    )
+        if product is None:
+            continue
+        items.append(
+            packing.Item(
+                product.sku,
+                (product.length_mm, product.width_mm, product.height_mm),
+                product.weight_g,
+                line.quantity,
+                product.keep_upright,
+            )
+        )
+    suggestion = packing.suggest(catalogue, items, time_budget_s=0.05)
+    parcels = []
+    for seq, suggested in enumerate(suggestion.parcels, start=1):
+        parcel = Parcel(
+            order_id=order.id,
+            seq=seq,
+            box_code=suggested.box,
+            length_mm=suggested.inner_mm[0],
+            width_mm=suggested.inner_mm[1],
+            height_mm=suggested.inner_mm[2],
+            weight_g=suggested.weight_g,
+            status="packed",
+        )
+        _ship_demo_parcel(session, order, parcel, status)
+        session.add(parcel)
+        parcels.append(parcel)
+    return parcels
+
+
+def _ship_demo_parcel(session: Session, order: Order, parcel: Parcel, status: OrderStatus) -> None:
     if status in (OrderStatus.SHIPPED, OrderStatus.HANDED_OVER):
         parcel.carrier = _CARRIERS.get(order.shipping_method_id, "Posten")
         parcel.sscc = make_sscc(
@@ -157,15 +197,14 @@ def _demo_parcel(
             "RR", 47000000 + _next_counter(session, S10_COUNTER), "NO"
         )
         parcel.status = "labelled"
-        parcel.label_printed_at = utcnow()
+        parcel.label_printed_at = order.updated_at
         if status is OrderStatus.HANDED_OVER:
             parcel.status = "handed_over"
-            parcel.handed_over_at = utcnow()
-            order.completed_at = utcnow()
+            parcel.handed_over_at = order.updated_at
+            order.completed_at = order.updated_at
             order.payment_status = "captured"
             order.invoice_number = f"F-{order.number}"
             session.add(order)
-    session.add(parcel)
 
 
 def load_demo(
@@ -235,7 +274,10 @@ def load_demo(
             result = receive_order(session, system, _order_in(o))
             order = session.get(Order, result.order_id)
             assert order is not None
-            _walk(session, order, o.status, actors)
+            target = o.status
+            if o.shipping_method_id.startswith("local_pickup") and target in _CARRIER_ONLY:
+                target = "packed"  # collected in the shop: no carrier, no label
+            _walk(session, order, target, actors)
         return DemoSummary(len(data.products), len(data.orders), len(packers), len(data.boxes))
 
     try:

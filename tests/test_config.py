@@ -56,7 +56,9 @@ def test_database_precedence(tmp_path: Path, monkeypatch) -> None:  # type: igno
         ('shop_secret = "hunter2"\n', "credentials are not kept in files"),
     ],
 )
-def test_bad_configuration_names_the_key_and_the_file(tmp_path: Path, text: str, needle: str) -> None:
+def test_bad_configuration_names_the_key_and_the_file(
+    tmp_path: Path, text: str, needle: str
+) -> None:
     cfg = write(tmp_path / "bad.toml", text)
     with pytest.raises(ConfigError) as info:
         load_settings(cfg)

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
 from packbench.operations.supervisor import StatusRow, overview
@@ -38,15 +39,21 @@ class DashboardScreen(StationScreen):
 
     def on_mount(self) -> None:
         self.rows: list[StatusRow] = []
+        self._next: Timer | None = None
+
+    def on_screen_resume(self) -> None:
         self._poll()
+
+    def on_screen_suspend(self) -> None:
+        if self._next is not None:
+            self._next.stop()
+            self._next = None
 
     def ready_prompt(self) -> str:
         return "Scan an order's slip to see its history."
 
-
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:
-        # The next poll is scheduled only after this one finished: polls never pile up.
         rows = overview(self.pb.db)
         self.app.call_from_thread(self._show, rows)
 
@@ -73,5 +80,8 @@ class DashboardScreen(StationScreen):
                 r.station or "",
             )
         self.query_one("#states", Static).update(table)
-        if self.is_attached:
-            self.set_timer(REFRESH_S, self._poll)
+        # The next poll is scheduled only after this one has been shown, and only one chain
+        # of polls exists: refreshes never pile up, and a hidden dashboard does not poll.
+        if self._next is not None:
+            self._next.stop()
+        self._next = self.set_timer(REFRESH_S, self._poll) if self.is_current else None

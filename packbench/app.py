@@ -77,12 +77,24 @@ class PackbenchApp(App[None]):
         super().__init__()
 
     def on_mount(self) -> None:
-        self.switch_mode(self.settings.bench.station)
+        station = self.settings.bench.station
+        # The dashboard opens only for a supervisor: start at admin and go there on sign-in.
+        self._dashboard_after_sign_in = station == "dashboard"
+        if self._dashboard_after_sign_in:
+            station = "admin"
+            self.actor = self.actor.at_station(station)
+        self.switch_mode(station)
+        if self._dashboard_after_sign_in:
+            message = "The dashboard opens when a supervisor scans their badge."
+            self.call_after_refresh(self.feedback, "info", message)
 
     # -- who is here ------------------------------------------------------------------------
     def signed_in(self, packer: PackerView) -> None:
         self.actor = self.actor.as_packer(packer.id, packer.name, packer.role)
         self._refresh_header()
+        if self._dashboard_after_sign_in and self.actor.is_supervisor:
+            self._dashboard_after_sign_in = False
+            self.action_switch("dashboard")
 
     def _refresh_header(self) -> None:
         from packbench.screens.base import StationScreen

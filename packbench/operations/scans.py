@@ -146,3 +146,10 @@ def handle_scan(db: Database, actor: Actor, raw: str, rules: CodeRules) -> ScanO
     with db.read() as session:
         reason = _explain(session, scan, actor)
     return _refuse(db, actor, raw, reason, kind)
+
+
+def record_test_scan(db: Database, actor: Actor, raw: str, message: str) -> None:
+    """A scan in the test-scan view: logged for the record, acted on never."""
+    db.transact(
+        lambda s: record_event(s, actor, "testscan", code=raw, result="info", message=message)
+    )

@@ -91,7 +91,8 @@ class StationScreen(Screen[None]):
     def on_mount(self) -> None:
         self.run_worker(self._scan_loop(), group="scans", name=f"{self.STATION}-scans")
         self.refresh_header()
-        self.say("info", self.prompt())
+        early = getattr(self, "_early_say", None)
+        self.say(*(early or ("info", self.prompt())))
 
     def on_screen_resume(self) -> None:
         self.refresh_header()
@@ -124,7 +125,11 @@ class StationScreen(Screen[None]):
         """Reload what the station shows (after a scan, on resume). Override."""
 
     def say(self, kind: str, message: str) -> None:
-        feedback = self.query_one("#feedback", Static)
+        found = self.query("#feedback")
+        if not found:  # not composed yet (a station opened a moment ago): show it on mount
+            self._early_say = (kind, message)
+            return
+        feedback = found.first(Static)
         feedback.set_classes(f"-{kind}")
         feedback.update(message)
 

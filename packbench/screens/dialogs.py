@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from packbench.core.codes import CodeKind, classify, describe_chars
 from packbench.operations.common import Refused
 from packbench.operations.packers import PackerView, list_packers, sign_in_id
+from packbench.operations.scans import record_test_scan
 from packbench.screens.widgets.scanbar import ScanBar, Scanned
 
 if TYPE_CHECKING:
@@ -130,3 +131,10 @@ class TestScan(ModalScreen[None]):
         self.query_one("#testscan-result", Static).update(
             Group(verdict, Text(f"{len(message.code)} characters, {timing}"), chars)
         )
+        self._log(message.code, scan.kind.value, timing)
+
+    @work(thread=True, exit_on_error=False, group="testscan-log")
+    def _log(self, code: str, kind: str, timing: str) -> None:
+        """Every scan is in the event log, test scans too (marked as such; nothing changes)."""
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        record_test_scan(app.db, app.actor, code, f"test scan: {kind}, {timing}")

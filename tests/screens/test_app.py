@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 from textual.widgets import DataTable, Input, Select
 
 from packbench.app import PackbenchApp
 from packbench.config import load_settings
+from packbench.data.models import Event
+from packbench.operations.orders import order_detail
 from packbench.screens.admin import AdminScreen
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.scanbar import ScanBar
@@ -48,6 +51,31 @@ async def test_every_station_opens_and_takes_a_badge_then_a_slip(bench, station:
         if station != "post":
             panel = app.screen.query_one(OrderPanel)
             assert panel.detail is not None and panel.detail.summary.number == "5002"
+        bells = app.bells
+        await scan(pilot, "ORD-99999")
+        assert last_feedback(app) == ("error", "No order number 99999 on this bench.")
+        assert app.bells == bells + 1 and app.screen.has_class("-flash")
+        detail = order_detail(bench, 2)
+        assert detail is not None
+        assert any(
+            e.code == "ORD-5002"
+            and e.station == station
+            and e.terminal == "term-1"
+            and e.packer == "Kari Nordmann"
+            for e in detail.events
+        )
+
+
+async def test_dashboard_station_waits_for_a_supervisor(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "dashboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "admin"
+        await scan(pilot, "BDG-1001")
+        assert app.current_mode == "admin"
+        await scan(pilot, "BDG-1004")
+        await settle(pilot)
+        assert app.current_mode == "dashboard"
 
 
 async def test_a_bad_scan_is_red_rings_and_names_the_code(bench) -> None:  # type: ignore[no-untyped-def]
@@ -215,6 +243,10 @@ async def test_test_scan_view_shows_the_characters(bench, monkeypatch) -> None: 
         assert "ORDER" in text and "'5001'" in text
         assert "corrected for the no layout" in text
         assert all(kind != "error" for kind, _ in app.feedback_log)  # nothing was refused
+        await settle(pilot)
+        with bench.read() as session:
+            logged = session.exec(select(Event).where(Event.kind == "testscan")).all()
+        assert [e.code for e in logged] == ["ORD+5001"]
         await pilot.press("escape")
         await settle(pilot)
         assert app.current_mode == "admin"

@@ -55,7 +55,8 @@ class OrderStationScreen(StationScreen):
 
     def _show(self, detail: OrderDetail | None) -> None:
         self.current = detail
-        self.query_one(OrderPanel).show(detail, events=False)
+        # The station's own view has the lines; the side shows who and where to.
+        self.query_one(OrderPanel).show(detail, events=False, lines=False)
         main = self.query_one("#main", Static)
         main.update(self.render_main(detail) if detail else Text(self.HINT, style="dim"))
 

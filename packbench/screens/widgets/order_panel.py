@@ -20,8 +20,28 @@ def _local(dt) -> str:  # type: ignore[no-untyped-def]
     return dt.astimezone().strftime("%d.%m %H:%M") if dt else "—"
 
 
+def _lines_table(detail: OrderDetail) -> Table:
+    table = Table(title="Lines", expand=True, title_justify="left")
+    table.add_column("Loc", no_wrap=True)
+    table.add_column("Qty", justify="right")
+    table.add_column("Picked", justify="right")
+    table.add_column("Packed", justify="right")
+    table.add_column("SKU", no_wrap=True)
+    table.add_column("Name")
+    for ln in detail.lines:
+        name = Text(ln.name)
+        if ln.fragile:
+            name.append(" FRAGILE", style="bold red")
+        if ln.keep_upright:
+            name.append(" ↑UP", style="bold magenta")
+        table.add_row(
+            ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
+        )
+    return table
+
+
 def render_order(
-    detail: OrderDetail, *, events: bool = True, max_events: int = 30
+    detail: OrderDetail, *, events: bool = True, lines: bool = True, max_events: int = 30
 ) -> RenderableType:
     s = detail.summary
     head = Text()
@@ -49,23 +69,8 @@ def render_order(
         parts.append(
             Panel(Text(detail.customer_note), title="Customer note", border_style="yellow")
         )
-    lines = Table(title="Lines", expand=True, title_justify="left")
-    lines.add_column("Loc", no_wrap=True)
-    lines.add_column("Qty", justify="right")
-    lines.add_column("Picked", justify="right")
-    lines.add_column("Packed", justify="right")
-    lines.add_column("SKU", no_wrap=True)
-    lines.add_column("Name")
-    for ln in detail.lines:
-        name = Text(ln.name)
-        if ln.fragile:
-            name.append(" FRAGILE", style="bold red")
-        if ln.keep_upright:
-            name.append(" ↑UP", style="bold magenta")
-        lines.add_row(
-            ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
-        )
-    parts.append(lines)
+    if lines:
+        parts.append(_lines_table(detail))
     if detail.parcels:
         parcels = Table(title="Parcels", expand=True, title_justify="left")
         for col in ("#", "Box", "Weight", "SSCC", "Tracking", "Carrier", "Status"):
@@ -110,9 +115,9 @@ class OrderPanel(Static):
         self.hint = hint
         self.detail: OrderDetail | None = None
 
-    def show(self, detail: OrderDetail | None, *, events: bool = True) -> None:
+    def show(self, detail: OrderDetail | None, *, events: bool = True, lines: bool = True) -> None:
         self.detail = detail
         if detail is None:
             self.update(Text(self.hint, style="dim"))
         else:
-            self.update(render_order(detail, events=events))
+            self.update(render_order(detail, events=events, lines=lines))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,9 +18,12 @@ from packbench.config import Settings
 from packbench.core.codes import CodeRules
 from packbench.data.engine import Database
 from packbench.operations.common import Actor
+from packbench.operations.outbox import SyncHealth, sync_health
 from packbench.operations.packers import PackerView, sign_out
 
 log = logging.getLogger(__name__)
+
+SYNC_HEALTH_S = 5.0
 
 STATION_KEYS = (
     ("f1", "admin", "Admin"),
@@ -73,6 +79,8 @@ class PackbenchApp(App[None]):
         #: a supervisor's "what did the screen say" question.
         self.feedback_log: list[tuple[str, str]] = []
         self.bells = 0
+        self.sync_text = "⇅ offline"
+        self._sync_stop = threading.Event()
         self.MODES = _station_factories()
         super().__init__()
 
@@ -84,9 +92,73 @@ class PackbenchApp(App[None]):
             station = "admin"
             self.actor = self.actor.at_station(station)
         self.switch_mode(station)
+        self._start_sync()
+        self.set_interval(SYNC_HEALTH_S, self._poll_sync_health)
+        self._poll_sync_health()
         if self._dashboard_after_sign_in:
             message = "The dashboard opens when a supervisor scans their badge."
             self.call_after_refresh(self.feedback, "info", message)
+
+    # -- the shop, in the background ------------------------------------------------------
+    def _start_sync(self) -> None:
+        from packbench.shop.factory import ShopNotConfigured, make_adapter
+        from packbench.shop.sync import SyncEngine
+
+        try:
+            adapter = make_adapter(self.settings)
+        except ShopNotConfigured as exc:
+            log.info("sync off: %s", exc)
+            self.sync_text = "⇅ offline — no shop configured"
+            return
+        engine = SyncEngine(self.db, adapter, holder=f"{self.actor.terminal}-app")
+        self.run_worker(
+            lambda: self._sync_loop(engine, adapter),
+            thread=True,
+            group="sync",
+            name="sync",
+            exit_on_error=False,
+        )
+
+    def _sync_loop(self, engine, adapter) -> None:  # type: ignore[no-untyped-def]
+        from packbench.shop.sync import SyncStopped
+
+        try:
+            engine.watch(self.settings.shop.sync_interval_s, self._sync_stop)
+        except SyncStopped as exc:
+            log.error("sync stopped: %s", exc)
+            self._from_thread(self.feedback, "error", f"Sync with the shop stopped: {exc}")
+        finally:
+            adapter.close()
+
+    def _from_thread(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(fn, *args)
+
+    @work(thread=True, exclusive=True, group="sync-health", exit_on_error=False)
+    def _poll_sync_health(self) -> None:
+        health = sync_health(self.db)
+        self._from_thread(self._show_sync_health, health)
+
+    def _show_sync_health(self, health: SyncHealth) -> None:
+        parts = ["⇅"]
+        if health.last_error and (
+            health.last_ok_at is None
+            or (health.last_error_at and health.last_error_at > health.last_ok_at)
+        ):
+            parts.append(f"shop unreachable: {health.last_error[:60]}")
+        elif health.last_ok_at is not None:
+            parts.append(f"synced {health.last_ok_at.astimezone().strftime('%H:%M:%S')}")
+        else:
+            parts.append(self.sync_text.removeprefix("⇅ "))
+        if health.waiting:
+            parts.append(f"· {health.waiting} waiting")
+        if health.parked:
+            parts.append(f"· {health.parked} parked")
+        self.sync_text = " ".join(parts)
+        self._refresh_header()
+
+    def on_unmount(self) -> None:
+        self._sync_stop.set()
 
     # -- who is here ------------------------------------------------------------------------
     def signed_in(self, packer: PackerView) -> None:

@@ -68,6 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print a JSON array")
 
+    p = sub.add_parser("sync", help="sync with the shop: pull orders, push the outbox")
+    _common(p)
+    p.add_argument("--shop-url", help="the shop's base URL (default: [shop] url)")
+    p.add_argument("--key", help="consumer key (default: PACKBENCH_SHOP_KEY)")
+    p.add_argument("--secret", help="consumer secret (default: PACKBENCH_SHOP_SECRET)")
+    once = p.add_mutually_exclusive_group(required=True)
+    once.add_argument("--once", action="store_true", help="one round, then exit")
+    once.add_argument("--watch", action="store_true", help="sync until interrupted")
+    p.add_argument("--interval", type=float, help="seconds between rounds with --watch")
+    p.add_argument("--products", action="store_true", help="also pull the product catalogue")
+
+    p = sub.add_parser(
+        "demo-shop", help="run the bundled demo shop (WooCommerce API) on loopback", add_help=False
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -184,10 +200,67 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return _run_app(settings, db)
 
 
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+
+    from packbench.shop.factory import ShopNotConfigured, make_adapter
+    from packbench.shop.sync import SyncEngine, SyncReport, SyncStopped
+
+    db = _open_db(settings)
+    try:
+        adapter = make_adapter(settings, url=args.shop_url, key=args.key, secret=args.secret)
+    except ShopNotConfigured as exc:
+        raise CliError(str(exc), code=2) from None
+    progress = None
+    if sys.stdout.isatty():
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        task = bar.add_task("pulling", total=None)
+        bar.start()
+
+        def progress(status: str, page: int, pages: int) -> None:
+            bar.update(task, description=f"pulling {status}", completed=page, total=pages)
+
+    engine = SyncEngine(db, adapter, holder=f"{settings.bench.terminal}-sync", progress=progress)
+
+    def show(report: SyncReport) -> None:
+        print(f"sync: {report.summary()}", flush=True)
+        for rejected in report.rejected:
+            print(f"  rejected: {rejected}", flush=True)
+
+    try:
+        if args.once:
+            report = engine.run_once(products=args.products)
+            engine.release()
+            show(report)
+            return 1 if report.error or report.skipped_lease else 0
+        stop = threading.Event()
+        try:
+            engine.watch(args.interval or settings.shop.sync_interval_s, stop, on_report=show)
+        except KeyboardInterrupt:
+            stop.set()
+        return 0
+    except SyncStopped as exc:
+        raise CliError(f"sync stopped: {exc}") from None
+    finally:
+        if progress is not None:
+            bar.stop()
+        adapter.close()
+
+
+def cmd_demo_shop(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.shop.demo_shop import main as demo_shop_main
+
+    return demo_shop_main(args.args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,
+    "sync": cmd_sync,
+    "demo-shop": cmd_demo_shop,
     "demo": cmd_demo,
 }
 

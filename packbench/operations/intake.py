@@ -61,6 +61,22 @@ class OrderIn:
 
 
 @dataclass(frozen=True)
+class ProductIn:
+    """A product as the shop describes it, validated and in our units (mm, g, øre)."""
+
+    shop_product_id: int
+    sku: str
+    gtin: str | None  # as the shop has it (8–14 digits, check digit verified), not padded
+    name: str
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    weight_g: int
+    location: str | None
+    price_ore: int
+
+
+@dataclass(frozen=True)
 class IntakeResult:
     order_id: int
     created: bool

@@ -33,6 +33,7 @@ class StationHeader(Horizontal):
     StationHeader { height: 1; background: $panel; }
     StationHeader > #station-name { width: auto; padding: 0 1; text-style: bold; }
     StationHeader > #who { width: 1fr; padding: 0 1; }
+    StationHeader > #sync { width: auto; padding: 0 1; color: $text-muted; }
     StationHeader > #terminal { width: auto; padding: 0 1; color: $text-muted; }
     """
 
@@ -43,6 +44,7 @@ class StationHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="station-name")
         yield Static("", id="who")
+        yield Static("", id="sync")
         yield Static("", id="terminal")
 
 
@@ -120,6 +122,7 @@ class StationScreen(Screen[None]):
         else:
             who.update("Not signed in")
         self.query_one("#terminal", Static).update(f"terminal {actor.terminal}")
+        self.query_one("#sync", Static).update(self.pb.sync_text)
 
     def refresh_data(self) -> None:
         """Reload what the station shows (after a scan, on resume). Override."""

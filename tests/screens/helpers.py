@@ -9,6 +9,8 @@ from textual.pilot import Pilot
 
 from packbench.app import PackbenchApp
 
+LONG_RUNNING = ("scans", "sync")  # workers that live as long as the app
+
 
 def burst(app: PackbenchApp, code: str, terminator: str = "enter") -> None:
     """Post a scanner burst as raw key events, as the terminal driver does, without waiting."""
@@ -32,7 +34,7 @@ async def settle(pilot: Pilot) -> None:
         wait_idle = getattr(app.screen, "wait_idle", None)
         if wait_idle is not None:
             await wait_idle()
-        while any(w.group != "scans" and not w.is_finished for w in app.workers):
+        while any(w.group not in LONG_RUNNING and not w.is_finished for w in app.workers):
             await asyncio.sleep(0.01)
         await pilot.pause()
 

@@ -37,6 +37,7 @@ class PushJob:
     """One outbox item taken for sending; ``maybe_sent`` when an earlier attempt may have landed."""
 
     item_id: int
+    key: str
     order_id: int | None
     shop_order_id: int | None
     kind: str
@@ -179,6 +180,7 @@ def begin_push(db: Database, item_id: int, backoff: Callable[[int], timedelta]) 
         assert item.id is not None
         return PushJob(
             item_id=item.id,
+            key=item.idempotency_key,
             order_id=item.order_id,
             shop_order_id=order.shop_order_id if order else None,
             kind=item.kind,

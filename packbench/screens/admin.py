@@ -152,9 +152,18 @@ class AdminScreen(StationScreen):
 
     @on(DataTable.RowHighlighted, "#orders")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.selected_id = int(event.row_key.value)
-            self._load_detail(self.selected_id)
+        # Use where the cursor is now, not where the event says: a highlight message from an
+        # earlier move can arrive after a scan already opened (and moved to) another order.
+        table = event.data_table
+        if table.row_count == 0:
+            return
+        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        if row_key.value is None:
+            return
+        order_id = int(row_key.value)
+        if order_id != self.selected_id or self.current is None:
+            self.selected_id = order_id
+            self._load_detail(order_id)
 
     def action_cursor(self, direction: str) -> None:
         table = self.query_one("#orders", DataTable)

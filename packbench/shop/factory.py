@@ -28,4 +28,7 @@ def make_adapter(
         raise ShopNotConfigured(
             "no shop credentials: set PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET"
         )
-    return WooCommerceAdapter(base.rstrip("/"), key, secret)
+    try:
+        return WooCommerceAdapter(base.rstrip("/"), key, secret)
+    except ValueError as exc:  # a URL the adapter will not use (plain http off loopback, …)
+        raise ShopNotConfigured(f"shop URL {base!r}: {exc}") from None

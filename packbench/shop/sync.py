@@ -20,6 +20,7 @@ the talking; every database change goes through ``operations.syncing``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -159,9 +160,8 @@ class SyncEngine:
             result = self.adapter.fetch_orders(
                 status=status, modified_after=since, page=page, per_page=self.per_page
             )
-            for rejected in result.rejected:
-                log.warning("rejected from the shop: %s", rejected)
-                report.rejected.append(str(rejected))
+            # The adapter has logged each rejection already.
+            report.rejected.extend(str(rejected) for rejected in result.rejected)
             applied = syncing.apply_order_page(
                 self.db,
                 self.actor,
@@ -183,9 +183,7 @@ class SyncEngine:
         page = 1
         while True:
             result = self.adapter.fetch_products(page=page, per_page=self.per_page)
-            for rejected in result.rejected:
-                log.warning("rejected product from the shop: %s", rejected)
-                report.rejected.append(str(rejected))
+            report.rejected.extend(str(rejected) for rejected in result.rejected)
             report.products += syncing.upsert_products(self.db, result.products)
             if not result.has_next:
                 break
@@ -253,8 +251,11 @@ class SyncEngine:
             meta = {str(k): str(v) for k, v in job.payload.get("meta", {}).items()}
             return self.adapter.update_order(shop_id, meta=meta).meta  # an upsert: safe twice
         if job.kind == "note":
-            note = str(job.payload["note"])
-            if job.maybe_sent and note in self.adapter.list_notes(shop_id):
+            # A short reference in the note finds it again even if the shop reformats the text:
+            # a retry after a lost answer must not add (or e-mail the customer) a second note.
+            ref = f"ref {hashlib.sha1(job.key.encode()).hexdigest()[:8]}"
+            note = f"{job.payload['note']} ({ref})"
+            if job.maybe_sent and any(ref in text for text in self.adapter.list_notes(shop_id)):
                 return {}
             customer = bool(job.payload.get("customer_note"))
             self.adapter.add_note(shop_id, note, customer_note=customer)

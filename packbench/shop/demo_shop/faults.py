@@ -1,0 +1,187 @@
+"""Fault injection for the demo shop: errors, dropped connections, latency and rate limits.
+
+A raw ASGI wrapper around the WooCommerce routes only (``/wp-json/wc/…``); the demo's own
+endpoints (health, ledger, captures, faults) are never disturbed, so a test can always look
+at the books and switch the faults off again.
+
+The nastiest fault is modelled on purpose: a write that "fails" (500 or a dropped connection)
+may already have been applied — the client cannot tell, and must read the order back before
+it retries. Decisions come from one ``random.Random(seed)``, so a test with a fixed seed and a
+fixed sequence of requests sees the same faults every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["FaultInjector", "FaultSettings"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class FaultSettings:
+    """What goes wrong, changeable while the shop runs (``POST …/packbench-demo/v1/faults``).
+
+    ``fail_rate``: share of WooCommerce requests that fail; of those, ``drop_share`` lose the
+    connection without any answer and the rest get a 500; a failing *write* has been applied
+    anyway with probability ``applied_share``. ``latency_ms`` is added to every WooCommerce
+    request; ``rate_limit`` is requests per second before 429 (0 = no limit).
+    """
+
+    fail_rate: float = 0.0
+    latency_ms: int = 0
+    rate_limit: int = 0
+    drop_share: float = 0.5
+    applied_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        self.update(asdict(self))
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Apply ``changes`` (any subset of the fields) all or nothing; ValueError if bad."""
+        fields = asdict(self)
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        new = dict(fields)
+        for name, value in changes.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number")
+            if name in ("latency_ms", "rate_limit"):
+                if value != int(value) or value < 0:
+                    raise ValueError(f"{name} must be a whole number, 0 or more")
+                value = int(value)
+            elif not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+            new[name] = value
+        for name, value in new.items():
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _error_body(status: int, code: str, message: str) -> bytes:
+    body = {"code": code, "message": message, "data": {"status": status}}
+    return json.dumps(body).encode()
+
+
+async def _send_json(
+    send: Send, status: int, body: bytes, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    headers = [
+        (b"content-type", b"application/json; charset=UTF-8"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _discard(message: Message) -> None:
+    """The ``send`` of a request whose answer is lost: the work is done, nobody hears of it."""
+
+
+async def _drop_connection(receive: Receive, send: Send) -> None:
+    """Close the connection without a response, so the client sees "server disconnected".
+
+    ASGI has no "hang up" message. With uvicorn, ``send`` is a method of the request cycle,
+    which holds the transport: closing it and waiting for the disconnect makes uvicorn send
+    nothing (it only answers 500 itself if the client is still there). Elsewhere, fall back to
+    promising a body and breaking off, which the client also sees as a protocol error.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None and callable(getattr(transport, "close", None)):
+        transport.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2.0):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"[", "more_body": True})
+
+
+class FaultInjector:
+    """ASGI middleware: rate limit, latency and failures for paths under ``prefix``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: FaultSettings,
+        *,
+        seed: int | None = None,
+        prefix: str = "/wp-json/wc/",
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.prefix = prefix
+        self.rng = random.Random(seed)
+        self._recent: deque[float] = deque()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        s = self.settings
+        retry_after = self._over_limit(s.rate_limit)
+        if retry_after is not None:
+            body = _error_body(
+                429,
+                "rate_limit_exceeded",
+                f"Too many requests. Please wait {retry_after} seconds before trying again.",
+            )
+            await _send_json(send, 429, body, [(b"retry-after", str(retry_after).encode())])
+            return
+        if s.latency_ms > 0:
+            await asyncio.sleep(s.latency_ms / 1000)
+        if not (s.fail_rate > 0 and self.rng.random() < s.fail_rate):
+            await self.app(scope, receive, send)
+            return
+        drop = self.rng.random() < s.drop_share
+        if scope["method"] not in _SAFE_METHODS and self.rng.random() < s.applied_share:
+            await self.app(scope, receive, _discard)
+        if drop:
+            await _drop_connection(receive, send)
+        else:
+            body = _error_body(
+                500, "internal_server_error", "There has been a critical error on this website."
+            )
+            await _send_json(send, 500, body)
+
+    def _over_limit(self, limit: int) -> int | None:
+        """Seconds to wait if this request is one too many in the last second, else None
+        (and the request is counted). Refused requests are not counted, so a client that
+        waits as told gets through."""
+        if limit <= 0:
+            self._recent.clear()
+            return None
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= limit:
+            return max(1, math.ceil(1.0 - (now - self._recent[0])))
+        self._recent.append(now)
+        return None

@@ -110,7 +110,12 @@ class PackbenchApp(App[None]):
             log.info("sync off: %s", exc)
             self.sync_text = "⇅ offline — no shop configured"
             return
-        engine = SyncEngine(self.db, adapter, holder=f"{self.actor.terminal}-app")
+        engine = SyncEngine(
+            self.db,
+            adapter,
+            holder=f"{self.actor.terminal}-app",
+            lease_ttl_s=self.settings.shop.lease_ttl_s,
+        )
         self.run_worker(
             lambda: self._sync_loop(engine, adapter),
             thread=True,

@@ -222,7 +222,13 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         def progress(status: str, page: int, pages: int) -> None:
             bar.update(task, description=f"pulling {status}", completed=page, total=pages)
 
-    engine = SyncEngine(db, adapter, holder=f"{settings.bench.terminal}-sync", progress=progress)
+    engine = SyncEngine(
+        db,
+        adapter,
+        holder=f"{settings.bench.terminal}-sync",
+        lease_ttl_s=settings.shop.lease_ttl_s,
+        progress=progress,
+    )
 
     def show(report: SyncReport) -> None:
         print(f"sync: {report.summary()}", flush=True)

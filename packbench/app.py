@@ -81,6 +81,7 @@ class PackbenchApp(App[None]):
         self.bells = 0
         self.sync_text = "⇅ offline"
         self._sync_stop = threading.Event()
+        self._orders_pulled_seen: int | None = None
         self.MODES = _station_factories()
         super().__init__()
 
@@ -161,6 +162,13 @@ class PackbenchApp(App[None]):
             parts.append(f"· {health.parked} parked")
         self.sync_text = " ".join(parts)
         self._refresh_header()
+        # New or changed orders from the shop: the station's lists show them without a key.
+        if health.orders_pulled != self._orders_pulled_seen:
+            if self._orders_pulled_seen is not None:
+                refresh = getattr(self.screen, "refresh_data", None)
+                if refresh is not None:
+                    refresh()
+            self._orders_pulled_seen = health.orders_pulled
 
     def on_unmount(self) -> None:
         self._sync_stop.set()

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--station", choices=STATIONS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--reset", action="store_true", help="start again from fresh demo data")
+    p.add_argument(
+        "--new-order-every",
+        type=float,
+        default=45.0,
+        help="seconds between new orders in the demo shop (0: none; default 45)",
+    )
 
     p = sub.add_parser("orders", help="list orders")
     _common(p)
@@ -185,19 +191,42 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The full app on the embedded default: a local SQLite file, the bundled demo shop running
+    on loopback in the background (new orders tick in), and the demo data in both."""
+    from pydantic import SecretStr
+
     from packbench.operations.demo import load_demo
+    from packbench.shop.demo_shop import DEFAULT_KEY, DEFAULT_SECRET, DemoShopState, run_in_thread
 
     explicit = args.db or settings.db
     path = Path(settings.database_path()) if explicit else data_dir() / "demo.db"
-    if args.reset and path.exists():
+    shop_state = path.with_name(path.stem + "-shop.json")
+    if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shop_state.unlink(missing_ok=True)
     fresh = not path.exists()
     settings = settings.model_copy(update={"db": str(path)})
     db = _open_db(settings, create=True)
     if fresh:
         load_demo(db, seed=args.seed, terminal=settings.bench.terminal)
-    return _run_app(settings, db)
+    state = DemoShopState.open(shop_state, seed=args.seed)
+    url, stop = run_in_thread(
+        state, key=DEFAULT_KEY, secret=DEFAULT_SECRET, new_order_every=args.new_order_every
+    )
+    log.info("demo shop on %s (state %s)", url, shop_state)
+    shop = settings.shop.model_copy(update={"url": url, "sync_interval_s": 5.0})
+    settings = settings.model_copy(
+        update={
+            "shop": shop,
+            "shop_key": SecretStr(DEFAULT_KEY),
+            "shop_secret": SecretStr(DEFAULT_SECRET),
+        }
+    )
+    try:
+        return _run_app(settings, db)
+    finally:
+        stop()
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:

@@ -284,25 +284,23 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         adapter.close()
 
 
-def cmd_demo_shop(args: argparse.Namespace, settings: Settings) -> int:
-    from packbench.shop.demo_shop import main as demo_shop_main
-
-    return demo_shop_main(args.args)
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,
     "sync": cmd_sync,
-    "demo-shop": cmd_demo_shop,
     "demo": cmd_demo,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["demo-shop"]:
+        from packbench.shop.demo_shop import main as demo_shop_main
+
+        return demo_shop_main(args_list[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     try:
         settings = _settings(args)
         from packbench.logs import setup_logging

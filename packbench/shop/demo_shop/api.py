@@ -18,9 +18,9 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -40,6 +40,7 @@ from packbench.shop.demo_shop.state import (
     ShopApiError,
     money,
     parse_wc_time,
+    wc_time,
 )
 
 __all__ = ["DEMO_PREFIX", "WC_PREFIX", "build_api"]
@@ -48,8 +49,12 @@ log = logging.getLogger("packbench.demo_shop")
 
 WC_PREFIX = "/wp-json/wc/v3"
 DEMO_PREFIX = "/wp-json/packbench-demo/v1"
-SITE_TZ = ZoneInfo("Europe/Oslo")
+try:
+    SITE_TZ: tzinfo = ZoneInfo("Europe/Oslo")
+except ZoneInfoNotFoundError:  # no time zone database (Windows without tzdata): winter time
+    SITE_TZ = timezone(timedelta(hours=1), "CET")
 MAX_PER_PAGE = 100
+_PRODUCTS_CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _ORDERBY = ("date", "id", "include", "title", "slug", "modified")
 WC_VERSION = "9.4.2"
 
@@ -212,8 +217,8 @@ def note_json(note: NoteRecord, order_id: int, base: str) -> dict[str, Any]:
 def product_json(product: DemoProduct, meta_id: int, base: str) -> dict[str, Any]:
     pid = product.shop_product_id
     slug = "-".join(product.name.lower().translate(_SLUG).replace(",", " ").split())
-    created = datetime(2026, 1, 5, 9, 0, tzinfo=UTC).timestamp() + (pid - 1201) * 60
-    created_gmt = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    # Made-up creation times, one minute apart in id order, so "orderby=date" means id order.
+    created_gmt = wc_time(_PRODUCTS_CREATED + timedelta(minutes=pid - 1201))
     cat_id, cat_name, cat_slug = _CATEGORY_IDS.get(
         product.category, (15, product.category, product.category)
     )
@@ -252,6 +257,15 @@ def product_json(product: DemoProduct, meta_id: int, base: str) -> dict[str, Any
 
 
 # --------------------------------------------------------------------------- request helpers
+
+
+def _sort_time(order: OrderRecord, orderby: str) -> str:
+    """The time an order sorts by (stored times are UTC text, which sorts like the time)."""
+    if orderby == "date":
+        return order["created_gmt"]
+    if orderby == "modified":
+        return order["modified_gmt"]
+    return ""  # id, include, title, slug: by id alone
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -397,8 +411,7 @@ def build_api(
             orders = [o for o in orders if parse_wc_time(o["modified_gmt"]) > after]
         if before is not None:
             orders = [o for o in orders if parse_wc_time(o["modified_gmt"]) < before]
-        field = {"date": "created_gmt", "modified": "modified_gmt"}.get(orderby)
-        orders.sort(key=lambda o: (o[field] if field else "", o["id"]))  # type: ignore[literal-required]
+        orders.sort(key=lambda o: (_sort_time(o, orderby), o["id"]))
         if direction == "desc":
             orders.reverse()
         base = _base(request)
@@ -481,7 +494,7 @@ def build_api(
         raise ShopApiError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
 
     async def health(request: Request) -> Response:
-        return _json({"status": "ok", "orders": len(state.orders())})
+        return _json({"status": "ok", "orders": state.order_count()})
 
     async def ledger(request: Request) -> Response:
         authorise(request, "view")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from packbench.data.demo_catalogue import (
     REFERENCE_NOW,
@@ -109,7 +109,6 @@ _SHOP_STATUS = {"cancelled": "cancelled", "handed_over": "completed"}
 #: 20-minute steps ``packbench.operations.demo`` walks it through.
 _HANDED_OVER_AFTER = timedelta(minutes=160)
 _CANCELLED_AFTER = timedelta(minutes=20)
-_PRODUCTS_CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 _WC_TIME = "%Y-%m-%dT%H:%M:%S"
 
@@ -380,16 +379,13 @@ class DemoShopState:
             record = state._new_order(order, "processing", paid)
             if shop_status != "processing":
                 state._set_status(record, shop_status, modified)
-                record["modified_gmt"] = wc_time(modified)
             if shop_status == "completed":
                 completions.append((modified, record))
+            state._stamp(record, modified)
             state._add(record)
         # Invoice numbers follow the order in which the orders were completed.
         for when, record in sorted(completions, key=lambda c: (c[0], c[1]["id"])):
             state._capture(record, when)
-        state._high_water = max(
-            (parse_wc_time(o["modified_gmt"]) for o in data["orders"]), default=state._high_water
-        )
         return state
 
     @classmethod
@@ -407,7 +403,12 @@ class DemoShopState:
         if not isinstance(data, dict):
             raise StateFileError(f"{path} is not a demo shop state file")
         try:
-            return cls(data, path=Path(path), clearing_account=clearing_account, clock=clock)  # type: ignore[arg-type]
+            return cls(
+                cast(StateData, data),
+                path=Path(path),
+                clearing_account=clearing_account,
+                clock=clock,
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateFileError(f"{path} is not a usable demo shop state file ({exc})") from None
 
@@ -459,17 +460,24 @@ class DemoShopState:
     # ----------------------------------------------------------------- clock and ids
 
     def now(self) -> datetime:
-        """The shop's clock: whole seconds (like WooCommerce's columns), never going back."""
+        """The shop's clock: whole seconds, like WooCommerce's columns. Two changes in the same
+        second get the same stamp, as in WooCommerce. But the clock never goes back past the
+        newest stored modification: when the wall clock is behind the demo data (generated
+        for a fixed day), each change is stamped one second after the newest, so that
+        ``modified_after`` still finds it."""
         with self._lock:
             t = self._clock().astimezone(UTC).replace(microsecond=0)
             if t < self._high_water:
-                t = self._high_water
-            self._high_water = t
+                t = self._high_water + timedelta(seconds=1)
             return t
 
-    def _next(self, counter: str) -> int:
-        value: int = self._data[counter]  # type: ignore[literal-required]
-        self._data[counter] = value + 1  # type: ignore[literal-required]
+    def _stamp(self, record: OrderRecord, when: datetime) -> None:
+        record["modified_gmt"] = wc_time(when)
+        self._high_water = max(self._high_water, when)
+
+    def _next(self, counter: Literal["next_item_id", "next_meta_id", "next_note_id"]) -> int:
+        value = self._data[counter]
+        self._data[counter] = value + 1
         return value
 
     # ----------------------------------------------------------------- building orders
@@ -653,6 +661,10 @@ class DemoShopState:
         with self._lock:
             return copy.deepcopy(self._data["orders"])
 
+    def order_count(self) -> int:
+        with self._lock:
+            return len(self._orders)
+
     def order(self, order_id: int) -> OrderRecord:
         with self._lock:
             return copy.deepcopy(self._get(order_id))
@@ -705,7 +717,7 @@ class DemoShopState:
             for entry in meta:
                 changed = self._apply_meta(record, entry) or changed
             if changed:
-                record["modified_gmt"] = wc_time(now)
+                self._stamp(record, now)
                 self.save()
             return copy.deepcopy(record)
 
@@ -765,6 +777,7 @@ class DemoShopState:
             (order,) = generate_orders(rng, self._products, oid, 1, now)
             order = replace(order, created_at=now, paid_at=now)
             record = self._new_order(order, "processing", now)
+            self._stamp(record, now)
             self._add(record)
             self._data["next_order_id"] = oid + 1
             self.save()

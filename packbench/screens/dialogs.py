@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from packbench.core.codes import CodeKind, classify, describe_chars
@@ -138,3 +138,30 @@ class TestScan(ModalScreen[None]):
         """Every scan is in the event log, test scans too (marked as such; nothing changes)."""
         app: PackbenchApp = self.app  # type: ignore[assignment]
         record_test_scan(app.db, app.actor, code, f"test scan: {kind}, {timing}")
+
+
+class AskReason(ModalScreen[str | None]):
+    """Ask for a short reason (kept in the audit trail). Enter confirms, Esc cancels."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title")
+            yield Input(placeholder="Reason, then Enter", id="reason")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#reason")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -250,3 +250,75 @@ async def test_test_scan_view_shows_the_characters(bench, monkeypatch) -> None: 
         await pilot.press("escape")
         await settle(pilot)
         assert app.current_mode == "admin"
+
+
+async def test_supervisor_retries_and_discards_parked_items(bench) -> None:  # type: ignore[no-untyped-def]
+    from packbench.data.models import OutboxItem
+    from packbench.operations.outbox import enqueue
+
+    with bench.write() as session:
+        for n, key in enumerate(("a", "b"), start=1):
+            item = enqueue(session, n, "note", {"note": "x"}, key)
+            item.status = "parked"
+            item.last_error = "rest_invalid_param"
+            session.add(item)
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1004")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert [i.status for i in app.screen.outbox] == ["parked", "parked"]
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert last_feedback(app) == ("ok", "Outbox item 1 will be sent again.")
+        await pilot.press("down", "ctrl+b")
+        await settle(pilot)
+        await pilot.press(*"duplicate", "enter")
+        await settle(pilot)
+        assert last_feedback(app) == ("ok", "Outbox item 2 discarded.")
+    with bench.read() as session:
+        states = {i.idempotency_key: i.status for i in session.exec(select(OutboxItem)).all()}
+    assert states == {"a": "pending", "b": "discarded"}
+    detail = order_detail(bench, 2)
+    assert detail is not None
+    assert any(
+        "discarded: duplicate" in e.message and e.packer == "Ola Sjef" for e in detail.events
+    )
+
+
+async def test_a_packer_cannot_retry_parked_items(bench) -> None:  # type: ignore[no-untyped-def]
+    from packbench.operations.common import Actor, NotAllowed
+    from packbench.operations.outbox import retry_parked
+
+    with pytest.raises(NotAllowed):
+        retry_parked(bench, Actor("pack", "t", 1, "Kari Nordmann", "packer"), 1)
+
+
+def test_no_binding_a_scan_could_trigger_or_the_scan_bar_would_swallow() -> None:
+    """Scanner-first keys: no printable single keys, and none the focused scan bar consumes."""
+    from textual.widgets import Input
+
+    from packbench.screens.admin import AdminScreen
+    from packbench.screens.dashboard import DashboardScreen
+    from packbench.screens.dialogs import AskReason, ChoosePacker, TestScan
+    from packbench.screens.stations import PackScreen, PickScreen, PostScreen, ShipScreen
+
+    swallowed = {k for b in Input.BINDINGS for k in b.key.split(",")}  # type: ignore[union-attr]
+    owners = [
+        PackbenchApp,
+        AdminScreen,
+        DashboardScreen,
+        PickScreen,
+        PackScreen,
+        ShipScreen,
+        PostScreen,
+        ChoosePacker,
+        TestScan,
+        AskReason,
+    ]
+    for owner in owners:
+        for binding in owner.BINDINGS:
+            for key in binding.key.split(","):  # type: ignore[union-attr]
+                assert len(key) > 1, f"{owner.__name__}: single-key binding {key!r}"
+                if key not in ("up", "down", "escape"):
+                    assert key not in swallowed, f"{owner.__name__}: {key} is the scan bar's"

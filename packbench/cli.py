@@ -210,7 +210,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     db = _open_db(settings, create=True)
     if fresh:
         load_demo(db, seed=args.seed, terminal=settings.bench.terminal)
-    state = DemoShopState.open(shop_state, seed=args.seed)
+    state = DemoShopState.open(
+        shop_state, seed=args.seed, clearing_account=str(settings.shop.clearing_account)
+    )
     url, stop = run_in_thread(
         state, key=DEFAULT_KEY, secret=DEFAULT_SECRET, new_order_every=args.new_order_every
     )

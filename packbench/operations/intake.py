@@ -109,6 +109,11 @@ _HEADER_FIELDS = (
 
 
 def _product_for(session: Session, line: LineIn) -> Product | None:
+    with session.no_autoflush:  # a lookup; flushing the half-built order here costs a lot
+        return _find_product(session, line)
+
+
+def _find_product(session: Session, line: LineIn) -> Product | None:
     if line.sku:
         found = session.exec(select(Product).where(Product.sku == line.sku.upper())).first()
         if found:

@@ -139,6 +139,9 @@ class AdminScreen(StationScreen):
         self.app.call_from_thread(self._show_detail, detail)
 
     def _show_detail(self, detail: OrderDetail | None) -> None:
+        # A cancelled thread worker still finishes: show only the order last asked for.
+        if detail is not None and detail.summary.id != self.selected_id:
+            return
         self.current = detail
         self.query_one(OrderPanel).show(detail)
 

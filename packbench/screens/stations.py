@@ -33,6 +33,7 @@ class OrderStationScreen(StationScreen):
     def __init__(self) -> None:
         super().__init__()
         self.current: OrderDetail | None = None
+        self.wanted_id: int | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="station-body"):
@@ -42,6 +43,7 @@ class OrderStationScreen(StationScreen):
                 yield OrderPanel(hint="No order open.")
 
     def open_order(self, order_id: int) -> None:
+        self.wanted_id = order_id
         self._load_order(order_id)
 
     def refresh_data(self) -> None:
@@ -54,6 +56,9 @@ class OrderStationScreen(StationScreen):
         self.app.call_from_thread(self._show, detail)
 
     def _show(self, detail: OrderDetail | None) -> None:
+        # A cancelled thread worker still finishes: show only the order last asked for.
+        if detail is not None and detail.summary.id != self.wanted_id:
+            return
         self.current = detail
         # The station's own view has the lines; the side shows who and where to.
         self.query_one(OrderPanel).show(detail, events=False, lines=False)

@@ -1,0 +1,117 @@
+"""Pull N orders from the demo shop into an empty database: time, peak memory, no-change sync.
+
+Run: .venv/bin/python benchmarks/sync_pull.py [--orders 10000] [--also 2000]
+
+The demo shop runs as its own process (a real HTTP server on loopback), so the memory figure is
+the bench's alone: peak Python allocations (tracemalloc) during the pull, and the process's peak
+RSS. Running a smaller pull too (--also) shows whether memory grows with the number of orders
+(it should not: one page of 100 is held at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from packbench.data.engine import create_database
+from packbench.data.migrate import upgrade
+from packbench.shop.sync import SyncEngine
+from packbench.shop.woocommerce import WooCommerceAdapter
+
+KEY, SECRET = "ck_bench", "cs_bench"
+
+
+def start_shop(state: Path, orders: int) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "packbench.shop.demo_shop",
+            "--port",
+            "0",
+            "--state",
+            str(state),
+            "--orders",
+            str(orders),
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("demo shop on "):
+        raise SystemExit(f"the demo shop did not start: {line!r}")
+    return proc, line.split()[3]
+
+
+def pull(orders: int, workdir: Path) -> dict[str, float]:
+    t0 = time.perf_counter()
+    proc, url = start_shop(workdir / f"shop-{orders}.json", orders)
+    shop_start = time.perf_counter() - t0
+    try:
+        db = create_database(workdir / f"bench-{orders}.db")
+        upgrade(db)
+        adapter = WooCommerceAdapter(url, KEY, SECRET, timeout=60)
+        engine = SyncEngine(db, adapter, holder="bench")
+        tracemalloc.start()
+        t1 = time.perf_counter()
+        report = engine.run_once(products=True)
+        full = time.perf_counter() - t1
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert report.error is None, report.error
+        t2 = time.perf_counter()
+        again = engine.run_once()
+        incremental = time.perf_counter() - t2
+        assert again.created == 0 and again.changed == 0
+        adapter.close()
+        db.dispose()
+        return {
+            "orders": orders,
+            "pulled": report.created,
+            "shop_start_s": shop_start,
+            "full_pull_s": full,
+            "orders_per_s": report.created / full,
+            "peak_alloc_mb": peak / 2**20,
+            "incremental_s": incremental,
+            "incremental_reread": again.pulled,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--also", type=int, default=2_000, help="a smaller pull to compare")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [pull(n, Path(tmp)) for n in sorted({args.also, args.orders}) if n > 0]
+    print(
+        f"{'orders':>7} {'pulled':>7} {'pull s':>8} {'orders/s':>9} {'peak MB':>8} "
+        f"{'no-change s':>12} {'re-read':>8}"
+    )
+    for r in rows:
+        print(
+            f"{r['orders']:>7} {r['pulled']:>7} {r['full_pull_s']:>8.1f} "
+            f"{r['orders_per_s']:>9.0f} {r['peak_alloc_mb']:>8.1f} "
+            f"{r['incremental_s']:>12.2f} {r['incremental_reread']:>8}"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the bench process over all runs: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -156,6 +156,8 @@ class PackbenchApp(App[None]):
             parts.append(f"synced {health.last_ok_at.astimezone().strftime('%H:%M:%S')}")
         else:
             parts.append(self.sync_text.removeprefix("⇅ "))
+        if health.orders_pulled:
+            parts.append(f"· {health.orders_pulled} pulled")
         if health.waiting:
             parts.append(f"· {health.waiting} waiting")
         if health.parked:

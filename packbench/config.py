@@ -81,6 +81,8 @@ class ShopSettings(_Section):
     url: str = ""
     clearing_account: int = Field(default=1570, ge=1000, le=9999)
     sync_interval_s: float = Field(default=30.0, gt=0)
+    #: The product meta key that holds the shelf location (AISLE-BAY-LEVEL) in the shop.
+    location_meta_key: str = Field(default="_packbench_location", min_length=1, max_length=100)
     #: How long a terminal's sync lease lasts without renewal (a dead holder's runs out).
     lease_ttl_s: float = Field(default=60.0, gt=0)
 

@@ -11,10 +11,17 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from packbench.core.workflow import IN_PROGRESS, OrderStatus
+from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
+from packbench.data.engine import Database
 from packbench.data.models import Order, OrderLine, Product
 from packbench.data.types import utcnow
-from packbench.operations.common import Actor, record_event
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    change_status,
+    record_event,
+    require_supervisor,
+)
 
 
 @dataclass(frozen=True)
@@ -186,8 +193,11 @@ def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> 
     lines_changed = current != _line_key(incoming.lines)
     started = OrderStatus(order.status) not in (OrderStatus.NEW, OrderStatus.SLIP_PRINTED)
     flag = None
+    cancel_now = False
     if incoming.cancelled and order.status != OrderStatus.CANCELLED:
-        if OrderStatus(order.status) in IN_PROGRESS or order.status == OrderStatus.ON_HOLD:
+        if not started:
+            cancel_now = True  # nothing was done on the bench yet: follow the shop
+        elif OrderStatus(order.status) in IN_PROGRESS or order.status == OrderStatus.ON_HOLD:
             flag = "cancelled in the shop"
     elif lines_changed and started:
         flag = "lines changed in the shop after picking started"
@@ -204,6 +214,15 @@ def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> 
     if flag:
         order.upstream_flag = flag
     session.add(order)
+    if cancel_now:
+        change_status(
+            session,
+            order,
+            Action.CANCEL,
+            actor,
+            reason="cancelled in the shop",
+            message="cancelled in the shop before work started",
+        )
     record_event(
         session,
         actor,
@@ -214,3 +233,30 @@ def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> 
         + (f"; flagged: {flag}" if flag else ""),
     )
     return IntakeResult(order.id, created=False, changed=True, flagged=flag)
+
+
+def clear_flag(db: Database, actor: Actor, order_id: int, decision: str) -> None:
+    """A supervisor decides about an order the shop changed or cancelled mid-work.
+
+    The decision (e.g. "customer confirmed by phone: ship as picked") stays in the history.
+    """
+    require_supervisor(actor)
+    if not decision.strip():
+        raise Refused("Say what was decided.")
+
+    def run(session: Session) -> None:
+        order = session.get(Order, order_id)
+        if order is None or not order.upstream_flag:
+            raise Refused("That order is not flagged.")
+        flag, order.upstream_flag = order.upstream_flag, None
+        order.updated_at = utcnow()
+        session.add(order)
+        record_event(
+            session,
+            actor,
+            "decision",
+            order_id=order_id,
+            message=f"flag “{flag}” cleared: {decision.strip()}",
+        )
+
+    db.transact(run)

@@ -29,6 +29,8 @@ def make_adapter(
             "no shop credentials: set PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET"
         )
     try:
-        return WooCommerceAdapter(base.rstrip("/"), key, secret)
+        return WooCommerceAdapter(
+            base.rstrip("/"), key, secret, location_meta_key=settings.shop.location_meta_key
+        )
     except ValueError as exc:  # a URL the adapter will not use (plain http off loopback, …)
         raise ShopNotConfigured(f"shop URL {base!r}: {exc}") from None

@@ -7,8 +7,8 @@ from sqlmodel import col, select
 
 from packbench.core.workflow import Action
 from packbench.data.models import Event, Order, OrderLine
-from packbench.operations.common import Actor, Refused, change_status
-from packbench.operations.intake import receive_order
+from packbench.operations.common import Actor, NotAllowed, Refused, change_status
+from packbench.operations.intake import clear_flag, receive_order
 from packbench.operations.orders import (
     export_orders,
     list_orders,
@@ -180,11 +180,36 @@ def test_intake_flags_changes_after_picking_started_and_keeps_the_work(bench) ->
         assert "flagged" in last.message
 
 
-def test_intake_flags_a_cancellation(bench) -> None:  # type: ignore[no-untyped-def]
-    db, _ = bench
+def test_a_cancellation_before_work_started_cancels(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    cancelled = replace(
+        order_in(5002, ("FJ-TX-0002", 1), ("FJ-KJ-0001", 1), minutes=60), cancelled=True
+    )
+    with db.write() as s:
+        res = receive_order(s, SYSTEM, cancelled)
+    assert res.flagged is None
+    with db.read() as s:
+        assert s.get(Order, ids["second"]).status == "cancelled"
+
+
+def test_a_cancellation_after_picking_started_is_flagged_for_a_person(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    move(db, ids["second"], Action.PRINT_SLIP, Action.START_PICK)
     cancelled = replace(
         order_in(5002, ("FJ-TX-0002", 1), ("FJ-KJ-0001", 1), minutes=60), cancelled=True
     )
     with db.write() as s:
         res = receive_order(s, SYSTEM, cancelled)
     assert res.flagged == "cancelled in the shop"
+    with db.read() as s:
+        assert s.get(Order, ids["second"]).status == "picking"
+    packer = Actor("admin", "t", 1, "Kari Nordmann", "packer")
+    with pytest.raises(NotAllowed):
+        clear_flag(db, packer, ids["second"], "ship it")
+    boss = Actor("admin", "t", 2, "Ola Sjef", "supervisor")
+    with pytest.raises(Refused, match="Say what"):
+        clear_flag(db, boss, ids["second"], "  ")
+    clear_flag(db, boss, ids["second"], "customer wants it after all")
+    detail = order_detail(db, ids["second"])
+    assert detail is not None and detail.summary.flag is None
+    assert "customer wants it after all" in detail.events[0].message

@@ -94,27 +94,35 @@ def list_items(
         return [_view(item, number) for item, number in rows]
 
 
-def retry_parked(db: Database, actor: Actor, item_id: int) -> None:
-    """A supervisor sends a parked item again (after fixing what made the shop refuse it)."""
-    require_supervisor(actor)
+def _settle_parked(db: Database, actor: Actor, item_id: int, status: str, what: str) -> None:
+    """Move a parked item to ``status`` and say so in its order's history, in one transaction."""
 
     def run(session: Session) -> None:
         item = session.get(OutboxItem, item_id)
         if item is None or item.status != "parked":
             raise Refused(f"Outbox item {item_id} is not parked.")
-        item.status = "pending"
-        item.next_attempt_at = utcnow()
+        item.status = status
+        if status == "pending":
+            item.next_attempt_at = utcnow()
+        else:
+            item.done_at = utcnow()
         session.add(item)
         record_event(
             session,
             actor,
             "sync",
             order_id=item.order_id,
-            message=f"parked {item.kind} sent again",
+            message=f"parked {item.kind} {what}",
             data={"outbox": item_id},
         )
 
     db.transact(run)
+
+
+def retry_parked(db: Database, actor: Actor, item_id: int) -> None:
+    """A supervisor sends a parked item again (after fixing what made the shop refuse it)."""
+    require_supervisor(actor)
+    _settle_parked(db, actor, item_id, "pending", "sent again")
 
 
 def discard_parked(db: Database, actor: Actor, item_id: int, reason: str) -> None:
@@ -122,24 +130,7 @@ def discard_parked(db: Database, actor: Actor, item_id: int, reason: str) -> Non
     require_supervisor(actor)
     if not reason.strip():
         raise Refused("Say why the item is discarded.")
-
-    def run(session: Session) -> None:
-        item = session.get(OutboxItem, item_id)
-        if item is None or item.status != "parked":
-            raise Refused(f"Outbox item {item_id} is not parked.")
-        item.status = "discarded"
-        item.done_at = utcnow()
-        session.add(item)
-        record_event(
-            session,
-            actor,
-            "sync",
-            order_id=item.order_id,
-            message=f"parked {item.kind} discarded: {reason}",
-            data={"outbox": item_id},
-        )
-
-    db.transact(run)
+    _settle_parked(db, actor, item_id, "discarded", f"discarded: {reason.strip()}")
 
 
 def _state(session: Session, key: str) -> str | None:

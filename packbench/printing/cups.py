@@ -1,0 +1,190 @@
+"""The CUPS adapter: submit a document to a queue and follow the job until CUPS says how it ended.
+
+Only a job CUPS reports *completed* counts as printed. A stopped printer leaves a job pending
+forever, so waiting has a deadline: then the job is cancelled and the message says why. Every
+failure becomes a :class:`PrintError` whose message is for the person at the station — an
+unknown queue, a stopped printer, a scheduler that does not answer.
+
+Uses pycups (OpenPrinting's binding; ``pip install 'packbench[print]'`` after Debian's
+``libcups2-dev``), which reports real job states; without it, printing says what to install.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("packbench.printing")
+
+# IPP job states (RFC 8011 §5.3.7)
+PENDING, HELD, PROCESSING, STOPPED, CANCELED, ABORTED, COMPLETED = 3, 4, 5, 6, 7, 8, 9
+_FINAL = {CANCELED: "canceled", ABORTED: "aborted", COMPLETED: "completed"}
+_PRINTER_STATES = {3: "idle", 4: "printing", 5: "stopped"}
+
+
+class PrintError(Exception):
+    """A print that did not happen; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    name: str
+    state: str  # idle | printing | stopped
+    accepting: bool
+    message: str
+    device: str
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    state: str  # completed | canceled | aborted | timeout
+    message: str
+
+    @property
+    def completed(self) -> bool:
+        return self.state == "completed"
+
+
+def _cups() -> Any:
+    try:
+        import cups  # type: ignore[import-not-found]
+    except ImportError:
+        raise PrintError(
+            "printing needs pycups: pip install 'packbench[print]' "
+            "(with Debian's libcups2-dev and gcc installed first)"
+        ) from None
+    return cups
+
+
+class CupsPrinter:
+    """One CUPS scheduler (the local one unless ``server`` names another)."""
+
+    def __init__(self, *, server: str | None = None, poll_s: float = 0.1) -> None:
+        self.server = server
+        self.poll_s = poll_s
+
+    def _connect(self) -> Any:
+        cups = _cups()
+        if self.server:
+            cups.setServer(self.server)
+        try:
+            return cups.Connection()
+        except RuntimeError as exc:
+            raise PrintError(
+                f"the print server does not answer ({exc}); is cupsd running?"
+            ) from None
+
+    def queues(self) -> list[QueueInfo]:
+        conn = self._connect()
+        out = []
+        wanted = [
+            "printer-state",
+            "printer-state-message",
+            "printer-is-accepting-jobs",
+            "device-uri",
+        ]
+        for name in sorted(conn.getPrinters()):
+            # getPrinters() leaves out whether a queue accepts jobs; ask each queue.
+            attrs = conn.getPrinterAttributes(name, requested_attributes=wanted)
+            out.append(
+                QueueInfo(
+                    name=name,
+                    state=_PRINTER_STATES.get(attrs.get("printer-state", 0), "unknown"),
+                    accepting=bool(attrs.get("printer-is-accepting-jobs", False)),
+                    message=str(attrs.get("printer-state-message", "")),
+                    device=str(attrs.get("device-uri", "")),
+                )
+            )
+        return out
+
+    def queue(self, name: str) -> QueueInfo:
+        for q in self.queues():
+            if q.name == name:
+                return q
+        raise PrintError(f"there is no printer queue called “{name}”")
+
+    def submit(
+        self,
+        queue: str,
+        data: bytes,
+        *,
+        title: str,
+        raw: bool = False,
+        options: dict[str, str] | None = None,
+    ) -> int:
+        """Hand the document to CUPS; returns the job id. Refuses a queue that takes no jobs."""
+        info = self.queue(queue)
+        if not info.accepting:
+            raise PrintError(
+                f"printer “{queue}” is not accepting jobs ({info.message or 'rejecting'})"
+            )
+        cups = _cups()
+        conn = self._connect()
+        opts = dict(options or {})
+        if raw:
+            opts["raw"] = "true"
+        fd, path = tempfile.mkstemp(prefix="packbench-", suffix=".zpl" if raw else ".pdf")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            try:
+                job_id = int(conn.printFile(queue, path, title[:100], opts))
+            except cups.IPPError as exc:
+                status, message = exc.args if len(exc.args) == 2 else (None, str(exc))
+                raise PrintError(
+                    f"printer “{queue}” refused the job: {message} ({status})"
+                ) from None
+        finally:
+            os.unlink(path)
+        log.info("submitted job %s to %s: %s", job_id, queue, title)
+        return job_id
+
+    def state(self, job_id: int) -> tuple[int, str]:
+        conn = self._connect()
+        attrs = conn.getJobAttributes(job_id)
+        return int(attrs.get("job-state", 0)), str(attrs.get("job-printer-state-message", ""))
+
+    def wait(self, job_id: int, *, queue: str, timeout_s: float = 30.0) -> JobOutcome:
+        """Follow the job until it ends; past the deadline, cancel it and say why."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state, message = self.state(job_id)
+            if state in _FINAL:
+                return JobOutcome(job_id, _FINAL[state], message)
+            if time.monotonic() > deadline:
+                break
+            time.sleep(self.poll_s)
+        reason = "the printer did not finish in time"
+        try:
+            info = self.queue(queue)
+            if info.state == "stopped":
+                reason = f"printer “{queue}” is stopped ({info.message or 'disabled'})"
+        except PrintError:
+            pass
+        self.cancel(job_id)
+        return JobOutcome(job_id, "timeout", f"{reason}; the job was cancelled")
+
+    def cancel(self, job_id: int) -> None:
+        cups = _cups()
+        try:
+            self._connect().cancelJob(job_id)
+        except cups.IPPError as exc:
+            log.warning("cancel job %s: %s", job_id, exc)
+
+    def print(
+        self,
+        queue: str,
+        data: bytes,
+        *,
+        title: str,
+        raw: bool = False,
+        options: dict[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> JobOutcome:
+        job_id = self.submit(queue, data, title=title, raw=raw, options=options)
+        return self.wait(job_id, queue=queue, timeout_s=timeout_s)

@@ -1,0 +1,71 @@
+"""The CUPS adapter against a real scheduler: completed, stopped, missing, raw bytes."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from packbench.printing.cups import CupsPrinter, PrintError
+from tests.printing.conftest import PDF_QUEUE, RAW_QUEUE, find_pdf
+
+
+def tiny_pdf(text: str) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.drawString(100, 700, text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_queues_are_listed(cups_ready: None) -> None:
+    names = {q.name: q for q in CupsPrinter().queues()}
+    assert names[PDF_QUEUE].accepting and names[PDF_QUEUE].state in ("idle", "printing")
+    assert names[RAW_QUEUE].device == "socket://127.0.0.1:9100"
+
+
+def test_a_pdf_job_completes_and_lands_as_a_file(cups_ready: None) -> None:
+    outcome = CupsPrinter().print(PDF_QUEUE, tiny_pdf("Bjørn Ødegård"), title="slip test")
+    assert outcome.completed, outcome.message
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(find_pdf(outcome.job_id))
+    assert "Bjørn Ødegård" in pdf[0].get_textpage().get_text_range()
+
+
+def test_raw_bytes_reach_the_thermal_printer_unchanged(thermal) -> None:  # type: ignore[no-untyped-def]
+    zpl = b"^XA^CI28^FO50,50^FH^FDBj_C3_B8rn^FS^XZ"
+    outcome = CupsPrinter().print(RAW_QUEUE, zpl, title="label", raw=True)
+    assert outcome.completed, outcome.message
+    assert zpl in thermal.wait_for(1)
+
+
+def test_a_stopped_printer_times_out_cancels_and_says_so(cups_ready: None) -> None:
+    subprocess.run(["cupsdisable", PDF_QUEUE], check=True)
+    try:
+        outcome = CupsPrinter().print(PDF_QUEUE, tiny_pdf("x"), title="stopped", timeout_s=1.5)
+    finally:
+        subprocess.run(["cupsenable", PDF_QUEUE], check=True)
+    assert not outcome.completed
+    assert outcome.state == "timeout"
+    assert f"printer “{PDF_QUEUE}” is stopped" in outcome.message
+    assert "cancelled" in outcome.message
+
+
+def test_an_unknown_queue_is_a_clear_error(cups_ready: None) -> None:
+    with pytest.raises(PrintError, match="no printer queue called “NOPE”"):
+        CupsPrinter().print("NOPE", b"x", title="x")
+
+
+def test_a_queue_that_rejects_jobs_is_refused(cups_ready: None) -> None:
+    subprocess.run(["cupsreject", PDF_QUEUE], check=True)
+    try:
+        with pytest.raises(PrintError, match="not accepting jobs"):
+            CupsPrinter().print(PDF_QUEUE, tiny_pdf("x"), title="rejected")
+    finally:
+        subprocess.run(["cupsaccept", PDF_QUEUE], check=True)

@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser("printers", help="the CUPS queues, their state, and who prints what")
+    _common(p, db=False)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -231,6 +235,46 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         stop()
 
 
+def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.printing.cups import CupsPrinter, PrintError
+
+    try:
+        queues = CupsPrinter(server=settings.printers.server or None).queues()
+    except PrintError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        rows = [q.__dict__ for q in queues]
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    # queue -> document kind -> the stations that print it there
+    uses: dict[str, dict[str, list[str]]] = {}
+    for station in STATIONS:
+        choice = settings.printers.for_station(station)
+        for kind in ("slip", "label", "manifest"):
+            uses.setdefault(getattr(choice, kind), {}).setdefault(kind, []).append(station)
+
+    def used_for(queue: str) -> str:
+        kinds = uses.get(queue, {})
+        return "; ".join(
+            f"{kind} ({'all stations' if len(st) == len(STATIONS) else ', '.join(st)})"
+            for kind, st in kinds.items()
+        )
+
+    table = Table("Queue", "State", "Accepting", "Device", "Used for", "Message")
+    for q in queues:
+        used = used_for(q.name) or "—"
+        table.add_row(q.name, q.state, "yes" if q.accepting else "NO", q.device, used, q.message)
+    Console().print(table)
+    missing = sorted(name for name in uses if name and name not in {q.name for q in queues})
+    for name in missing:
+        print(f"configured but missing in CUPS: {name}", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
@@ -291,6 +335,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "orders": cmd_orders,
     "config": cmd_config,
     "sync": cmd_sync,
+    "printers": cmd_printers,
     "demo": cmd_demo,
 }
 

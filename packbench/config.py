@@ -55,6 +55,51 @@ class BenchSettings(_Section):
     terminal: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
     station: Literal["admin", "pick", "pack", "ship", "post", "dashboard"] = "admin"
     shop_name: str = "Fjordhandel AS"
+    shop_address: list[str] = Field(
+        default_factory=lambda: ["Industrivegen 14", "2816 Gjøvik", "Org.nr. 912 345 678"]
+    )
+
+
+class PrinterChoice(_Section):
+    """Which CUPS queue prints which document; empty means "not set here"."""
+
+    slip: str = ""
+    label: str = ""
+    manifest: str = ""
+    label_format: Literal["pdf", "zpl", ""] = ""
+    label_size: Literal["102x152", "100x190", ""] = ""
+
+
+class PrinterSettings(PrinterChoice):
+    """Defaults for every station, with per-station overrides under ``[printers.stations.X]``."""
+
+    slip: str = "PACKBENCH-PDF"
+    label: str = "PACKBENCH-PDF"
+    manifest: str = "PACKBENCH-PDF"
+    label_format: Literal["pdf", "zpl", ""] = "pdf"
+    label_size: Literal["102x152", "100x190", ""] = "102x152"
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    server: str = ""  # another CUPS server (host[:port]); empty: the local one
+    stations: dict[str, PrinterChoice] = Field(default_factory=dict)
+
+    @field_validator("stations")
+    @classmethod
+    def _known_stations(cls, value: dict[str, PrinterChoice]) -> dict[str, PrinterChoice]:
+        for name in value:
+            if name not in STATIONS:
+                raise ValueError(f"unknown station {name!r}; stations: {', '.join(STATIONS)}")
+        return value
+
+    def for_station(self, station: str) -> PrinterChoice:
+        """The printers a station uses: its own settings over the defaults."""
+        own = self.stations.get(station, PrinterChoice())
+        return PrinterChoice(
+            slip=own.slip or self.slip,
+            label=own.label or self.label,
+            manifest=own.manifest or self.manifest,
+            label_format=own.label_format or self.label_format,
+            label_size=own.label_size or self.label_size,
+        )
 
 
 class ScannerSettings(_Section):
@@ -108,6 +153,7 @@ class Settings(BaseSettings):
     codes: CodeSettings = Field(default_factory=CodeSettings)
     shop: ShopSettings = Field(default_factory=ShopSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    printers: PrinterSettings = Field(default_factory=PrinterSettings)
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

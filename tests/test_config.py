@@ -50,7 +50,9 @@ def test_database_precedence(tmp_path: Path, monkeypatch) -> None:  # type: igno
         ("[scanner]\nmax_key_gap_ms = -1\n", "scanner.max_key_gap_ms"),
         ('[bench]\nstation = "kitchen"\n', "bench.station"),
         ("[shop]\nclearing_account = 15\n", "shop.clearing_account"),
-        ("[printers]\nlabel = 'x'\n", "printers: unknown key"),
+        ("[printerz]\nlabel = 'x'\n", "printerz: unknown key"),
+        ("[printers.stations.kitchen]\nlabel = 'x'\n", "printers.stations: Value error"),
+        ("[printers]\nlabel_format = 'png'\n", "printers.label_format"),
         ("[scanner]\nlayot = 'no'\n", "scanner.layot: unknown key"),
         ("this is = not [toml\n", "not valid TOML"),
         ('shop_secret = "hunter2"\n', "credentials are not kept in files"),
@@ -88,3 +90,15 @@ def test_show_masks_secrets(monkeypatch) -> None:  # type: ignore[no-untyped-def
     assert "cs_live_xyz" not in shown and "ck_live_abc" not in shown
     assert 'shop_secret = "********"' in shown
     assert "[scanner]" in shown
+
+
+def test_printers_per_station(tmp_path: Path) -> None:
+    cfg = write(
+        tmp_path / "p.toml",
+        '[printers]\nlabel = "ZEBRA-1"\nlabel_format = "zpl"\n'
+        '[printers.stations.ship]\nlabel = "ZEBRA-2"\nlabel_size = "100x190"\n',
+    )
+    printers = load_settings(cfg).printers
+    ship, post = printers.for_station("ship"), printers.for_station("post")
+    assert (ship.label, ship.label_format, ship.label_size) == ("ZEBRA-2", "zpl", "100x190")
+    assert (post.label, post.label_size, post.slip) == ("ZEBRA-1", "102x152", "PACKBENCH-PDF")

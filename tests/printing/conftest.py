@@ -30,10 +30,8 @@ def _require() -> bool:
 @pytest.fixture(scope="session")
 def cups_ready() -> None:
     problem = None
-    if (
-        shutil.which("lpadmin") is None
-        or (shutil.which("cupsd") is None
-        and not Path("/usr/sbin/cupsd").exists())
+    if shutil.which("lpadmin") is None or (
+        shutil.which("cupsd") is None and not Path("/usr/sbin/cupsd").exists()
     ):
         problem = "CUPS is not installed"
     else:

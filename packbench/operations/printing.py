@@ -16,9 +16,10 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from packbench.config import Settings
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Order, PrintJob
+from packbench.data.models import Order, Parcel, PrintJob
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
@@ -125,10 +126,9 @@ def _finish(
     *,
     status: str,
     error: str | None,
-    order_numbers: Sequence[str],
-    mark_slips: bool,
+    doc: Document,
 ) -> None:
-    """Close the job; for a completed slip job, move new orders to slip_printed."""
+    """Close the job; only a completed one moves new orders to slip_printed or marks labels."""
 
     def run(session: Session) -> None:
         job = session.get(PrintJob, print_job_id)
@@ -137,73 +137,99 @@ def _finish(
         job.error = error[:1000] if error else None
         job.finished_at = utcnow()
         session.add(job)
-        for number in order_numbers:
+        done = status == "completed"
+        for number in doc.order_numbers:
             order = session.exec(select(Order).where(Order.number == number)).first()
             if order is None:
                 continue
-            what = f"{job.kind} {'printed' if status == 'completed' else 'not printed'}"
+            what = f"{job.kind} {'printed' if done else 'not printed'}"
             record_event(
                 session,
                 actor,
                 "print",
                 order_id=order.id,
-                result="ok" if status == "completed" else "refused",
+                result="ok" if done else "refused",
                 message=f"{what} on {job.printer}" + (f": {error}" if error else ""),
                 data={"print_job": print_job_id},
             )
-            if status == "completed" and mark_slips and order.status == OrderStatus.NEW:
+            if done and doc.mark_slips and order.status == OrderStatus.NEW:
                 change_status(
                     session, order, Action.PRINT_SLIP, actor, message="packing slip printed"
                 )
+        if done:
+            for parcel_id in doc.parcel_ids:
+                parcel = session.get(Parcel, parcel_id)
+                if parcel is not None:
+                    parcel.label_printed_at = job.finished_at
+                    session.add(parcel)
 
     db.transact(run)
 
 
-def print_document(
+@dataclass(frozen=True)
+class Document:
+    """A rendered document and what printing it means for the bench."""
+
+    kind: str  # slip | label | manifest | report
+    data: bytes
+    title: str
+    order_numbers: tuple[str, ...] = ()
+    parcel_ids: tuple[int, ...] = ()
+    raw: bool = False
+    options: tuple[tuple[str, str], ...] = ()
+    mark_slips: bool = False
+
+
+def print_job(
     db: Database,
     actor: Actor,
     printer: Printer,
+    doc: Document,
     *,
-    kind: str,
     queue: str,
-    data: bytes,
-    order_numbers: Sequence[str],
-    title: str,
-    raw: bool = False,
-    options: dict[str, str] | None = None,
     timeout_s: float = 30.0,
-    mark_slips: bool = False,
 ) -> PrintResult:
     """Print one document and record how it ended. Never marks anything that did not print."""
     from packbench.printing.cups import PrintError
 
-    ref = ", ".join(order_numbers) or title
-    print_job_id = _begin(db, kind, ref, queue)
+    ref = ", ".join(doc.order_numbers) or doc.title
+    print_job_id = _begin(db, doc.kind, ref, queue)
     cups_job_id = None
     try:
-        cups_job_id = printer.submit(queue, data, title=title, raw=raw, options=options)
+        cups_job_id = printer.submit(
+            queue, doc.data, title=doc.title, raw=doc.raw, options=dict(doc.options)
+        )
         _set_cups_id(db, print_job_id, cups_job_id)
         outcome = printer.wait(cups_job_id, queue=queue, timeout_s=timeout_s)
         status = "completed" if outcome.completed else outcome.state
         error = None if outcome.completed else outcome.message
     except PrintError as exc:
         status, error = "failed", str(exc)
-    _finish(
-        db,
-        actor,
-        print_job_id,
-        status=status,
-        error=error,
-        order_numbers=order_numbers,
-        mark_slips=mark_slips,
-    )
+    _finish(db, actor, print_job_id, status=status, error=error, doc=doc)
+    n = len(doc.order_numbers)
     if status == "completed":
-        message = f"{kind.capitalize()} printed on {queue}"
-        if order_numbers:
-            message += f" ({len(order_numbers)} order{'s' if len(order_numbers) != 1 else ''})"
-        return PrintResult(True, message + ".", print_job_id, cups_job_id, tuple(order_numbers))
+        message = f"{doc.kind.capitalize()} printed on {queue}"
+        if n:
+            message += f" ({n} order{'s' if n != 1 else ''})"
+        return PrintResult(True, message + ".", print_job_id, cups_job_id, doc.order_numbers)
     return PrintResult(
-        False, f"Not printed on {queue}: {error}", print_job_id, cups_job_id, tuple(order_numbers)
+        False, f"Not printed on {queue}: {error}", print_job_id, cups_job_id, doc.order_numbers
+    )
+
+
+def slip_document(
+    db: Database, order_numbers: Sequence[str], render: Callable[[list[OrderDetail]], bytes]
+) -> Document:
+    if not order_numbers:
+        raise Refused("No orders are waiting for packing slips.")
+    details = slip_details(db, order_numbers)
+    first, more = order_numbers[0], len(order_numbers) - 1
+    return Document(
+        kind="slip",
+        data=render(details),
+        title=f"slips {first}" + (f"+{more}" if more else ""),
+        order_numbers=tuple(d.summary.number for d in details),
+        mark_slips=True,
     )
 
 
@@ -218,25 +244,8 @@ def print_slips(
     timeout_s: float = 30.0,
 ) -> PrintResult:
     """One job for a batch of slips; new orders become slip_printed when CUPS completes it."""
-    if not order_numbers:
-        raise Refused("No orders are waiting for packing slips.")
-    details = slip_details(db, order_numbers)
-    data = render(details)
-    title = f"slips {order_numbers[0]}" + (
-        f"+{len(order_numbers) - 1}" if len(order_numbers) > 1 else ""
-    )
-    return print_document(
-        db,
-        actor,
-        printer,
-        kind="slip",
-        queue=queue,
-        data=data,
-        order_numbers=[d.summary.number for d in details],
-        title=title,
-        timeout_s=timeout_s,
-        mark_slips=True,
-    )
+    doc = slip_document(db, order_numbers, render)
+    return print_job(db, actor, printer, doc, queue=queue, timeout_s=timeout_s)
 
 
 def export_file(path: Path, data: bytes) -> None:
@@ -263,3 +272,34 @@ def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:
             )
             for j in rows
         ]
+
+
+def _shop_info(settings: Settings):  # type: ignore[no-untyped-def]
+    from packbench.printing.documents import ShopInfo
+
+    return ShopInfo(name=settings.bench.shop_name, address_lines=tuple(settings.bench.shop_address))
+
+
+def print_new_slips(db: Database, actor: Actor, settings: Settings) -> PrintResult:
+    """The admin station's one key: every new order's slip, one job, on the station's printer."""
+    from packbench.printing.cups import CupsPrinter
+
+    numbers = orders_waiting_for_slips(db)
+    if not numbers:
+        return PrintResult(False, "No orders are waiting for packing slips.", None, None, ())
+    printers = settings.printers
+    return print_job(
+        db,
+        actor,
+        CupsPrinter(server=printers.server or None),
+        slip_job(db, numbers, settings),
+        queue=printers.for_station(actor.station).slip,
+        timeout_s=printers.timeout_s,
+    )
+
+
+def slip_job(db: Database, order_numbers: Sequence[str], settings: Settings) -> Document:
+    from packbench.printing.documents import render_slips
+
+    shop = _shop_info(settings)
+    return slip_document(db, order_numbers, lambda details: render_slips(details, shop))

@@ -12,9 +12,12 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from packbench.core.codes import CodeKind, classify
 from packbench.core.workflow import OrderStatus
+from packbench.operations.common import Refused
+from packbench.operations.intake import clear_flag
 from packbench.operations.orders import list_orders, order_detail, slip_queue, status_counts
 from packbench.operations.views import OrderDetail, OrderSummary
 from packbench.screens.base import StationScreen
+from packbench.screens.dialogs import AskReason
 from packbench.screens.widgets.order_panel import OrderPanel
 
 ALL = "all"
@@ -40,6 +43,7 @@ class AdminScreen(StationScreen):
         Binding("ctrl+l", "focus_filter", "Status filter", id="admin.filter"),
         Binding("ctrl+g", "slip_queue", "Slip queue", id="admin.slip_queue"),
         Binding("ctrl+r", "reload", "Refresh", id="admin.reload"),
+        Binding("f8", "clear_flag", "Decide flag", id="admin.clear_flag"),
         Binding("escape", "back_to_scan", "Back to scan", show=False),
     ]
 
@@ -186,6 +190,36 @@ class AdminScreen(StationScreen):
 
     def action_reload(self) -> None:
         self.refresh_data()
+
+    def action_clear_flag(self) -> None:
+        """A supervisor decides about an order the shop changed or cancelled mid-work."""
+        detail = self.current
+        if detail is None or not detail.summary.flag:
+            self.pb.feedback("error", "Open a flagged order first (⚠ in the list).")
+            return
+        if not self.pb.actor.is_supervisor:
+            self.pb.feedback("error", "Only a supervisor decides about a flagged order.")
+            return
+        order_id, flag = detail.summary.id, detail.summary.flag
+
+        def decided(decision: str | None) -> None:
+            if decision:
+                self._clear_flag(order_id, decision)
+
+        self.app.push_screen(
+            AskReason(f"Order {detail.summary.number}: {flag}. Decision?"), decided
+        )
+
+    @work(thread=True, group="admin-flag", exit_on_error=False)
+    def _clear_flag(self, order_id: int, decision: str) -> None:
+        try:
+            clear_flag(self.pb.db, self.pb.actor, order_id, decision)
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok", "Flag cleared; the decision is logged.")
+        self.app.call_from_thread(self._load_detail, order_id)
+        self.app.call_from_thread(self.refresh_data)
 
     def action_slip_queue(self) -> None:
         self.set_filter(OrderStatus.NEW.value)

@@ -322,3 +322,29 @@ def test_no_binding_a_scan_could_trigger_or_the_scan_bar_would_swallow() -> None
                 assert len(key) > 1, f"{owner.__name__}: single-key binding {key!r}"
                 if key not in ("up", "down", "escape"):
                     assert key not in swallowed, f"{owner.__name__}: {key} is the scan bar's"
+
+
+async def test_a_supervisor_decides_about_a_flagged_order(bench) -> None:  # type: ignore[no-untyped-def]
+    from packbench.data.models import Order
+
+    with bench.write() as session:
+        order = session.get(Order, 2)
+        order.upstream_flag = "cancelled in the shop"
+        session.add(order)
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        await pilot.press("f8")
+        await settle(pilot)
+        assert last_feedback(app) == ("error", "Only a supervisor decides about a flagged order.")
+        await scan(pilot, "BDG-1004")
+        await scan(pilot, "ORD-5002")
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press(*"refund sent", "enter")
+        await settle(pilot)
+        assert last_feedback(app) == ("ok", "Flag cleared; the decision is logged.")
+    detail = order_detail(bench, 2)
+    assert detail is not None and detail.summary.flag is None
+    assert any("refund sent" in e.message and e.packer == "Ola Sjef" for e in detail.events)

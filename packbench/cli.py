@@ -90,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser("print", help="print packing slips or shipping labels")
+    psub = p.add_subparsers(dest="print_command", metavar="DOCUMENT", required=True)
+    c = psub.add_parser("slip", help="packing slips for orders (one job)")
+    _common(c)
+    c.add_argument("orders", nargs="+", metavar="ORDER", help="order numbers")
+    where = c.add_mutually_exclusive_group()
+    where.add_argument("--printer", help="CUPS queue (default: the admin station's slip printer)")
+    where.add_argument("--out", type=Path, help="write the PDF to this file instead")
+    c = psub.add_parser("label", help="shipping labels for parcels (one job)")
+    _common(c)
+    c.add_argument("parcels", nargs="+", metavar="PARCEL", help="SSCC or tracking number")
+    c.add_argument("--format", choices=["pdf", "zpl"], help="default: the ship station's")
+    c.add_argument("--size", choices=["102x152", "100x190"], help="default: the ship station's")
+    where = c.add_mutually_exclusive_group()
+    where.add_argument("--printer", help="CUPS queue (default: the ship station's label printer)")
+    where.add_argument("--out", type=Path, help="write the label(s) to this file instead")
+
     p = sub.add_parser("printers", help="the CUPS queues, their state, and who prints what")
     _common(p, db=False)
     p.add_argument("--json", action="store_true")
@@ -235,6 +252,51 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         stop()
 
 
+def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations import printing
+    from packbench.operations.common import Actor, Refused
+    from packbench.printing.cups import CupsPrinter
+
+    db = _open_db(settings)
+    printers = settings.printers
+    actor = Actor(
+        station="admin" if args.print_command == "slip" else "ship",
+        terminal=settings.bench.terminal,
+    )
+    try:
+        if args.print_command == "slip":
+            job = printing.slip_job(db, args.orders, settings)
+            queue = args.printer or printers.for_station("admin").slip
+        else:
+            choice = printers.for_station("ship")
+            job = printing.label_job(
+                db,
+                args.parcels,
+                settings,
+                fmt=args.format or choice.label_format or "pdf",
+                size=args.size or choice.label_size or "102x152",
+            )
+            queue = args.printer or choice.label
+    except Refused as exc:
+        raise CliError(exc.message) from None
+    if args.out:
+        printing.export_file(args.out, job.data)
+        print(f"wrote {args.out} ({len(job.data)} bytes); nothing was marked printed")
+        return 0
+    result = printing.print_job(
+        db,
+        actor,
+        CupsPrinter(server=printers.server or None),
+        job,
+        queue=queue,
+        timeout_s=printers.timeout_s,
+    )
+    if not result.ok:
+        raise CliError(result.message)
+    print(result.message)
+    return 0
+
+
 def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.printing.cups import CupsPrinter, PrintError
 
@@ -336,6 +398,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "config": cmd_config,
     "sync": cmd_sync,
     "printers": cmd_printers,
+    "print": cmd_print,
     "demo": cmd_demo,
 }
 

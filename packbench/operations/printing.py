@@ -23,7 +23,7 @@ from packbench.data.models import Order, Parcel, PrintJob
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
-from packbench.operations.views import OrderDetail
+from packbench.operations.views import Address, OrderDetail
 
 
 class Outcome(Protocol):
@@ -211,7 +211,8 @@ def print_job(
         message = f"{doc.kind.capitalize()} printed on {queue}"
         if n:
             message += f" ({n} order{'s' if n != 1 else ''})"
-        return PrintResult(True, message + ".", print_job_id, cups_job_id, doc.order_numbers)
+        message += f", CUPS job {cups_job_id}."
+        return PrintResult(True, message, print_job_id, cups_job_id, doc.order_numbers)
     return PrintResult(
         False, f"Not printed on {queue}: {error}", print_job_id, cups_job_id, doc.order_numbers
     )
@@ -302,4 +303,140 @@ def slip_job(db: Database, order_numbers: Sequence[str], settings: Settings) -> 
     from packbench.printing.documents import render_slips
 
     shop = _shop_info(settings)
-    return slip_document(db, order_numbers, lambda details: render_slips(details, shop))
+    prefix = settings.codes.order_prefix
+    return slip_document(
+        db, order_numbers, lambda details: render_slips(details, shop, order_prefix=prefix)
+    )
+
+
+TRACKING_URLS = {
+    "Posten": "https://sporing.posten.no/sporing/{tracking}",
+    "PostNord": "https://tracking.postnord.com/no/?id={tracking}",
+}
+DEFAULT_TRACKING_URL = "https://sporing.posten.no/sporing/{tracking}"
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Everything a shipping label shows for one parcel, from the database."""
+
+    parcel_id: int
+    order_number: str
+    recipient: Address
+    carrier: str
+    service: str
+    weight_g: int
+    parcel_no: int
+    parcel_count: int
+    tracking_number: str
+    sscc: str
+    tracking_url: str
+
+
+def label_data(db: Database, codes: Sequence[str]) -> list[LabelData]:
+    """The parcels behind SSCCs or tracking numbers; a parcel without numbers is refused."""
+    out = []
+    with db.read() as session:
+        for raw in codes:
+            code = raw.strip().upper()
+            if code.startswith("(00)"):
+                code = code[4:].replace(" ", "")
+            elif len(code) == 20 and code.startswith("00"):
+                code = code[2:]
+            parcel = session.exec(
+                select(Parcel).where(
+                    (col(Parcel.sscc) == code) | (col(Parcel.tracking_number) == code)
+                )
+            ).first()
+            if parcel is None:
+                raise Refused(f"No parcel has the label “{raw}”.")
+            if not parcel.sscc or not parcel.tracking_number or parcel.status == "void":
+                raise Refused(f"Parcel “{raw}” has no shipment numbers to print.")
+            detail = detail_in(session, parcel.order_id, event_limit=0)
+            assert detail is not None and parcel.id is not None
+            count = len([p for p in detail.parcels if p.status != "void"])
+            carrier = parcel.carrier or "Posten"
+            out.append(
+                LabelData(
+                    parcel_id=parcel.id,
+                    order_number=detail.summary.number,
+                    recipient=detail.shipping,
+                    carrier=carrier,
+                    service=detail.summary.shipping_method,
+                    weight_g=parcel.weight_g,
+                    parcel_no=parcel.seq,
+                    parcel_count=max(count, parcel.seq),
+                    tracking_number=parcel.tracking_number,
+                    sscc=parcel.sscc,
+                    tracking_url=TRACKING_URLS.get(carrier, DEFAULT_TRACKING_URL).format(
+                        tracking=parcel.tracking_number
+                    ),
+                )
+            )
+    return out
+
+
+def label_job(
+    db: Database, codes: Sequence[str], settings: Settings, *, fmt: str, size: str
+) -> Document:
+    """Labels for parcels (by SSCC or tracking number), one job, PDF or ZPL."""
+    data = label_data(db, codes)
+    if not data:
+        raise Refused("Name at least one parcel.")
+    shop = _shop_info(settings)
+    if fmt == "zpl":
+        from packbench.printing.zpl import ZplLabel, render_zpl
+
+        body = "".join(
+            render_zpl(
+                ZplLabel(
+                    sender_lines=tuple(shop.lines()),
+                    recipient_lines=tuple(d.recipient.lines()),
+                    carrier=d.carrier,
+                    service=d.service,
+                    weight_g=d.weight_g,
+                    parcel_no=d.parcel_no,
+                    parcel_count=d.parcel_count,
+                    tracking_number=d.tracking_number,
+                    sscc=d.sscc,
+                    tracking_url=d.tracking_url,
+                    order_number=d.order_number,
+                ),
+                size,
+            )
+            for d in data
+        ).encode("utf-8")
+        raw, options = True, ()
+    else:
+        from packbench.printing.documents import LabelInput, render_labels
+
+        body = render_labels(
+            [
+                LabelInput(
+                    sender=shop,
+                    recipient=d.recipient,
+                    carrier=d.carrier,
+                    service=d.service,
+                    weight_g=d.weight_g,
+                    parcel_no=d.parcel_no,
+                    parcel_count=d.parcel_count,
+                    tracking_number=d.tracking_number,
+                    sscc=d.sscc,
+                    tracking_url=d.tracking_url,
+                    order_number=d.order_number,
+                )
+                for d in data
+            ],
+            size,
+        )
+        # Never let the queue scale a label to its default page: print it at its own size.
+        raw, options = False, (("PageSize", f"Custom.{size}mm"), ("fit-to-page", "false"))
+    return Document(
+        kind="label",
+        data=body,
+        title=f"labels {data[0].tracking_number}" + (f"+{len(data) - 1}" if len(data) > 1 else ""),
+        order_numbers=tuple(dict.fromkeys(d.order_number for d in data)),
+        parcel_ids=tuple(d.parcel_id for d in data),
+        raw=raw,
+        options=options,
+    )

@@ -15,6 +15,7 @@ from packbench.core.workflow import OrderStatus
 from packbench.operations.common import Refused
 from packbench.operations.intake import clear_flag
 from packbench.operations.orders import list_orders, order_detail, slip_queue, status_counts
+from packbench.operations.printing import print_new_slips
 from packbench.operations.views import OrderDetail, OrderSummary
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
@@ -43,6 +44,7 @@ class AdminScreen(StationScreen):
         Binding("ctrl+l", "focus_filter", "Status filter", id="admin.filter"),
         Binding("ctrl+g", "slip_queue", "Slip queue", id="admin.slip_queue"),
         Binding("ctrl+r", "reload", "Refresh", id="admin.reload"),
+        Binding("f7", "print_slips", "Print new slips", id="admin.print_slips"),
         Binding("f8", "clear_flag", "Decide flag", id="admin.clear_flag"),
         Binding("escape", "back_to_scan", "Back to scan", show=False),
     ]
@@ -190,6 +192,20 @@ class AdminScreen(StationScreen):
 
     def action_reload(self) -> None:
         self.refresh_data()
+
+    def action_print_slips(self) -> None:
+        """One key: every new order's packing slip, as one print job."""
+        if not self.pb.actor.signed_in:
+            self.pb.feedback("error", "Scan your badge first — printing is recorded by name.")
+            return
+        self.pb.feedback("info", "Printing packing slips…")
+        self._print_slips()
+
+    @work(thread=True, exclusive=True, group="admin-print", exit_on_error=False)
+    def _print_slips(self) -> None:
+        result = print_new_slips(self.pb.db, self.pb.actor, self.pb.settings)
+        self.app.call_from_thread(self.pb.feedback, "ok" if result.ok else "error", result.message)
+        self.app.call_from_thread(self.refresh_data)
 
     def action_clear_flag(self) -> None:
         """A supervisor decides about an order the shop changed or cancelled mid-work."""

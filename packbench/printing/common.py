@@ -343,7 +343,7 @@ def sscc_text(sscc: str) -> str:
 def new_canvas(buffer: object, pagesize: tuple[float, float], title: str) -> Canvas:
     """A canvas whose output is the same for the same input (``invariant``): no timestamp or
     random document id, so a reprint is byte-identical and tests can compare."""
-    canvas = Canvas(buffer, pagesize=pagesize, invariant=1, pageCompression=1)  # type: ignore[arg-type]
+    canvas = Canvas(buffer, pagesize=pagesize, invariant=1, pageCompression=1)
     canvas.setTitle(title)
     canvas.setCreator("packbench")
     canvas.setAuthor("packbench")
@@ -359,7 +359,7 @@ _CODE128_CHARS = re.compile(r"[\x20-\x7e]{1,48}")
 _INSET = 0.02 * DOT
 
 
-class _DotCode128(Code128):  # type: ignore[misc]
+class _DotCode128(Code128):
     """Code 128 whose bars are drawn a fiftieth of a dot narrower on each side.
 
     A PDF stores coordinates as short decimals, so a bar edge meant to lie exactly on a dot

@@ -86,7 +86,7 @@ def render_203(page: pdfium.PdfPage) -> Image.Image:
     width, height = math.ceil(width_pt * scale), math.ceil(height_pt * scale)
     bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_Gray)
     bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
-    matrix = pdfium_c.FS_MATRIX(scale, 0, 0, -scale, 0, height_pt * scale)
+    matrix = pdfium_c.FS_MATRIX(scale, 0, 0, scale, 0, 0)  # from the top-left, as displayed
     clip = pdfium_c.FS_RECTF(0, 0, width, height)
     pdfium_c.FPDF_RenderPageBitmapWithMatrix(
         bitmap, page, ctypes.byref(matrix), ctypes.byref(clip), pdfium_c.FPDF_GRAYSCALE

@@ -38,7 +38,10 @@ STATION_KEYS = (
 def _station_factories() -> dict[str, Callable[[], Screen]]:
     from packbench.screens.admin import AdminScreen
     from packbench.screens.dashboard import DashboardScreen
-    from packbench.screens.stations import PackScreen, PickScreen, PostScreen, ShipScreen
+    from packbench.screens.pack import PackScreen
+    from packbench.screens.pick import PickScreen
+    from packbench.screens.post import PostScreen
+    from packbench.screens.ship import ShipScreen
 
     return {
         "admin": AdminScreen,

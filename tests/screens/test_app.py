@@ -301,7 +301,10 @@ def test_no_binding_a_scan_could_trigger_or_the_scan_bar_would_swallow() -> None
     from packbench.screens.admin import AdminScreen
     from packbench.screens.dashboard import DashboardScreen
     from packbench.screens.dialogs import AskReason, ChoosePacker, TestScan
-    from packbench.screens.stations import PackScreen, PickScreen, PostScreen, ShipScreen
+    from packbench.screens.pack import PackScreen
+    from packbench.screens.pick import PickScreen
+    from packbench.screens.post import PostScreen
+    from packbench.screens.ship import ShipScreen
 
     swallowed = {k for b in Input.BINDINGS for k in b.key.split(",")}  # type: ignore[union-attr]
     owners = [

@@ -1,0 +1,61 @@
+"""The base of the stations that work on one order at a time (pick, pack, ship)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Static
+
+from packbench.operations.orders import order_detail
+from packbench.operations.views import OrderDetail
+from packbench.screens.base import StationScreen
+from packbench.screens.widgets.order_panel import OrderPanel, render_order
+
+
+class OrderStationScreen(StationScreen):
+    """A station that works on one order at a time: main panel left, the order right."""
+
+    HINT: ClassVar[str] = "Scan a packing slip to open an order."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: OrderDetail | None = None
+        self.wanted_id: int | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="station-body"):
+            with VerticalScroll(classes="station-main"):
+                yield Static(Text(self.HINT, style="dim"), id="main")
+            with VerticalScroll(classes="station-side"):
+                yield OrderPanel(hint="No order open.")
+
+    def open_order(self, order_id: int) -> None:
+        self.wanted_id = order_id
+        self._load_order(order_id)
+
+    def refresh_data(self) -> None:
+        if self.current is not None:
+            self._load_order(self.current.summary.id)
+
+    @work(thread=True, exclusive=True, group="station-order", exit_on_error=False)
+    def _load_order(self, order_id: int) -> None:
+        detail = order_detail(self.pb.db, order_id)
+        self.app.call_from_thread(self._show, detail)
+
+    def _show(self, detail: OrderDetail | None) -> None:
+        # A cancelled thread worker still finishes: show only the order last asked for.
+        if detail is not None and detail.summary.id != self.wanted_id:
+            return
+        self.current = detail
+        # The station's own view has the lines; the side shows who and where to.
+        self.query_one(OrderPanel).show(detail, events=False, lines=False)
+        main = self.query_one("#main", Static)
+        main.update(self.render_main(detail) if detail else Text(self.HINT, style="dim"))
+
+    def render_main(self, detail: OrderDetail) -> RenderableType:
+        return render_order(detail, events=False)

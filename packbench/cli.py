@@ -111,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, db=False)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser(
+        "serve", help="serve the app in a browser (textual-serve; loopback by default)"
+    )
+    _common(p)
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8070)")
+    p.add_argument(
+        "--station", choices=STATIONS, help="the station each browser opens (default: dashboard)"
+    )
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -250,6 +260,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return _run_app(settings, db)
     finally:
         stop()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+
+    _open_db(settings).dispose()  # a missing or unmigratable database fails here, not per tab
+    app_args = ["--db", str(settings.database_path()), "--station", args.station or "dashboard"]
+    if args.config:
+        app_args += ["--config", str(args.config)]
+    serve(args.host or DEFAULT_HOST, args.port or DEFAULT_PORT, app_args)
+    return 0
 
 
 def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
@@ -400,6 +421,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "printers": cmd_printers,
     "print": cmd_print,
     "demo": cmd_demo,
+    "serve": cmd_serve,
 }
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import socket
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import tomli_w
@@ -142,6 +144,28 @@ class LogSettings(_Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class DaySettings(_Section):
+    """The bench's working day: its time zone, the cut-off for same-day shipping, the shift."""
+
+    timezone: str = "Europe/Oslo"
+    #: Orders paid before this local time ship today.
+    cutoff: time = time(14, 0)
+    #: When the last parcel can leave; the dashboard's pace is measured against it.
+    shift_end: time = time(16, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Oslo)") from None
+        return value
+
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -154,6 +178,7 @@ class Settings(BaseSettings):
     shop: ShopSettings = Field(default_factory=ShopSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     printers: PrinterSettings = Field(default_factory=PrinterSettings)
+    day: DaySettings = Field(default_factory=DaySettings)
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

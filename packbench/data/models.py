@@ -248,3 +248,18 @@ class Event(SQLModel, table=True):
     result: str = Field(default="ok", max_length=16)  # ok | refused | info
     message: str = Field(default="", max_length=1000)
     data: str | None = None  # JSON details
+
+
+# -- the team's roster (#8) ---------------------------------------------------------------------
+class RosterEntry(SQLModel, table=True):
+    """Who works which station on a day, as the supervisor assigned it."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (UniqueConstraint("day", "packer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)  # the bench's local date, YYYY-MM-DD
+    packer_id: int = Field(foreign_key="packer.id", index=True)
+    station: str = Field(max_length=16)
+    assigned_by: int | None = Field(default=None, foreign_key="packer.id")
+    assigned_at: datetime = _now_field()

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
-from packbench.core.workflow import OrderStatus
+from packbench.config import DaySettings
+from packbench.core.rhythm import (
+    Advice,
+    Pace,
+    StationLoad,
+    at_local,
+    local_day_bounds,
+    pace,
+    per_hour,
+    where_help_is_needed,
+)
+from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Order
+from packbench.data.models import Event, Order, OutboxItem, Packer, PrintJob
+from packbench.data.types import utcnow
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    change_status,
+    require_supervisor,
+    transact_logged,
+)
+from packbench.operations.team import RosterRow, roster
 
 #: Which station an order in each status is waiting for.
 WAITING_FOR = {
@@ -63,3 +84,193 @@ def overview(db: Database) -> list[StatusRow]:
                 )
             )
         return out
+
+
+# -- the whole bench at once (#8) ---------------------------------------------------------------
+#: A status an order moves into when it leaves a station: counts as that station's output.
+LEFT_STATION = {
+    OrderStatus.SLIP_PRINTED.value: "admin",
+    OrderStatus.PICKED.value: "pick",
+    OrderStatus.PACKED.value: "pack",
+    OrderStatus.SHIPPED.value: "ship",
+    OrderStatus.HANDED_OVER.value: "post",
+}
+
+#: Orders in these statuses still have to ship.
+NOT_SHIPPED = tuple(s.value for s in (*sorted(IN_PROGRESS), OrderStatus.ON_HOLD))
+
+#: A claim at the pack station older than this is shown as stale.
+STALE_CLAIM = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    kind: str  # hold | claim | parked | print
+    ref: str  # order number, outbox id, print job id
+    since: datetime | None
+    detail: str
+    order_id: int | None = None
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BenchFigures:
+    at: datetime
+    states: list[StatusRow]
+    completed_today: int
+    pace: Pace
+    cutoff: datetime
+    shift_end: datetime
+    per_hour: list[int]
+    team: list[RosterRow]
+    loads: list[StationLoad]
+    advice: list[Advice]
+    exceptions: list[ExceptionRow]
+
+
+def _status_events_since(session: Session, since: datetime) -> list[tuple[datetime, str]]:
+    rows = session.exec(
+        select(Event.at, Event.data).where(
+            Event.kind == "status", Event.result == "ok", col(Event.at) >= since
+        )
+    ).all()
+    out = []
+    for at, data in rows:
+        to = json.loads(data).get("to") if data else None
+        if to:
+            out.append((at, to))
+    return out
+
+
+def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRow]:
+    """What is stuck and needs a supervisor: holds, stale claims, parked pushes, failed prints."""
+    now = now or utcnow()
+    with db.read() as session:
+        out: list[ExceptionRow] = []
+        for o in session.exec(
+            select(Order)
+            .where(Order.status == OrderStatus.ON_HOLD.value)
+            .order_by(col(Order.updated_at))
+        ).all():
+            out.append(
+                ExceptionRow("hold", o.number, o.updated_at, o.hold_reason or "on hold", o.id)
+            )
+        for o in session.exec(
+            select(Order)
+            .where(col(Order.claimed_at).is_not(None), col(Order.claimed_at) < now - STALE_CLAIM)
+            .where(col(Order.status).in_([OrderStatus.PACKING.value, OrderStatus.PICKED.value]))
+            .order_by(col(Order.claimed_at))
+        ).all():
+            who = session.get(Packer, o.claimed_by) if o.claimed_by else None
+            out.append(
+                ExceptionRow(
+                    "claim",
+                    o.number,
+                    o.claimed_at,
+                    f"claimed by {who.name if who else '?'} at {o.claim_terminal or '?'}",
+                    o.id,
+                )
+            )
+        for item in session.exec(
+            select(OutboxItem).where(OutboxItem.status == "parked").order_by(col(OutboxItem.id))
+        ).all():
+            number = None
+            if item.order_id is not None:
+                order = session.get(Order, item.order_id)
+                number = order.number if order else None
+            out.append(
+                ExceptionRow(
+                    "parked",
+                    number or f"#{item.id}",
+                    item.created_at,
+                    f"{item.kind}: {item.last_error or 'parked'}",
+                    item.order_id,
+                    item.id,
+                )
+            )
+        for job in session.exec(
+            select(PrintJob)
+            .where(PrintJob.status == "failed", col(PrintJob.created_at) >= now - timedelta(days=1))
+            .order_by(col(PrintJob.created_at))
+        ).all():
+            out.append(
+                ExceptionRow(
+                    "print",
+                    f"{job.kind} {job.ref}"[:60],
+                    job.created_at,
+                    f"{job.printer}: {job.error or 'failed'}",
+                    None,
+                    job.id,
+                )
+            )
+        return out
+
+
+def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None) -> BenchFigures:
+    """Every figure of the dashboard, from one consistent look at the database."""
+    now = now or utcnow()
+    tz = day.tz()
+    start, _end = local_day_bounds(now, tz)
+    cutoff = at_local(now, tz, day.cutoff)
+    shift_end = at_local(now, tz, day.shift_end)
+    states = overview(db)
+    team = roster(db, tz=tz, now=now)
+    with db.read() as session:
+        moves = _status_events_since(session, start)
+        must_ship = session.exec(
+            select(func.count()).where(
+                col(Order.status).in_(NOT_SHIPPED),
+                func.coalesce(Order.paid_at, Order.created_at) < cutoff,
+            )
+        ).one()
+        completed_today = session.exec(
+            select(func.count()).where(col(Order.completed_at) >= start)
+        ).one()
+    shipped_at = [at for at, to in moves if to == OrderStatus.SHIPPED.value]
+    the_pace = pace(
+        now, must_ship=must_ship, shipped_at=shipped_at, shift_end=shift_end, day_start=start
+    )
+    hour_ago = now - timedelta(hours=1)
+    done: dict[str, int] = {}
+    for at, to in moves:
+        station = LEFT_STATION.get(to)
+        if station and at > hour_ago:
+            done[station] = done.get(station, 0) + 1
+    waiting: dict[str, int] = {}
+    for row in states:
+        if row.station:
+            waiting[row.station] = waiting.get(row.station, 0) + row.count
+    people: dict[str, int] = {}
+    for member in team:
+        if member.at_station:
+            people[member.at_station] = people.get(member.at_station, 0) + 1
+    loads = [
+        StationLoad(s, waiting.get(s, 0), people.get(s, 0), done.get(s, 0))
+        for s in ("admin", "pick", "pack", "ship", "post")
+    ]
+    return BenchFigures(
+        at=now,
+        states=states,
+        completed_today=completed_today,
+        pace=the_pace,
+        cutoff=cutoff,
+        shift_end=shift_end,
+        per_hour=per_hour(shipped_at, tz, start),
+        team=team,
+        loads=loads,
+        advice=where_help_is_needed(loads),
+        exceptions=exceptions(db, now=now),
+    )
+
+
+def release_hold(db: Database, actor: Actor, order_id: int, note: str) -> None:
+    """A supervisor sends an order on hold back to where it was (logged with the note)."""
+
+    def run(session: Session) -> None:
+        require_supervisor(actor)
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"no order with id {order_id}")
+        change_status(session, order, Action.RELEASE, actor, reason=note)
+
+    transact_logged(db, actor, run, kind="supervisor", order_id=order_id)

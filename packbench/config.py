@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from packbench.core.codes import LAYOUT_SWAPS, CodeRules
+from packbench.core.routing import Layout, LayoutError, load_layout
 
 APP_NAME = "packbench"
 STATIONS = ("admin", "pick", "pack", "ship", "post", "dashboard")
@@ -166,6 +167,38 @@ class DaySettings(_Section):
         return ZoneInfo(self.timezone)
 
 
+# -- the warehouse and the pick station (#5) ----------------------------------------------------
+BUNDLED_LAYOUT = Path(__file__).parent / "data" / "demo_layout.toml"
+
+
+class WarehouseSettings(_Section):
+    #: The warehouse layout TOML (aisles, bays, depot); empty: the bundled demo warehouse.
+    layout: Path | None = None
+
+    def layout_path(self) -> Path:
+        return self.layout.expanduser() if self.layout else BUNDLED_LAYOUT
+
+
+class PickSettings(_Section):
+    #: Orders picked together onto one cart, one tote each.
+    batch_size: int = Field(default=6, ge=1, le=50)
+    #: The location label must be scanned before the items of each stop.
+    require_location_scan: bool = False
+    #: A short pick puts the order on hold, or lets it ship what was found.
+    short_pick: Literal["hold", "partial"] = "hold"
+
+
+def load_warehouse_layout(path: Path) -> Layout:
+    """The layout at ``path``, validated; a bad file is a ``ConfigError`` naming it."""
+    try:
+        return load_layout(path)
+    except LayoutError as exc:
+        raise ConfigError(f"warehouse.layout: {exc}") from None
+
+
+# -- end of the warehouse block -------------------------------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -179,6 +212,8 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     printers: PrinterSettings = Field(default_factory=PrinterSettings)
     day: DaySettings = Field(default_factory=DaySettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)  # #5
+    pick: PickSettings = Field(default_factory=PickSettings)  # #5
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

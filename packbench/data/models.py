@@ -120,6 +120,7 @@ class OrderLine(SQLModel, table=True):
     picked_qty: int = 0
     packed_qty: int = 0
     unit_price_ore: int = 0
+    short_qty: int = 0  # units a short pick left missing (#5)
 
 
 class BoxType(SQLModel, table=True):
@@ -248,6 +249,53 @@ class Event(SQLModel, table=True):
     result: str = Field(default="ok", max_length=16)  # ok | refused | info
     message: str = Field(default="", max_length=1000)
     data: str | None = None  # JSON details
+
+
+# -- picking (#5): batches on a cart of totes, the pick list's tasks ------------------------------
+class PickBatch(SQLModel, table=True):
+    """One walk through the warehouse for up to N orders, one tote each."""
+
+    __tablename__ = "pick_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="open", max_length=16, index=True)  # open | done
+    packer_id: int | None = Field(default=None, foreign_key="packer.id")
+    terminal: str = Field(default="", max_length=64)
+    created_at: datetime = _now_field()
+    finished_at: datetime | None = _opt_time()
+    distance_m: float = 0.0  # the whole round trip as planned
+    at_location: str | None = Field(default=None, max_length=16)  # last location label scanned
+
+
+class PickBatchOrder(SQLModel, table=True):
+    __tablename__ = "pick_batch_order"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "order_id"),
+        UniqueConstraint("batch_id", "tote"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="pick_batch.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    tote: int  # 1..N on the cart
+
+
+class PickTask(SQLModel, table=True):
+    """One order line at one stop: how many to pick into which tote, and how it went."""
+
+    __tablename__ = "pick_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="pick_batch.id", index=True)
+    seq: int  # the stop, 1.. in walking order
+    location: str = Field(max_length=16)
+    order_id: int = Field(foreign_key="orders.id")
+    order_line_id: int = Field(foreign_key="order_line.id")
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    tote: int
+    quantity: int
+    picked: int = 0
+    short: int = 0
 
 
 # -- the team's roster (#8) ---------------------------------------------------------------------

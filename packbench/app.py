@@ -182,7 +182,40 @@ class PackbenchApp(App[None]):
     def signed_in(self, packer: PackerView) -> None:
         self.actor = self.actor.as_packer(packer.id, packer.name, packer.role)
         self._refresh_header()
+        if packer.pin_required:
+            from packbench.screens.dialogs import AskPin
+
+            def entered(pin: str | None) -> None:
+                if pin:
+                    self._confirm_pin(self.actor, pin)
+                elif self._dashboard_after_sign_in:
+                    self.feedback("info", f"{packer.name} works as a packer (no PIN given).")
+
+            self.push_screen(AskPin(packer.name), entered)
+            return
         if self._dashboard_after_sign_in and self.actor.is_supervisor:
+            self._dashboard_after_sign_in = False
+            self.action_switch("dashboard")
+
+    @work(thread=True, group="auth", exit_on_error=False)
+    def _confirm_pin(self, actor: Actor, pin: str) -> None:
+        from packbench.operations.common import Refused
+        from packbench.operations.packers import confirm_pin
+
+        try:
+            view = confirm_pin(self.db, actor, pin)
+        except Refused as exc:
+            self._from_thread(self.feedback, "error", exc.message)
+            return
+        self._from_thread(self._elevated, actor, view)
+
+    def _elevated(self, actor: Actor, view: PackerView) -> None:
+        if self.actor.packer_id != actor.packer_id:  # signed out or someone else meanwhile
+            return
+        self.actor = self.actor.as_packer(view.id, view.name, view.role)
+        self._refresh_header()
+        self.feedback("ok", f"{view.name}: supervisor rights.")
+        if self._dashboard_after_sign_in:
             self._dashboard_after_sign_in = False
             self.action_switch("dashboard")
 

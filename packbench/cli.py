@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--station", choices=STATIONS, help="the station each browser opens (default: dashboard)"
     )
 
+    p = sub.add_parser("packers", help="the people of the bench; supervisors' PINs")
+    ksub = p.add_subparsers(dest="packers_command", metavar="ACTION", required=True)
+    c = ksub.add_parser("list", help="everyone active, with badge and role")
+    _common(c)
+    c.add_argument("--json", action="store_true")
+    c = ksub.add_parser("set-pin", help="set a supervisor's PIN (read from stdin, never argv)")
+    _common(c)
+    c.add_argument("badge", help="the supervisor's badge code")
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -260,6 +269,36 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return _run_app(settings, db)
     finally:
         stop()
+
+
+def cmd_packers(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.common import Actor, Refused
+    from packbench.operations.packers import list_packers, set_pin
+
+    db = _open_db(settings)
+    if args.packers_command == "list":
+        people = list_packers(db)
+        if args.json:
+            print(json.dumps([{"name": p.name, "badge": p.badge, "role": p.role} for p in people]))
+        else:
+            for p in people:
+                print(f"{p.badge:<12} {p.role:<10} {p.name}")
+        return 0
+    if sys.stdin.isatty():
+        import getpass
+
+        pin = getpass.getpass("New PIN (4–12 digits): ")
+        if getpass.getpass("Again: ") != pin:
+            raise CliError("the two PINs differ; nothing changed")
+    else:
+        pin = sys.stdin.readline().strip()
+    actor = Actor(station="admin", terminal=settings.bench.terminal)
+    try:
+        set_pin(db, actor, args.badge, pin)
+    except Refused as exc:
+        raise CliError(exc.message, code=2) from None
+    print(f"PIN set for {args.badge.upper()}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -422,6 +461,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "print": cmd_print,
     "demo": cmd_demo,
     "serve": cmd_serve,
+    "packers": cmd_packers,
 }
 
 

@@ -165,3 +165,33 @@ class AskReason(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AskPin(ModalScreen[str | None]):
+    """A supervisor's PIN, typed hidden. Enter confirms, Esc goes on with a packer's rights."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.person = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(
+                f"{self.person}: your PIN for supervisor rights (Esc: work as a packer)",
+                classes="dialog-title",
+            )
+            yield Input(placeholder="PIN, then Enter", password=True, id="pin", max_length=12)
+
+    def on_mount(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value:
+            self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -9,10 +9,13 @@ from packbench.data.engine import Database
 from packbench.data.models import Location, Packer, Parcel, Product
 from packbench.operations.common import Actor
 from packbench.operations.intake import LineIn, OrderIn, receive_order
+from packbench.operations.packers import hash_pin
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SSCC = make_sscc(3, "7071234", 42)
 TRACKING = make_s10("RR", 47312482, "NO")
+SUPERVISOR_PIN = "2468"
+_PIN_HASH = hash_pin(SUPERVISOR_PIN)  # once: scrypt is slow on purpose
 
 
 def order_in(shop_id: int, *lines: tuple[str, int], minutes: int = 0, **kw) -> OrderIn:  # type: ignore[no-untyped-def]
@@ -67,7 +70,7 @@ def seed(db: Database) -> dict[str, int]:
             )
         )
         s.add(Packer(name="Kari Nordmann", badge="BDG-1001", role="packer"))
-        s.add(Packer(name="Ola Sjef", badge="BDG-1004", role="supervisor"))
+        s.add(Packer(name="Ola Sjef", badge="BDG-1004", role="supervisor", pin_hash=_PIN_HASH))
         s.add(Packer(name="Gone Person", badge="BDG-1999", role="packer", active=False))
     ids = {}
     with db.write() as s:

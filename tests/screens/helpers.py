@@ -59,3 +59,10 @@ def text_of(widget) -> str:  # type: ignore[no-untyped-def]
     console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
     console.print(widget.content)
     return console.export_text()
+
+
+async def sign_in_supervisor(pilot: Pilot, badge: str = "BDG-1004", pin: str = "2468") -> None:
+    """A supervisor's badge, then their PIN typed into the dialog it opens."""
+    await scan(pilot, badge)
+    await pilot.press(*pin, "enter")
+    await settle(pilot)

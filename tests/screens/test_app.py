@@ -14,7 +14,7 @@ from packbench.screens.admin import AdminScreen
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.scanbar import ScanBar
 from tests.operations.seed import SSCC, seed
-from tests.screens.helpers import burst, scan, settle, text_of, typed
+from tests.screens.helpers import burst, scan, settle, sign_in_supervisor, text_of, typed
 
 SIZE = (140, 42)
 
@@ -73,7 +73,7 @@ async def test_dashboard_station_waits_for_a_supervisor(bench) -> None:  # type:
         assert app.current_mode == "admin"
         await scan(pilot, "BDG-1001")
         assert app.current_mode == "admin"
-        await scan(pilot, "BDG-1004")
+        await sign_in_supervisor(pilot)
         await settle(pilot)
         assert app.current_mode == "dashboard"
 
@@ -206,7 +206,7 @@ async def test_function_keys_switch_stations_and_the_dashboard_is_for_supervisor
         await settle(pilot)
         assert app.current_mode == "admin"
         assert last_feedback(app)[0] == "error" and "supervisors" in last_feedback(app)[1]
-        await scan(pilot, "BDG-1004")
+        await sign_in_supervisor(pilot)
         await pilot.press("f6")
         await settle(pilot)
         assert app.current_mode == "dashboard"
@@ -264,7 +264,7 @@ async def test_supervisor_retries_and_discards_parked_items(bench) -> None:  # t
             session.add(item)
     app = make_app(bench)
     async with app.run_test(size=SIZE) as pilot:
-        await scan(pilot, "BDG-1004")
+        await sign_in_supervisor(pilot)
         await pilot.press("f6")
         await settle(pilot)
         assert [i.status for i in app.screen.outbox] == ["parked", "parked"]
@@ -341,7 +341,7 @@ async def test_a_supervisor_decides_about_a_flagged_order(bench) -> None:  # typ
         await pilot.press("f8")
         await settle(pilot)
         assert last_feedback(app) == ("error", "Only a supervisor decides about a flagged order.")
-        await scan(pilot, "BDG-1004")
+        await sign_in_supervisor(pilot)
         await scan(pilot, "ORD-5002")
         await pilot.press("f8")
         await settle(pilot)
@@ -351,3 +351,24 @@ async def test_a_supervisor_decides_about_a_flagged_order(bench) -> None:  # typ
     detail = order_detail(bench, 2)
     assert detail is not None and detail.summary.flag is None
     assert any("refund sent" in e.message and e.packer == "Ola Sjef" for e in detail.events)
+
+
+async def test_a_supervisor_badge_without_the_pin_is_a_packers(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "dashboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1004")
+        await pilot.press(*"1111", "enter")  # wrong
+        await settle(pilot)
+        assert last_feedback(app) == ("error", "Wrong PIN.")
+        assert app.actor.signed_in and not app.actor.is_supervisor
+        assert app.current_mode == "admin"
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "admin"
+        # Signing in again and leaving the PIN out (Esc) works with a packer's rights.
+        await scan(pilot, "BDG-1004")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.actor.packer_name == "Ola Sjef" and not app.actor.is_supervisor
+        await sign_in_supervisor(pilot)
+        assert app.actor.is_supervisor and app.current_mode == "dashboard"

@@ -298,6 +298,51 @@ class PickTask(SQLModel, table=True):
     short: int = 0
 
 
+# -- packing (#6): the pack plan, units per parcel, box overrides ---------------------------------
+class PackPlan(SQLModel, table=True):
+    """The box suggestion made when the order was opened at the pack station, kept as made."""
+
+    __tablename__ = "pack_plan"
+
+    order_id: int = Field(foreign_key="orders.id", primary_key=True)
+    items_key: str  # the order's items, canonical: "SKU×qty|SKU×qty" sorted by SKU
+    suggestion: str  # JSON: parcels (box, inner_mm, fill, weight_g, units per SKU), alternatives
+    learned: bool = False  # the suggestion is the packers' choice, not the packing logic's
+    # A weight off by more than the tolerance waits here for confirmation.
+    pending_weight_g: int | None = None
+    pending_weight_seq: int | None = None
+    created_at: datetime = _now_field()
+
+
+class ParcelItem(SQLModel, table=True):
+    """How many units of an order line went into a parcel."""
+
+    __tablename__ = "parcel_item"
+    __table_args__ = (UniqueConstraint("parcel_id", "order_line_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", index=True)
+    order_line_id: int = Field(foreign_key="order_line.id")
+    quantity: int
+
+
+class BoxOverride(SQLModel, table=True):
+    """An order packed in another box than suggested: what the packers know better."""
+
+    __tablename__ = "box_override"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    items_key: str = Field(index=True)
+    suggested_code: str | None = Field(default=None, max_length=32)
+    box_code: str = Field(max_length=32)
+    packer_id: int | None = Field(default=None, foreign_key="packer.id")
+    at: datetime = _now_field()
+
+
+# -- end of the packing block ---------------------------------------------------------------------
+
+
 # -- the team's roster (#8) ---------------------------------------------------------------------
 class RosterEntry(SQLModel, table=True):
     """Who works which station on a day, as the supervisor assigned it."""

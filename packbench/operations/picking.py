@@ -1,0 +1,828 @@
+"""The warehouse station: pick batches in the shortest walking order, scan by scan.
+
+A **batch** is one walk for up to N orders on a cart of totes, one tote per order (tote numbers
+1..N). Its pick list is one route over every location of the batch (``core.routing``, exact
+for a single block): one **stop** per location, each stop knowing which tote gets how many.
+Each order line at a stop is a row in ``pick_task``; its ``picked`` and ``short`` are written at
+every scan, together with ``order_line.picked_qty`` and the event row, so a picker who walks
+away or a terminal that crashes resumes exactly where the last scan left it.
+
+The picker works the stops in walking order. At the current stop:
+
+* scanning the item (GTIN or SKU) confirms one unit; ``N*CODE`` confirms N units;
+* with ``[pick] require_location_scan`` the location label must be scanned first;
+* a wrong item, a wrong location, or one unit too many is refused and changes nothing;
+* a **short pick** (``CMD-SHORT`` or a key) records what was found (the units scanned so far)
+  and the rest as missing; with ``[pick] short_pick = "hold"`` the order goes on hold at once
+  (reason ``short pick: …``), with ``"partial"`` it goes on and ships what was found.
+
+When every stop is done the batch is done and its orders become ``picked`` (orders on hold stay
+on hold; an order with nothing found at all is held even under "partial").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from packbench.core.codes import CodeKind, CodeRules, Command, Scan, classify
+from packbench.core.routing import Layout, LocationError, parse_location, route_length
+from packbench.core.routing import shortest_route as _shortest_route
+from packbench.core.workflow import Action, OrderStatus
+from packbench.data.engine import Database
+from packbench.data.models import (
+    Order,
+    OrderLine,
+    Packer,
+    PickBatch,
+    PickBatchOrder,
+    PickTask,
+    Product,
+)
+from packbench.data.types import utcnow
+from packbench.operations import messages as msg
+from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import transact_logged as _transact_logged
+
+OPEN = "open"
+DONE = "done"
+MAX_TYPED_QUANTITY = 999
+
+_QUANTITY = re.compile(r"\s*([0-9]{1,4})\s*\*\s*(\S.*)")
+
+ShortMode = Literal["hold", "partial"]
+
+
+@dataclass(frozen=True)
+class PickRules:
+    """How strict the warehouse station is (``[pick]`` in the configuration)."""
+
+    batch_size: int = 6
+    require_location_scan: bool = False
+    short_pick: ShortMode = "hold"
+
+    @classmethod
+    def from_settings(cls, settings) -> PickRules:  # type: ignore[no-untyped-def]
+        p = settings.pick
+        return cls(p.batch_size, p.require_location_scan, p.short_pick)
+
+
+# ----------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class StopItem:
+    """One order line's share of a stop: this many of this product into this tote."""
+
+    tote: int
+    order_id: int
+    order_number: str
+    sku: str
+    gtin: str | None
+    name: str
+    quantity: int
+    picked: int
+    short: int
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.picked - self.short
+
+
+@dataclass(frozen=True)
+class StopView:
+    seq: int
+    location: str
+    items: tuple[StopItem, ...]
+
+    @property
+    def quantity(self) -> int:
+        return sum(i.quantity for i in self.items)
+
+    @property
+    def picked(self) -> int:
+        return sum(i.picked for i in self.items)
+
+    @property
+    def short(self) -> int:
+        return sum(i.short for i in self.items)
+
+    @property
+    def left(self) -> int:
+        return sum(i.left for i in self.items)
+
+    @property
+    def done(self) -> bool:
+        return self.left == 0
+
+
+@dataclass(frozen=True)
+class ToteView:
+    tote: int
+    order_id: int
+    order_number: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PickListView:
+    """A batch as the pick screen shows it; ``current`` is the stop to work now."""
+
+    batch_id: int
+    status: str
+    picker: str | None
+    totes: tuple[ToteView, ...]
+    stops: tuple[StopView, ...]
+    distance_m: float
+    metres_left: float
+    at_location: str | None
+    require_location_scan: bool
+
+    @property
+    def current(self) -> StopView | None:
+        return next((s for s in self.stops if not s.done), None)
+
+    @property
+    def upcoming(self) -> tuple[StopView, ...]:
+        return tuple(s for s in self.stops if not s.done)[1:]
+
+    @property
+    def stops_left(self) -> int:
+        return sum(1 for s in self.stops if not s.done)
+
+    @property
+    def units_total(self) -> int:
+        return sum(s.quantity for s in self.stops)
+
+    @property
+    def units_left(self) -> int:
+        return sum(s.left for s in self.stops)
+
+    @property
+    def location_confirmed(self) -> bool:
+        cur = self.current
+        return cur is not None and self.at_location == cur.location
+
+
+@dataclass(frozen=True)
+class PickOutcome:
+    """What a scan or key at the pick station did. ``pick_list`` is the batch afterwards."""
+
+    ok: bool
+    message: str
+    code: str
+    pick_list: PickListView | None = None
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class ShortageView:
+    order_id: int
+    order_number: str
+    status: str
+    status_label: str
+    sku: str
+    name: str
+    location: str | None
+    quantity: int
+    picked: int
+    short: int
+    updated_at: datetime
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def _view(session: Session, batch: PickBatch, layout: Layout, rules: PickRules) -> PickListView:
+    assert batch.id is not None
+    members = session.exec(
+        select(PickBatchOrder, Order)
+        .join(Order, col(Order.id) == PickBatchOrder.order_id)
+        .where(PickBatchOrder.batch_id == batch.id)
+        .order_by(col(PickBatchOrder.tote))
+    ).all()
+    numbers = {o.id: o.number for _, o in members}
+    totes = tuple(ToteView(m.tote, o.id or 0, o.number, o.status) for m, o in members)
+    rows = session.exec(
+        select(PickTask, OrderLine, Product)
+        .join(OrderLine, col(OrderLine.id) == PickTask.order_line_id)
+        .join(Product, col(Product.id) == PickTask.product_id, isouter=True)
+        .where(PickTask.batch_id == batch.id)
+        .order_by(col(PickTask.seq), col(PickTask.tote), col(PickTask.id))
+    ).all()
+    grouped: dict[int, list[StopItem]] = defaultdict(list)
+    where: dict[int, str] = {}
+    for task, line, product in rows:
+        where[task.seq] = task.location
+        grouped[task.seq].append(
+            StopItem(
+                tote=task.tote,
+                order_id=task.order_id,
+                order_number=numbers.get(task.order_id, "?"),
+                sku=line.sku,
+                gtin=product.gtin if product else None,
+                name=line.name or (product.name if product else line.sku),
+                quantity=task.quantity,
+                picked=task.picked,
+                short=task.short,
+            )
+        )
+    stops = tuple(StopView(seq, where[seq], tuple(grouped[seq])) for seq in sorted(grouped))
+    picker = None
+    if batch.packer_id is not None:
+        packer = session.get(Packer, batch.packer_id)
+        picker = packer.name if packer else None
+    return PickListView(
+        batch_id=batch.id,
+        status=batch.status,
+        picker=picker,
+        totes=totes,
+        stops=stops,
+        distance_m=batch.distance_m,
+        metres_left=_metres_left(layout, stops, batch.distance_m),
+        at_location=batch.at_location,
+        require_location_scan=rules.require_location_scan,
+    )
+
+
+def _metres_left(layout: Layout, stops: Sequence[StopView], total: float) -> float:
+    """The rest of the planned round trip after the stops already done (a prefix)."""
+    done = [s.location for s in stops if s.done]
+    if not done:
+        return total
+    if len(done) == len(stops):
+        return 0.0
+    try:
+        walked = route_length(layout, done) - route_length(layout, done[-1:]) / 2
+    except LocationError:  # the layout changed under an open batch: keep the plan's figure
+        return total
+    return max(0.0, total - walked)
+
+
+def _open_batch(session: Session, actor: Actor) -> PickBatch | None:
+    if actor.packer_id is None:
+        return None
+    return session.exec(
+        select(PickBatch)
+        .where(PickBatch.status == OPEN, PickBatch.packer_id == actor.packer_id)
+        .order_by(col(PickBatch.id).desc())
+    ).first()
+
+
+def current_batch(
+    db: Database, actor: Actor, layout: Layout, rules: PickRules
+) -> PickListView | None:
+    """The batch the signed-in picker has open (to resume after leaving or a crash)."""
+    with db.read() as session:
+        batch = _open_batch(session, actor)
+        return _view(session, batch, layout, rules) if batch else None
+
+
+def batch_view(
+    db: Database, batch_id: int, layout: Layout, rules: PickRules
+) -> PickListView | None:
+    with db.read() as session:
+        batch = session.get(PickBatch, batch_id)
+        return _view(session, batch, layout, rules) if batch else None
+
+
+def list_shortages(db: Database, *, limit: int = 200) -> list[ShortageView]:
+    """Lines a short pick left missing, on orders not yet shipped or cancelled, oldest first."""
+    gone = (OrderStatus.SHIPPED, OrderStatus.HANDED_OVER, OrderStatus.CANCELLED)
+    with db.read() as session:
+        rows = session.exec(
+            select(OrderLine, Order, Product)
+            .join(Order, col(Order.id) == OrderLine.order_id)
+            .join(Product, col(Product.id) == OrderLine.product_id, isouter=True)
+            .where(OrderLine.short_qty > 0, col(Order.status).not_in([s.value for s in gone]))
+            .order_by(col(Order.updated_at), col(Order.id), col(OrderLine.line_no))
+            .limit(limit)
+        ).all()
+        return [
+            ShortageView(
+                order_id=o.id or 0,
+                order_number=o.number,
+                status=o.status,
+                status_label=OrderStatus(o.status).label,
+                sku=line.sku,
+                name=line.name or (p.name if p else line.sku),
+                location=p.location if p else None,
+                quantity=line.quantity,
+                picked=line.picked_qty,
+                short=line.short_qty,
+                updated_at=o.updated_at,
+            )
+            for line, o, p in rows
+        ]
+
+
+# ----------------------------------------------------------------------------------- starting
+
+
+def _unroutable(
+    session: Session, order: Order, layout: Layout
+) -> tuple[list[tuple[OrderLine, Product, str]], str | None]:
+    """The lines still to pick with their product and normalised location, or why not."""
+    lines = session.exec(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.line_no))
+    ).all()
+    out: list[tuple[OrderLine, Product, str]] = []
+    for line in lines:
+        if line.quantity - line.picked_qty <= 0:
+            continue
+        product = session.get(Product, line.product_id) if line.product_id else None
+        if product is None:
+            return [], f"line {line.line_no} (SKU {line.sku}) is not a product this bench knows"
+        if not product.location:
+            return [], f"{product.name} ({product.sku}) has no shelf location"
+        try:
+            code = parse_location(product.location, layout).code
+        except LocationError as exc:
+            return [], f"{product.name} ({product.sku}): {exc}"
+        out.append((line, product, code))
+    if not out:
+        return [], "nothing is left to pick on it"
+    return out, None
+
+
+def _create_batch(
+    session: Session,
+    actor: Actor,
+    layout: Layout,
+    orders: Sequence[tuple[Order, list[tuple[OrderLine, Product, str]]]],
+    code: str | None,
+) -> PickBatch:
+    locations = {loc for _, lines in orders for _, _, loc in lines}
+    route = _shortest_route(layout, locations)
+    seq_of = {loc: n for n, loc in enumerate(route.sequence, start=1)}
+    batch = PickBatch(
+        status=OPEN,
+        packer_id=actor.packer_id,
+        terminal=actor.terminal,
+        distance_m=round(route.distance_m, 3),
+    )
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    for tote, (order, lines) in enumerate(orders, start=1):
+        if order.status == OrderStatus.SLIP_PRINTED:
+            change_status(session, order, Action.START_PICK, actor, code=code)
+        session.add(PickBatchOrder(batch_id=batch.id, order_id=order.id or 0, tote=tote))
+        for line, product, loc in lines:
+            line.short_qty = 0  # a new attempt at what an earlier short pick left
+            session.add(line)
+            session.add(
+                PickTask(
+                    batch_id=batch.id,
+                    seq=seq_of[loc],
+                    location=loc,
+                    order_id=order.id or 0,
+                    order_line_id=line.id or 0,
+                    product_id=product.id,
+                    tote=tote,
+                    quantity=line.quantity - line.picked_qty,
+                )
+            )
+        record_event(
+            session,
+            actor,
+            "pick",
+            order_id=order.id,
+            code=code,
+            message=f"batch {batch.id}: order {order.number} in tote {tote}",
+            data={"batch": batch.id, "tote": tote},
+        )
+    session.flush()
+    return batch
+
+
+def _in_open_batch(session: Session, order_id: int) -> PickBatch | None:
+    return session.exec(
+        select(PickBatch)
+        .join(PickBatchOrder, col(PickBatchOrder.batch_id) == PickBatch.id)
+        .where(PickBatchOrder.order_id == order_id, PickBatch.status == OPEN)
+    ).first()
+
+
+def _busy_refusal(session: Session, batch: PickBatch, layout: Layout, rules: PickRules) -> str:
+    view = _view(session, batch, layout, rules)
+    return (
+        f"Finish batch {batch.id} first ({view.stops_left} stops, {view.units_left} units "
+        "left) — or short-pick what the shelves do not have."
+    )
+
+
+def _start_from_slip(
+    session: Session, actor: Actor, layout: Layout, rules: PickRules, number: str, code: str
+) -> PickOutcome:
+    order = session.exec(select(Order).where(Order.number == number)).first()
+    if order is None:
+        raise Refused(msg.unknown_order(number))
+    mine = _open_batch(session, actor)
+    other = _in_open_batch(session, order.id or 0)
+    if other is not None and mine is not None and other.id == mine.id:
+        view = _view(session, mine, layout, rules)
+        tote = next(t.tote for t in view.totes if t.order_id == order.id)
+        return PickOutcome(
+            True, f"Order {order.number} is in tote {tote} of this batch.", code, view
+        )
+    if mine is not None:
+        raise Refused(
+            f"Order {order.number} was not added. " + _busy_refusal(session, mine, layout, rules),
+            order_id=order.id,
+        )
+    if other is not None:
+        who = session.get(Packer, other.packer_id) if other.packer_id else None
+        raise Refused(
+            f"Order {order.number} is being picked in batch {other.id}"
+            f"{f' by {who.name}' if who else ''} at terminal {other.terminal}.",
+            order_id=order.id,
+        )
+    if order.upstream_flag:
+        raise Refused(
+            f"Order {order.number} was changed in the shop ({order.upstream_flag}); "
+            "a supervisor must decide at the admin station first.",
+            order_id=order.id,
+        )
+    if order.status not in (OrderStatus.SLIP_PRINTED, OrderStatus.PICKING):
+        label = OrderStatus(order.status).label.lower()
+        raise Refused(
+            f"Order {order.number} is {label}; only an order with a printed slip is picked.",
+            order_id=order.id,
+        )
+    lines, why = _unroutable(session, order, layout)
+    if why:
+        raise Refused(f"Order {order.number} cannot be picked: {why}.", order_id=order.id)
+    batch = _create_batch(session, actor, layout, [(order, lines)], code)
+    view = _view(session, batch, layout, rules)
+    return PickOutcome(
+        True,
+        f"Order {order.number}: {len(view.stops)} stops, {view.units_total} units, "
+        f"{view.distance_m:.0f} m — into tote 1.",
+        code,
+        view,
+    )
+
+
+def start_from_slip(
+    db: Database, actor: Actor, layout: Layout, rules: PickRules, number: str, code: str
+) -> PickOutcome:
+    """Pick one order whose packing slip was scanned (tote 1). Raises ``Refused``."""
+    return _transact_logged(
+        db,
+        actor,
+        lambda s: _start_from_slip(s, actor, layout, rules, number, code),
+        kind="pick",
+        code=code,
+    )
+
+
+def next_batch(
+    db: Database, actor: Actor, layout: Layout, rules: PickRules, *, code: str | None = None
+) -> PickOutcome:
+    """Take the next up to ``batch_size`` orders waiting to be picked, oldest first.
+
+    Orders already picking but in no open batch (released from a hold, say) come along for
+    what they still lack. Orders that cannot be routed (a product without a location) are
+    skipped and named. Raises ``Refused`` when there is nothing to pick or a batch is open.
+    """
+
+    def run(session: Session) -> PickOutcome:
+        if not actor.signed_in:
+            raise Refused("Scan your badge first — batches are picked by name.")
+        mine = _open_batch(session, actor)
+        if mine is not None:
+            raise Refused(_busy_refusal(session, mine, layout, rules))
+        busy = select(PickBatchOrder.order_id).join(
+            PickBatch, col(PickBatch.id) == PickBatchOrder.batch_id
+        )
+        candidates = session.exec(
+            select(Order)
+            .where(
+                col(Order.status).in_([OrderStatus.SLIP_PRINTED, OrderStatus.PICKING]),
+                col(Order.upstream_flag).is_(None),
+                col(Order.id).not_in(busy.where(PickBatch.status == OPEN)),
+            )
+            .order_by(col(Order.created_at), col(Order.id))
+        ).all()
+        chosen: list[tuple[Order, list[tuple[OrderLine, Product, str]]]] = []
+        skipped: list[str] = []
+        for order in candidates:
+            if len(chosen) >= rules.batch_size:
+                break
+            lines, why = _unroutable(session, order, layout)
+            if why:
+                skipped.append(f"{order.number} ({why})")
+                continue
+            chosen.append((order, lines))
+        if not chosen:
+            extra = f" Skipped: {'; '.join(skipped)}." if skipped else ""
+            raise Refused("No orders are waiting to be picked." + extra)
+        batch = _create_batch(session, actor, layout, chosen, code)
+        view = _view(session, batch, layout, rules)
+        text = (
+            f"Batch {batch.id}: {len(chosen)} orders in totes 1–{len(chosen)}, "
+            f"{len(view.stops)} stops, {view.units_total} units, {view.distance_m:.0f} m."
+        )
+        if skipped:
+            text += f" Skipped: {'; '.join(skipped)}."
+        return PickOutcome(True, text, code or "", view)
+
+    return _transact_logged(db, actor, run, kind="pick", code=code)
+
+
+# ----------------------------------------------------------------------------------- scanning
+
+
+def _current_tasks(session: Session, batch: PickBatch) -> tuple[int, list[PickTask]] | None:
+    tasks = session.exec(
+        select(PickTask)
+        .where(PickTask.batch_id == batch.id)
+        .order_by(col(PickTask.seq), col(PickTask.tote), col(PickTask.id))
+    ).all()
+    for task in tasks:
+        if task.quantity - task.picked - task.short > 0:
+            return task.seq, [t for t in tasks if t.seq == task.seq]
+    return None
+
+
+def _product_for(session: Session, scan: Scan) -> Product:
+    if scan.kind is CodeKind.GTIN:
+        product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
+        if product is None:
+            raise Refused(msg.unknown_gtin(scan.value))
+        return product
+    product = session.exec(select(Product).where(Product.sku == scan.value)).first()
+    if product is None:
+        raise Refused(f"{msg.quote(scan.raw.strip())} is no product on this bench.")
+    return product
+
+
+def _require_batch(session: Session, actor: Actor, raw: str) -> PickBatch:
+    batch = _open_batch(session, actor)
+    if batch is None:
+        raise Refused(
+            f"No pick in progress — {msg.quote(raw)} was not counted. Scan a packing slip "
+            "or take the next batch (F9 or CMD-NEXT)."
+        )
+    return batch
+
+
+def _finish(session: Session, actor: Actor, batch: PickBatch, rules: PickRules) -> str:
+    """All stops done: orders become picked (or stay/go on hold), the batch is closed."""
+    members = session.exec(select(PickBatchOrder).where(PickBatchOrder.batch_id == batch.id)).all()
+    picked, held = [], []
+    for m in sorted(members, key=lambda m: m.tote):
+        order = session.get(Order, m.order_id)
+        assert order is not None
+        lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+        short = sum(ln.short_qty for ln in lines)
+        found = sum(ln.picked_qty for ln in lines)
+        if order.status == OrderStatus.PICKING:
+            if short and (rules.short_pick == "hold" or found == 0):
+                reason = "short pick: nothing was found" if found == 0 else "short pick"
+                change_status(session, order, Action.HOLD, actor, reason=reason)
+            else:
+                change_status(session, order, Action.FINISH_PICK, actor)
+        if order.status == OrderStatus.PICKED:
+            picked.append(order.number + (" (partial)" if short else ""))
+        else:
+            held.append(f"{order.number} ({OrderStatus(order.status).label.lower()})")
+    batch.status = DONE
+    batch.finished_at = utcnow()
+    session.add(batch)
+    text = f"Batch {batch.id} done."
+    if picked:
+        text += f" Picked: {', '.join(picked)}."
+    if held:
+        text += f" Not picked: {', '.join(held)}."
+    record_event(session, actor, "pick", message=text, data={"batch": batch.id})
+    return text
+
+
+def _confirm_location(
+    session: Session, actor: Actor, layout: Layout, rules: PickRules, scan: Scan, raw: str
+) -> PickOutcome:
+    batch = _require_batch(session, actor, raw)
+    try:
+        code = parse_location(scan.value, layout).code
+    except LocationError as exc:
+        raise Refused(f"{msg.quote(raw)} is no location in this warehouse: {exc}.") from None
+    current = _current_tasks(session, batch)
+    assert current is not None  # an open batch always has a stop left
+    _, tasks = current
+    wanted = tasks[0].location
+    if code != wanted:
+        raise Refused(f"Wrong location: {msg.quote(raw)} scanned; this stop is {wanted}.")
+    batch.at_location = code
+    session.add(batch)
+    record_event(session, actor, "pick", code=raw, message=f"at {code}", data={"batch": batch.id})
+    return PickOutcome(True, f"At {code}.", raw, _view(session, batch, layout, rules))
+
+
+def _pick_units(
+    session: Session,
+    actor: Actor,
+    layout: Layout,
+    rules: PickRules,
+    scan: Scan,
+    raw: str,
+    qty: int,
+) -> PickOutcome:
+    batch = _require_batch(session, actor, raw)
+    product = _product_for(session, scan)
+    current = _current_tasks(session, batch)
+    assert current is not None
+    seq, tasks = current
+    here = tasks[0].location
+    if rules.require_location_scan and batch.at_location != here:
+        raise Refused(f"Scan the location label {here} first — {msg.quote(raw)} was not counted.")
+    mine = [t for t in tasks if t.product_id == product.id]
+    if not mine:
+        wanted = sorted({t.product_id for t in tasks if t.quantity - t.picked - t.short > 0})
+        names = [p.name for pid in wanted if (p := session.get(Product, pid)) is not None]
+        later = session.exec(
+            select(PickTask).where(
+                PickTask.batch_id == batch.id,
+                PickTask.product_id == product.id,
+                PickTask.seq > seq,
+            )
+        ).first()
+        elsewhere = f", for a later stop ({later.location})" if later else ", not on this pick list"
+        raise Refused(
+            f"Wrong item: {msg.quote(raw)} is {product.name}{elsewhere}; "
+            f"this stop {here} needs {' and '.join(names) or 'another item'}."
+        )
+    left = sum(t.quantity - t.picked - t.short for t in mine)
+    if qty > left:
+        if left == 0:
+            raise Refused(
+                f"One too many: {msg.quote(raw)} {product.name} — all "
+                f"{sum(t.picked for t in mine)} are already picked at {here}; nothing counted."
+            )
+        raise Refused(
+            f"Too many: {qty} × {product.name} scanned but only {left} still needed at {here}; "
+            "nothing counted."
+        )
+    remaining = qty
+    into: list[str] = []
+    for task in mine:
+        take = min(remaining, task.quantity - task.picked - task.short)
+        if take <= 0:
+            continue
+        task.picked += take
+        remaining -= take
+        line = session.get(OrderLine, task.order_line_id)
+        assert line is not None
+        line.picked_qty += take
+        session.add(task)
+        session.add(line)
+        into.append(f"{take} → tote {task.tote}")
+        record_event(
+            session,
+            actor,
+            "pick",
+            order_id=task.order_id,
+            code=raw,
+            message=f"picked {take} × {product.sku} at {here} into tote {task.tote}",
+            data={"batch": batch.id, "stop": seq, "qty": take},
+        )
+        if remaining == 0:
+            break
+    session.flush()
+    done_units = sum(t.picked for t in mine)
+    total_units = sum(t.quantity - t.short for t in mine)
+    text = f"{product.name}: {', '.join(into)} ({done_units} of {total_units})."
+    finished = _current_tasks(session, batch) is None
+    if finished:
+        text += " " + _finish(session, actor, batch, rules)
+    return PickOutcome(True, text, raw, _view(session, batch, layout, rules), finished)
+
+
+def _short(
+    session: Session, actor: Actor, layout: Layout, rules: PickRules, raw: str
+) -> PickOutcome:
+    batch = _require_batch(session, actor, raw)
+    current = _current_tasks(session, batch)
+    assert current is not None
+    seq, tasks = current
+    here = tasks[0].location
+    per_order: dict[int, list[str]] = defaultdict(list)
+    noted: list[str] = []
+    for task in tasks:
+        missing = task.quantity - task.picked - task.short
+        if missing <= 0:
+            continue
+        task.short += missing
+        line = session.get(OrderLine, task.order_line_id)
+        assert line is not None
+        line.short_qty += missing
+        session.add(task)
+        session.add(line)
+        what = f"{missing} × {line.name or line.sku} ({line.sku}) at {here}, found {task.picked}"
+        per_order[task.order_id].append(what)
+        noted.append(f"tote {task.tote}: found {task.picked} of {task.quantity}")
+        record_event(
+            session,
+            actor,
+            "pick",
+            order_id=task.order_id,
+            code=raw,
+            result="info",
+            message=f"short pick: {what}",
+            data={"batch": batch.id, "stop": seq, "short": missing, "found": task.picked},
+        )
+    held: list[str] = []
+    for order_id, whats in per_order.items():
+        order = session.get(Order, order_id)
+        assert order is not None
+        if rules.short_pick == "hold" and order.status == OrderStatus.PICKING:
+            change_status(
+                session,
+                order,
+                Action.HOLD,
+                actor,
+                code=raw,
+                reason="short pick: " + "; ".join(whats),
+            )
+            held.append(order.number)
+    session.flush()
+    text = f"Short at {here}: {'; '.join(noted)}."
+    if held:
+        text += f" On hold: order {', '.join(held)}."
+    elif rules.short_pick == "partial":
+        text += " The order ships what was found."
+    finished = _current_tasks(session, batch) is None
+    if finished:
+        text += " " + _finish(session, actor, batch, rules)
+    return PickOutcome(True, text, raw, _view(session, batch, layout, rules), finished)
+
+
+def short_pick(
+    db: Database, actor: Actor, layout: Layout, rules: PickRules, *, code: str = "short pick key"
+) -> PickOutcome:
+    """The shelf has fewer than needed: what was scanned at this stop is what was found."""
+    return _transact_logged(
+        db, actor, lambda s: _short(s, actor, layout, rules, code), kind="pick", code=code
+    )
+
+
+def pick_scan(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    code_rules: CodeRules,
+    layout: Layout,
+    rules: PickRules,
+) -> PickOutcome | None:
+    """A scan at the pick station. ``None``: not a picking scan, let the common handler have it.
+
+    Items (GTIN/SKU, optionally ``N*`` before), location labels, slips and the ``SHORT`` and
+    ``NEXT`` commands are picking scans once someone is signed in.
+    """
+    if not actor.signed_in:
+        return None
+    qty = 1
+    text = raw
+    typed = _QUANTITY.fullmatch(raw)
+    if typed:
+        qty, text = int(typed.group(1)), typed.group(2)
+    scan = classify(text, code_rules)
+    if typed and scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
+        return _refuse(db, actor, raw, f"A quantity goes before an item: {msg.quote(raw)}.")
+    if typed and not 1 <= qty <= MAX_TYPED_QUANTITY:
+        return _refuse(db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.")
+
+    def run(fn) -> PickOutcome:  # type: ignore[no-untyped-def]
+        try:
+            return _transact_logged(db, actor, fn, kind="pick", code=raw)
+        except Refused as exc:
+            return PickOutcome(False, exc.message, raw)
+
+    if scan.kind in (CodeKind.GTIN, CodeKind.SKU):
+        return run(lambda s: _pick_units(s, actor, layout, rules, scan, raw, qty))
+    if scan.kind is CodeKind.LOCATION:
+        return run(lambda s: _confirm_location(s, actor, layout, rules, scan, raw))
+    if scan.kind is CodeKind.ORDER:
+        return run(lambda s: _start_from_slip(s, actor, layout, rules, scan.value, raw))
+    if scan.command is Command.SHORT:
+        return run(lambda s: _short(s, actor, layout, rules, raw))
+    if scan.command is Command.NEXT:
+        try:
+            return next_batch(db, actor, layout, rules, code=raw)
+        except Refused as exc:
+            return PickOutcome(False, exc.message, raw)
+    return None
+
+
+def _refuse(db: Database, actor: Actor, raw: str, message: str) -> PickOutcome:
+    db.transact(
+        lambda s: record_event(s, actor, "pick", code=raw, result="refused", message=message)
+    )
+    return PickOutcome(False, message, raw)

@@ -1,0 +1,296 @@
+"""Picking operations on a real SQLite file: batches, refusals that change nothing, short
+picks, and resuming from the database alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from packbench.config import BUNDLED_LAYOUT
+from packbench.core.codes import DEFAULT_RULES
+from packbench.core.routing import load_layout, shortest_route
+from packbench.core.workflow import Action
+from packbench.data.engine import Database, create_database
+from packbench.data.models import Event, Order, OrderLine, PickTask
+from packbench.operations.common import Actor, Refused, change_status
+from packbench.operations.picking import (
+    PickRules,
+    current_batch,
+    list_shortages,
+    next_batch,
+    pick_scan,
+    short_pick,
+    start_from_slip,
+)
+from tests.operations.seed import seed
+
+LAYOUT = load_layout(BUNDLED_LAYOUT)
+KJ = "7071234000015"  # Kaffekopp, A-01-1
+TX = "7071234000022"  # Ullsokker, C-07-2
+DEFAULT = PickRules()
+PICKER = Actor("pick", "term-1", 1, "Kari Nordmann", "packer")
+
+
+@pytest.fixture
+def bench(db: Database) -> Database:
+    seed(db)
+    system = Actor("admin", "seed")
+
+    def print_all(session) -> None:  # type: ignore[no-untyped-def]
+        for order in session.exec(select(Order).order_by(Order.id)).all():
+            change_status(session, order, Action.PRINT_SLIP, system)
+
+    db.transact(print_all)
+    return db
+
+
+def scan(db: Database, code: str, rules: PickRules = DEFAULT, actor: Actor = PICKER):  # type: ignore[no-untyped-def]
+    outcome = pick_scan(db, actor, code, DEFAULT_RULES, LAYOUT, rules)
+    assert outcome is not None, code
+    return outcome
+
+
+def status(db: Database, number: str) -> str:
+    with db.read() as s:
+        order = s.exec(select(Order).where(Order.number == number)).one()
+        return order.status
+
+
+def snapshot(db: Database) -> list[tuple]:
+    """Everything but the event log, to show a refusal changed nothing."""
+    with db.engine.connect() as conn:
+        out = []
+        for table in ("orders", "order_line", "pick_batch", "pick_batch_order", "pick_task"):
+            out += [(table, *row) for row in conn.execute(text(f"SELECT * FROM {table}"))]
+        return out
+
+
+def refusals(db: Database) -> list[str]:
+    with db.read() as s:
+        return [e.message for e in s.exec(select(Event).where(Event.result == "refused")).all()]
+
+
+def test_next_batch_picks_every_order_in_walking_order_and_marks_them_picked(bench) -> None:  # type: ignore[no-untyped-def]
+    out = next_batch(bench, PICKER, LAYOUT, PickRules())
+    view = out.pick_list
+    assert view is not None
+    assert [t.order_number for t in view.totes] == ["5001", "5002", "5003"]
+    assert [t.tote for t in view.totes] == [1, 2, 3]
+    assert [s.location for s in view.stops] == ["A-01-1", "C-07-2"]
+    # one stop per location, each knowing which tote gets how many
+    assert [(i.tote, i.quantity) for i in view.stops[0].items] == [(1, 2), (2, 1)]
+    assert [(i.tote, i.quantity) for i in view.stops[1].items] == [(2, 1), (3, 3)]
+    expected = shortest_route(LAYOUT, ["A-01-1", "C-07-2"]).distance_m
+    assert view.distance_m == pytest.approx(expected)
+    assert view.metres_left == pytest.approx(expected)
+    assert status(bench, "5001") == "picking"
+
+    first = scan(bench, KJ)
+    assert first.ok and "1 → tote 1" in first.message
+    second = scan(bench, f"2*{KJ}")
+    assert second.ok and "1 → tote 1" in second.message and "1 → tote 2" in second.message
+    after_first_stop = second.pick_list
+    assert after_first_stop is not None and after_first_stop.current.location == "C-07-2"
+    # the rest of the round trip from A-01-1: over to C-07-2 and back to the depot
+    assert after_first_stop.metres_left == pytest.approx(expected - 0.5)
+    assert scan(bench, "FJ-TX-0002").ok  # a SKU counts as well as a GTIN
+    last = scan(bench, f"3*{TX}")
+    assert last.ok and last.finished and "Batch" in last.message
+    assert [status(bench, n) for n in ("5001", "5002", "5003")] == ["picked"] * 3
+    with bench.read() as s:
+        assert {(ln.quantity, ln.picked_qty) for ln in s.exec(select(OrderLine)).all()} == {
+            (2, 2),
+            (1, 1),
+            (3, 3),
+        }
+    assert current_batch(bench, PICKER, LAYOUT, PickRules()) is None
+
+
+def test_batch_size_limits_the_batch_and_the_next_batch_takes_the_rest(bench) -> None:  # type: ignore[no-untyped-def]
+    out = next_batch(bench, PICKER, LAYOUT, PickRules(batch_size=2))
+    assert [t.order_number for t in out.pick_list.totes] == ["5001", "5002"]
+    other = Actor("pick", "term-2", 2, "Ola Sjef", "supervisor")
+    out2 = next_batch(bench, other, LAYOUT, PickRules(batch_size=2))
+    assert [t.order_number for t in out2.pick_list.totes] == ["5003"]
+    with pytest.raises(Refused, match="No orders are waiting"):
+        next_batch(bench, Actor("pick", "t3", 3, "Gone", "packer"), LAYOUT, PickRules())
+    with pytest.raises(Refused, match="Finish batch"):
+        next_batch(bench, PICKER, LAYOUT, PickRules())
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (TX, "Wrong item: “7071234000022” is Ullsokker 3-pk, for a later stop (C-07-2)"),
+        ("C-07-2", "Wrong location: “C-07-2” scanned; this stop is A-01-1."),
+        ("Q-01-1", "“Q-01-1” is no location in this warehouse"),
+        (f"4*{KJ}", "Too many: 4 × Kaffekopp i steintøy scanned but only 3 still needed"),
+        ("7070000000006", "No product has GTIN 7070000000006."),
+    ],
+)
+def test_wrong_item_location_or_too_many_is_refused_and_changes_nothing(
+    bench, code: str, words: str
+) -> None:  # type: ignore[no-untyped-def]
+    next_batch(bench, PICKER, LAYOUT, PickRules())
+    before = snapshot(bench)
+    out = scan(bench, code)
+    assert not out.ok and words in out.message
+    assert snapshot(bench) == before
+    assert refusals(bench)[-1] == out.message  # logged all the same
+
+
+def test_one_unit_too_many_is_refused(bench) -> None:  # type: ignore[no-untyped-def]
+    start_from_slip(bench, PICKER, LAYOUT, PickRules(), "5002", "ORD-5002")
+    assert scan(bench, KJ).ok  # stop 1 done: A-01-1 has 1 for this order
+    # back at the now-finished product of the previous stop: not on the current stop
+    out = scan(bench, KJ)
+    assert not out.ok and "Wrong item" in out.message
+    before = snapshot(bench)
+    scan(bench, TX)  # the last unit: the order is picked
+    assert status(bench, "5002") == "picked"
+    out = scan(bench, TX)
+    assert not out.ok and "No pick in progress" in out.message
+    assert snapshot(bench) != before
+
+
+def test_one_too_many_at_the_current_stop(bench) -> None:  # type: ignore[no-untyped-def]
+    start_from_slip(bench, PICKER, LAYOUT, PickRules(), "5003", "ORD-5003")
+    assert scan(bench, f"2*{TX}").ok
+    before = snapshot(bench)
+    out = scan(bench, f"2*{TX}")
+    assert not out.ok and "only 1 still needed" in out.message
+    assert snapshot(bench) == before
+
+
+def test_location_scan_required_first_when_configured(bench) -> None:  # type: ignore[no-untyped-def]
+    rules = PickRules(require_location_scan=True)
+    next_batch(bench, PICKER, LAYOUT, rules)
+    before = snapshot(bench)
+    out = scan(bench, KJ, rules)
+    assert not out.ok and out.message.startswith("Scan the location label A-01-1 first")
+    assert snapshot(bench) == before
+    assert scan(bench, "A-01-1", rules).ok
+    assert scan(bench, f"3*{KJ}", rules).ok
+    out = scan(bench, TX, rules)  # a new stop needs its own label
+    assert not out.ok and "C-07-2 first" in out.message
+    assert scan(bench, "c-07-2", rules).ok  # labels are read case-insensitively
+
+
+def test_short_pick_puts_the_order_on_hold_and_lists_the_shortage(bench) -> None:  # type: ignore[no-untyped-def]
+    next_batch(bench, PICKER, LAYOUT, PickRules())
+    scan(bench, f"3*{KJ}")
+    scan(bench, TX)  # tote 2 gets its one
+    scan(bench, TX)  # tote 3 gets one of three; the shelf is then empty
+    out = scan(bench, "CMD-SHORT")
+    assert out.ok and out.finished
+    assert "tote 3: found 1 of 3" in out.message and "On hold: order 5003" in out.message
+    assert [status(bench, n) for n in ("5001", "5002", "5003")] == ["picked", "picked", "on_hold"]
+    with bench.read() as s:
+        held = s.exec(select(Order).where(Order.number == "5003")).one()
+        assert held.hold_reason == "short pick: 2 × Ullsokker 3-pk (FJ-TX-0002) at C-07-2, found 1"
+        assert held.held_from == "picking"
+    shortages = list_shortages(bench)
+    assert [(x.order_number, x.sku, x.picked, x.short, x.location) for x in shortages] == [
+        ("5003", "FJ-TX-0002", 1, 2, "C-07-2")
+    ]
+
+
+def test_short_pick_partial_lets_the_order_go_on(bench) -> None:  # type: ignore[no-untyped-def]
+    rules = PickRules(short_pick="partial")
+    start_from_slip(bench, PICKER, LAYOUT, rules, "5002", "ORD-5002")
+    out = short_pick(bench, PICKER, LAYOUT, rules)  # A-01-1 is empty
+    assert out.ok and not out.finished and status(bench, "5002") == "picking"
+    out = scan(bench, TX, rules)
+    assert out.finished and status(bench, "5002") == "picked"
+    assert [(x.order_number, x.short) for x in list_shortages(bench)] == [("5002", 1)]
+
+
+def test_nothing_found_at_all_holds_even_when_partial_is_allowed(bench) -> None:  # type: ignore[no-untyped-def]
+    rules = PickRules(short_pick="partial")
+    start_from_slip(bench, PICKER, LAYOUT, rules, "5001", "ORD-5001")
+    out = short_pick(bench, PICKER, LAYOUT, rules)
+    assert out.finished and status(bench, "5001") == "on_hold"
+
+
+def test_a_released_order_is_picked_again_for_what_it_lacks(bench) -> None:  # type: ignore[no-untyped-def]
+    start_from_slip(bench, PICKER, LAYOUT, PickRules(), "5003", "ORD-5003")
+    scan(bench, TX)
+    short_pick(bench, PICKER, LAYOUT, PickRules())
+    assert status(bench, "5003") == "on_hold"
+    boss = Actor("admin", "t", 2, "Ola Sjef", "supervisor")
+
+    def release(session) -> None:  # type: ignore[no-untyped-def]
+        order = session.exec(select(Order).where(Order.number == "5003")).one()
+        change_status(session, order, Action.RELEASE, boss)
+
+    bench.transact(release)
+    out = scan(bench, "ORD-5003")
+    assert out.ok and out.pick_list.units_total == 2
+    assert list_shortages(bench) == []  # being picked again
+    assert scan(bench, f"2*{TX}").finished
+    assert status(bench, "5003") == "picked"
+
+
+def test_slip_refusals(bench) -> None:  # type: ignore[no-untyped-def]
+    out = scan(bench, "ORD-5001")
+    assert out.ok and "tote 1" in out.message
+    again = scan(bench, "ORD-5001")
+    assert again.ok and "is in tote 1" in again.message
+    busy = scan(bench, "ORD-5002")
+    assert not busy.ok and busy.message.startswith("Order 5002 was not added. Finish batch")
+    other = Actor("pick", "term-2", 2, "Ola Sjef", "supervisor")
+    taken = scan(bench, "ORD-5001", actor=other)
+    assert not taken.ok and "being picked in batch 1 by Kari Nordmann at terminal term-1" in (
+        taken.message
+    )
+    assert not scan(bench, "ORD-99999", actor=other).ok
+
+
+def test_an_order_without_a_printed_slip_or_location_is_refused(db: Database) -> None:
+    seed(db)
+    out = pick_scan(db, PICKER, "ORD-5001", DEFAULT_RULES, LAYOUT, PickRules())
+    assert out is not None and not out.ok
+    assert out.message == "Order 5001 is new; only an order with a printed slip is picked."
+    with db.write() as s:
+        s.exec(text("UPDATE product SET location = NULL WHERE sku = 'FJ-KJ-0001'"))  # type: ignore[call-overload]
+        for order in s.exec(select(Order)).all():
+            change_status(s, order, Action.PRINT_SLIP, Actor("admin", "t"))
+    out = pick_scan(db, PICKER, "ORD-5001", DEFAULT_RULES, LAYOUT, PickRules())
+    assert out is not None and not out.ok
+    assert "Kaffekopp i steintøy (FJ-KJ-0001) has no shelf location" in out.message
+    out = next_batch(db, PICKER, LAYOUT, PickRules())
+    assert [t.order_number for t in out.pick_list.totes] == ["5003"]
+    assert "Skipped: 5001" in out.message and "5002" in out.message
+
+
+def test_not_signed_in_leaves_the_scan_to_the_common_handler(bench) -> None:  # type: ignore[no-untyped-def]
+    nobody = Actor("pick", "term-1")
+    assert pick_scan(bench, nobody, KJ, DEFAULT_RULES, LAYOUT, PickRules()) is None
+
+
+def test_progress_survives_closing_and_reopening_the_database(tmp_path: Path, bench) -> None:  # type: ignore[no-untyped-def]
+    next_batch(bench, PICKER, LAYOUT, PickRules())
+    scan(bench, f"2*{KJ}")
+    url = bench.url
+    bench.dispose()
+    reopened = create_database(url.removeprefix("sqlite:///"))
+    try:
+        view = current_batch(reopened, PICKER, LAYOUT, PickRules())
+        assert view is not None and view.current.location == "A-01-1"
+        assert [(i.tote, i.picked, i.left) for i in view.current.items] == [(1, 2, 0), (2, 0, 1)]
+        assert view.units_left == 5
+        out = pick_scan(reopened, PICKER, KJ, DEFAULT_RULES, LAYOUT, PickRules())
+        assert out is not None and "1 → tote 2" in out.message
+        with reopened.read() as s:
+            tasks = s.exec(select(PickTask).order_by(PickTask.id)).all()
+            assert [(t.seq, t.tote, t.picked) for t in tasks] == [
+                (1, 1, 2),
+                (2, 2, 0),
+                (1, 2, 1),
+                (2, 3, 0),
+            ]
+    finally:
+        reopened.dispose()

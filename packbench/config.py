@@ -199,6 +199,19 @@ def load_warehouse_layout(path: Path) -> Layout:
 # -- end of the warehouse block -------------------------------------------------------------------
 
 
+# -- the pack station (#6) ------------------------------------------------------------------------
+class PackSettings(_Section):
+    #: A claim untouched this long (a crashed or abandoned terminal) may be taken over.
+    stale_claim_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: Overrides of the same item set to the same box before that box is the suggestion.
+    learn_after: int = Field(default=3, ge=1, le=100)
+    #: A weighed parcel further off its expected weight than this must be confirmed.
+    weight_tolerance_pct: float = Field(default=10.0, gt=0, le=100)
+
+
+# -- end of the pack station block ----------------------------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -214,6 +227,7 @@ class Settings(BaseSettings):
     day: DaySettings = Field(default_factory=DaySettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)  # #5
     pick: PickSettings = Field(default_factory=PickSettings)  # #5
+    pack: PackSettings = Field(default_factory=PackSettings)  # #6
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

@@ -384,53 +384,39 @@ def label_job(
     if not data:
         raise Refused("Name at least one parcel.")
     shop = _shop_info(settings)
-    if fmt == "zpl":
-        from packbench.printing.zpl import ZplLabel, render_zpl
+    from packbench.printing.documents import LabelInput, render_labels
 
-        body = "".join(
-            render_zpl(
-                ZplLabel(
-                    sender_lines=tuple(shop.lines()),
-                    recipient_lines=tuple(d.recipient.lines()),
-                    carrier=d.carrier,
-                    service=d.service,
-                    weight_g=d.weight_g,
-                    parcel_no=d.parcel_no,
-                    parcel_count=d.parcel_count,
-                    tracking_number=d.tracking_number,
-                    sscc=d.sscc,
-                    tracking_url=d.tracking_url,
-                    order_number=d.order_number,
-                ),
-                size,
-            )
-            for d in data
-        ).encode("utf-8")
-        raw, options = True, ()
-    else:
-        from packbench.printing.documents import LabelInput, render_labels
-
-        body = render_labels(
-            [
-                LabelInput(
-                    sender=shop,
-                    recipient=d.recipient,
-                    carrier=d.carrier,
-                    service=d.service,
-                    weight_g=d.weight_g,
-                    parcel_no=d.parcel_no,
-                    parcel_count=d.parcel_count,
-                    tracking_number=d.tracking_number,
-                    sscc=d.sscc,
-                    tracking_url=d.tracking_url,
-                    order_number=d.order_number,
-                )
-                for d in data
-            ],
-            size,
+    labels = [
+        LabelInput(
+            sender=shop,
+            recipient=d.recipient,
+            carrier=d.carrier,
+            service=d.service,
+            weight_g=d.weight_g,
+            parcel_no=d.parcel_no,
+            parcel_count=d.parcel_count,
+            tracking_number=d.tracking_number,
+            sscc=d.sscc,
+            tracking_url=d.tracking_url,
+            order_number=d.order_number,
         )
-        # Never let the queue scale a label to its default page: print it at its own size.
-        raw, options = False, (("PageSize", f"Custom.{size}mm"), ("fit-to-page", "false"))
+        for d in data
+    ]
+    options: tuple[tuple[str, str], ...]
+    try:
+        if fmt == "zpl":
+            from packbench.printing.zpl import render_zpl_labels
+
+            # Raw: CUPS hands the bytes to the printer untouched (no filter, no scaling).
+            body, raw, options = render_zpl_labels(labels, size), True, ()
+        elif fmt == "pdf":
+            body = render_labels(labels, size)
+            # Never let the queue scale a label to its default page: print at its own size.
+            raw, options = False, (("PageSize", f"Custom.{size}mm"), ("fit-to-page", "false"))
+        else:
+            raise Refused(f"Unknown label format “{fmt}”; use pdf or zpl.")
+    except ValueError as exc:  # a number that must not be printed (the renderers say which)
+        raise Refused(f"Cannot print the label: {exc}.") from None
     return Document(
         kind="label",
         data=body,

@@ -130,6 +130,27 @@ def build_parser() -> argparse.ArgumentParser:
     _common(c)
     c.add_argument("badge", help="the supervisor's badge code")
 
+    # -- the warehouse (#5) ------------------------------------------------------------------
+    p = sub.add_parser("route", help="the shortest pick route through the warehouse")
+    _common(p, db=False)
+    p.add_argument(
+        "--layout", type=Path, help="warehouse layout TOML (default: [warehouse] layout)"
+    )
+    p.add_argument("--json", action="store_true", help='print {"sequence": [...], "distance_m"}')
+    p.add_argument("locations", nargs="+", metavar="LOC", help="location codes, e.g. C-07-2")
+
+    p = sub.add_parser("slotting", help="slotting advice from the order history")
+    _common(p)
+    p.add_argument("--days", type=int, default=90, help="history to look at (default 90 days)")
+    p.add_argument("--layout", type=Path, help="warehouse layout (default: [warehouse] layout)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    # -- end of the warehouse block ---------------------------------------------------------
+
+    p = sub.add_parser("history", help="an order's whole audit trail (every scan and action)")
+    _common(p)
+    p.add_argument("order", metavar="ORDER", help="order number, slip code, SSCC or tracking no.")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -301,6 +322,27 @@ def cmd_packers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.audit import order_history
+
+    history = order_history(_open_db(settings), args.order, settings.code_rules())
+    if history is None:
+        raise CliError(f"no order matches {args.order!r}", code=2)
+    if args.json:
+        print(json.dumps(history.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    print(f"Order {history.number} ({history.status}), {len(history.entries)} events")
+    for e in history.entries:
+        who = e.packer or "-"
+        code = f" [{e.code}]" if e.code else ""
+        flag = " REFUSED" if e.result == "refused" else ""
+        print(
+            f"{e.at.astimezone():%Y-%m-%d %H:%M:%S} {e.station:<9} {e.terminal:<12} {who:<18} "
+            f"{e.kind}{flag}{code} {e.message}"
+        )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
@@ -452,7 +494,56 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         adapter.close()
 
 
+# -- the warehouse (#5) ----------------------------------------------------------------------
+def _layout(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+    from packbench.config import load_warehouse_layout
+
+    path = args.layout or settings.warehouse.layout_path()
+    try:
+        return load_warehouse_layout(path)
+    except ConfigError as exc:
+        raise CliError(str(exc).removeprefix("warehouse.layout: "), code=2) from None
+
+
+def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.core.routing import LocationError, shortest_route
+
+    layout = _layout(args, settings)
+    try:
+        route = shortest_route(layout, args.locations)
+    except LocationError as exc:
+        raise CliError(str(exc), code=2) from None
+    if args.json:
+        out = {"sequence": list(route.sequence), "distance_m": round(route.distance_m, 3)}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    for n, code in enumerate(route.sequence, start=1):
+        print(f"{n:3d}  {code}")
+    print(f"round trip from the depot at aisle {layout.depot}: {route.distance_m:.1f} m")
+    return 0
+
+
+def cmd_slotting(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.slotting import slotting_report
+
+    if args.days < 1:
+        raise CliError(f"--days must be at least 1, got {args.days}", code=2)
+    layout = _layout(args, settings)
+    report = slotting_report(_open_db(settings), layout, days=args.days)
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(report.as_text())
+    return 0
+
+
+# -- end of the warehouse block ---------------------------------------------------------------
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "route": cmd_route,  # #5
+    "slotting": cmd_slotting,  # #5
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,
@@ -462,6 +553,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
     "packers": cmd_packers,
+    "history": cmd_history,
 }
 
 

@@ -46,6 +46,7 @@ class AdminScreen(StationScreen):
         Binding("ctrl+r", "reload", "Refresh", id="admin.reload"),
         Binding("f7", "print_slips", "Print new slips", id="admin.print_slips"),
         Binding("f8", "clear_flag", "Decide flag", id="admin.clear_flag"),
+        Binding("f12", "history", "History", id="admin.history"),
         Binding("escape", "back_to_scan", "Back to scan", show=False),
     ]
 
@@ -192,6 +193,12 @@ class AdminScreen(StationScreen):
 
     def action_reload(self) -> None:
         self.refresh_data()
+
+    def action_history(self) -> None:
+        """The full audit trail of the chosen order (or ask for one)."""
+        from packbench.screens.audit import AuditTrail
+
+        self.app.push_screen(AuditTrail(order_id=self.selected_id))
 
     def action_print_slips(self) -> None:
         """One key: every new order's packing slip, as one print job."""

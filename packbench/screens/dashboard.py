@@ -1,10 +1,18 @@
-"""The supervisor's dashboard: the whole bench at once, refreshed without piling up."""
+"""The supervisor's dashboard: the whole bench at once, refreshed without piling up.
+
+Every figure comes from ``operations.supervisor.bench_figures`` in a thread worker; the next
+refresh is scheduled only after the last one was shown, and a hidden dashboard does not poll.
+The exceptions table lists what is stuck (holds, stale claims, parked pushes, failed prints);
+F7 resolves the selected one, each resolution logged. F8 assigns a person to a station for the
+day. Scanning an order's slip (or F12) opens its full history.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -14,9 +22,17 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
+from packbench.core.rhythm import sparkline
 from packbench.operations.common import Refused
-from packbench.operations.outbox import OutboxView, discard_parked, list_items, retry_parked
-from packbench.operations.supervisor import StatusRow, overview
+from packbench.operations.outbox import discard_parked, retry_parked
+from packbench.operations.supervisor import (
+    BenchFigures,
+    ExceptionRow,
+    StatusRow,
+    bench_figures,
+    release_hold,
+)
+from packbench.operations.team import RosterRow
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 
@@ -34,32 +50,44 @@ def _age(then: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
+def _local(t: datetime) -> str:
+    return t.astimezone().strftime("%H:%M")
+
+
 class DashboardScreen(StationScreen):
     STATION = "dashboard"
     TITLE_TEXT = "Supervisor dashboard"
 
     BINDINGS: ClassVar = [
         *StationScreen.BINDINGS,
+        Binding("f7", "resolve", "Resolve selected", id="dashboard.resolve"),
         Binding("ctrl+y", "retry_parked", "Retry parked", id="dashboard.retry"),
         Binding("ctrl+b", "discard_parked", "Discard parked", id="dashboard.discard"),
+        Binding("f8", "assign", "Assign station", id="dashboard.assign"),
+        Binding("f12", "history", "Order history", id="dashboard.history"),
     ]
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="station-main"):
             yield Static("", id="states")
+            yield Static("", id="pace")
+            yield Static("", id="team")
             yield Static(
-                "Waiting for the shop (↑/↓ to choose; Ctrl+Y retry, Ctrl+B discard)",
+                "Needs a supervisor (↑/↓ choose; F7 resolve, Ctrl+Y retry, Ctrl+B discard)",
                 classes="section-title",
             )
-            table: DataTable[str] = DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+            table: DataTable[str | Text] = DataTable(
+                id="exceptions", cursor_type="row", zebra_stripes=True
+            )
             yield table
 
     def on_mount(self) -> None:
         self.rows: list[StatusRow] = []
-        self.outbox: list[OutboxView] = []
+        self.figures: BenchFigures | None = None
+        self.exceptions: list[ExceptionRow] = []
         self._next: Timer | None = None
-        self.query_one("#outbox", DataTable).add_columns(
-            "#", "Order", "Change", "State", "Tries", "Last error"
+        self.query_one("#exceptions", DataTable).add_columns(
+            "What", "Order / item", "Since", "Details"
         )
 
     def on_screen_resume(self) -> None:
@@ -71,19 +99,31 @@ class DashboardScreen(StationScreen):
             self._next = None
 
     def ready_prompt(self) -> str:
-        return "Scan an order's slip to see its history."
+        return "Scan an order's slip or a parcel label to see its whole history."
+
+    def refresh_data(self) -> None:
+        self._poll()
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:
-        rows = overview(self.pb.db)
-        outbox = list_items(self.pb.db)
-        self.app.call_from_thread(self._show, rows, outbox)
+        figures = bench_figures(self.pb.db, self.pb.settings.day)
+        self.app.call_from_thread(self._show, figures)
 
-    def _show(self, rows: list[StatusRow], outbox: list[OutboxView] | None = None) -> None:
-        self.rows = rows
-        if outbox is not None:
-            self._show_outbox(outbox)
-        now = datetime.now(UTC)
+    # -- showing ------------------------------------------------------------------------------
+    def _show(self, f: BenchFigures) -> None:
+        self.figures = f
+        self.rows = f.states
+        self.query_one("#states", Static).update(self._states_table(f))
+        self.query_one("#pace", Static).update(self._pace_panel(f))
+        self.query_one("#team", Static).update(self._team_panel(f.team, f))
+        self._show_exceptions(f.exceptions)
+        # The next poll is scheduled only after this one has been shown, and only one chain
+        # of polls exists: refreshes never pile up, and a hidden dashboard does not poll.
+        if self._next is not None:
+            self._next.stop()
+        self._next = self.set_timer(REFRESH_S, self._poll) if self.is_current else None
+
+    def _states_table(self, f: BenchFigures) -> Table:
         table = Table(
             "State",
             "Orders",
@@ -91,69 +131,163 @@ class DashboardScreen(StationScreen):
             "Waiting",
             "For station",
             expand=True,
-            title="Orders per state",
+            title=f"Orders per state — completed today: {f.completed_today}",
             title_justify="left",
         )
-        for r in rows:
+        for r in f.states:
             style = "bold" if r.count else "dim"
             table.add_row(
                 Text(r.label, style=style),
                 str(r.count),
                 r.oldest_number or "",
-                _age(r.oldest_at, now),
+                _age(r.oldest_at, f.at),
                 r.station or "",
             )
-        self.query_one("#states", Static).update(table)
-        # The next poll is scheduled only after this one has been shown, and only one chain
-        # of polls exists: refreshes never pile up, and a hidden dashboard does not poll.
-        if self._next is not None:
-            self._next.stop()
-        self._next = self.set_timer(REFRESH_S, self._poll) if self.is_current else None
+        return table
 
-    def _show_outbox(self, items: list[OutboxView]) -> None:
-        table = self.query_one("#outbox", DataTable)
-        chosen = self._chosen_item()
-        self.outbox = items
-        table.clear()
-        for item in items:
-            state = Text(item.status, style="bold red" if item.status == "parked" else "")
-            table.add_row(
-                str(item.id),
-                item.order_number or "—",
-                item.kind,
-                state,
-                str(item.attempts),
-                (item.last_error or "")[:80],
-                key=str(item.id),
+    def _pace_panel(self, f: BenchFigures) -> Group:
+        p = f.pace
+        if p.must_ship == 0:
+            verdict = Text("✔ Everything paid before the cut-off has shipped.", style="bold green")
+        elif p.on_pace:
+            verdict = Text(
+                f"✔ On pace: {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed.",
+                style="bold green",
             )
-        if chosen is not None and str(chosen) in table.rows:
-            table.move_cursor(row=table.get_row_index(str(chosen)))
+        else:
+            verdict = Text(
+                f"✘ Behind: {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed — "
+                f"about {p.projected_missed} will miss today's shipping.",
+                style="bold white on red",
+            )
+        head = Text()
+        head.append(f"Cut-off {_local(f.cutoff)}: ", style="bold")
+        head.append(f"{p.must_ship} orders must still ship today; ")
+        head.append(f"{p.shipped_today} shipped so far; shift ends {_local(f.shift_end)}.")
+        hours = Text("Shipped per hour 06–19  ", style="dim")
+        hours.append(sparkline(f.per_hour[6:20]), style="cyan")
+        hours.append(f"  (peak {max(f.per_hour)})", style="dim")
+        return Group(head, verdict, hours)
 
-    def _chosen_item(self) -> int | None:
-        table = self.query_one("#outbox", DataTable)
-        if table.row_count == 0:
+    def _team_panel(self, team: list[RosterRow], f: BenchFigures) -> Group:
+        table = Table(
+            "Who",
+            "Assigned",
+            "Now at",
+            "Orders",
+            "Units",
+            "Scan errors",
+            "Min/order",
+            "Last seen",
+            expand=True,
+            title="The team today",
+            title_justify="left",
+        )
+        for m in team:
+            errors = f"{m.scan_errors} ({m.error_rate:.0%})" if m.scans else "0"
+            table.add_row(
+                Text(m.name + (" ★" if m.role == "supervisor" else ""), style="bold"),
+                m.assigned or "—",
+                Text(m.at_station or "away", style="" if m.at_station else "dim"),
+                str(m.orders),
+                str(m.units),
+                Text(errors, style="red" if m.scan_errors else ""),
+                f"{m.median_order_min:g}" if m.median_order_min is not None else "—",
+                _age(m.last_seen, f.at) if m.last_seen else "—",
+            )
+        loads = Text("Queues: ", style="bold")
+        for load in f.loads:
+            loads.append(f"{load.station} {load.waiting} waiting/{load.people} there   ")
+        parts: list[Table | Text] = [table, loads]
+        for a in f.advice:
+            style = "bold yellow" if a.severity == "warn" else "cyan"
+            parts.append(Text(("⚠ " if a.severity == "warn" else "→ ") + a.message, style=style))
+        if not f.advice:
+            parts.append(Text("Every station keeps up.", style="green"))
+        return Group(*parts)
+
+    def _show_exceptions(self, rows: list[ExceptionRow]) -> None:
+        table = self.query_one("#exceptions", DataTable)
+        chosen = self._chosen()
+        self.exceptions = rows
+        table.clear()
+        names = {"hold": "On hold", "claim": "Stale claim", "parked": "Parked", "print": "Print"}
+        for i, row in enumerate(rows):
+            table.add_row(
+                Text(names.get(row.kind, row.kind), style="bold red"),
+                row.ref,
+                _age(row.since, self.figures.at if self.figures else row.since or datetime.now()),
+                row.detail[:100],
+                key=str(i),
+            )
+        if chosen is not None:
+            for i, row in enumerate(rows):
+                if (row.kind, row.ref) == (chosen.kind, chosen.ref):
+                    table.move_cursor(row=i)
+                    break
+
+    def _chosen(self) -> ExceptionRow | None:
+        table = self.query_one("#exceptions", DataTable)
+        if table.row_count == 0 or not self.exceptions:
             return None
-        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
-        return int(row_key.value) if row_key.value is not None else None
+        row = table.cursor_row
+        return self.exceptions[row] if 0 <= row < len(self.exceptions) else None
 
     def action_cursor(self, direction: str) -> None:
-        table = self.query_one("#outbox", DataTable)
+        table = self.query_one("#exceptions", DataTable)
         if direction == "up":
             table.action_cursor_up()
         else:
             table.action_cursor_down()
 
+    # -- acting -------------------------------------------------------------------------------
+    def action_resolve(self) -> None:
+        row = self._chosen()
+        if row is None:
+            self.pb.feedback("info", "Nothing needs a supervisor right now.")
+            return
+        if row.kind == "parked":
+            self.action_retry_parked()
+        elif row.kind == "hold" and row.order_id is not None:
+            order_id = row.order_id
+
+            def done(note: str | None) -> None:
+                if note:
+                    self._release(order_id, row.ref, note)
+
+            self.app.push_screen(AskReason(f"Release order {row.ref} from hold: why?"), done)
+        elif row.kind == "print":
+            self.pb.feedback("info", "Reprint it from the print history (F9).")
+        elif row.kind == "claim":
+            self.pb.feedback("info", f"Release the claim on order {row.ref} at the pack station.")
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _release(self, order_id: int, number: str, note: str) -> None:
+        try:
+            release_hold(self.pb.db, self.pb.actor, order_id, note)
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok", f"Order {number} released from hold.")
+        self.app.call_from_thread(self._poll)
+
+    def _chosen_parked(self) -> int | None:
+        row = self._chosen()
+        if row is None or row.kind != "parked" or row.item_id is None:
+            return None
+        return row.item_id
+
     def action_retry_parked(self) -> None:
-        item = self._chosen_item()
+        item = self._chosen_parked()
         if item is None:
-            self.pb.feedback("error", "Nothing is waiting for the shop.")
+            self.pb.feedback("error", "Choose a parked change first (↑/↓).")
             return
         self._act(item, None)
 
     def action_discard_parked(self) -> None:
-        item = self._chosen_item()
+        item = self._chosen_parked()
         if item is None:
-            self.pb.feedback("error", "Nothing is waiting for the shop.")
+            self.pb.feedback("error", "Choose a parked change first (↑/↓).")
             return
 
         def done(reason: str | None) -> None:
@@ -176,3 +310,19 @@ class DashboardScreen(StationScreen):
             return
         self.app.call_from_thread(self.pb.feedback, "ok", message)
         self.app.call_from_thread(self._poll)
+
+    def action_assign(self) -> None:
+        from packbench.screens.dialogs import AssignStation
+
+        self.app.push_screen(AssignStation(), lambda _: self._poll())
+
+    def action_history(self) -> None:
+        from packbench.screens.audit import AuditTrail
+
+        self.app.push_screen(AuditTrail())
+
+    def open_order(self, order_id: int) -> None:
+        """A scanned slip or label at the dashboard opens the order's whole history."""
+        from packbench.screens.audit import AuditTrail
+
+        self.app.push_screen(AuditTrail(order_id=order_id))

@@ -195,3 +195,80 @@ class AskPin(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AssignStation(ModalScreen[bool]):
+    """The supervisor puts a person on a station for today: choose who, then where."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Close")]
+
+    STATIONS: ClassVar = ("admin", "pick", "pack", "ship", "post", "")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.person: int | None = None
+        self.person_name = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(
+                "Assign whom? (↑/↓, Enter; Esc closes)", id="assign-title", classes="dialog-title"
+            )
+            yield OptionList(id="assign-people")
+            yield OptionList(id="assign-stations")
+
+    def on_mount(self) -> None:
+        self.query_one("#assign-stations", OptionList).display = False
+        self._load()
+
+    @work(thread=True, exit_on_error=False)
+    def _load(self) -> None:
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        packers = list_packers(app.db)
+        self.app.call_from_thread(self._fill, packers)
+
+    def _fill(self, packers: list[PackerView]) -> None:
+        options = self.query_one("#assign-people", OptionList)
+        for p in packers:
+            options.add_option(Option(p.name, id=str(p.id)))
+        options.highlighted = 0 if packers else None
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#assign-people")
+    def _person(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        assert event.option.id is not None
+        self.person = int(event.option.id)
+        self.person_name = str(event.option.prompt)
+        self.query_one("#assign-people", OptionList).display = False
+        stations = self.query_one("#assign-stations", OptionList)
+        for s in self.STATIONS:
+            stations.add_option(Option(s or "no station today", id=s or "-"))
+        stations.display = True
+        stations.highlighted = 0
+        stations.focus()
+        self.query_one("#assign-title", Static).update(f"{self.person_name} works at…")
+
+    @on(OptionList.OptionSelected, "#assign-stations")
+    def _station(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        assert event.option.id is not None and self.person is not None
+        self._assign(self.person, None if event.option.id == "-" else event.option.id)
+
+    @work(thread=True, exit_on_error=False)
+    def _assign(self, person: int, station: str | None) -> None:
+        from packbench.operations.team import assign_station
+
+        app: PackbenchApp = self.app  # type: ignore[assignment]
+        try:
+            assign_station(app.db, app.actor, person, station, tz=app.settings.day.tz())
+        except Refused as exc:
+            self.app.call_from_thread(app.feedback, "error", exc.message)
+            self.app.call_from_thread(self.dismiss, False)
+            return
+        where = station or "no station"
+        self.app.call_from_thread(app.feedback, "ok", f"{self.person_name}: {where} today.")
+        self.app.call_from_thread(self.dismiss, True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -267,7 +267,10 @@ async def test_supervisor_retries_and_discards_parked_items(bench) -> None:  # t
         await sign_in_supervisor(pilot)
         await pilot.press("f6")
         await settle(pilot)
-        assert [i.status for i in app.screen.outbox] == ["parked", "parked"]
+        assert [(e.kind, e.item_id) for e in app.screen.exceptions] == [
+            ("parked", 1),
+            ("parked", 2),
+        ]
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert last_feedback(app) == ("ok", "Outbox item 1 will be sent again.")
@@ -299,8 +302,9 @@ def test_no_binding_a_scan_could_trigger_or_the_scan_bar_would_swallow() -> None
     from textual.widgets import Input
 
     from packbench.screens.admin import AdminScreen
+    from packbench.screens.audit import AuditTrail
     from packbench.screens.dashboard import DashboardScreen
-    from packbench.screens.dialogs import AskReason, ChoosePacker, TestScan
+    from packbench.screens.dialogs import AskPin, AskReason, AssignStation, ChoosePacker, TestScan
     from packbench.screens.pack import PackScreen
     from packbench.screens.pick import PickScreen
     from packbench.screens.post import PostScreen
@@ -318,6 +322,9 @@ def test_no_binding_a_scan_could_trigger_or_the_scan_bar_would_swallow() -> None
         ChoosePacker,
         TestScan,
         AskReason,
+        AskPin,
+        AssignStation,
+        AuditTrail,
     ]
     for owner in owners:
         for binding in owner.BINDINGS:

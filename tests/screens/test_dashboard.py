@@ -1,0 +1,136 @@
+"""The dashboard as a supervisor uses it: figures, resolving holds, the roster, the history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from packbench.app import PackbenchApp
+from packbench.config import load_settings
+from packbench.core.workflow import Action
+from packbench.data.models import Event, Order
+from packbench.operations.common import Actor, change_status, record_event
+from packbench.operations.team import roster
+from packbench.screens.audit import AuditTrail
+from tests.operations.seed import seed
+from tests.screens.helpers import scan, settle, sign_in_supervisor, text_of
+
+SIZE = (150, 60)
+
+
+@pytest.fixture
+def bench(db):  # type: ignore[no-untyped-def]
+    seed(db)
+    kari = Actor("pick", "t9", 1, "Kari Nordmann", "packer")
+    with db.write() as s:
+        third = s.exec(select(Order).where(Order.number == "5003")).one()
+        change_status(s, third, Action.HOLD, kari, reason="short pick: 2 of 3 FJ-TX-0002")
+        first = s.exec(select(Order).where(Order.number == "5001")).one()
+        record_event(s, kari, "scan", order_id=first.id, code="ORD-5001")
+        record_event(s, kari, "scan", code="0000000", result="refused", message="bad code")
+    return db
+
+
+def make_app(db) -> PackbenchApp:  # type: ignore[no-untyped-def]
+    settings = load_settings(None, db="unused.db", station="dashboard")
+    return PackbenchApp(settings=settings, db=db, terminal="office")
+
+
+async def test_the_dashboard_shows_the_bench(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        assert app.current_mode == "dashboard"
+        screen = app.screen
+        states = text_of(screen.query_one("#states"))
+        assert "On hold" in states and "5003" in states
+        team = text_of(screen.query_one("#team"))
+        assert "Kari Nordmann" in team and "1 (50%)" in team  # one of two scans refused
+        assert "pick" in team  # where Kari is now
+        pace = text_of(screen.query_one("#pace"))
+        assert "must still ship today" in pace
+        assert [(e.kind, e.ref) for e in screen.exceptions] == [("hold", "5003")]
+
+
+async def test_a_supervisor_releases_a_hold_with_a_note(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press(*"restocked", "enter")
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("ok", "Order 5003 released from hold.")
+        assert app.screen.exceptions == []
+    with bench.read() as s:
+        assert s.exec(select(Order).where(Order.number == "5003")).one().status == "new"
+        ev = s.exec(select(Event).where(Event.kind == "status").order_by(Event.id.desc())).first()
+        assert ev.packer_id == 2 and "restocked" in (ev.data or "")
+
+
+async def test_assigning_a_station_for_the_day(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press("enter")  # the first person: Kari Nordmann
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # admin, pick, pack
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("ok", "Kari Nordmann: pack today.")
+        await settle(pilot)
+        assert "pack" in text_of(app.screen.query_one("#team"))
+    rows = {r.name: r for r in roster(bench, tz=app.settings.day.tz())}
+    assert rows["Kari Nordmann"].assigned == "pack"
+
+
+async def test_scanning_a_slip_shows_the_whole_history(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5003")
+        assert isinstance(app.screen, AuditTrail)
+        history = app.screen.history
+        assert history is not None and history.number == "5003"
+        kinds = [e.kind for e in history.entries]
+        assert kinds[0] == "order" or "status" in kinds
+        assert any(e.packer == "Kari Nordmann" and e.kind == "status" for e in history.entries)
+        assert history.entries == tuple(sorted(history.entries, key=lambda e: (e.at, e.id)))
+        # Typing another number in the field switches orders; an unknown one says so.
+        await pilot.press(*"5001", "enter")
+        await settle(pilot)
+        assert app.screen.history.number == "5001"
+        await pilot.press(*"4711", "enter")
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("error", "No order matches “4711”.")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "dashboard" and not isinstance(app.screen, AuditTrail)
+
+
+async def test_a_packer_never_sees_the_dashboard(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "admin"
+        assert app.feedback_log[-1][0] == "error"
+
+
+async def test_refreshes_do_not_pile_up(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        for _ in range(5):
+            app.screen.refresh_data()
+        await settle(pilot)
+        running = [w for w in app.workers if w.group == "dashboard" and not w.is_finished]
+        assert len(running) <= 1
+        dashboard = app.screen
+        assert dashboard._next is not None  # one chain of polls
+        await pilot.press("f1")
+        await settle(pilot)
+        assert app.current_mode == "admin"
+        assert dashboard._next is None  # a hidden dashboard does not poll

@@ -1,0 +1,1363 @@
+"""Station 3, pack: claim the order, scan every unit into its parcel, box it, weigh it.
+
+The way of one order at the pack station:
+
+* scanning its packing slip **claims** it for this packer at this terminal (a picked order moves
+  to ``packing``); someone else scanning the slip is told who has it and since when. A claim
+  whose terminal went quiet for ``[pack] stale_claim_minutes``, or the same packer's claim from
+  another terminal, can be taken over after confirmation; a supervisor can take over or release
+  any claim;
+* the box suggestion is made when the order is first opened and kept (``pack_plan``): the
+  cheapest box or bag the packing logic fits everything into, how full it will be and the
+  runner-up — or, when the packers chose another box for the same items ``[pack] learn_after``
+  times, that box, marked as learned from the packers; when nothing holds the whole order, the
+  suggestion is several parcels;
+* each scan of a GTIN or SKU puts one unit into the current parcel (``N*CODE``: N units); an item
+  not in the order, one too many, or an item of another open order is refused and changes
+  nothing;
+* scanning a box or bag code chooses the current parcel's box; a typed or scanned weight
+  (``1250g``, ``1.25 kg``) is checked against items + tare, and one off by more than
+  ``[pack] weight_tolerance_pct`` waits for a confirmation (``CMD-CONFIRM``);
+* ``CMD-NEXT`` closes the current parcel (it must have its box and weight) and starts the next;
+* when every unit is in a parcel and each parcel has its box and weight the order is ``packed``
+  with its parcels ``packed`` (box, dimensions, weight): what the ship station starts from. If
+  the order went in another box than suggested, that is recorded as an override.
+
+Every scan is its own transaction with its event row; refusals go through ``transact_logged``
+and change nothing else. The state lives in the database only, so a reopened order resumes
+exactly where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from packbench.core import packing
+from packbench.core.codes import CodeKind, CodeRules, Command, Scan, classify
+from packbench.core.workflow import Action, OrderStatus
+from packbench.data.engine import Database
+from packbench.data.models import (
+    BoxOverride,
+    BoxType,
+    Event,
+    Order,
+    OrderLine,
+    Packer,
+    PackPlan,
+    Parcel,
+    ParcelItem,
+    Product,
+)
+from packbench.data.types import utcnow
+from packbench.operations import messages as msg
+from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import transact_logged as _transact_logged
+
+KIND = "pack"
+MAX_TYPED_QUANTITY = 999
+#: The most a typed weight may be (a pallet is not a parcel).
+MAX_WEIGHT_G = 100_000
+SUGGEST_BUDGET_S = 0.3
+
+_QUANTITY = re.compile(r"\s*([0-9]{1,4})\s*\*\s*(\S.*)")
+_WEIGHT = re.compile(r"\s*([0-9]{1,6}(?:[.,][0-9]{1,3})?)\s*(kg|g)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PackRules:
+    """How the pack station behaves (``[pack]`` in the configuration)."""
+
+    stale_claim_minutes: int = 30
+    learn_after: int = 3
+    weight_tolerance_pct: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings) -> PackRules:  # type: ignore[no-untyped-def]
+        p = settings.pack
+        return cls(p.stale_claim_minutes, p.learn_after, p.weight_tolerance_pct)
+
+
+# ----------------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class SuggestedParcel:
+    box: str
+    kind: str  # box | bag
+    name: str
+    inner_mm: tuple[int, int, int]
+    fill: float  # the items' volume over the space packed, 0..1
+    weight_g: int  # items + tare
+    units: tuple[tuple[str, int], ...]  # (sku, how many) in this parcel
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    parcels: tuple[SuggestedParcel, ...]
+    alternatives: tuple[str, ...]
+    learned: bool  # the packers' choice (overrides), not the packing logic's
+    note: str | None = None  # why there is no suggestion
+
+
+@dataclass(frozen=True)
+class PackLine:
+    line_id: int
+    line_no: int
+    sku: str
+    gtin: str | None
+    name: str
+    quantity: int  # what must be packed (ordered less any short pick)
+    packed: int
+    fragile: bool
+    keep_upright: bool
+    weight_g: int
+
+    @property
+    def done(self) -> bool:
+        return self.packed >= self.quantity
+
+
+@dataclass(frozen=True)
+class PackParcel:
+    seq: int
+    box_code: str | None
+    dims_mm: tuple[int, int, int]
+    tare_g: int
+    units: tuple[tuple[str, int], ...]
+    expected_weight_g: int  # items + tare (tare of the chosen box, else the suggested one)
+    weight_g: int  # 0: not weighed yet
+    status: str
+
+    @property
+    def unit_count(self) -> int:
+        return sum(n for _, n in self.units)
+
+
+@dataclass(frozen=True)
+class PackView:
+    order_id: int
+    number: str
+    status: str
+    customer: str
+    city: str
+    shipping_method: str
+    customer_note: str
+    claimed_by: str | None
+    claimed_at: datetime | None
+    claim_terminal: str | None
+    mine: bool  # claimed by the viewer at the viewer's terminal
+    lines: tuple[PackLine, ...]
+    parcels: tuple[PackParcel, ...]
+    suggestion: SuggestionView | None
+    pending_weight_g: int | None
+    pending_weight_seq: int | None
+    tolerance_pct: float
+
+    @property
+    def units_total(self) -> int:
+        return sum(ln.quantity for ln in self.lines)
+
+    @property
+    def units_packed(self) -> int:
+        return sum(min(ln.packed, ln.quantity) for ln in self.lines)
+
+    @property
+    def current(self) -> PackParcel | None:
+        open_ = [p for p in self.parcels if p.status == "open"]
+        return open_[-1] if open_ else None
+
+    @property
+    def packable(self) -> bool:
+        return self.status == OrderStatus.PACKING and self.mine
+
+
+@dataclass(frozen=True)
+class PackOutcome:
+    """What a pack scan did. ``ok`` False: refused, or a warning waiting for confirmation."""
+
+    ok: bool
+    message: str
+    code: str
+    view: PackView | None = None
+    warning: bool = False
+    #: An order whose claim may be taken over once the person confirms.
+    takeover: int | None = None
+    finished: bool = False
+
+
+class Claimed(Refused):
+    """The order is someone else's; ``can_take_over`` says whether a confirmation may take it."""
+
+    def __init__(self, message: str, *, order_id: int, can_take_over: bool) -> None:
+        super().__init__(message, order_id=order_id)
+        self.can_take_over = can_take_over
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def parse_weight(text: str) -> int | None:
+    """Grams from ``1250g``, ``1250 g``, ``1.25kg``, ``1,25 KG``; None if it is no weight."""
+    m = _WEIGHT.fullmatch(text)
+    if m is None:
+        return None
+    number = float(m.group(1).replace(",", "."))
+    grams = number * 1000 if m.group(2).lower() == "kg" else number
+    return round(grams)
+
+
+def kg(grams: int) -> str:
+    return f"{grams / 1000:.2f} kg"
+
+
+def items_key(units: Counter[str] | dict[str, int]) -> str:
+    """The canonical name of a set of items: ``SKU×qty`` sorted by SKU, joined by ``|``."""
+    return "|".join(f"{sku}×{n}" for sku, n in sorted(units.items()) if n > 0)
+
+
+def to_packing_box(b: BoxType) -> packing.BoxType:
+    return packing.BoxType(
+        b.code,
+        b.kind,
+        (b.inner_l_mm, b.inner_w_mm, b.inner_h_mm),
+        b.max_weight_g,
+        b.tare_g,
+        b.cost_ore,
+    )
+
+
+def catalogue(session: Session, *, active_only: bool = True) -> list[BoxType]:
+    query = select(BoxType).order_by(col(BoxType.cost_ore), col(BoxType.code))
+    if active_only:
+        query = query.where(col(BoxType.active))
+    return list(session.exec(query).all())
+
+
+def _hhmm(at: datetime | None) -> str:
+    return at.astimezone().strftime("%H:%M") if at else "?"
+
+
+def _needed(line: OrderLine) -> int:
+    return max(0, line.quantity - line.short_qty)
+
+
+def _lines(session: Session, order_id: int) -> list[OrderLine]:
+    return list(
+        session.exec(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.line_no))
+        ).all()
+    )
+
+
+def _parcels(session: Session, order_id: int) -> list[Parcel]:
+    return list(
+        session.exec(
+            select(Parcel).where(Parcel.order_id == order_id).order_by(col(Parcel.seq))
+        ).all()
+    )
+
+
+def _order_units(session: Session, order_id: int) -> Counter[str]:
+    units: Counter[str] = Counter()
+    for line in _lines(session, order_id):
+        if _needed(line):
+            units[line.sku] += _needed(line)
+    return units
+
+
+def _bag_shape(box: BoxType) -> tuple[int, int, int]:
+    t = box.inner_h_mm
+    return (box.inner_l_mm - t, box.inner_w_mm - t, t)
+
+
+def _parcel_dims(box: BoxType, plan: SuggestionView | None, seq: int) -> tuple[int, int, int]:
+    """The parcel's dimensions: a box's inner size; a bag as the suggestion modelled it."""
+    if box.kind != packing.BAG:
+        return (box.inner_l_mm, box.inner_w_mm, box.inner_h_mm)
+    if plan is not None and seq <= len(plan.parcels) and plan.parcels[seq - 1].box == box.code:
+        return plan.parcels[seq - 1].inner_mm
+    return _bag_shape(box)
+
+
+# ----------------------------------------------------------------------------------- the plan
+
+
+def _suggestion_from_json(raw: str, learned: bool) -> SuggestionView:
+    doc = json.loads(raw)
+    return SuggestionView(
+        parcels=tuple(
+            SuggestedParcel(
+                box=p["box"],
+                kind=p["kind"],
+                name=p.get("name", ""),
+                inner_mm=tuple(p["inner_mm"]),  # type: ignore[arg-type]
+                fill=p["fill"],
+                weight_g=p["weight_g"],
+                units=tuple((sku, n) for sku, n in p["units"]),
+            )
+            for p in doc["parcels"]
+        ),
+        alternatives=tuple(doc["alternatives"]),
+        learned=learned,
+        note=doc.get("note"),
+    )
+
+
+def _suggestion_json(s: SuggestionView) -> str:
+    return json.dumps(
+        {
+            "parcels": [
+                {
+                    "box": p.box,
+                    "kind": p.kind,
+                    "name": p.name,
+                    "inner_mm": list(p.inner_mm),
+                    "fill": round(p.fill, 4),
+                    "weight_g": p.weight_g,
+                    "units": [list(u) for u in p.units],
+                }
+                for p in s.parcels
+            ],
+            "alternatives": list(s.alternatives),
+            "note": s.note,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _items_for_packing(session: Session, order_id: int) -> tuple[list[packing.Item], str | None]:
+    """The order's units as packing items, or a note naming the item that cannot be packed."""
+    per_sku: dict[str, packing.Item] = {}
+    for line in _lines(session, order_id):
+        n = _needed(line)
+        if n == 0:
+            continue
+        product = session.get(Product, line.product_id) if line.product_id else None
+        if product is None:
+            return [], f"{line.sku or line.name} is no product of this bench (no size known)"
+        dims = (product.length_mm, product.width_mm, product.height_mm)
+        if min(dims) <= 0:
+            return [], f"{product.sku} has no size on record"
+        if product.sku in per_sku:
+            old = per_sku[product.sku]
+            per_sku[product.sku] = packing.Item(
+                old.sku, old.dims_mm, old.weight_g, old.quantity + n, old.keep_upright
+            )
+        else:
+            per_sku[product.sku] = packing.Item(
+                product.sku, dims, product.weight_g, n, product.keep_upright
+            )
+    return list(per_sku.values()), None
+
+
+def compute_suggestion(
+    boxes: Sequence[BoxType], items: Sequence[packing.Item], *, budget_s: float = SUGGEST_BUDGET_S
+) -> SuggestionView:
+    """The packing logic's suggestion as a view (pure apart from the row classes read)."""
+    if not boxes:
+        return SuggestionView((), (), False, "no active boxes or bags in the catalogue")
+    if not items:
+        return SuggestionView((), (), False, "nothing to pack")
+    by_code = {b.code: b for b in boxes}
+    try:
+        s = packing.suggest([to_packing_box(b) for b in boxes], items, time_budget_s=budget_s)
+    except packing.PackingError as exc:
+        return SuggestionView((), (), False, str(exc))
+    return SuggestionView(
+        parcels=tuple(
+            SuggestedParcel(
+                box=p.box,
+                kind=by_code[p.box].kind,
+                name=by_code[p.box].name,
+                inner_mm=p.inner_mm,
+                fill=p.fill,
+                weight_g=p.weight_g,
+                units=tuple(sorted(Counter(u.sku for u in p.items).items())),
+            )
+            for p in s.parcels
+        ),
+        alternatives=s.alternatives,
+        learned=False,
+    )
+
+
+def _learned_box(session: Session, key: str, rules: PackRules) -> str | None:
+    """The box the packers chose for this item set ``learn_after`` times (the most, latest)."""
+    rows = session.exec(
+        select(BoxOverride.box_code, func.count(), func.max(BoxOverride.id))
+        .where(BoxOverride.items_key == key)
+        .group_by(BoxOverride.box_code)
+    ).all()
+    ranked = sorted(rows, key=lambda r: (r[1], r[2]), reverse=True)
+    for code, n, _ in ranked:
+        if n < rules.learn_after:
+            return None
+        box = session.exec(select(BoxType).where(BoxType.code == code)).first()
+        if box is not None and box.active:
+            return code
+    return None
+
+
+def _learned_suggestion(
+    box: BoxType, items: Sequence[packing.Item], computed: SuggestionView
+) -> SuggestionView:
+    volume = sum(math.prod(i.dims_mm) * i.quantity for i in items)
+    space = (
+        math.prod(_bag_shape(box))
+        if box.kind == packing.BAG
+        else box.inner_l_mm * box.inner_w_mm * box.inner_h_mm
+    )
+    weight = sum(i.weight_g * i.quantity for i in items) + box.tare_g
+    computed_first = [p.box for p in computed.parcels[:1] if len(computed.parcels) == 1]
+    alternatives = [c for c in (*computed_first, *computed.alternatives) if c != box.code]
+    parcel = SuggestedParcel(
+        box=box.code,
+        kind=box.kind,
+        name=box.name,
+        inner_mm=_bag_shape(box)
+        if box.kind == packing.BAG
+        else (box.inner_l_mm, box.inner_w_mm, box.inner_h_mm),
+        fill=volume / space if space else 0.0,
+        weight_g=weight,
+        units=tuple(sorted((i.sku, i.quantity) for i in items)),
+    )
+    return SuggestionView((parcel,), tuple(alternatives[:2]), True)
+
+
+def _prepare_plan(db: Database, order_id: int) -> SuggestionView | None:
+    """Outside any write transaction: the packing logic's suggestion for an order without a plan.
+
+    The search takes up to a few hundred milliseconds; no terminal should wait for the write
+    lock meanwhile. None when the order already has its plan (or does not exist).
+    """
+    with db.read() as session:
+        if session.get(PackPlan, order_id) is not None or session.get(Order, order_id) is None:
+            return None
+        items, note = _items_for_packing(session, order_id)
+        if note:
+            return SuggestionView((), (), False, note)
+        boxes = catalogue(session)
+    return compute_suggestion(boxes, items)
+
+
+def _ensure_plan(
+    session: Session, order: Order, rules: PackRules, computed: SuggestionView | None
+) -> PackPlan:
+    plan = session.get(PackPlan, order.id)
+    if plan is not None:
+        return plan
+    assert order.id is not None
+    key = items_key(_order_units(session, order.id))
+    if computed is None:  # made in the meantime by someone else, or not prepared: make it now
+        items, note = _items_for_packing(session, order.id)
+        computed = (
+            SuggestionView((), (), False, note)
+            if note
+            else compute_suggestion(catalogue(session), items, budget_s=0.05)
+        )
+    learned = _learned_box(session, key, rules)
+    suggestion = computed
+    if learned is not None:
+        box = session.exec(select(BoxType).where(BoxType.code == learned)).one()
+        items, _ = _items_for_packing(session, order.id)
+        suggestion = _learned_suggestion(box, items, computed)
+    plan = PackPlan(
+        order_id=order.id,
+        items_key=key,
+        suggestion=_suggestion_json(suggestion),
+        learned=suggestion.learned,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> PackView:
+    assert order.id is not None
+    lines = _lines(session, order.id)
+    products = {
+        p.id: p
+        for p in session.exec(
+            select(Product).where(col(Product.id).in_([ln.product_id for ln in lines]))
+        ).all()
+    }
+    plan = session.get(PackPlan, order.id)
+    suggestion = _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
+    boxes = {b.code: b for b in catalogue(session, active_only=False)}
+    line_by_id = {ln.id: ln for ln in lines}
+    parcels = []
+    for parcel in _parcels(session, order.id):
+        if parcel.status == "void":
+            continue
+        units: Counter[str] = Counter()
+        weight = 0
+        for pi in session.exec(select(ParcelItem).where(ParcelItem.parcel_id == parcel.id)).all():
+            line = line_by_id.get(pi.order_line_id)
+            if line is None:
+                continue
+            units[line.sku] += pi.quantity
+            product = products.get(line.product_id)
+            weight += (product.weight_g if product else 0) * pi.quantity
+        box = boxes.get(parcel.box_code or "")
+        if box is None and suggestion and parcel.seq <= len(suggestion.parcels):
+            box = boxes.get(suggestion.parcels[parcel.seq - 1].box)
+        tare = box.tare_g if box else 0
+        parcels.append(
+            PackParcel(
+                seq=parcel.seq,
+                box_code=parcel.box_code,
+                dims_mm=(parcel.length_mm, parcel.width_mm, parcel.height_mm),
+                tare_g=tare,
+                units=tuple(sorted(units.items())),
+                expected_weight_g=weight + tare,
+                weight_g=parcel.weight_g,
+                status=parcel.status,
+            )
+        )
+    claimer = session.get(Packer, order.claimed_by) if order.claimed_by else None
+    return PackView(
+        order_id=order.id,
+        number=order.number,
+        status=order.status,
+        customer=order.ship_name or order.bill_name,
+        city=order.ship_city,
+        shipping_method=order.shipping_method_title,
+        customer_note=order.customer_note,
+        claimed_by=claimer.name if claimer else None,
+        claimed_at=order.claimed_at,
+        claim_terminal=order.claim_terminal,
+        mine=_is_mine(order, actor),
+        lines=tuple(_pack_line(ln, products.get(ln.product_id)) for ln in lines),
+        parcels=tuple(parcels),
+        suggestion=suggestion,
+        pending_weight_g=plan.pending_weight_g if plan else None,
+        pending_weight_seq=plan.pending_weight_seq if plan else None,
+        tolerance_pct=rules.weight_tolerance_pct,
+    )
+
+
+def _pack_line(ln: OrderLine, p: Product | None) -> PackLine:
+    return PackLine(
+        line_id=ln.id or 0,
+        line_no=ln.line_no,
+        sku=ln.sku,
+        gtin=p.gtin if p else None,
+        name=ln.name or (p.name if p else ln.sku),
+        quantity=_needed(ln),
+        packed=ln.packed_qty,
+        fragile=bool(p and p.fragile),
+        keep_upright=bool(p and p.keep_upright),
+        weight_g=p.weight_g if p else 0,
+    )
+
+
+def pack_view(db: Database, actor: Actor, rules: PackRules, order_id: int) -> PackView | None:
+    with db.read() as session:
+        order = session.get(Order, order_id)
+        return _view(session, order, actor, rules) if order is not None else None
+
+
+def claimed_order(db: Database, actor: Actor) -> int | None:
+    """The order this packer has claimed at this terminal and not finished (to resume it)."""
+    if not actor.signed_in:
+        return None
+    with db.read() as session:
+        return session.exec(
+            select(Order.id)
+            .where(
+                Order.claimed_by == actor.packer_id,
+                Order.claim_terminal == actor.terminal,
+                Order.status == OrderStatus.PACKING.value,
+            )
+            .order_by(col(Order.claimed_at).desc())
+        ).first()
+
+
+# ----------------------------------------------------------------------------------- claims
+
+
+def _is_mine(order: Order, actor: Actor) -> bool:
+    return (
+        actor.packer_id is not None
+        and order.claimed_by == actor.packer_id
+        and order.claim_terminal == actor.terminal
+    )
+
+
+def _last_activity(session: Session, order: Order) -> datetime | None:
+    """When the claim was last used: the claim itself or the latest good pack scan on it."""
+    last = session.exec(
+        select(Event.at)
+        .where(Event.order_id == order.id, Event.station == "pack", Event.result == "ok")
+        .order_by(col(Event.at).desc())
+        .limit(1)
+    ).first()
+    times = [t for t in (order.claimed_at, last) if t is not None]
+    return max(times) if times else None
+
+
+def _claim_refusal(session: Session, order: Order, actor: Actor, rules: PackRules) -> Claimed:
+    who = session.get(Packer, order.claimed_by) if order.claimed_by else None
+    name = who.name if who else "someone"
+    text = (
+        f"Order {order.number} is claimed by {name} since {_hhmm(order.claimed_at)} "
+        f"at terminal {order.claim_terminal}."
+    )
+    last = _last_activity(session, order)
+    stale = last is None or utcnow() - last >= timedelta(minutes=rules.stale_claim_minutes)
+    same_person = order.claimed_by == actor.packer_id
+    if stale or same_person or actor.is_supervisor:
+        why = (
+            "You have it open at another terminal"
+            if same_person
+            else f"Nothing happened on it since {_hhmm(last)}"
+            if stale
+            else "As a supervisor you may take it"
+        )
+        text += f" {why}: scan CMD-CONFIRM (or press F8) to take it over here."
+        return Claimed(text, order_id=order.id or 0, can_take_over=True)
+    text += " Ask them, or a supervisor, to release it."
+    return Claimed(text, order_id=order.id or 0, can_take_over=False)
+
+
+def _claim(session: Session, order: Order, actor: Actor, code: str | None, how: str) -> None:
+    previous = session.get(Packer, order.claimed_by) if order.claimed_by else None
+    # One order at a time per packer and terminal: a claim left open here is set aside.
+    for other in session.exec(
+        select(Order).where(
+            Order.claimed_by == actor.packer_id,
+            Order.claim_terminal == actor.terminal,
+            Order.id != order.id,
+        )
+    ).all():
+        _unclaim(session, other)
+        record_event(
+            session,
+            actor,
+            KIND,
+            order_id=other.id,
+            code=code,
+            message=f"order {other.number} set aside (its progress is kept)",
+            data={"claim": "set_aside"},
+        )
+    order.claimed_by = actor.packer_id
+    order.claimed_at = utcnow()
+    order.claim_terminal = actor.terminal
+    session.add(order)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=code,
+        message=f"claimed ({how})" + (f", from {previous.name}" if previous else ""),
+        data={"claim": how},
+    )
+
+
+def _unclaim(session: Session, order: Order) -> None:
+    order.claimed_by = None
+    order.claimed_at = None
+    order.claim_terminal = None
+    session.add(order)
+
+
+def _reconcile(session: Session, order: Order) -> Parcel:
+    """The current parcel (made if missing); units counted as packed but in no parcel go in it.
+
+    Orders packed partly before parcels were tracked per unit (the demo) resume this way.
+    """
+    parcels = [p for p in _parcels(session, order.id or 0) if p.status != "void"]
+    current = next((p for p in reversed(parcels) if p.status == "open"), None)
+    if current is None:
+        current = Parcel(order_id=order.id or 0, seq=max((p.seq for p in parcels), default=0) + 1)
+        session.add(current)
+        session.flush()
+    ids = [p.id for p in parcels if p.id is not None] + [current.id]
+    for line in _lines(session, order.id or 0):
+        placed = session.exec(
+            select(func.coalesce(func.sum(ParcelItem.quantity), 0)).where(
+                ParcelItem.order_line_id == line.id, col(ParcelItem.parcel_id).in_(ids)
+            )
+        ).one()
+        if line.packed_qty > placed:
+            _add_units(session, current, line, line.packed_qty - placed)
+    return current
+
+
+def _add_units(session: Session, parcel: Parcel, line: OrderLine, n: int) -> None:
+    item = session.exec(
+        select(ParcelItem).where(
+            ParcelItem.parcel_id == parcel.id, ParcelItem.order_line_id == line.id
+        )
+    ).first()
+    if item is None:
+        item = ParcelItem(parcel_id=parcel.id or 0, order_line_id=line.id or 0, quantity=0)
+    item.quantity += n
+    session.add(item)
+
+
+def _open(
+    session: Session,
+    actor: Actor,
+    rules: PackRules,
+    order: Order,
+    code: str | None,
+    computed: SuggestionView | None,
+    *,
+    take_over: bool = False,
+) -> PackOutcome:
+    status = OrderStatus(order.status)
+    if status not in (OrderStatus.PICKED, OrderStatus.PACKING):
+        record_event(session, actor, KIND, order_id=order.id, code=code, message="opened to view")
+        hint = {
+            OrderStatus.PACKED: "it is packed already; the ship station takes it from here",
+            OrderStatus.SHIPPED: "it is shipped already",
+            OrderStatus.HANDED_OVER: "it is handed over already",
+            OrderStatus.CANCELLED: "it is cancelled — do not pack it",
+            OrderStatus.ON_HOLD: f"it is on hold ({order.hold_reason or 'no reason given'})",
+        }.get(status, "it is not picked yet; only picked orders are packed")
+        text = f"Order {order.number} — {status.label.lower()}: {hint}."
+        return PackOutcome(True, text, code or "", _view(session, order, actor, rules))
+    if order.claimed_by is not None and not _is_mine(order, actor):
+        refusal = _claim_refusal(session, order, actor, rules)
+        if not take_over or not refusal.can_take_over:
+            raise refusal
+        _claim(session, order, actor, code, "taken over")
+        how = "taken over"
+    elif order.claimed_by is None:
+        _claim(session, order, actor, code, "opened")
+        how = "claimed"
+    else:
+        how = "resumed"
+        record_event(session, actor, KIND, order_id=order.id, code=code, message="resumed")
+    if status is OrderStatus.PICKED:
+        change_status(session, order, Action.START_PACK, actor, code=code)
+    plan = _ensure_plan(session, order, rules, computed)
+    _reconcile(session, order)
+    session.flush()
+    view = _view(session, order, actor, rules)
+    text = f"Order {order.number} {how}: {view.units_packed} of {view.units_total} units packed."
+    if plan.learned:
+        text += " Box learned from the packers."
+    return PackOutcome(True, text, code or "", view)
+
+
+def open_for_packing(
+    db: Database,
+    actor: Actor,
+    rules: PackRules,
+    *,
+    number: str | None = None,
+    order_id: int | None = None,
+    code: str | None = None,
+    take_over: bool = False,
+) -> PackOutcome:
+    """Open an order at the pack station and claim it (or take it over when confirmed).
+
+    Raises ``Claimed`` (a ``Refused``) when another packer has it; ``Refused`` when there is no
+    such order. Either way the refusal is logged and nothing else changes.
+    """
+    if not actor.signed_in:
+        raise Refused(msg.sign_in_first(code or number or ""))
+    with db.read() as session:
+        if order_id is None:
+            order_id = session.exec(select(Order.id).where(Order.number == number)).first()
+    computed = _prepare_plan(db, order_id) if order_id is not None else None
+
+    def run(session: Session) -> PackOutcome:
+        order = session.get(Order, order_id) if order_id is not None else None
+        if order is None:
+            raise Refused(msg.unknown_order(number or str(order_id)))
+        return _open(session, actor, rules, order, code, computed, take_over=take_over)
+
+    return _transact_logged(db, actor, run, kind=KIND, code=code, order_id=order_id)
+
+
+def release_claim(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, *, code: str | None = None
+) -> PackOutcome:
+    """Let go of an order: your own claim, or anyone's if you are a supervisor. Progress stays."""
+
+    def run(session: Session) -> PackOutcome:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(msg.unknown_order(str(order_id)))
+        if order.claimed_by is None:
+            raise Refused(f"Order {order.number} is not claimed by anyone.", order_id=order_id)
+        mine = order.claimed_by == actor.packer_id
+        if not mine and not actor.is_supervisor:
+            raise Refused(
+                f"Only a supervisor can release another packer's claim on order {order.number}.",
+                order_id=order_id,
+            )
+        who = session.get(Packer, order.claimed_by)
+        name = who.name if who else "someone"
+        _unclaim(session, order)
+        record_event(
+            session,
+            actor,
+            KIND,
+            order_id=order.id,
+            code=code,
+            message=f"claim of {name} released",
+            data={"claim": "released"},
+        )
+        text = f"Order {order.number} released; {name}'s progress is kept for whoever opens it."
+        return PackOutcome(True, text, code or "", _view(session, order, actor, rules))
+
+    return _transact_logged(db, actor, run, kind=KIND, code=code, order_id=order_id)
+
+
+# ----------------------------------------------------------------------------------- packing
+
+
+def _mine(session: Session, actor: Actor, order_id: int, raw: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise Refused(msg.unknown_order(str(order_id)))
+    if order.status != OrderStatus.PACKING.value:
+        label = OrderStatus(order.status).label.lower()
+        raise Refused(
+            f"Order {order.number} is {label}, not being packed — {msg.quote(raw)} was not used.",
+            order_id=order.id,
+        )
+    if not _is_mine(order, actor):
+        who = session.get(Packer, order.claimed_by) if order.claimed_by else None
+        now = f"claimed by {who.name} at terminal {order.claim_terminal}" if who else "released"
+        raise Refused(
+            f"Order {order.number} is no longer yours ({now}) — {msg.quote(raw)} was not used. "
+            "Scan its slip to open it again.",
+            order_id=order.id,
+        )
+    return order
+
+
+def _current(session: Session, order: Order) -> Parcel:
+    return _reconcile(session, order)
+
+
+def _plan_view(session: Session, order: Order) -> SuggestionView | None:
+    plan = session.get(PackPlan, order.id)
+    return _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
+
+
+def _clear_weight(session: Session, order: Order, parcel: Parcel) -> None:
+    parcel.weight_g = 0
+    session.add(parcel)
+    plan = session.get(PackPlan, order.id)
+    if plan is not None and plan.pending_weight_seq == parcel.seq:
+        plan.pending_weight_g = plan.pending_weight_seq = None
+        session.add(plan)
+
+
+def _product_for(session: Session, scan: Scan, raw: str) -> Product:
+    if scan.kind is CodeKind.GTIN:
+        product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
+        if product is None:
+            raise Refused(msg.unknown_gtin(scan.value) + " Nothing counted.")
+        return product
+    product = session.exec(select(Product).where(Product.sku == scan.value)).first()
+    if product is None:
+        raise Refused(f"{msg.quote(raw.strip())} is no product on this bench; nothing counted.")
+    return product
+
+
+def _other_open_order(session: Session, order: Order, product: Product) -> Order | None:
+    rows = session.exec(
+        select(Order, OrderLine)
+        .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+        .where(
+            OrderLine.product_id == product.id,
+            Order.id != order.id,
+            col(Order.status).in_(
+                [OrderStatus.PICKED.value, OrderStatus.PACKING.value, OrderStatus.PICKING.value]
+            ),
+        )
+        .order_by(col(Order.created_at), col(Order.id))
+    ).all()
+    for other, line in rows:
+        if line.packed_qty < _needed(line):
+            return other
+    return None
+
+
+def _pack_units(
+    session: Session, actor: Actor, rules: PackRules, order_id: int, scan: Scan, raw: str, qty: int
+) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    product = _product_for(session, scan, raw)
+    shown = msg.quote(raw.strip())
+    lines = [ln for ln in _lines(session, order_id) if ln.product_id == product.id]
+    if not lines:
+        other = _other_open_order(session, order, product)
+        if other is not None:
+            raise Refused(
+                f"Wrong order: {shown} is {product.name}, which belongs to order {other.number} "
+                f"({OrderStatus(other.status).label.lower()}), not {order.number}. "
+                f"Put it back with order {other.number}; nothing counted.",
+                order_id=order.id,
+            )
+        raise Refused(
+            f"Not in this order: {shown} is {product.name}; order {order.number} has none. "
+            "Nothing counted.",
+            order_id=order.id,
+        )
+    needed = sum(_needed(ln) for ln in lines)
+    packed = sum(ln.packed_qty for ln in lines)
+    left = needed - packed
+    if qty > left:
+        if left <= 0:
+            raise Refused(
+                f"One too many: {shown} {product.name} — all {needed} are packed already. "
+                "Nothing counted.",
+                order_id=order.id,
+            )
+        raise Refused(
+            f"Too many: {qty} × {product.name} scanned but only {left} still to pack. "
+            "Nothing counted.",
+            order_id=order.id,
+        )
+    parcel = _current(session, order)
+    remaining = qty
+    for line in lines:
+        take = min(remaining, _needed(line) - line.packed_qty)
+        if take <= 0:
+            continue
+        line.packed_qty += take
+        session.add(line)
+        _add_units(session, parcel, line, take)
+        remaining -= take
+        if remaining == 0:
+            break
+    _clear_weight(session, order, parcel)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"packed {qty} × {product.sku} into parcel {parcel.seq}",
+        data={"sku": product.sku, "qty": qty, "parcel": parcel.seq},
+    )
+    session.flush()
+    fragile = " — FRAGILE, wrap it" if product.fragile else ""
+    text = f"{product.name}: {packed + qty} of {needed} in parcel {parcel.seq}{fragile}."
+    return _after_change(session, actor, rules, order, raw, text)
+
+
+def _choose_box(
+    session: Session, actor: Actor, rules: PackRules, order_id: int, code: str, raw: str
+) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    box = session.exec(select(BoxType).where(BoxType.code == code)).first()
+    if box is None:
+        raise Refused(msg.unknown_box(code), order_id=order.id)
+    if not box.active:
+        raise Refused(
+            f"{box.code} ({box.name}) is no longer in use; take another.", order_id=order.id
+        )
+    parcel = _current(session, order)
+    plan = _plan_view(session, order)
+    parcel.box_code = box.code
+    parcel.length_mm, parcel.width_mm, parcel.height_mm = _parcel_dims(box, plan, parcel.seq)
+    _clear_weight(session, order, parcel)
+    suggested = (
+        plan.parcels[parcel.seq - 1].box if plan and parcel.seq <= len(plan.parcels) else None
+    )
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"parcel {parcel.seq} in {box.code}"
+        + (f" (suggested {suggested})" if suggested and suggested != box.code else ""),
+        data={"box": box.code, "suggested": suggested, "parcel": parcel.seq},
+    )
+    session.flush()
+    if suggested is None or suggested == box.code:
+        text = f"Parcel {parcel.seq}: {box.code} ({box.name})."
+    else:
+        text = (
+            f"Parcel {parcel.seq}: {box.code} ({box.name}) instead of the suggested {suggested} "
+            "— noted as the packers' choice."
+        )
+    return _after_change(session, actor, rules, order, raw, text)
+
+
+def _weigh(
+    session: Session, actor: Actor, rules: PackRules, order_id: int, grams: int, raw: str
+) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    if not 1 <= grams <= MAX_WEIGHT_G:
+        raise Refused(
+            f"{msg.quote(raw)} is no parcel weight (1 g – {MAX_WEIGHT_G // 1000} kg).",
+            order_id=order.id,
+        )
+    parcel = _current(session, order)
+    session.flush()
+    view = _view(session, order, actor, rules)
+    pv = next(p for p in view.parcels if p.seq == parcel.seq)
+    if pv.unit_count == 0:
+        raise Refused(
+            f"Parcel {parcel.seq} is empty — scan the items before weighing "
+            f"({kg(grams)} not kept).",
+            order_id=order.id,
+        )
+    if parcel.box_code is None:
+        raise Refused(
+            f"Scan the box or bag of parcel {parcel.seq} first: the expected weight includes its "
+            f"tare ({kg(grams)} not kept).",
+            order_id=order.id,
+        )
+    expected = pv.expected_weight_g
+    off = abs(grams - expected) / expected * 100 if expected else 100.0
+    plan = session.get(PackPlan, order.id)
+    assert plan is not None
+    if off > rules.weight_tolerance_pct:
+        plan.pending_weight_g = grams
+        plan.pending_weight_seq = parcel.seq
+        session.add(plan)
+        way = "more" if grams > expected else "less"
+        text = (
+            f"Check parcel {parcel.seq}: it weighs {kg(grams)}, expected {kg(expected)} "
+            f"({off:.0f} % {way}; tolerance {rules.weight_tolerance_pct:g} %). Is something "
+            "missing or extra? Weigh again, or scan CMD-CONFIRM (F8) to accept this weight."
+        )
+        record_event(
+            session,
+            actor,
+            KIND,
+            order_id=order.id,
+            code=raw,
+            result="warning",
+            message=text,
+            data={"weight_g": grams, "expected_g": expected, "parcel": parcel.seq},
+        )
+        session.flush()
+        return PackOutcome(False, text, raw, _view(session, order, actor, rules), warning=True)
+    parcel.weight_g = grams
+    session.add(parcel)
+    plan.pending_weight_g = plan.pending_weight_seq = None
+    session.add(plan)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"parcel {parcel.seq} weighs {grams} g (expected {expected} g)",
+        data={"weight_g": grams, "expected_g": expected, "parcel": parcel.seq},
+    )
+    session.flush()
+    text = f"Parcel {parcel.seq} weighs {kg(grams)} (expected {kg(expected)})."
+    return _after_change(session, actor, rules, order, raw, text)
+
+
+def _confirm_weight(
+    session: Session, actor: Actor, rules: PackRules, order_id: int, raw: str
+) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    plan = session.get(PackPlan, order.id)
+    parcel = _current(session, order)
+    if plan is None or plan.pending_weight_g is None or plan.pending_weight_seq != parcel.seq:
+        raise Refused(f"Order {order.number}: nothing waits for a confirmation.", order_id=order.id)
+    grams = plan.pending_weight_g
+    parcel.weight_g = grams
+    session.add(parcel)
+    plan.pending_weight_g = plan.pending_weight_seq = None
+    session.add(plan)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"parcel {parcel.seq} weight {grams} g confirmed despite the difference",
+        data={"weight_g": grams, "parcel": parcel.seq, "confirmed": True},
+    )
+    session.flush()
+    text = f"Parcel {parcel.seq}: {kg(grams)} confirmed."
+    return _after_change(session, actor, rules, order, raw, text)
+
+
+def _next_parcel(
+    session: Session, actor: Actor, rules: PackRules, order_id: int, raw: str
+) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    parcel = _current(session, order)
+    session.flush()
+    view = _view(session, order, actor, rules)
+    pv = next(p for p in view.parcels if p.seq == parcel.seq)
+    if view.units_packed >= view.units_total:
+        raise Refused(
+            f"Every unit of order {order.number} is packed; no further parcel is needed.",
+            order_id=order.id,
+        )
+    if pv.unit_count == 0:
+        raise Refused(
+            f"Parcel {parcel.seq} is still empty — pack something in it first.", order_id=order.id
+        )
+    missing = [
+        w for w, ok in (("its box", parcel.box_code), ("its weight", parcel.weight_g)) if not ok
+    ]
+    if missing:
+        raise Refused(
+            f"Finish parcel {parcel.seq} first: scan {' and '.join(missing)}.", order_id=order.id
+        )
+    parcel.status = "packed"
+    session.add(parcel)
+    new = Parcel(order_id=order.id or 0, seq=parcel.seq + 1)
+    session.add(new)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"parcel {parcel.seq} closed; parcel {new.seq} started",
+        data={"parcel": new.seq},
+    )
+    session.flush()
+    text = f"Parcel {parcel.seq} closed. Now scanning into parcel {new.seq}."
+    return PackOutcome(True, text, raw, _view(session, order, actor, rules))
+
+
+def _after_change(
+    session: Session, actor: Actor, rules: PackRules, order: Order, raw: str, text: str
+) -> PackOutcome:
+    """Finish the order if this change completed it."""
+    view = _view(session, order, actor, rules)
+    done = view.units_total > 0 and all(ln.done for ln in view.lines)
+    parcels = [p for p in view.parcels if p.status in ("open", "packed")]
+    filled = [p for p in parcels if p.unit_count > 0]
+    ready = all(p.box_code and p.weight_g > 0 for p in filled) and view.pending_weight_g is None
+    if not (done and ready and filled):
+        return PackOutcome(True, text, raw, view)
+    rows = {p.seq: p for p in _parcels(session, order.id or 0)}
+    for p in parcels:
+        row = rows[p.seq]
+        if p.unit_count == 0:
+            session.delete(row)
+        else:
+            row.status = "packed"
+            session.add(row)
+    plan = session.get(PackPlan, order.id)
+    suggestion = view.suggestion
+    if plan is not None and len(filled) == 1:
+        chosen = filled[0].box_code
+        suggested = suggestion.parcels[0].box if suggestion and suggestion.parcels else None
+        if chosen != suggested or (suggestion and len(suggestion.parcels) != 1):
+            session.add(
+                BoxOverride(
+                    order_id=order.id or 0,
+                    items_key=plan.items_key,
+                    suggested_code=suggested
+                    if suggestion and len(suggestion.parcels) == 1
+                    else None,
+                    box_code=chosen or "",
+                    packer_id=actor.packer_id,
+                )
+            )
+    change_status(session, order, Action.FINISH_PACK, actor, code=raw)
+    _unclaim(session, order)
+    boxes = ", ".join(f"{p.box_code} {kg(p.weight_g)}" for p in filled)
+    n = len(filled)
+    summary = f"Order {order.number} packed: {n} parcel{'s' if n > 1 else ''} ({boxes})."
+    record_event(session, actor, KIND, order_id=order.id, code=raw, message=summary)
+    session.flush()
+    return PackOutcome(
+        True,
+        f"{text} {summary} Ready for shipping.",
+        raw,
+        _view(session, order, actor, rules),
+        finished=True,
+    )
+
+
+# ----------------------------------------------------------------------------------- entry points
+
+
+def _run(
+    db: Database, actor: Actor, raw: str, order_id: int | None, fn: Callable[[Session], PackOutcome]
+) -> PackOutcome:
+    try:
+        return _transact_logged(db, actor, fn, kind=KIND, code=raw, order_id=order_id)
+    except Refused as exc:
+        return PackOutcome(False, exc.message, raw)
+
+
+def pack_item(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, raw: str, code_rules: CodeRules
+) -> PackOutcome:
+    """A product scan (``N*`` before it for N units) into the current parcel."""
+    qty, text = 1, raw
+    typed = _QUANTITY.fullmatch(raw)
+    if typed:
+        qty, text = int(typed.group(1)), typed.group(2)
+    scan = classify(text, code_rules)
+    if scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
+        return _refuse(db, actor, raw, f"{msg.quote(raw)} is no product code.", order_id)
+    if not 1 <= qty <= MAX_TYPED_QUANTITY:
+        return _refuse(
+            db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.", order_id
+        )
+    return _run(
+        db, actor, raw, order_id, lambda s: _pack_units(s, actor, rules, order_id, scan, raw, qty)
+    )
+
+
+def choose_box(
+    db: Database,
+    actor: Actor,
+    rules: PackRules,
+    order_id: int,
+    code: str,
+    *,
+    raw: str | None = None,
+) -> PackOutcome:
+    return _run(
+        db,
+        actor,
+        raw or code,
+        order_id,
+        lambda s: _choose_box(s, actor, rules, order_id, code.upper(), raw or code),
+    )
+
+
+def record_weight(
+    db: Database,
+    actor: Actor,
+    rules: PackRules,
+    order_id: int,
+    grams: int,
+    *,
+    raw: str | None = None,
+) -> PackOutcome:
+    shown = raw or f"{grams}g"
+    return _run(
+        db, actor, shown, order_id, lambda s: _weigh(s, actor, rules, order_id, grams, shown)
+    )
+
+
+def confirm_weight(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, *, raw: str = "CMD-CONFIRM"
+) -> PackOutcome:
+    return _run(db, actor, raw, order_id, lambda s: _confirm_weight(s, actor, rules, order_id, raw))
+
+
+def next_parcel(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, *, raw: str = "CMD-NEXT"
+) -> PackOutcome:
+    return _run(db, actor, raw, order_id, lambda s: _next_parcel(s, actor, rules, order_id, raw))
+
+
+def open_slip(
+    db: Database, actor: Actor, rules: PackRules, number: str, raw: str, *, take_over: bool = False
+) -> PackOutcome:
+    """A packing slip scanned at the pack station; refusals come back as outcomes."""
+    try:
+        return open_for_packing(db, actor, rules, number=number, code=raw, take_over=take_over)
+    except Claimed as exc:
+        return PackOutcome(
+            False, exc.message, raw, takeover=exc.order_id if exc.can_take_over else None
+        )
+    except Refused as exc:
+        return PackOutcome(False, exc.message, raw)
+
+
+def take_over(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, *, raw: str = "CMD-CONFIRM"
+) -> PackOutcome:
+    try:
+        return open_for_packing(db, actor, rules, order_id=order_id, code=raw, take_over=True)
+    except Refused as exc:
+        return PackOutcome(False, exc.message, raw)
+
+
+def _refuse(
+    db: Database, actor: Actor, raw: str, message: str, order_id: int | None
+) -> PackOutcome:
+    db.transact(
+        lambda s: record_event(
+            s, actor, KIND, order_id=order_id, code=raw, result="refused", message=message
+        )
+    )
+    return PackOutcome(False, message, raw)
+
+
+def pack_scan(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    code_rules: CodeRules,
+    rules: PackRules,
+    *,
+    order_id: int | None,
+    takeover: int | None = None,
+) -> PackOutcome | None:
+    """A scan at the pack station. ``None``: not a packing scan, let the common handler have it.
+
+    ``order_id`` is the order open on this screen; ``takeover`` an order whose claim the person
+    was offered to take over (``CMD-CONFIRM`` then takes it).
+    """
+    if not actor.signed_in:
+        return None
+    if order_id is not None and (grams := parse_weight(raw)) is not None:
+        return record_weight(db, actor, rules, order_id, grams, raw=raw)
+    typed = _QUANTITY.fullmatch(raw)
+    scan = classify(typed.group(2) if typed else raw, code_rules)
+    if scan.kind is CodeKind.ORDER and not typed:
+        return open_slip(db, actor, rules, scan.value, raw)
+    if scan.kind is CodeKind.COMMAND and scan.command is Command.CONFIRM:
+        if takeover is not None:
+            return take_over(db, actor, rules, takeover, raw=raw)
+        if order_id is not None:
+            return confirm_weight(db, actor, rules, order_id, raw=raw)
+        return _refuse(db, actor, raw, "Nothing waits for a confirmation here.", None)
+    if order_id is None:
+        return None
+    if scan.kind in (CodeKind.GTIN, CodeKind.SKU):
+        return pack_item(db, actor, rules, order_id, raw, code_rules)
+    if typed:
+        return _refuse(
+            db, actor, raw, f"A quantity goes before an item: {msg.quote(raw)}.", order_id
+        )
+    if scan.kind is CodeKind.BOX:
+        return choose_box(db, actor, rules, order_id, scan.value, raw=raw)
+    if scan.kind is CodeKind.COMMAND and scan.command is Command.NEXT:
+        return next_parcel(db, actor, rules, order_id, raw=raw)
+    return None
+
+
+def box_rows(db: Database, *, active_only: bool = False) -> list[dict[str, Any]]:
+    """The box and bag catalogue as plain rows (for ``packbench boxes list`` and the sheet)."""
+    with db.read() as session:
+        return [
+            {
+                "code": b.code,
+                "kind": b.kind,
+                "name": b.name,
+                "inner_mm": [b.inner_l_mm, b.inner_w_mm, b.inner_h_mm],
+                "max_weight_g": b.max_weight_g,
+                "tare_g": b.tare_g,
+                "cost_ore": b.cost_ore,
+                "standard": b.standard,
+                "active": b.active,
+            }
+            for b in catalogue(session, active_only=active_only)
+        ]

@@ -14,8 +14,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from packbench.config import Settings
+from packbench.config import Settings, load_warehouse_layout
 from packbench.core.codes import CodeRules
+from packbench.core.routing import Layout
 from packbench.data.engine import Database
 from packbench.operations.common import Actor
 from packbench.operations.outbox import SyncHealth, sync_health
@@ -74,6 +75,8 @@ class PackbenchApp(App[None]):
         self.settings = settings
         self.db = db
         self.rules: CodeRules = settings.code_rules()
+        # The warehouse layout (#5), loaded once: a bad file stops the start with a clear error.
+        self.layout: Layout = load_warehouse_layout(settings.warehouse.layout_path())
         self.actor = Actor(
             station=settings.bench.station,
             terminal=terminal or settings.bench.terminal or socket.gethostname(),
@@ -97,6 +100,7 @@ class PackbenchApp(App[None]):
             self.actor = self.actor.at_station(station)
         self.switch_mode(station)
         self._start_sync()
+        self._settle_print_jobs()
         self.set_interval(SYNC_HEALTH_S, self._poll_sync_health)
         self._poll_sync_health()
         if self._dashboard_after_sign_in:
@@ -177,6 +181,23 @@ class PackbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         self._sync_stop.set()
+
+    # -- printing (issue #4) ---------------------------------------------------------------
+    @work(thread=True, group="print-settle", exit_on_error=False)
+    def _settle_print_jobs(self) -> None:
+        """Print jobs this terminal left *submitted* when it was killed are settled from
+        CUPS's record: completed ones count, the rest fail and say why."""
+        from packbench.operations.printing import settle_unfinished_jobs
+
+        try:
+            report = settle_unfinished_jobs(self.db, self.actor, self.settings, own_terminal=True)
+        except Exception as exc:  # never let this stop the bench from starting
+            log.exception("settling unfinished print jobs")
+            self._from_thread(self.feedback, "error", f"Unfinished print jobs: {exc}")
+            return
+        if report.message:
+            kind = "error" if report.failed or report.problem else "info"
+            self._from_thread(self.feedback, kind, report.message)
 
     # -- who is here ------------------------------------------------------------------------
     def signed_in(self, packer: PackerView) -> None:
@@ -282,6 +303,11 @@ class PackbenchApp(App[None]):
         yield SystemCommand(
             "Test scan", "See exactly which characters a scanner sends", self.action_test_scan
         )
+        day_report = getattr(screen, "action_day_report", None)
+        if day_report is not None:
+            yield SystemCommand(
+                "Print the day report", "Today's figures on this station's A4 printer", day_report
+            )
 
     # -- feedback ---------------------------------------------------------------------------
     def feedback(self, kind: str, message: str) -> None:

@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--out", type=Path, help="write the label(s) to this file instead")
 
     p = sub.add_parser("printers", help="the CUPS queues, their state, and who prints what")
-    _common(p, db=False)
+    _common(p)  # --db: unfinished print jobs are settled from CUPS's record (issue #4)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser(
@@ -150,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("order", metavar="ORDER", help="order number, slip code, SSCC or tracking no.")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="the day report: shipped, per carrier and person, errors")
+    _common(p)
+    p.add_argument("--date", help="the day, YYYY-MM-DD (default: today in [day] timezone)")
+    p.add_argument("--csv", type=Path, help="write the report as CSV to this file (- for stdout)")
+    p.add_argument("--pdf", type=Path, help="write the report as PDF to this file")
+    p.add_argument("--printer", help="print the PDF on this CUPS queue")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -343,6 +351,63 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    from datetime import date
+
+    from packbench.data.types import utcnow
+    from packbench.operations.report import day_report, report_csv, report_pdf
+
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise CliError(f"--date {args.date!r} is not a date like 2026-11-27", code=2) from None
+    else:
+        day = utcnow().astimezone(settings.day.tz()).date()
+    db = _open_db(settings)
+    report = day_report(db, day, settings.day)
+    if args.csv:
+        text = report_csv(report)
+        if str(args.csv) == "-":
+            sys.stdout.write(text)
+        else:
+            args.csv.write_text(text, encoding="utf-8")
+    if args.pdf or args.printer:
+        pdf = report_pdf(report, settings.bench.shop_name)
+        if args.pdf:
+            from packbench.operations.printing import export_file
+
+            export_file(args.pdf, pdf)
+        if args.printer:
+            from packbench.operations import printing
+            from packbench.operations.common import Actor
+            from packbench.printing.cups import CupsPrinter
+
+            doc = printing.Document(
+                kind="report", data=pdf, title=f"Day report {day}", ref=f"day report {day}"
+            )
+            actor = Actor(station="admin", terminal=settings.bench.terminal)
+            result = printing.print_job(
+                db,
+                actor,
+                CupsPrinter(server=settings.printers.server or None),
+                doc,
+                queue=args.printer,
+                timeout_s=settings.printers.timeout_s,
+            )
+            print(result.message)
+            if not result.ok:
+                return 1
+    if args.json or not (args.csv or args.pdf or args.printer):
+        doc = dataclasses.asdict(report)
+        doc["day"] = report.day.isoformat()
+        for person in doc["people"]:
+            person["last_seen"] = person["last_seen"].isoformat() if person["last_seen"] else None
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
@@ -399,6 +464,20 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _settle_print_jobs(settings: Settings) -> None:
+    """Jobs a killed terminal left *submitted* are settled from CUPS (printing, issue #4)."""
+    from packbench.operations.common import Actor
+    from packbench.operations.printing import settle_unfinished_jobs
+
+    try:
+        db = _open_db(settings)
+    except CliError:  # no database here: only the queues to show
+        return
+    report = settle_unfinished_jobs(db, Actor("admin", settings.bench.terminal), settings)
+    if report.message:
+        print(report.message, file=sys.stderr)
+
+
 def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.printing.cups import CupsPrinter, PrintError
 
@@ -406,6 +485,7 @@ def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
         queues = CupsPrinter(server=settings.printers.server or None).queues()
     except PrintError as exc:
         raise CliError(str(exc)) from None
+    _settle_print_jobs(settings)
     if args.json:
         rows = [q.__dict__ for q in queues]
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
@@ -554,6 +634,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "serve": cmd_serve,
     "packers": cmd_packers,
     "history": cmd_history,
+    "report": cmd_report,
 }
 
 

@@ -112,10 +112,15 @@ def assign_station(
 _WORK_DONE = {"picked", "packed", "shipped", "handed_over"}
 
 
-def roster(db: Database, *, tz: tzinfo, now: datetime | None = None) -> list[RosterRow]:
-    """Everyone active, with today's assignment, whereabouts and figures, in name order."""
+def roster(
+    db: Database, *, tz: tzinfo, now: datetime | None = None, since: datetime | None = None
+) -> list[RosterRow]:
+    """Everyone active, with the day's assignment, whereabouts and figures, in name order.
+
+    The figures count from ``since`` (default: the start of ``now``'s day) up to ``now``.
+    """
     now = now or utcnow()
-    start, _end = local_day_bounds(now, tz)
+    start = since or local_day_bounds(now, tz)[0]
     day = day_key(now, tz)
     with db.read() as session:
         packers = session.exec(
@@ -127,7 +132,7 @@ def roster(db: Database, *, tz: tzinfo, now: datetime | None = None) -> list[Ros
         }
         events = session.exec(
             select(Event)
-            .where(col(Event.at) >= start, col(Event.packer_id).is_not(None))
+            .where(col(Event.at) >= start, col(Event.at) <= now, col(Event.packer_id).is_not(None))
             .order_by(col(Event.at), col(Event.id))
         ).all()
         last: dict[int, Event] = {}

@@ -316,6 +316,20 @@ class DashboardScreen(StationScreen):
 
         self.app.push_screen(AssignStation(), lambda _: self._poll())
 
+    def action_day_report(self) -> None:
+        """Print today's day report on this station's A4 printer (command palette)."""
+        self.pb.feedback("info", "Printing today's day report…")
+        self._print_report()
+
+    @work(thread=True, exclusive=True, group="dashboard-report", exit_on_error=False)
+    def _print_report(self) -> None:
+        from packbench.data.types import utcnow
+        from packbench.operations.report import print_day_report
+
+        day = utcnow().astimezone(self.pb.settings.day.tz()).date()
+        result = print_day_report(self.pb.db, self.pb.actor, self.pb.settings, day)
+        self.app.call_from_thread(self.pb.feedback, "ok" if result.ok else "error", result.message)
+
     def action_history(self) -> None:
         from packbench.screens.audit import AuditTrail
 

@@ -1,36 +1,263 @@
-"""Station 2, the warehouse: pick the goods."""
+"""Station 2, the warehouse: pick a batch of orders onto a cart of totes, stop by stop.
+
+The current stop fills the left at arm's-length size: where (location), how many, into which
+tote, and what. The right shows the stops still to come and the totes. Everything the picker
+does is a scan (items, location labels, slips, ``CMD-SHORT``, ``CMD-NEXT``) or a key that
+sends the same command through the same scan queue, so keys and scans keep their order.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import ClassVar
+
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Digits, Static
 
-from packbench.operations.views import OrderDetail
-from packbench.screens.order_station import OrderStationScreen
+from packbench.core.codes import CodeKind, classify
+from packbench.operations.picking import (
+    PickListView,
+    PickOutcome,
+    PickRules,
+    StopItem,
+    current_batch,
+    pick_scan,
+)
+from packbench.operations.scans import ScanOutcome
+from packbench.screens.base import StationScreen
+from packbench.screens.dialogs import AskReason
+from packbench.screens.widgets.scanbar import Scanned
 
 
-class PickScreen(OrderStationScreen):
+class PickScreen(StationScreen):
     STATION = "pick"
     TITLE_TEXT = "② Warehouse — pick"
-    HINT = "Scan a packing slip to pick its order."
+    HINT = "F9 takes the next batch of orders; or scan a packing slip to pick one order."
 
-    def render_main(self, detail: OrderDetail) -> RenderableType:
-        todo = sorted(
-            (ln for ln in detail.lines if ln.picked < ln.quantity),
-            key=lambda ln: ln.location or "~",
+    BINDINGS: ClassVar = [
+        *StationScreen.BINDINGS,
+        Binding("f9", "next_batch", "Next batch", id="pick.next_batch"),
+        Binding("f7", "short_pick", "Short pick", id="pick.short"),
+        Binding("f8", "quantity", "Quantity", id="pick.quantity"),
+    ]
+
+    DEFAULT_CSS = """
+    PickScreen #pick-main { width: 3fr; padding: 0 1; }
+    PickScreen #pick-side { width: 2fr; border-left: solid $primary; padding: 0 1; }
+    PickScreen #pick-where {
+        height: 5; content-align: center middle; text-style: bold;
+        background: $accent; color: $text; margin-top: 1;
+    }
+    PickScreen #pick-big { height: 5; margin-top: 1; }
+    PickScreen #pick-big > Vertical { width: 1fr; height: 5; }
+    PickScreen #pick-big Static { height: 1; text-style: bold; color: $text-muted; }
+    PickScreen #pick-big Digits { width: auto; }
+    PickScreen #pick-what { height: auto; margin-top: 1; }
+    PickScreen #pick-progress { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pick_list: PickListView | None = None
+        self.pending_qty: int | None = None
+        self.loads = 0  # how many times the batch was (re)loaded; tests wait on it
+
+    @property
+    def rules(self) -> PickRules:
+        return PickRules.from_settings(self.pb.settings)
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="station-body"):
+            with Vertical(id="pick-main"):
+                yield Static(Text(self.HINT, style="dim"), id="pick-where")
+                with Horizontal(id="pick-big"):
+                    with Vertical():
+                        yield Static("TAKE")
+                        yield Digits("", id="pick-qty")
+                    with Vertical():
+                        yield Static("INTO TOTE")
+                        yield Digits("", id="pick-tote")
+                yield Static("", id="pick-what")
+                yield Static("", id="pick-progress")
+            with VerticalScroll(id="pick-side"):
+                yield Static("", id="pick-next")
+                yield Static("", id="pick-totes")
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def ready_prompt(self) -> str:
+        return "Scan the item at the stop (5*code for five), or F9 for the next batch."
+
+    # -- loading ----------------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self._load(self.pb.actor.packer_id)
+
+    @work(thread=True, exclusive=True, group="pick-load", exit_on_error=False)
+    def _load(self, packer_id: int | None) -> None:
+        actor = self.pb.actor
+        view = current_batch(self.pb.db, actor, self.pb.layout, self.rules)
+        self.app.call_from_thread(self._loaded, packer_id, view)
+
+    def _loaded(self, packer_id: int | None, view: PickListView | None) -> None:
+        # A cancelled thread worker still finishes: only the picker signed in now counts.
+        if packer_id != self.pb.actor.packer_id:
+            return
+        self.show_pick_list(view)
+        self.loads += 1
+
+    # -- scans ------------------------------------------------------------------------------
+    def process_scan(self, scan: Scanned) -> PickOutcome | ScanOutcome:  # type: ignore[override]
+        code = scan.code
+        pending = self.pending_qty
+        if pending is not None and classify(code, self.pb.rules).kind in (
+            CodeKind.GTIN,
+            CodeKind.SKU,
+        ):
+            self.pending_qty = None
+            code = f"{pending}*{code.strip()}"
+        outcome = pick_scan(
+            self.pb.db, self.pb.actor, code, self.pb.rules, self.pb.layout, self.rules
         )
-        if not todo:
-            return Panel(Text("Everything on this order is picked.", style="bold green"))
-        stop = todo[0]
-        big = Text()
-        big.append(f"{stop.location or 'no location'}\n", style="bold reverse")
-        big.append(f"{stop.quantity - stop.picked} × {stop.name}\n", style="bold")
-        big.append(f"SKU {stop.sku}   GTIN {stop.gtin or '—'}")
-        nxt = Table("Location", "Qty", "Product", title="Then", title_justify="left", expand=True)
-        for ln in todo[1:]:
-            nxt.add_row(ln.location or "—", str(ln.quantity - ln.picked), ln.name)
-        units = sum(ln.quantity - ln.picked for ln in todo)
-        progress = Text(f"{len(todo)} stops, {units} units left", style="dim")
-        return Group(Panel(big, title="Current stop", border_style="cyan"), nxt, progress)
+        if outcome is not None:
+            return outcome
+        return super().process_scan(scan)
+
+    def show_outcome(self, outcome: PickOutcome | ScanOutcome) -> None:  # type: ignore[override]
+        if isinstance(outcome, PickOutcome):
+            self.pb.feedback("ok" if outcome.ok else "error", outcome.message)
+            if outcome.pick_list is not None:
+                self.show_pick_list(None if outcome.finished else outcome.pick_list)
+            return
+        super().show_outcome(outcome)
+
+    def after_scan(self, outcome: PickOutcome | ScanOutcome) -> None:  # type: ignore[override]
+        if isinstance(outcome, ScanOutcome) and outcome.packer is not None:
+            self.refresh_data()  # someone signed in: their open batch, if any
+
+    def on_command(self, command: str) -> bool:
+        return False  # SHORT and NEXT are handled as picking scans; others do nothing here
+
+    def _send(self, command: str) -> None:
+        """A key that means a command barcode goes through the scan queue, in order."""
+        code = f"{self.pb.rules.command_prefix}{command}"
+        self._queue_scan(Scanned(code, datetime.now(UTC), False, ()))
+
+    def action_next_batch(self) -> None:
+        self._send("NEXT")
+
+    def action_short_pick(self) -> None:
+        self._send("SHORT")
+
+    def action_quantity(self) -> None:
+        def chosen(answer: str | None) -> None:
+            if answer is None:
+                return
+            text = answer.strip()
+            if not text.isdigit() or not 1 <= int(text) <= 999:
+                self.pb.feedback("error", f"“{text}” is not a quantity (1–999).")
+                return
+            self.pending_qty = int(text)
+            self.pb.feedback("info", f"The next item scan counts {text} units.")
+            self.show_pick_list(self.pick_list)
+
+        self.app.push_screen(AskReason("How many units does the next item scan count?"), chosen)
+
+    # -- showing ----------------------------------------------------------------------------
+    def show_pick_list(self, view: PickListView | None) -> None:
+        self.pick_list = view
+        where = self.query_one("#pick-where", Static)
+        qty = self.query_one("#pick-qty", Digits)
+        tote = self.query_one("#pick-tote", Digits)
+        what = self.query_one("#pick-what", Static)
+        progress = self.query_one("#pick-progress", Static)
+        side_next = self.query_one("#pick-next", Static)
+        side_totes = self.query_one("#pick-totes", Static)
+        stop = view.current if view else None
+        if view is None or stop is None:
+            where.update(Text(self.HINT, style="dim"))
+            for digits in (qty, tote):
+                digits.update("")
+            what.update("")
+            progress.update(Text(self._pending_text(), style="bold"))
+            side_next.update("")
+            side_totes.update("")
+            return
+        item = next(i for i in stop.items if i.left > 0)
+        where.update(self._where(stop.location, view))
+        qty.update(str(item.left))
+        tote.update(str(item.tote))
+        what.update(self._what(item, stop.items))
+        progress.update(self._progress(view))
+        side_next.update(self._next_table(view))
+        side_totes.update(self._totes_table(view))
+
+    @staticmethod
+    def _where(location: str, view: PickListView) -> RenderableType:
+        text = Text(justify="center")
+        text.append(f"  {'   '.join(location.split('-'))}  ", style="bold")
+        text.append("\naisle · bay · level", style="dim")
+        if view.require_location_scan:
+            if view.location_confirmed:
+                text.append("   ✓ location scanned", style="bold green")
+            else:
+                text.append("   scan the location label first", style="bold yellow")
+        return text
+
+    @staticmethod
+    def _what(item: StopItem, items: tuple[StopItem, ...]) -> RenderableType:
+        text = Text()
+        text.append(f"{item.name}\n", style="bold")
+        text.append(f"SKU {item.sku}   GTIN {item.gtin or '—'}   order {item.order_number}")
+        others = [i for i in items if i.left > 0 and i is not item]
+        if others:
+            split = ", ".join(f"{i.left} × {i.sku} → tote {i.tote}" for i in others)
+            text.append(f"\nalso here: {split}", style="cyan")
+        return text
+
+    def _progress(self, view: PickListView) -> RenderableType:
+        done = len(view.stops) - view.stops_left
+        units_done = view.units_total - view.units_left
+        text = Text()
+        text.append(f"Batch {view.batch_id}: stop {done + 1} of {len(view.stops)}")
+        text.append(f"   units {units_done}/{view.units_total}")
+        text.append(f"   {view.metres_left:.0f} m left of {view.distance_m:.0f} m")
+        pending = self._pending_text()
+        if pending:
+            text.append(f"\n{pending}", style="bold yellow")
+        return text
+
+    def _pending_text(self) -> str:
+        if self.pending_qty is None:
+            return ""
+        return f"The next item scan counts {self.pending_qty} units."
+
+    @staticmethod
+    def _next_table(view: PickListView) -> RenderableType:
+        table = Table("Stop", "Location", "Qty", "Item", "Tote", title="Then", title_justify="left")
+        for stop in view.upcoming[:12]:
+            for n, item in enumerate(i for i in stop.items if i.left > 0):
+                table.add_row(
+                    str(stop.seq) if n == 0 else "",
+                    stop.location if n == 0 else "",
+                    str(item.left),
+                    item.name[:28],
+                    str(item.tote),
+                )
+        more = len(view.upcoming) - 12
+        if more > 0:
+            return Group(table, Text(f"… and {more} more stops", style="dim"))
+        return table
+
+    @staticmethod
+    def _totes_table(view: PickListView) -> RenderableType:
+        table = Table("Tote", "Order", "State", title="Cart", title_justify="left")
+        for t in view.totes:
+            table.add_row(str(t.tote), t.order_number, t.status.replace("_", " "))
+        return table

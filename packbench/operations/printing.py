@@ -8,18 +8,20 @@ job, in one transaction. A failed, cancelled or timed-out job changes no order, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from packbench.config import Settings
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Order, Parcel, PrintJob
+from packbench.data.models import Event, Order, Parcel, PrintJob
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
@@ -98,15 +100,54 @@ def orders_waiting_for_slips(db: Database, limit: int = 200) -> list[str]:
         )
 
 
-def _begin(db: Database, kind: str, ref: str, printer: str) -> int:
+REF_LIMIT = 200  # PrintJob.ref
+
+
+def ref_text(items: Sequence[str], prefix: str = "") -> str:
+    """What a job printed, for the history: whole items only, and it says when it is cut."""
+    full = prefix + ", ".join(items)
+    if len(full) <= REF_LIMIT:
+        return full
+    kept: list[str] = []
+    for item in items:
+        rest = len(items) - len(kept) - 1
+        if len(prefix + ", ".join([*kept, item]) + f" … +{rest} more") > REF_LIMIT:
+            break
+        kept.append(item)
+    return prefix + ", ".join(kept) + f" … +{len(items) - len(kept)} more"
+
+
+def _begin(db: Database, actor: Actor, doc: Document, printer: str) -> int:
+    """The job in the history as *submitted*, and an event that says exactly what it holds
+    (``spec``: how to make the document again; what completing it must mark), so that a job
+    whose follower died can be settled and any job reprinted."""
+
     def run(session: Session) -> int:
-        job = PrintJob(kind=kind, ref=ref[:200], printer=printer, status="submitted")
+        ref = doc.ref or ", ".join(doc.order_numbers) or doc.title
+        job = PrintJob(kind=doc.kind, ref=ref[:REF_LIMIT], printer=printer, status="submitted")
         session.add(job)
         session.flush()
         assert job.id is not None
+        record_event(
+            session,
+            actor,
+            PRINT_SUBMITTED,
+            result="info",
+            message=f"{doc.kind} sent to {printer}: {job.ref}",
+            data={
+                "print_job": job.id,
+                "spec": dict(doc.spec),
+                "orders": list(doc.order_numbers),
+                "parcels": list(doc.parcel_ids),
+                "mark_slips": doc.mark_slips,
+            },
+        )
         return job.id
 
     return db.transact(run)
+
+
+PRINT_SUBMITTED = "print_submitted"
 
 
 def _set_cups_id(db: Database, print_job_id: int, cups_job_id: int) -> None:
@@ -127,12 +168,17 @@ def _finish(
     status: str,
     error: str | None,
     doc: Document,
-) -> None:
-    """Close the job; only a completed one moves new orders to slip_printed or marks labels."""
+) -> str:
+    """Close the job; only a completed one moves new orders to slip_printed or marks labels.
+    Returns the job's final status (that of whoever settled it first)."""
 
-    def run(session: Session) -> None:
+    def run(session: Session) -> str:
         job = session.get(PrintJob, print_job_id)
         assert job is not None
+        if job.status != "submitted":
+            # Settled already (by reconciliation while this terminal was still following it):
+            # whoever settles first decides, nothing is marked twice.
+            return job.status
         job.status = status
         job.error = error[:1000] if error else None
         job.finished_at = utcnow()
@@ -162,8 +208,9 @@ def _finish(
                 if parcel is not None:
                     parcel.label_printed_at = job.finished_at
                     session.add(parcel)
+        return status
 
-    db.transact(run)
+    return db.transact(run)
 
 
 @dataclass(frozen=True)
@@ -178,6 +225,9 @@ class Document:
     raw: bool = False
     options: tuple[tuple[str, str], ...] = ()
     mark_slips: bool = False
+    ref: str = ""  # for the history; default: the order numbers
+    # How to make this document again (a reprint, or settling a job after a crash).
+    spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 def print_job(
@@ -192,8 +242,7 @@ def print_job(
     """Print one document and record how it ended. Never marks anything that did not print."""
     from packbench.printing.cups import PrintError
 
-    ref = ", ".join(doc.order_numbers) or doc.title
-    print_job_id = _begin(db, doc.kind, ref, queue)
+    print_job_id = _begin(db, actor, doc, queue)
     cups_job_id = None
     try:
         cups_job_id = printer.submit(
@@ -205,7 +254,9 @@ def print_job(
         error = None if outcome.completed else outcome.message
     except PrintError as exc:
         status, error = "failed", str(exc)
-    _finish(db, actor, print_job_id, status=status, error=error, doc=doc)
+    settled = _finish(db, actor, print_job_id, status=status, error=error, doc=doc)
+    if settled != status:
+        status, error = settled, f"the job was settled elsewhere as {settled}"
     n = len(doc.order_numbers)
     if status == "completed":
         message = f"{doc.kind.capitalize()} printed on {queue}"
@@ -231,6 +282,7 @@ def slip_document(
         title=f"slips {first}" + (f"+{more}" if more else ""),
         order_numbers=tuple(d.summary.number for d in details),
         mark_slips=True,
+        spec={"kind": "slip", "orders": [d.summary.number for d in details]},
     )
 
 
@@ -425,4 +477,169 @@ def label_job(
         parcel_ids=tuple(d.parcel_id for d in data),
         raw=raw,
         options=options,
+        ref=ref_text([d.tracking_number for d in data], f"{fmt} {size}: "),
+        spec={
+            "kind": "label",
+            "parcels": [d.tracking_number for d in data],
+            "format": fmt,
+            "size": size,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- after a crash
+
+
+class JobLookup(Protocol):
+    """What settling orphaned jobs needs of CUPS (``printing.cups.CupsPrinter`` is one)."""
+
+    def job_status(self, job_id: int) -> Any: ...  # JobStatus | None; PrintError if no CUPS
+    def cancel(self, job_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What settling the jobs left *submitted* did; ``message`` is one line for a person."""
+
+    completed: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    left: tuple[int, ...] = ()  # still followed by someone, or CUPS did not answer
+    problem: str | None = None
+
+    @property
+    def message(self) -> str:
+        parts = []
+        if self.completed:
+            parts.append(f"{len(self.completed)} printed after all")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        if self.left:
+            parts.append(f"{len(self.left)} still open")
+        text = "Unfinished print jobs: " + ", ".join(parts) + "." if parts else ""
+        if self.problem:
+            text = f"{text} {self.problem}".strip()
+        return text
+
+
+def _submitted_spec(session: Session, print_job_id: int) -> tuple[dict[str, Any], str] | None:
+    """The submit event's details and the terminal that submitted the job."""
+    event = session.exec(
+        select(Event).where(
+            Event.kind == PRINT_SUBMITTED,
+            func.json_extract(Event.data, "$.print_job") == print_job_id,
+        )
+    ).first()
+    if event is None or not event.data:
+        return None
+    return json.loads(event.data), event.terminal
+
+
+def _document_for(job: PrintJob, details: dict[str, Any] | None) -> Document:
+    """What completing ``job`` must mark, as it was recorded when it was submitted. A job from
+    before that record: a slip batch's orders are its ref; anything else marks nothing."""
+    if details is not None:
+        return Document(
+            kind=job.kind,
+            data=b"",
+            title=job.ref,
+            order_numbers=tuple(details.get("orders", ())),
+            parcel_ids=tuple(int(p) for p in details.get("parcels", ())),
+            mark_slips=bool(details.get("mark_slips", False)),
+        )
+    if job.kind == "slip" and "more" not in job.ref:
+        numbers = tuple(n.strip() for n in job.ref.split(",") if n.strip())
+        return Document(job.kind, b"", job.ref, order_numbers=numbers, mark_slips=True)
+    return Document(job.kind, b"", job.ref)
+
+
+def reconcile_print_jobs(
+    db: Database,
+    actor: Actor,
+    cups: JobLookup,
+    *,
+    orphaned_after_s: float,
+    own_terminal: bool = False,
+    now: datetime | None = None,
+) -> Reconciled:
+    """Settle the jobs left *submitted* by a terminal that stopped following them.
+
+    CUPS decides: a job it completed is completed (and marks what printing it would have
+    marked), a cancelled or aborted one failed with CUPS's reason. A job still pending or
+    printing is only taken over when nobody can be following it any more — it is older than
+    ``orphaned_after_s`` (longer than any follower waits), or ``own_terminal`` is set and this
+    terminal submitted it (the app starting again on a terminal that was killed) — and then it
+    is cancelled in CUPS and failed, so it cannot print later behind the bench's back. Nothing
+    is ever marked printed that CUPS did not complete.
+    """
+    now = now or utcnow()
+    with db.read() as session:
+        jobs = [
+            (j.id or 0, j.cups_job_id, j.created_at, _submitted_spec(session, j.id or 0))
+            for j in session.exec(
+                select(PrintJob).where(PrintJob.status == "submitted").order_by(col(PrintJob.id))
+            ).all()
+        ]
+    from packbench.printing.cups import PrintError
+
+    completed: list[int] = []
+    failed: list[int] = []
+    left: list[int] = []
+    problem = None
+    for index, (job_id, cups_id, created_at, recorded) in enumerate(jobs):
+        details, terminal = recorded if recorded else (None, "")
+        orphaned = now - created_at > timedelta(seconds=orphaned_after_s) or (
+            own_terminal and terminal == actor.terminal
+        )
+        status, error = None, None
+        if cups_id is None:
+            if orphaned:
+                status = "failed"
+                error = "the app stopped before CUPS confirmed the job; reprint if nothing came out"
+        else:
+            try:
+                state = cups.job_status(cups_id)
+            except PrintError as exc:
+                left.extend(j[0] for j in jobs[index:])
+                problem = f"Could not ask CUPS about them: {exc}"
+                break
+            if state is None:
+                if orphaned:
+                    status, error = "failed", f"CUPS has no record of job {cups_id} any more"
+            elif state.state == "completed":
+                status = "completed"
+            elif state.final:
+                status, error = "failed", state.describe()
+            elif orphaned:
+                cups.cancel(cups_id)
+                status = "failed"
+                error = f"{state.describe()} when the app following it stopped; it was cancelled"
+        if status is None:
+            left.append(job_id)
+            continue
+
+        with db.read() as session:
+            job = session.get(PrintJob, job_id)
+            assert job is not None
+            doc = _document_for(job, details)
+        settled = _finish(db, actor, job_id, status=status, error=error, doc=doc)
+        (completed if settled == "completed" else failed).append(job_id)
+    return Reconciled(tuple(completed), tuple(failed), tuple(left), problem)
+
+
+ORPHAN_GRACE_S = 30.0  # beyond the follow timeout: no follower can still be waiting
+
+
+def settle_unfinished_jobs(
+    db: Database, actor: Actor, settings: Settings, *, own_terminal: bool = False
+) -> Reconciled:
+    """:func:`reconcile_print_jobs` against the configured CUPS (app start, ``printers``)."""
+    from packbench.printing.cups import CupsPrinter
+
+    printers = settings.printers
+    return reconcile_print_jobs(
+        db,
+        actor,
+        CupsPrinter(server=printers.server or None),
+        orphaned_after_s=printers.timeout_s + ORPHAN_GRACE_S,
+        own_terminal=own_terminal,
     )

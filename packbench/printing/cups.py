@@ -50,6 +50,35 @@ class JobOutcome:
         return self.state == "completed"
 
 
+_JOB_STATES = {
+    PENDING: "pending",
+    HELD: "held",
+    PROCESSING: "processing",
+    STOPPED: "stopped",
+    CANCELED: "canceled",
+    ABORTED: "aborted",
+    COMPLETED: "completed",
+}
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What CUPS says about a job now (for jobs nobody is following any more)."""
+
+    job_id: int
+    state: str  # pending | held | processing | stopped | canceled | aborted | completed
+    reasons: str
+    message: str
+
+    @property
+    def final(self) -> bool:
+        return self.state in _FINAL.values()
+
+    def describe(self) -> str:
+        why = ", ".join(x for x in (self.reasons, self.message) if x and x != "none")
+        return f"CUPS job {self.job_id} is {self.state}" + (f" ({why})" if why else "")
+
+
 def _cups() -> Any:
     try:
         import cups  # type: ignore[import-not-found]
@@ -148,6 +177,28 @@ class CupsPrinter:
         conn = self._connect()
         attrs = conn.getJobAttributes(job_id)
         return int(attrs.get("job-state", 0)), str(attrs.get("job-printer-state-message", ""))
+
+    def job_status(self, job_id: int) -> JobStatus | None:
+        """The job's state now; ``None`` when CUPS has no record of it (purged, or a new
+        scheduler). A scheduler that does not answer is a :class:`PrintError`."""
+        cups = _cups()
+        conn = self._connect()
+        wanted = ["job-state", "job-state-reasons", "job-printer-state-message"]
+        try:
+            attrs = conn.getJobAttributes(job_id, requested_attributes=wanted)
+        except cups.IPPError as exc:
+            if exc.args and exc.args[0] == cups.IPP_NOT_FOUND:
+                return None
+            raise PrintError(f"CUPS could not say how job {job_id} went: {exc}") from None
+        reasons = attrs.get("job-state-reasons", "")
+        if isinstance(reasons, list):
+            reasons = ", ".join(str(r) for r in reasons)
+        return JobStatus(
+            job_id,
+            _JOB_STATES.get(int(attrs.get("job-state", 0)), "unknown"),
+            str(reasons),
+            str(attrs.get("job-printer-state-message", "")),
+        )
 
     def wait(self, job_id: int, *, queue: str, timeout_s: float = 30.0) -> JobOutcome:
         """Follow the job until it ends; past the deadline, cancel it and say why."""

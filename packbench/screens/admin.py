@@ -47,6 +47,7 @@ class AdminScreen(StationScreen):
         Binding("f7", "print_slips", "Print new slips", id="admin.print_slips"),
         Binding("f8", "clear_flag", "Decide flag", id="admin.clear_flag"),
         Binding("f12", "history", "History", id="admin.history"),
+        Binding("f10", "slotting", "Slotting", id="admin.slotting"),  # #5
         Binding("escape", "back_to_scan", "Back to scan", show=False),
     ]
 
@@ -199,6 +200,12 @@ class AdminScreen(StationScreen):
         from packbench.screens.audit import AuditTrail
 
         self.app.push_screen(AuditTrail(order_id=self.selected_id))
+
+    def action_slotting(self) -> None:
+        """Slotting advice (#5): what to move where, measured on the order history."""
+        from packbench.screens.slotting import SlottingView
+
+        self.app.push_screen(SlottingView())
 
     def action_print_slips(self) -> None:
         """One key: every new order's packing slip, as one print job."""

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 from packbench.core.rhythm import sparkline
 from packbench.operations.common import Refused
 from packbench.operations.outbox import discard_parked, retry_parked
+from packbench.operations.picking import ShortageView, list_shortages
 from packbench.operations.supervisor import (
     BenchFigures,
     ExceptionRow,
@@ -72,6 +73,7 @@ class DashboardScreen(StationScreen):
             yield Static("", id="states")
             yield Static("", id="pace")
             yield Static("", id="team")
+            yield Static("", id="shortages")  # #5: what short picks left missing
             yield Static(
                 "Needs a supervisor (↑/↓ choose; F7 resolve, Ctrl+Y retry, Ctrl+B discard)",
                 classes="section-title",
@@ -107,7 +109,26 @@ class DashboardScreen(StationScreen):
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:
         figures = bench_figures(self.pb.db, self.pb.settings.day)
+        shortages = list_shortages(self.pb.db)  # #5
+        self.app.call_from_thread(self._show_shortages, shortages)
         self.app.call_from_thread(self._show, figures)
+
+    def _show_shortages(self, rows: list[ShortageView]) -> None:
+        """#5: lines a short pick left missing, on orders not yet shipped."""
+        widget = self.query_one("#shortages", Static)
+        if not rows:
+            widget.update(Text("Shortages: none — every pick found what it needed.", style="dim"))
+            return
+        table = Table(
+            "Order", "State", "SKU", "Item", "Location", "Missing", "Found",
+            title=f"Shortages from short picks: {len(rows)}", title_justify="left", expand=True,
+        )  # fmt: skip
+        for r in rows:
+            table.add_row(
+                r.order_number, r.status_label, r.sku, r.name[:30], r.location or "—",
+                Text(str(r.short), style="bold red"), f"{r.picked} of {r.quantity}",
+            )  # fmt: skip
+        widget.update(table)
 
     # -- showing ------------------------------------------------------------------------------
     def _show(self, f: BenchFigures) -> None:

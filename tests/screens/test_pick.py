@@ -248,3 +248,51 @@ async def test_a_badge_then_a_slip_that_is_not_ready_to_pick(bench) -> None:  # 
         await scan(pilot, "ORD-99999")
         assert app.feedback_log[-1] == ("error", "No order number 99999 on this bench.")
         assert statuses(bench)["5002"] == "on_hold"
+
+
+async def test_a_short_pick_shows_on_the_dashboard(bench) -> None:  # type: ignore[no-untyped-def]
+    from tests.screens.helpers import sign_in_supervisor
+
+    app = make_app(bench)
+    async with app.run_test(size=(150, 60)) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5003")
+        await scan(pilot, TX)
+        await scan(pilot, "CMD-SHORT")
+        assert "On hold: order 5003" in app.feedback_log[-1][1]
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in_supervisor(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "dashboard"
+        panel = text_of(app.screen.query_one("#shortages", Static))
+        assert "Shortages from short picks: 1" in panel
+        assert "5003" in panel and "FJ-TX-0002" in panel and "C-07-2" in panel
+        assert "1 of 3" in panel
+
+
+async def test_the_admin_station_shows_slotting_advice(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from packbench.screens.slotting import SlottingView
+
+    settings = load_settings(None, db="unused.db", station="admin")
+    app = PackbenchApp(settings=settings, db=demo_db, terminal="office")
+    async with app.run_test(size=(150, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, SlottingView) and view.report is not None
+        assert view.report.advice.moves
+        title = text_of(view.query_one("#slotting-title", Static))
+        assert "last 90 days" in title
+        body = text_of(view.query_one("#slotting-body", Static))
+        assert "Moves, measured" in body and "Best sellers" in body
+        assert view.report.advice.moves[0].text[:30] in body
+        await pilot.press("f10")
+        await settle(pilot)
+        assert view.report.days == 365
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, SlottingView)

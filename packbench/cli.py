@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     where = c.add_mutually_exclusive_group()
     where.add_argument("--printer", help="CUPS queue (default: the ship station's label printer)")
     where.add_argument("--out", type=Path, help="write the label(s) to this file instead")
+    c = psub.add_parser("history", help="recent print jobs and how each ended")
+    _common(c)
+    c.add_argument("--json", action="store_true", help="print a JSON array")
+    c.add_argument("--limit", type=int, default=50, metavar="N", help="how many (default 50)")
+    c = psub.add_parser("reprint", help="print a job's document again (a new job)")
+    _common(c)
+    c.add_argument("job", type=int, metavar="JOB_ID", help="the job's id in the history")
+    c.add_argument("--printer", help="CUPS queue (default: the queue the job went to)")
 
     p = sub.add_parser("printers", help="the CUPS queues, their state, and who prints what")
     _common(p)  # --db: unfinished print jobs are settled from CUPS's record (issue #4)
@@ -145,6 +153,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", type=Path, help="warehouse layout (default: [warehouse] layout)")
     p.add_argument("--json", action="store_true", help="print JSON")
     # -- end of the warehouse block ---------------------------------------------------------
+
+    # -- the pack station (#6) ---------------------------------------------------------------
+    p = sub.add_parser("box", help="which box or bag a set of items goes in (JSON in, JSON out)")
+    _common(p, db=False)
+    p.add_argument(
+        "--boxes",
+        required=True,
+        metavar="FILE",
+        help='the request as JSON: a file, or "-" for stdin',
+    )
+    p.add_argument("--json", action="store_true", help="print the suggestion as JSON")
+
+    p = sub.add_parser("boxes", help="the box and bag catalogue; the standard-box advisor")
+    bsub = p.add_subparsers(dest="boxes_command", metavar="ACTION", required=True)
+    c = bsub.add_parser("list", help="every box and bag with its code (the bench's barcode sheet)")
+    _common(c)
+    c.add_argument("--json", action="store_true")
+    c = bsub.add_parser("advise", help="the K standard boxes that leave the least air")
+    _common(c)
+    c.add_argument("--count", type=int, default=3, metavar="K", help="how many (default 3)")
+    c.add_argument("--json", action="store_true")
+    # -- end of the pack station block -------------------------------------------------------
 
     p = sub.add_parser("history", help="an order's whole audit trail (every scan and action)")
     _common(p)
@@ -425,6 +455,8 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.printing.cups import CupsPrinter
 
     db = _open_db(settings)
+    if args.print_command in ("history", "reprint"):
+        return _print_history_or_reprint(args, settings, db)
     printers = settings.printers
     actor = Actor(
         station="admin" if args.print_command == "slip" else "ship",
@@ -461,6 +493,45 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     if not result.ok:
         raise CliError(result.message)
     print(result.message)
+    return 0
+
+
+def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+    """``packbench print history`` and ``packbench print reprint`` (printing, issue #4)."""
+    from packbench.operations import printing
+    from packbench.operations.common import Actor, Refused
+    from packbench.printing.cups import CupsPrinter
+
+    if args.print_command == "history":
+        if args.limit < 1:
+            raise CliError("--limit must be at least 1", code=2)
+        jobs = printing.print_history(db, limit=args.limit)
+        if args.json:
+            json.dump([j.as_json() for j in jobs], sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("Job", "When", "Kind", "What", "Printer", "State", "Why")
+        for j in jobs:
+            state = j.status + (f" (reprint of {j.reprint_of})" if j.reprint_of else "")
+            style = None if j.status in ("completed", "submitted") else "bold red"
+            when = j.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            table.add_row(
+                str(j.id), when, j.kind, j.ref, j.printer, state, j.error or "", style=style
+            )
+        Console().print(table)
+        return 0
+    actor = Actor(station="admin", terminal=settings.bench.terminal)
+    printer = CupsPrinter(server=settings.printers.server or None)
+    try:
+        result = printing.reprint(db, actor, printer, args.job, settings, queue=args.printer)
+    except Refused as exc:
+        raise CliError(exc.message) from None
+    if not result.ok:
+        raise CliError(result.message)
+    print(f"{result.message} (job {result.print_job_id}, reprint of job {args.job})")
     return 0
 
 
@@ -621,9 +692,108 @@ def cmd_slotting(args: argparse.Namespace, settings: Settings) -> int:
 # -- end of the warehouse block ---------------------------------------------------------------
 
 
+# -- the pack station (#6) ----------------------------------------------------------------------
+def cmd_box(args: argparse.Namespace, settings: Settings) -> int:
+    """``packbench box``: bad input is exit 2, items no box holds exit 1; one line on stderr."""
+    from packbench.core.packing import PackingError, parse_request, suggest, suggestion_to_json
+
+    try:
+        if args.boxes == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(args.boxes).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"box: cannot read {args.boxes}: {exc.strerror}", code=2) from None
+    except UnicodeDecodeError:
+        raise CliError(f"box: {args.boxes} is not UTF-8 text", code=2) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"box: not valid JSON: {exc}", code=2) from None
+    try:
+        boxes, items = parse_request(doc)
+    except PackingError as exc:
+        raise CliError(f"box: {exc}", code=2) from None
+    try:
+        suggestion = suggest(boxes, items)
+    except PackingError as exc:
+        raise CliError(f"box: {exc}", code=1) from None
+    out = suggestion_to_json(suggestion)
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for n, parcel in enumerate(out["parcels"], start=1):
+        dims = "×".join(map(str, parcel["inner_mm"]))
+        units = len(parcel["items"])
+        print(
+            f"parcel {n}: {parcel['box']} ({dims} mm), {units} units, "
+            f"{parcel['weight_g']} g, {parcel['fill']:.0%} full"
+        )
+    if out["alternatives"]:
+        print(f"also fits: {', '.join(out['alternatives'])}")
+    return 0
+
+
+def cmd_boxes(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.common import Refused
+
+    db = _open_db(settings)
+    if args.boxes_command == "list":
+        from packbench.operations.packstation import box_rows
+
+        rows = box_rows(db)
+        if args.json:
+            json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        for r in rows:
+            size = "×".join(map(str, r["inner_mm"]))
+            what = "flat L×W×max thickness" if r["kind"] == "bag" else "inner L×W×H"
+            flags = ("standard " if r["standard"] else "") + ("" if r["active"] else "NOT IN USE")
+            line = (
+                f"{r['code']:<12} {r['kind']:<4} {size:>13} mm ({what}), max {r['max_weight_g']} g,"
+                f" tare {r['tare_g']} g, {r['cost_ore'] / 100:.2f} kr  {r['name']}  {flags}"
+            )
+            print(line.rstrip())
+        return 0
+    from packbench.operations.boxadvice import advice_json, advise_boxes
+
+    try:
+        advice = advise_boxes(db, args.count)
+    except Refused as exc:
+        raise CliError(f"boxes advise: {exc.message}", code=2) from None
+    data = advice_json(advice)
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"{advice.orders} packed/shipped orders; {advice.compared} fit one parcel of today's "
+        "catalogue."
+    )
+    for b in data["boxes"]:
+        size = "×".join(map(str, b["inner_mm"]))
+        print(f"  {b['label']:<22} {size:>13} mm  {b['share']:6.1%} of orders  ({b['orders']})")
+    print(
+        f"empty volume: {data['empty_litres']} l with these, {data['baseline_empty_litres']} l "
+        f"with today's catalogue — {data['saved_litres']} l ({data['saved_pct']} %) saved"
+    )
+    if advice.uncovered:
+        print(f"not held by these {args.count}: {', '.join(advice.uncovered)}")
+    if advice.too_big:
+        print(f"too big for any one box today (left out): {', '.join(advice.too_big)}")
+    return 0
+
+
+# -- end of the pack station block --------------------------------------------------------------
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "route": cmd_route,  # #5
     "slotting": cmd_slotting,  # #5
+    "box": cmd_box,  # #6
+    "boxes": cmd_boxes,  # #6
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,

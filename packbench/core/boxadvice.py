@@ -6,10 +6,10 @@ the chosen container it fits with the least empty volume, leaves as little air a
 
 How:
 
-1. **Candidates.** Every catalogue entry, plus for each distinct item set a proposed box: the
-   envelope of the units as :func:`packing.fits` placed them in the tightest catalogue entry
-   that holds them, rounded up to ``round_mm``. (A proposed size is therefore always one that
-   a verified packing fits in.)
+1. **Candidates.** Every catalogue entry, plus for each distinct item set proposed boxes: the
+   envelopes of the units as :func:`packing.fits` placed them in the (up to three) tightest
+   catalogue entries that hold them, rounded up to ``round_mm``. (A proposed size is
+   therefore always one that a verified packing fits in.)
 2. **Who fits where.** For every (item set, candidate) pair: the empty volume if the set is
    packed there (:func:`packing.fits`, every placement verified), or "does not fit". Exact
    shortcuts avoid most searches: a box at least as large along every axis as one the set
@@ -38,6 +38,8 @@ __all__ = ["Advice", "AdvisedBox", "HistoryOrder", "advise"]
 
 #: A fits() search per pair gets at most this long (most are settled by the shortcuts).
 PAIR_BUDGET_S = 0.01
+#: Proposed sizes per distinct item set: the envelopes of its packings in its tightest entries.
+ENVELOPES_PER_SET = 3
 #: Swaps of the local search (each is K x candidates evaluations of the whole history).
 MAX_SWAP_ROUNDS = 20
 
@@ -190,19 +192,21 @@ def advise(
         fitting = [c for c in range(len(cands)) if air[s][c] is not None]
         if not fitting:
             continue
-        tight = min(fitting, key=lambda c: air[s][c])  # type: ignore[arg-type, return-value]
-        parcel = packing.fits(cands[tight].box, sets[s], time_budget_s=pair_budget_s * 5)
-        if parcel is None:  # pragma: no cover - it fitted a moment ago
-            continue
-        env = [max(p.position_mm[a] + p.size_mm[a] for p in parcel.items) for a in range(3)]
-        size = tuple(_round_up(v, round_mm) for v in env)
-        if ("box", size) in seen_sizes:
-            continue
-        seen_sizes.add(("box", size))
-        code = None
-        cands.append(_Candidate(code, packing.BoxType("NEW", packing.BOX, size, strongest, 0, 0)))  # type: ignore[arg-type]
-        for row in air:
-            row.append(None)
+        # The envelope of the units as packed in each of the few tightest entries: packed in
+        # different shapes, the same units suggest different sizes (flat, tall, long).
+        for c in sorted(fitting, key=lambda c: air[s][c])[:ENVELOPES_PER_SET]:  # type: ignore[arg-type, return-value]
+            parcel = packing.fits(cands[c].box, sets[s], time_budget_s=pair_budget_s * 5)
+            if parcel is None:  # pragma: no cover - it fitted a moment ago
+                continue
+            env = [max(p.position_mm[a] + p.size_mm[a] for p in parcel.items) for a in range(3)]
+            size = tuple(_round_up(v, round_mm) for v in env)
+            if ("box", size) in seen_sizes:
+                continue
+            seen_sizes.add(("box", size))
+            new = packing.BoxType("NEW", packing.BOX, size, strongest, 0, 0)  # type: ignore[arg-type]
+            cands.append(_Candidate(None, new))
+            for row in air:
+                row.append(None)
     base = len(catalogue)
     for s in range(len(sets)):
         for c in range(base, len(cands)):

@@ -1,4 +1,10 @@
-"""Every test gets its own database under tmp_path and never touches the user's real paths."""
+"""Every test gets its own database under tmp_path and never touches the user's real paths.
+
+With ``PACKBENCH_TEST_PG`` set to a PostgreSQL URL (a role allowed to create databases), the
+``db`` and ``demo_db`` fixtures give each test its own fresh PostgreSQL database instead, made
+from a migrated template; `.ci/run` runs the data, operations and sync tests that way too.
+Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +27,97 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
     for var in list(os.environ):
-        if var.startswith("PACKBENCH_") and var != "PACKBENCH_REQUIRE_CUPS":
+        if var.startswith("PACKBENCH_") and var not in KEEP_ENV:
             monkeypatch.delenv(var)
     monkeypatch.setenv("PACKBENCH_BENCH__TERMINAL", "test-term")
     return home
 
 
+PG_URL = os.environ.get("PACKBENCH_TEST_PG", "")
+KEEP_ENV = {"PACKBENCH_REQUIRE_CUPS", "PACKBENCH_TEST_PG"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself (PACKBENCH_TEST_PG is set)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+class _PgDatabases:
+    """Fresh PostgreSQL databases cloned from migrated templates (CREATE DATABASE … TEMPLATE)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        from packbench.data.engine import url_for
+
+        self.url = make_url(url_for(url))
+        self.admin = create_engine(
+            self.url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+        )
+        self.templates: dict[str, str] = {}
+        self.prefix = f"pbt_{os.getpid()}"
+        self.count = 0
+
+    def _sql(self, statement: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    def template(self, name: str, fill) -> str:  # type: ignore[no-untyped-def]
+        if name not in self.templates:
+            dbname = f"{self.prefix}_tpl_{name}"
+            self._sql(f'DROP DATABASE IF EXISTS "{dbname}"')
+            self._sql(f'CREATE DATABASE "{dbname}"')
+            database = create_database(self.url.set(database=dbname).render_as_string(False))
+            upgrade(database)
+            fill(database)
+            database.dispose()
+            self.templates[name] = dbname
+        return self.templates[name]
+
+    def fresh(self, template: str) -> tuple[Database, str]:
+        self.count += 1
+        dbname = f"{self.prefix}_{self.count}"
+        self._sql(f'DROP DATABASE IF EXISTS "{dbname}"')
+        self._sql(f'CREATE DATABASE "{dbname}" TEMPLATE "{template}"')
+        return create_database(self.url.set(database=dbname).render_as_string(False)), dbname
+
+    def drop(self, dbname: str) -> None:
+        self._sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+    def close(self) -> None:
+        for dbname in self.templates.values():
+            self.drop(dbname)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg() -> Iterator[_PgDatabases | None]:
+    if not PG_URL:
+        yield None
+        return
+    pg = _PgDatabases(PG_URL)
+    yield pg
+    pg.close()
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(tmp_path: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
+    if _pg is not None:
+        database, name = _pg.fresh(_pg.template("empty", lambda d: None))
+        yield database
+        database.dispose()
+        _pg.drop(name)
+        return
     database = create_database(tmp_path / "bench.db")
     upgrade(database)
     yield database
@@ -50,8 +139,17 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_db(tmp_path: Path, _demo_template: Path) -> Iterator[Database]:
+def demo_db(tmp_path: Path, _demo_template: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
     """A fresh copy of the demo database (built once per test session)."""
+    if _pg is not None:
+        from packbench.operations.demo import load_demo
+
+        template = _pg.template("demo", lambda d: load_demo(d, seed=1, terminal="template"))
+        database, name = _pg.fresh(template)
+        yield database
+        database.dispose()
+        _pg.drop(name)
+        return
     path = tmp_path / "demo.db"
     shutil.copyfile(_demo_template, path)
     database = create_database(path)

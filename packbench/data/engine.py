@@ -3,7 +3,9 @@
 No global engine: every caller (the app, the CLI, each test) builds a ``Database`` from a URL or
 a path and passes it down. On SQLite each connection gets WAL, foreign keys and a busy timeout,
 and write transactions start with ``BEGIN IMMEDIATE`` so two terminals never deadlock upgrading
-a read lock to a write lock; reads stay deferred and never block anyone under WAL.
+a read lock to a write lock; reads stay deferred and never block anyone under WAL. On
+PostgreSQL (benches on several machines sharing one database) write transactions run
+SERIALIZABLE and are retried on a serialization failure, which gives the same guarantee.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -34,16 +36,29 @@ class DatabaseError(Exception):
 
 
 def url_for(db: str | os.PathLike[str]) -> str:
-    """A SQLAlchemy URL from a path or a URL (``postgresql://…`` passes through)."""
+    """A SQLAlchemy URL from a path or a URL. ``postgresql://…`` (the form people and
+    ``PACKBENCH_DB`` use) gets the psycopg 3 driver; any other URL passes through."""
     text = os.fspath(db)
     if "://" in text:
+        for plain in ("postgresql://", "postgres://"):
+            if text.startswith(plain):
+                return "postgresql+psycopg://" + text.removeprefix(plain)
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+#: PostgreSQL's "try again" answers: a serialization failure and a deadlock.
+_PG_RETRY = {"40001", "40P01"}
+
+
 def _is_locked(exc: BaseException) -> bool:
+    """Another terminal's transaction got in the way; running ours again is safe."""
     text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text
+    if "database is locked" in text or "database is busy" in text:
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in _PG_RETRY
 
 
 class Database:
@@ -51,11 +66,26 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._writer = engine.execution_options(packbench_begin="IMMEDIATE")
+        if engine.dialect.name == "postgresql":
+            # Writers see one serial order, as SQLite's single writer gives them: a claim or
+            # a number series read and then written can never be won by two terminals. The
+            # loser gets a serialization failure and ``transact`` runs it again.
+            self._writer = engine.execution_options(isolation_level="SERIALIZABLE")
+        else:
+            self._writer = engine.execution_options(packbench_begin="IMMEDIATE")
 
     @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def target(self) -> str:
+        """What ``create_database`` takes to open this database again (another terminal's
+        engine on the same file or server): the file's path, or the full URL."""
+        url = self.engine.url
+        if url.drivername.startswith("sqlite") and url.database:
+            return url.database
+        return url.render_as_string(hide_password=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,7 +112,7 @@ class Database:
             try:
                 with self.write() as session:
                     return fn(session)
-            except OperationalError as exc:
+            except (OperationalError, DBAPIError) as exc:
                 if not _is_locked(exc) or attempt == attempts:
                     raise
                 log.warning("database busy, retry %d/%d", attempt, attempts)

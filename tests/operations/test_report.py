@@ -70,7 +70,7 @@ def test_csv_and_pdf(db: Database, bench) -> None:  # noqa: F811
 
 def test_report_cli(tmp_path: Path, db: Database, bench) -> None:  # noqa: F811
     _ship_parcel(db)
-    path = db.url.removeprefix("sqlite:///")
+    path = db.target
     run = [sys.executable, "-m", "packbench", "report", "--db", path, "--date", "2026-11-20"]
     out = subprocess.run([*run, "--json"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -129,6 +129,8 @@ def _walk(session: Session, order: Order, target: str, actors: list[Actor]) -> N
             line.picked_qty = line.quantity
         elif status in (OrderStatus.PICKING, OrderStatus.ON_HOLD) and n == 0:
             line.picked_qty = max(0, line.quantity - 1)
+            if status is OrderStatus.ON_HOLD:  # #5: the short pick its hold reason names
+                line.short_qty = line.quantity - line.picked_qty
         if status in (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER) or (
             status is OrderStatus.PACKING and n == 0
         ):

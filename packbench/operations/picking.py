@@ -322,6 +322,24 @@ def list_shortages(db: Database, *, limit: int = 200) -> list[ShortageView]:
         ]
 
 
+def location_problems(db: Database, layout: Layout) -> list[str]:
+    """Products whose shelf location the warehouse layout does not know (they cannot be
+    routed, so orders holding them are refused at the pick station until fixed)."""
+    with db.read() as session:
+        rows = session.exec(
+            select(Product.sku, Product.location)
+            .where(col(Product.location).is_not(None))
+            .order_by(col(Product.sku))
+        ).all()
+    out = []
+    for sku, code in rows:
+        try:
+            parse_location(code or "", layout)
+        except LocationError as exc:
+            out.append(f"{sku}: {exc}")
+    return out
+
+
 # ----------------------------------------------------------------------------------- starting
 
 

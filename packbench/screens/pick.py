@@ -27,6 +27,7 @@ from packbench.operations.picking import (
     PickRules,
     StopItem,
     current_batch,
+    location_problems,
     pick_scan,
 )
 from packbench.operations.scans import ScanOutcome
@@ -66,6 +67,7 @@ class PickScreen(StationScreen):
         super().__init__()
         self.pick_list: PickListView | None = None
         self.pending_qty: int | None = None
+        self.location_problems: list[str] = []
         self.loads = 0  # how many times the batch was (re)loaded; tests wait on it
 
     @property
@@ -103,12 +105,16 @@ class PickScreen(StationScreen):
     def _load(self, packer_id: int | None) -> None:
         actor = self.pb.actor
         view = current_batch(self.pb.db, actor, self.pb.layout, self.rules)
-        self.app.call_from_thread(self._loaded, packer_id, view)
+        problems = location_problems(self.pb.db, self.pb.layout)
+        self.app.call_from_thread(self._loaded, packer_id, view, problems)
 
-    def _loaded(self, packer_id: int | None, view: PickListView | None) -> None:
+    def _loaded(
+        self, packer_id: int | None, view: PickListView | None, problems: list[str]
+    ) -> None:
         # A cancelled thread worker still finishes: only the picker signed in now counts.
         if packer_id != self.pb.actor.packer_id:
             return
+        self.location_problems = problems
         self.show_pick_list(view)
         self.loads += 1
 
@@ -185,7 +191,17 @@ class PickScreen(StationScreen):
             for digits in (qty, tote):
                 digits.update("")
             what.update("")
-            progress.update(Text(self._pending_text(), style="bold"))
+            notes = Text(self._pending_text(), style="bold")
+            if self.location_problems:
+                shown = "; ".join(self.location_problems[:5])
+                more = len(self.location_problems) - 5
+                notes.append(
+                    f"⚠ {len(self.location_problems)} products have a location the warehouse "
+                    f"layout does not know — fix them at the shop: {shown}"
+                    + (f" (and {more} more)" if more > 0 else ""),
+                    style="bold yellow",
+                )
+            progress.update(notes)
             side_next.update("")
             side_totes.update("")
             return

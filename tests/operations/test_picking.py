@@ -294,3 +294,34 @@ def test_progress_survives_closing_and_reopening_the_database(tmp_path: Path, be
             ]
     finally:
         reopened.dispose()
+
+
+def test_two_pickers_taking_batches_at_once_never_share_an_order(bench) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    pickers = [Actor("pick", f"term-{n}", n, f"P{n}", "packer") for n in (1, 2)]
+    results: dict[int, object] = {}
+    start = threading.Barrier(2)
+
+    def take(actor: Actor) -> None:
+        start.wait()
+        try:
+            results[actor.packer_id or 0] = next_batch(bench, actor, LAYOUT, PickRules(2))
+        except Refused as exc:
+            results[actor.packer_id or 0] = exc
+
+    threads = [threading.Thread(target=take, args=(a,)) for a in pickers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    taken = [
+        t.order_number
+        for r in results.values()
+        if not isinstance(r, Refused)
+        for t in r.pick_list.totes  # type: ignore[attr-defined]
+    ]
+    assert sorted(taken) == ["5001", "5002", "5003"]
+    with bench.read() as s:
+        rows = s.exec(text("SELECT order_id, COUNT(*) FROM pick_batch_order GROUP BY order_id"))  # type: ignore[call-overload]
+        assert all(n == 1 for _, n in rows)

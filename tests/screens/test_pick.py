@@ -296,3 +296,25 @@ async def test_the_admin_station_shows_slotting_advice(demo_db) -> None:  # type
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, SlottingView)
+
+
+async def test_products_outside_the_layout_are_named(bench) -> None:  # type: ignore[no-untyped-def]
+    from packbench.data.models import Location, Product
+
+    with bench.write() as s:
+        s.add(Location(code="Z-01-1", aisle="Z", bay=1, level=1))
+        s.flush()
+        product = s.exec(select(Product).where(Product.sku == "FJ-KJ-0001")).one()
+        product.location = "Z-01-1"
+        s.add(product)
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        notes = shown(app)["progress"]
+        assert "⚠ 1 products have a location the warehouse layout does not know" in notes
+        assert "FJ-KJ-0001: location 'Z-01-1': unknown aisle 'Z'" in notes
+        await scan(pilot, "ORD-5001")
+        kind, message = app.feedback_log[-1]
+        assert kind == "error" and message.startswith("Order 5001 cannot be picked: Kaffekopp")
+        assert "unknown aisle 'Z'" in message

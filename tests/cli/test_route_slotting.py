@@ -98,3 +98,22 @@ def test_slotting_on_the_demo_history(tmp_path: Path) -> None:
     assert text.returncode == 0 and "Best sellers" in text.stdout and "saves" in text.stdout
     bad = run("slotting", "--db", str(db), "--days", "0")
     assert bad.returncode == 2 and "--days" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ('[pick]\nshort_pick = "maybe"\n', "pick.short_pick"),
+        ("[pick]\nbatch_size = 0\n", "pick.batch_size"),
+        ("[pick]\nbatchsize = 6\n", "pick.batchsize: unknown key"),
+        ('[warehouse]\nlayout = "/no/such/layout.toml"\n', "cannot read layout"),
+    ],
+)
+def test_bad_warehouse_and_pick_settings_are_clear_errors(
+    tmp_path: Path, toml: str, words: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    result = run("route", "--config", str(config), "A-01-1")
+    assert result.returncode == 2
+    assert words in result.stderr and result.stdout == ""

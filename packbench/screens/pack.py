@@ -1,14 +1,46 @@
-"""Station 3: pack — scan every item against the order."""
+"""Station 3: pack — scan every item against the order, box it, weigh it.
+
+Everything a packer does here is a scan (slip, item, ``N*`` item, box code, weight such as
+``1250g``, ``CMD-NEXT``, ``CMD-CONFIRM``) or a key that stands for one: F7 is ``CMD-NEXT``
+and F8 is ``CMD-CONFIRM``, queued like a scan so that keys and scans are handled strictly in the
+order they came. F9 lets go of the order (a supervisor: anyone's claim on it). The work itself
+is ``operations.packstation``; this screen shows what it answered.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from textual import work
+from textual.binding import Binding
 
+from packbench.operations.common import Refused
+from packbench.operations.orders import order_detail
+from packbench.operations.packstation import (
+    PackOutcome,
+    PackRules,
+    PackView,
+    claimed_order,
+    kg,
+    open_for_packing,
+    pack_scan,
+    pack_view,
+    release_claim,
+)
+from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.views import OrderDetail
 from packbench.screens.order_station import OrderStationScreen
+from packbench.screens.widgets.order_panel import OrderPanel
+from packbench.screens.widgets.scanbar import Scanned
+
+
+def _local(at: datetime | None) -> str:
+    return at.astimezone().strftime("%H:%M") if at else "?"
 
 
 class PackScreen(OrderStationScreen):
@@ -16,36 +48,260 @@ class PackScreen(OrderStationScreen):
     TITLE_TEXT = "③ Pack — scan every item"
     HINT = "Scan a packing slip to open the order and claim it."
 
-    def render_main(self, detail: OrderDetail) -> RenderableType:
-        parts: list[RenderableType] = []
-        if detail.customer_note.strip():
-            parts.append(
-                Panel(
-                    Text(detail.customer_note, style="bold"),
-                    title="Customer note",
-                    border_style="yellow",
-                )
+    BINDINGS: ClassVar = [
+        *OrderStationScreen.BINDINGS,
+        Binding("f7", "command('NEXT')", "Next parcel", id="pack.next"),
+        Binding("f8", "command('CONFIRM')", "Confirm", id="pack.confirm"),
+        Binding("f9", "release", "Release order", id="pack.release"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: PackView | None = None
+        #: The order whose claim the person was offered to take over (CMD-CONFIRM takes it).
+        self.takeover: int | None = None
+
+    @property
+    def rules(self) -> PackRules:
+        return PackRules.from_settings(self.pb.settings)
+
+    def ready_prompt(self) -> str:
+        return "Scan a packing slip to open the order and claim it."
+
+    # -- scans (in the scan worker's thread) ---------------------------------------------------
+    def process_scan(self, scan: Scanned) -> ScanOutcome | PackOutcome:  # type: ignore[override]
+        pb = self.pb
+        order_id = self.view.order_id if self.view is not None else None
+        outcome = pack_scan(
+            pb.db,
+            pb.actor,
+            scan.code,
+            pb.rules,
+            self.rules,
+            order_id=order_id,
+            takeover=self.takeover,
+        )
+        if outcome is not None:
+            return outcome
+        return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
+
+    def show_outcome(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
+        if not isinstance(outcome, PackOutcome):
+            super().show_outcome(outcome)
+            return
+        self.takeover = outcome.takeover
+        self.pb.feedback("ok" if outcome.ok else "error", outcome.message)
+
+    def after_scan(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
+        if isinstance(outcome, PackOutcome):
+            if outcome.view is not None:
+                self.open_order(outcome.view.order_id)
+            return
+        if outcome.ok and outcome.packer is not None:
+            self._resume_claimed()  # back after a restart: the order left open here
+        elif outcome.ok and outcome.order_id is not None:
+            self.open_order(outcome.order_id)
+
+    # -- keys -------------------------------------------------------------------------------
+    def action_command(self, name: str) -> None:
+        """A key standing for a command barcode: queued like the scan it stands for."""
+        code = f"{self.pb.settings.codes.command_prefix}{name}"
+        self._queue_scan(Scanned(code, datetime.now(UTC), False, ()))
+
+    def action_release(self) -> None:
+        target = self.view.order_id if self.view is not None else self.takeover
+        if target is None:
+            self.pb.feedback("error", "No order is open here to release.")
+            return
+        self._release(target)
+
+    @work(thread=True, group="pack-act", exit_on_error=False)
+    def _release(self, order_id: int) -> None:
+        try:
+            out = release_claim(self.pb.db, self.pb.actor, self.rules, order_id, code="F9")
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self._released, out)
+
+    def _released(self, out: PackOutcome) -> None:
+        self.takeover = None
+        self.pb.feedback("ok", out.message)
+        self.wanted_id = None
+        self.view = None
+        self._show_pack(None, None)
+
+    @work(thread=True, group="pack-act", exit_on_error=False)
+    def _resume_claimed(self) -> None:
+        actor = self.pb.actor
+        order_id = claimed_order(self.pb.db, actor)
+        if order_id is None:
+            return
+        try:
+            out = open_for_packing(self.pb.db, actor, self.rules, order_id=order_id)
+        except Refused:
+            return
+        self.app.call_from_thread(self.pb.feedback, "info", out.message)
+        self.app.call_from_thread(self.open_order, order_id)
+
+    # -- showing the order --------------------------------------------------------------------
+    def open_order(self, order_id: int) -> None:
+        self.wanted_id = order_id
+        self._load_pack(order_id)
+
+    def refresh_data(self) -> None:
+        if self.wanted_id is not None:
+            self._load_pack(self.wanted_id)
+
+    @work(thread=True, exclusive=True, group="station-order", exit_on_error=False)
+    def _load_pack(self, order_id: int) -> None:
+        detail = order_detail(self.pb.db, order_id)
+        view = pack_view(self.pb.db, self.pb.actor, self.rules, order_id)
+        self.app.call_from_thread(self._show_pack, detail, view)
+
+    def _show_pack(self, detail: OrderDetail | None, view: PackView | None) -> None:
+        # A cancelled thread worker still finishes: show only the order last asked for.
+        if view is not None and view.order_id != self.wanted_id:
+            return
+        self.current = detail
+        self.view = view
+        self.query_one(OrderPanel).show(detail, events=False, lines=False)
+        main = self.query_one("#main")
+        main.update(render_pack(view) if view else Text(self.HINT, style="dim"))  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------------------- rendering
+
+
+def next_step(view: PackView) -> str:
+    """What the packer does next, in one line."""
+    if not view.packable:
+        if view.status == "packed":
+            return "Packed. The ship station takes it from here — scan the next slip."
+        if view.status == "packing" and not view.mine:
+            return "Someone else has this order. Scan its slip again to see who."
+        return "Nothing to pack here. Scan the next slip."
+    current = view.current
+    if view.pending_weight_g is not None:
+        return "Weight warning: weigh again, or CMD-CONFIRM (F8) to accept it."
+    if view.units_packed < view.units_total and (current is None or current.unit_count == 0):
+        return "Scan each item as it goes in (N* before a code for N of it)."
+    if current is not None and current.box_code is None:
+        suggested = ""
+        s = view.suggestion
+        if s is not None and current.seq <= len(s.parcels):
+            suggested = f" — {s.parcels[current.seq - 1].box} suggested"
+        return f"Scan the box or bag code for parcel {current.seq}{suggested}."
+    if current is not None and current.weight_g == 0:
+        return (
+            f"Weigh parcel {current.seq} and scan or type its weight "
+            f"(e.g. {current.expected_weight_g}g)."
+        )
+    if view.units_packed < view.units_total:
+        return "Scan the remaining items, or F7 / CMD-NEXT to start the next parcel."
+    return "Done."
+
+
+def _suggestion_panel(view: PackView) -> Panel:
+    s = view.suggestion
+    body = Text()
+    if s is None:
+        body.append("No suggestion yet.", style="dim")
+    elif not s.parcels:
+        body.append(f"No suggestion: {s.note or 'nothing to pack'}.", style="yellow")
+    elif len(s.parcels) == 1:
+        p = s.parcels[0]
+        body.append(f"{p.box}", style="bold reverse")
+        body.append(f"  {p.name or p.kind}  {p.fill:.0%} full  ≈ {kg(p.weight_g)}\n")
+        if s.learned:
+            body.append("learned from the packers\n", style="bold magenta")
+        if s.alternatives:
+            body.append(f"runner-up: {', '.join(s.alternatives)}", style="dim")
+    else:
+        body.append(f"Nothing holds it all: {len(s.parcels)} parcels\n", style="bold yellow")
+        for n, p in enumerate(s.parcels, start=1):
+            units = ", ".join(f"{q}× {sku}" for sku, q in p.units)
+            body.append(f"{n}. {p.box} ({p.fill:.0%} full): {units}\n")
+    return Panel(body, title="Box", border_style="cyan")
+
+
+def render_pack(view: PackView) -> RenderableType:
+    parts: list[RenderableType] = []
+    head = Text()
+    head.append(f"Order {view.number}", style="bold")
+    head.append(f"  {view.customer}, {view.city}  ·  {view.shipping_method}  ·  ")
+    if view.mine:
+        head.append(f"yours since {_local(view.claimed_at)}", style="green")
+    elif view.claimed_by:
+        head.append(
+            f"claimed by {view.claimed_by} at {view.claim_terminal} since "
+            f"{_local(view.claimed_at)}",
+            style="bold red",
+        )
+    else:
+        head.append(view.status, style="yellow")
+    parts.append(head)
+    if view.customer_note.strip():
+        parts.append(
+            Panel(
+                Text(view.customer_note, style="bold"),
+                title="Customer note",
+                border_style="yellow",
             )
-        check = Table(
+        )
+    fragile = [ln for ln in view.lines if ln.fragile]
+    if fragile:
+        names = ", ".join(ln.name for ln in fragile)
+        parts.append(Text(f" FRAGILE: {names} — wrap before packing ", style="bold white on red"))
+    check = Table(
+        "", "Qty", "Packed", "SKU", "Product", title="Checklist", title_justify="left", expand=True
+    )
+    for ln in view.lines:
+        name = Text(ln.name)
+        if ln.fragile:
+            name.append("  FRAGILE", style="bold white on red")
+        if ln.keep_upright:
+            name.append("  KEEP UPRIGHT", style="bold magenta")
+        style = "green" if ln.done else ""
+        check.add_row(
+            "✔" if ln.done else "☐", str(ln.quantity), str(ln.packed), ln.sku, name, style=style
+        )
+    parts.append(check)
+    parts.append(Text(f"{view.units_packed} of {view.units_total} units scanned", style="bold"))
+    parts.append(_suggestion_panel(view))
+    if view.parcels:
+        table = Table(
             "",
-            "Qty",
-            "Packed",
-            "SKU",
-            "Product",
-            title="Checklist",
+            "#",
+            "Box",
+            "Units",
+            "Expected",
+            "Weighed",
+            "Status",
+            title="Parcels",
             title_justify="left",
             expand=True,
         )
-        for ln in detail.lines:
-            done = ln.packed >= ln.quantity
-            name = Text(ln.name)
-            if ln.fragile:
-                name.append("  FRAGILE", style="bold white on red")
-            if ln.keep_upright:
-                name.append("  KEEP UPRIGHT", style="bold magenta")
-            check.add_row("✔" if done else "☐", str(ln.quantity), str(ln.packed), ln.sku, name)
-        parts.append(check)
-        units = sum(ln.quantity for ln in detail.lines)
-        packed = sum(min(ln.packed, ln.quantity) for ln in detail.lines)
-        parts.append(Text(f"{packed} of {units} units scanned", style="bold"))
-        return Group(*parts)
+        current = view.current
+        for p in view.parcels:
+            is_current = current is not None and p.seq == current.seq
+            table.add_row(
+                "▶" if is_current and view.packable else "",
+                str(p.seq),
+                p.box_code or "—",
+                ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
+                kg(p.expected_weight_g),
+                kg(p.weight_g) if p.weight_g else "—",
+                p.status,
+            )
+        parts.append(table)
+    if view.pending_weight_g is not None:
+        parts.append(
+            Text(
+                f" Weight {kg(view.pending_weight_g)} for parcel {view.pending_weight_seq} is "
+                f"off by more than {view.tolerance_pct:g} %: weigh again, or CMD-CONFIRM (F8). ",
+                style="bold white on red",
+            )
+        )
+    parts.append(Text(next_step(view), style="bold cyan"))
+    return Group(*parts)

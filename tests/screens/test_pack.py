@@ -1,0 +1,174 @@
+"""The pack station as a packer meets it: scanner bursts, refusals, a restart mid-order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Static
+
+from packbench.app import PackbenchApp
+from packbench.config import load_settings
+from packbench.data.engine import Database, create_database
+from packbench.data.models import Order, OrderLine, Parcel
+from tests.operations.seed import seed
+from tests.operations.test_packstation import CUP, SOCKS, add_boxes, make_picked
+from tests.screens.helpers import burst, scan, settle, text_of
+
+SIZE = (150, 50)
+
+
+def make_app(db: Database, terminal: str = "bench-1") -> PackbenchApp:
+    settings = load_settings(None, db="unused.db", station="pack")
+    return PackbenchApp(settings=settings, db=db, terminal=terminal)
+
+
+@pytest.fixture
+def bench(db: Database) -> tuple[Database, dict[str, int]]:
+    ids = seed(db)
+    add_boxes(db)
+    make_picked(db, ids["first"])
+    make_picked(db, ids["second"])
+    return db, ids
+
+
+def main_text(app: PackbenchApp) -> str:
+    return text_of(app.screen.query_one("#main", Static))
+
+
+def status_of(db: Database, order_id: int) -> str:
+    with db.read() as s:
+        return s.get(Order, order_id).status
+
+
+async def test_a_full_order_with_scanner_bursts(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["second"]  # 1 socks + 1 fragile cup, with a customer note
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "pack"
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok" and "Order 5002 claimed" in message
+        text = main_text(app)
+        assert "Customer note" in text and "Gaveinnpakning, takk!" in text
+        assert "FRAGILE: Kaffekopp i steintøy" in text
+        assert "runner-up" in text or "Nothing holds it all" in text
+        box = app.screen.view.suggestion.parcels[0].box
+        # The rest of the order as one scanner burst after another, without waiting.
+        expected = 180 + 350 + {"BOX-S": 140, "BOX-M": 260, "BAG-M": 25}[box]
+        for code in (SOCKS, CUP, box, f"{expected}g"):
+            burst(app, code)
+        await settle(pilot)
+        messages = [m for _, m in app.feedback_log]
+        assert any("Order 5002 packed: 1 parcel" in m for m in messages), messages
+        assert all(k == "ok" for k, _ in app.feedback_log[-4:])
+        assert status_of(db, oid) == "packed"
+        assert "Packed. The ship station takes it from here" in main_text(app)
+        with db.read() as s:
+            parcel = s.exec(select(Parcel).where(Parcel.order_id == oid)).one()
+            assert (parcel.box_code, parcel.status, parcel.weight_g) == (box, "packed", expected)
+
+
+async def test_a_refusal_rings_and_changes_nothing(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")  # two cups
+        bells = app.bells
+        await scan(pilot, SOCKS)  # socks belong to order 5002
+        kind, message = app.feedback_log[-1]
+        assert kind == "error" and "Wrong order" in message and "order 5002" in message
+        assert app.bells == bells + 1
+        await scan(pilot, "3*" + CUP)
+        assert app.feedback_log[-1][0] == "error" and "Too many" in app.feedback_log[-1][1]
+        with db.read() as s:
+            lines = s.exec(select(OrderLine).where(OrderLine.order_id == ids["first"])).all()
+            assert [ln.packed_qty for ln in lines] == [0]
+        assert "0 of 2 units scanned" in main_text(app)
+
+
+async def test_a_weight_warning_is_confirmed_with_f8(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")
+        await scan(pilot, "2*" + CUP)
+        await scan(pilot, "BOX-S")
+        await scan(pilot, "2kg")
+        kind, message = app.feedback_log[-1]
+        assert kind == "error" and "Check parcel 1" in message
+        assert "off by more than 10 %" in main_text(app)
+        assert status_of(db, ids["first"]) == "packing"
+        await pilot.press("f8")
+        await settle(pilot)
+        assert app.feedback_log[-1][0] == "ok" and "packed" in app.feedback_log[-1][1]
+        assert status_of(db, ids["first"]) == "packed"
+
+
+async def test_resume_after_the_app_restarts_on_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "bench.db"
+    from packbench.data.migrate import upgrade
+
+    db = create_database(path)
+    upgrade(db)
+    ids = seed(db)
+    add_boxes(db)
+    make_picked(db, ids["second"])
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        await scan(pilot, SOCKS)
+        await scan(pilot, "BOX-M")
+        before = main_text(app)
+    db.dispose()
+    # A new process: a new engine on the same file, a new app. Signing in brings the order back.
+    again = create_database(path)
+    try:
+        app = make_app(again)
+        async with app.run_test(size=SIZE) as pilot:
+            await scan(pilot, "BDG-1001")
+            await settle(pilot)
+            assert app.screen.view is not None and app.screen.view.number == "5002"
+            assert any("resumed: 1 of 2 units packed" in m for _, m in app.feedback_log)
+            after = main_text(app)
+            assert after == before
+            await scan(pilot, CUP)
+            await scan(pilot, "0.8kg")
+            assert status_of(again, ids["second"]) == "packed"
+    finally:
+        again.dispose()
+
+
+async def test_a_second_terminal_is_told_and_a_supervisor_takes_over(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    first = make_app(db, "bench-1")
+    async with first.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")
+        await scan(pilot, CUP)
+    second = make_app(db, "bench-2")
+    async with second.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1999")  # an inactive badge is refused; use the supervisor
+        from tests.screens.helpers import sign_in_supervisor
+
+        await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5001")
+        kind, message = second.feedback_log[-1]
+        assert kind == "error" and "claimed by Kari Nordmann since" in message
+        assert "CMD-CONFIRM" in message  # a supervisor may take it
+        await scan(pilot, "CMD-CONFIRM")
+        kind, message = second.feedback_log[-1]
+        assert kind == "ok" and "taken over" in message
+        assert second.screen.view.mine and second.screen.view.units_packed == 1
+        await pilot.press("f9")
+        await settle(pilot)
+        assert "released" in second.feedback_log[-1][1]
+    with db.read() as s:
+        assert s.get(Order, ids["first"]).claimed_by is None

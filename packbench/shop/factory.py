@@ -1,9 +1,31 @@
-"""Build the shop adapter from the configuration (credentials from the environment only)."""
+"""Build the shop adapter from the configuration.
+
+Credentials come from the environment (``PACKBENCH_SHOP_KEY``/``PACKBENCH_SHOP_SECRET``) or,
+when those are not set, from the OS keyring (service ``packbench``, names ``shop_key`` and
+``shop_secret``; e.g. ``keyring set packbench shop_key``). Never from a file, the database or
+the command line's history: ``--key``/``--secret`` exist for a one-off run only.
+"""
 
 from __future__ import annotations
 
 from packbench.config import Settings
+from packbench.logs import register_basic_auth
 from packbench.shop.base import ShopAdapter
+
+KEYRING_SERVICE = "packbench"
+
+
+def from_keyring(name: str) -> str | None:
+    """A credential from the OS keyring, or None (no keyring package, no backend, no entry)."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name) or None
+    except (KeyringError, RuntimeError, OSError):
+        return None
 
 
 class ShopNotConfigured(Exception):
@@ -24,10 +46,14 @@ def make_adapter(
         raise ShopNotConfigured("no shop URL: use --shop-url or [shop] url in the configuration")
     key = key or (settings.shop_key.get_secret_value() if settings.shop_key else None)
     secret = secret or (settings.shop_secret.get_secret_value() if settings.shop_secret else None)
+    key = key or from_keyring("shop_key")
+    secret = secret or from_keyring("shop_secret")
     if not key or not secret:
         raise ShopNotConfigured(
-            "no shop credentials: set PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET"
+            "no shop credentials: set PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET, or store "
+            "them in the OS keyring (keyring set packbench shop_key / shop_secret)"
         )
+    register_basic_auth(key, secret)
     try:
         return WooCommerceAdapter(
             base.rstrip("/"), key, secret, location_meta_key=settings.shop.location_meta_key

@@ -14,8 +14,7 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
-from packbench.data.engine import Database, create_database
-from packbench.data.migrate import upgrade
+from packbench.data.engine import Database
 from packbench.data.models import Order, OrderLine, OutboxItem
 from packbench.operations.outbox import enqueue, sync_health
 from packbench.shop.demo_shop import DemoShopState, run_in_thread
@@ -55,11 +54,9 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
 
 
 @pytest.fixture
-def bench(tmp_path: Path) -> Iterator[Database]:
-    db = create_database(tmp_path / "bench.db")
-    upgrade(db)
-    yield db
-    db.dispose()
+def bench(db: Database) -> Database:
+    """The bench's database: SQLite, or PostgreSQL in the PACKBENCH_TEST_PG pass."""
+    return db
 
 
 def engine(db: Database, shop: Shop, **kw) -> SyncEngine:  # type: ignore[no-untyped-def]
@@ -175,7 +172,7 @@ def test_one_sync_at_a_time(bench: Database, shop: Shop) -> None:
     assert not second.run_once().skipped_lease
 
 
-def _sync_process(db_path: Path, url: str) -> subprocess.Popen[str]:
+def _sync_process(db_path: str, url: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PACKBENCH_SHOP_KEY": KEY,
@@ -212,8 +209,7 @@ def test_kill_9_while_pushing_loses_nothing_and_doubles_nothing(
     orders = sorted(processing(shop))[:20]
     enqueue_work(bench, orders)
     shop.faults(latency_ms=40)  # slow enough to be killed in the middle
-    db_path = Path(bench.url.removeprefix("sqlite:///"))
-    proc = _sync_process(db_path, shop.url)
+    proc = _sync_process(bench.target, shop.url)
     try:
         deadline = time.monotonic() + 60
         while count(bench, OutboxItem, OutboxItem.status == "done") < 10:

@@ -66,6 +66,7 @@ class DashboardScreen(StationScreen):
         Binding("ctrl+b", "discard_parked", "Discard parked", id="dashboard.discard"),
         Binding("f8", "assign", "Assign station", id="dashboard.assign"),
         Binding("f12", "history", "Order history", id="dashboard.history"),
+        Binding("f10", "box_advisor", "Box advisor", id="dashboard.box_advisor"),  # #6
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -355,6 +356,11 @@ class DashboardScreen(StationScreen):
         from packbench.screens.audit import AuditTrail
 
         self.app.push_screen(AuditTrail())
+
+    def action_box_advisor(self) -> None:  # #6: the standard-box advisor
+        from packbench.screens.box_advice import BoxAdvisorScreen
+
+        self.app.push_screen(BoxAdvisorScreen())
 
     def open_order(self, order_id: int) -> None:
         """A scanned slip or label at the dashboard opens the order's whole history."""

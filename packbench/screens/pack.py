@@ -3,7 +3,7 @@
 Everything a packer does here is a scan (slip, item, ``N*`` item, box code, weight such as
 ``1250g``, ``CMD-NEXT``, ``CMD-CONFIRM``) or a key that stands for one: F7 is ``CMD-NEXT``
 and F8 is ``CMD-CONFIRM``, queued like a scan so that keys and scans are handled strictly in the
-order they came. F9 lets go of the order (a supervisor: anyone's claim on it). The work itself
+order they came. Ctrl+R lets go of the order (a supervisor: anyone's claim on it). The work itself
 is ``operations.packstation``; this screen shows what it answered.
 """
 
@@ -52,7 +52,7 @@ class PackScreen(OrderStationScreen):
         *OrderStationScreen.BINDINGS,
         Binding("f7", "command('NEXT')", "Next parcel", id="pack.next"),
         Binding("f8", "command('CONFIRM')", "Confirm", id="pack.confirm"),
-        Binding("f9", "release", "Release order", id="pack.release"),
+        Binding("ctrl+r", "release", "Release order", id="pack.release"),
     ]
 
     def __init__(self) -> None:
@@ -118,7 +118,7 @@ class PackScreen(OrderStationScreen):
     @work(thread=True, group="pack-act", exit_on_error=False)
     def _release(self, order_id: int) -> None:
         try:
-            out = release_claim(self.pb.db, self.pb.actor, self.rules, order_id, code="F9")
+            out = release_claim(self.pb.db, self.pb.actor, self.rules, order_id, code="Ctrl+R")
         except Refused as exc:
             self.app.call_from_thread(self.pb.feedback, "error", exc.message)
             return

@@ -167,8 +167,32 @@ async def test_a_second_terminal_is_told_and_a_supervisor_takes_over(bench) -> N
         kind, message = second.feedback_log[-1]
         assert kind == "ok" and "taken over" in message
         assert second.screen.view.mine and second.screen.view.units_packed == 1
-        await pilot.press("f9")
+        await pilot.press("ctrl+r")
         await settle(pilot)
         assert "released" in second.feedback_log[-1][1]
     with db.read() as s:
         assert s.get(Order, ids["first"]).claimed_by is None
+
+
+async def test_the_supervisor_sees_the_box_advisor_with_f10(demo_db: Database) -> None:
+    from packbench.screens.box_advice import BoxAdvisorScreen
+    from tests.screens.helpers import sign_in_supervisor
+
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot, badge="BDG-1001")  # the demo's supervisor
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "dashboard"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, BoxAdvisorScreen)
+        text = text_of(app.screen.query_one("#advice", Static))
+        assert "3 standard boxes for" in text and "saved" in text
+        await pilot.press("f8")
+        await settle(pilot)
+        text = text_of(app.screen.query_one("#advice", Static))
+        assert "4 standard boxes for" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, BoxAdvisorScreen)

@@ -343,6 +343,49 @@ class BoxOverride(SQLModel, table=True):
 # -- end of the packing block ---------------------------------------------------------------------
 
 
+# -- shipping and handover (#7): number series, the post station's cages --------------------------
+class NumberSeries(SQLModel, table=True):
+    """The next serial of one number series (SSCC serials, a carrier's S10 range)."""
+
+    __tablename__ = "number_series"
+
+    name: str = Field(primary_key=True, max_length=64)
+    next_value: int
+    updated_at: datetime = _now_field()
+
+
+class Handover(SQLModel, table=True):
+    """One carrier's pickup on one day: open while parcels go into the cage, then closed."""
+
+    __tablename__ = "handover"
+    __table_args__ = (Index("ix_handover_carrier_status", "carrier", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    carrier: str = Field(max_length=50)
+    day: str = Field(max_length=10)  # the bench's local date, YYYY-MM-DD
+    status: str = Field(default="open", max_length=16)  # open | closed
+    terminal: str = Field(default="", max_length=64)
+    opened_by: int | None = Field(default=None, foreign_key="packer.id")
+    opened_at: datetime = _now_field()
+    closed_by: int | None = Field(default=None, foreign_key="packer.id")
+    closed_at: datetime | None = _opt_time()
+
+
+class HandoverParcel(SQLModel, table=True):
+    """A parcel scanned into a carrier's cage (a parcel is in at most one)."""
+
+    __tablename__ = "handover_parcel"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handover_id: int = Field(foreign_key="handover.id", index=True)
+    parcel_id: int = Field(foreign_key="parcel.id", unique=True)
+    scanned_at: datetime = _now_field()
+    packer_id: int | None = Field(default=None, foreign_key="packer.id")
+
+
+# -- end of the shipping block --------------------------------------------------------------------
+
+
 # -- the team's roster (#8) ---------------------------------------------------------------------
 class RosterEntry(SQLModel, table=True):
     """Who works which station on a day, as the supervisor assigned it."""

@@ -441,8 +441,11 @@ def _prepare_plan(db: Database, order_id: int) -> SuggestionView | None:
     lock meanwhile. None when the order already has its plan (or does not exist).
     """
     with db.read() as session:
-        if session.get(PackPlan, order_id) is not None or session.get(Order, order_id) is None:
+        order = session.get(Order, order_id)
+        if order is None or session.get(PackPlan, order_id) is not None:
             return None
+        if order.status not in (OrderStatus.PICKED, OrderStatus.PACKING):
+            return None  # only looked at here: no suggestion needed
         items, note = _items_for_packing(session, order_id)
         if note:
             return SuggestionView((), (), False, note)
@@ -732,6 +735,13 @@ def _open(
         }.get(status, "it is not picked yet; only picked orders are packed")
         text = f"Order {order.number} — {status.label.lower()}: {hint}."
         return PackOutcome(True, text, code or "", _view(session, order, actor, rules))
+    if order.upstream_flag:
+        record_event(session, actor, KIND, order_id=order.id, code=code, message="opened to view")
+        text = (
+            f"Order {order.number} was changed in the shop ({order.upstream_flag}) — "
+            "do not pack it until a supervisor has decided."
+        )
+        return PackOutcome(False, text, code or "", _view(session, order, actor, rules))
     if order.claimed_by is not None and not _is_mine(order, actor):
         refusal = _claim_refusal(session, order, actor, rules)
         if not take_over or not refusal.can_take_over:
@@ -833,6 +843,12 @@ def _mine(session: Session, actor: Actor, order_id: int, raw: str) -> Order:
         label = OrderStatus(order.status).label.lower()
         raise Refused(
             f"Order {order.number} is {label}, not being packed — {msg.quote(raw)} was not used.",
+            order_id=order.id,
+        )
+    if order.upstream_flag:
+        raise Refused(
+            f"Order {order.number} was changed in the shop ({order.upstream_flag}) — "
+            f"{msg.quote(raw)} was not used; a supervisor must decide first.",
             order_id=order.id,
         )
     if not _is_mine(order, actor):

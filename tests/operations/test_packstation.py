@@ -513,3 +513,19 @@ def test_the_suggestion_is_a_real_packing(bench) -> None:  # type: ignore[no-unt
     assert packing.fits(box, items) is not None
     assert dict(s.parcels[0].units) == {"FJ-KJ-0001": 1, "FJ-TX-0002": 1}
     assert s.parcels[0].weight_g == 350 + 180 + tare
+
+
+def test_an_order_changed_in_the_shop_is_not_packed(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    scan(db, KARI, "ORD-5001", None)
+    with db.write() as s:
+        order = s.get(Order, oid)
+        order.upstream_flag = "cancelled in the shop"
+        s.add(order)
+    before = snapshot(db)
+    out = scan(db, KARI, CUP, oid)
+    assert not out.ok and "changed in the shop" in out.message
+    out = scan(db, KARI, "ORD-5001", None)
+    assert not out.ok and "a supervisor has decided" in out.message
+    assert snapshot(db) == before

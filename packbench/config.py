@@ -20,7 +20,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from packbench.core.codes import LAYOUT_SWAPS, CodeRules
@@ -212,6 +220,73 @@ class PackSettings(_Section):
 # -- end of the pack station block ----------------------------------------------------------------
 
 
+# -- the ship and post stations (#7) --------------------------------------------------------------
+class CarrierSettings(_Section):
+    """A carrier whose labels the bench prints itself, with tracking numbers from its range.
+
+    The built-in kind ``s10`` issues UPU S10 numbers (two letters, 8 digits, check digit,
+    country) from ``s10_first``..``s10_last``, the range the carrier's agreement gives the shop.
+    """
+
+    kind: Literal["s10"] = "s10"
+    s10_prefix: str = Field(default="RR", pattern=r"^[A-Z]{2}$")
+    s10_country: str = Field(default="NO", pattern=r"^[A-Z]{2}$")
+    s10_first: int = Field(default=70_000_000, ge=0, le=99_999_999)
+    s10_last: int = Field(default=79_999_999, ge=0, le=99_999_999)
+
+    @model_validator(mode="after")
+    def _range(self) -> CarrierSettings:
+        if self.s10_last < self.s10_first:
+            raise ValueError(f"s10_last {self.s10_last} is below s10_first {self.s10_first}")
+        return self
+
+
+class ShipMethod(_Section):
+    """Where a shop's shipping method (``flat_rate:3``) goes: a carrier and its service."""
+
+    carrier: str = Field(min_length=1, max_length=50)
+    service: str = Field(default="", max_length=100)
+
+
+def _default_methods() -> dict[str, ShipMethod]:
+    return {
+        "flat_rate:3": ShipMethod(carrier="Posten", service="Norgespakke"),
+        "flat_rate:4": ShipMethod(carrier="PostNord", service="MyPack Collect"),
+    }
+
+
+def _default_carriers() -> dict[str, CarrierSettings]:
+    return {
+        "Posten": CarrierSettings(s10_prefix="RR", s10_country="NO"),
+        "PostNord": CarrierSettings(
+            s10_prefix="CP", s10_country="NO", s10_first=80_000_000, s10_last=89_999_999
+        ),
+    }
+
+
+class ShipSettings(_Section):
+    #: The shop's GS1 company prefix (7-10 digits) and the SSCC extension digit.
+    gs1_company_prefix: str = Field(default="7071234", pattern=r"^[0-9]{7,10}$")
+    sscc_extension: int = Field(default=3, ge=0, le=9)
+    #: The shop's shipping method id → carrier and service.
+    methods: dict[str, ShipMethod] = Field(default_factory=_default_methods)
+    carriers: dict[str, CarrierSettings] = Field(default_factory=_default_carriers)
+
+    @model_validator(mode="after")
+    def _known_carriers(self) -> ShipSettings:
+        for method, target in self.methods.items():
+            if target.carrier not in self.carriers:
+                known = ", ".join(sorted(self.carriers)) or "none"
+                raise ValueError(
+                    f"methods.{method}: carrier {target.carrier!r} is not under [ship.carriers] "
+                    f"(known: {known})"
+                )
+        return self
+
+
+# -- end of the ship and post stations block ------------------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -228,6 +303,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)  # #5
     pick: PickSettings = Field(default_factory=PickSettings)  # #5
     pack: PackSettings = Field(default_factory=PackSettings)  # #6
+    ship: ShipSettings = Field(default_factory=ShipSettings)  # #7
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

@@ -68,6 +68,7 @@ class PackbenchApp(App[None]):
         Binding("ctrl+n", "choose_packer", "Sign in", id="sign_in"),
         Binding("ctrl+o", "sign_out", "Sign out", id="sign_out"),
         Binding("ctrl+t", "test_scan", "Test scan", id="test_scan"),
+        Binding("f9", "print_history", "Print history", id="print_history"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -199,6 +200,12 @@ class PackbenchApp(App[None]):
             kind = "error" if report.failed or report.problem else "info"
             self._from_thread(self.feedback, kind, report.message)
 
+    def action_print_history(self) -> None:
+        from packbench.screens.print_history import PrintHistoryScreen
+
+        if not isinstance(self.screen, PrintHistoryScreen):
+            self.push_screen(PrintHistoryScreen())
+
     # -- who is here ------------------------------------------------------------------------
     def signed_in(self, packer: PackerView) -> None:
         self.actor = self.actor.as_packer(packer.id, packer.name, packer.role)
@@ -302,6 +309,11 @@ class PackbenchApp(App[None]):
         yield SystemCommand("Sign out", "Sign the current person out", self.action_sign_out)
         yield SystemCommand(
             "Test scan", "See exactly which characters a scanner sends", self.action_test_scan
+        )
+        yield SystemCommand(
+            "Print history (F9)",
+            "Recent print jobs; reprint any of them",
+            self.action_print_history,
         )
         day_report = getattr(screen, "action_day_report", None)
         if day_report is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -72,6 +72,22 @@ class PrintJobView:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    cups_job_id: int | None = None
+    reprint_of: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "ref": self.ref,
+            "printer": self.printer,
+            "status": self.status,
+            "error": self.error,
+            "cups_job_id": self.cups_job_id,
+            "reprint_of": self.reprint_of,
+            "created_at": self.created_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
 
 
 def slip_details(db: Database, order_numbers: Sequence[str]) -> list[OrderDetail]:
@@ -250,8 +266,14 @@ def print_job(
         )
         _set_cups_id(db, print_job_id, cups_job_id)
         outcome = printer.wait(cups_job_id, queue=queue, timeout_s=timeout_s)
-        status = "completed" if outcome.completed else outcome.state
-        error = None if outcome.completed else outcome.message
+        # Every way of not printing is "failed" (the history, the dashboard and a reprint treat
+        # them alike); what happened — timeout, cancelled, aborted — is in the message.
+        status = "completed" if outcome.completed else "failed"
+        error = None
+        if not outcome.completed:
+            error = outcome.message  # a timeout's message says why and that it was cancelled
+            if outcome.state != "timeout":
+                error = f"CUPS {outcome.state} the job" + (f": {error}" if error else "")
     except PrintError as exc:
         status, error = "failed", str(exc)
     settled = _finish(db, actor, print_job_id, status=status, error=error, doc=doc)
@@ -310,8 +332,22 @@ def export_file(path: Path, data: bytes) -> None:
 
 
 def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:
+    """The most recent jobs first, each with its state and, for a reprint, the job it repeats."""
     with db.read() as session:
         rows = session.exec(select(PrintJob).order_by(col(PrintJob.id).desc()).limit(limit)).all()
+        ids = [j.id for j in rows]
+        reprints: dict[int, int] = {}
+        if ids:
+            for event in session.exec(
+                select(Event).where(
+                    Event.kind == PRINT_SUBMITTED,
+                    func.json_extract(Event.data, "$.print_job").in_(ids),
+                )
+            ).all():
+                data = json.loads(event.data or "{}")
+                of = (data.get("spec") or {}).get("reprint_of")
+                if of is not None:
+                    reprints[int(data["print_job"])] = int(of)
         return [
             PrintJobView(
                 id=j.id or 0,
@@ -322,6 +358,8 @@ def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:
                 error=j.error,
                 created_at=j.created_at,
                 finished_at=j.finished_at,
+                cups_job_id=j.cups_job_id,
+                reprint_of=reprints.get(j.id or 0),
             )
             for j in rows
         ]
@@ -642,4 +680,54 @@ def settle_unfinished_jobs(
         CupsPrinter(server=printers.server or None),
         orphaned_after_s=printers.timeout_s + ORPHAN_GRACE_S,
         own_terminal=own_terminal,
+    )
+
+
+# --------------------------------------------------------------------------- reprint
+
+
+def reprint_job(db: Database, print_job_id: int, settings: Settings) -> tuple[Document, str]:
+    """The document job ``print_job_id`` printed, made again from today's data, and the queue it
+    went to. The old job's row is left as it is; printing this makes a new row."""
+    with db.read() as session:
+        job = session.get(PrintJob, print_job_id)
+        if job is None:
+            raise Refused(f"There is no print job {print_job_id}.")
+        recorded = _submitted_spec(session, print_job_id)
+        kind, ref, printer = job.kind, job.ref, job.printer
+    spec = dict(recorded[0].get("spec") or {}) if recorded else {}
+    if not spec and kind == "slip" and "more" not in ref:  # a job from before specs were kept
+        spec = {"kind": "slip", "orders": [n.strip() for n in ref.split(",") if n.strip()]}
+    if spec.get("kind") == "slip" and spec.get("orders"):
+        doc = slip_job(db, list(spec["orders"]), settings)
+    elif spec.get("kind") == "label" and spec.get("parcels"):
+        doc = label_job(
+            db,
+            list(spec["parcels"]),
+            settings,
+            fmt=str(spec.get("format", "pdf")),
+            size=str(spec.get("size", "102x152")),
+        )
+    else:
+        raise Refused(
+            f"Print job {print_job_id} ({kind} {ref}) cannot be made again from its record; "
+            "print the document afresh."
+        )
+    spec = {**doc.spec, "reprint_of": print_job_id}
+    return replace(doc, spec=spec), printer
+
+
+def reprint(
+    db: Database,
+    actor: Actor,
+    printer: Printer,
+    print_job_id: int,
+    settings: Settings,
+    *,
+    queue: str | None = None,
+) -> PrintResult:
+    """Print job ``print_job_id``'s document again, on its own queue or on ``queue``."""
+    doc, original = reprint_job(db, print_job_id, settings)
+    return print_job(
+        db, actor, printer, doc, queue=queue or original, timeout_s=settings.printers.timeout_s
     )

@@ -72,7 +72,8 @@ def test_a_stopped_printer_marks_nothing(bench) -> None:  # type: ignore[no-unty
     assert statuses(bench)["5001"] == "new"
     with bench.read() as s:
         job = s.exec(select(PrintJob).order_by(col(PrintJob.id).desc())).first()
-    assert job is not None and job.status == "timeout" and "stopped" in (job.error or "")
+    assert job is not None and job.status == "failed" and "stopped" in (job.error or "")
+    assert "the job was cancelled" in (job.error or "")
 
 
 def test_a_missing_queue_marks_nothing_and_can_go_elsewhere(bench) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.renderables.digits import DIGITS, DIGITS3X3
 from textual.widgets import Digits, Static
 
 from packbench.core.codes import CodeKind, classify
@@ -34,6 +35,37 @@ from packbench.operations.scans import ScanOutcome
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 from packbench.screens.widgets.scanbar import Scanned
+
+# A 3-line font for location codes, readable at arm's length: Textual's digits and minus, and
+# letters drawn in the same style (Textual's own big font has only A-F).
+_LETTERS = {
+    "A": ("╭─╮", "├─┤", "╵ ╵"), "B": ("┌─╮", "├─┤", "└─╯"), "C": ("╭─╴", "│  ", "╰─╴"),
+    "D": ("┌─╮", "│ │", "└─╯"), "E": ("╭─╴", "├─ ", "╰─╴"), "F": ("╭─╴", "├─ ", "╵  "),
+    "G": ("╭─╴", "│╶╮", "╰─╯"), "H": ("╷ ╷", "├─┤", "╵ ╵"), "I": ("╶┬╴", " │ ", "╶┴╴"),
+    "J": ("╶─┐", "  │", "╰─╯"), "K": ("╷╭╴", "├┤ ", "╵╰╴"), "L": ("╷  ", "│  ", "╰─╴"),
+    "M": ("╭┬╮", "│││", "╵╵╵"), "N": ("╭─╮", "│ │", "╵ ╵"), "O": ("╭─╮", "│ │", "╰─╯"),
+    "P": ("╭─╮", "├─╯", "╵  "), "Q": ("╭─╮", "│ │", "╰─┼"), "R": ("╭─╮", "├┬╯", "╵╰╴"),
+    "S": ("╭─╴", "╰─╮", "╰─╯"), "T": ("╶┬╴", " │ ", " ╵ "), "U": ("╷ ╷", "│ │", "╰─╯"),
+    "V": ("╷ ╷", "│ │", "╰┬╯"), "W": ("╷╷╷", "│││", "╰┴╯"), "X": ("╲ ╱", " ╳ ", "╱ ╲"),
+    "Y": ("╷ ╷", "╰┬╯", " ╵ "), "Z": ("╶─╮", "╭─╯", "╰─╴"),
+}  # fmt: skip
+
+
+def _glyph(ch: str) -> tuple[str, str, str]:
+    up = ch.upper()
+    if up in _LETTERS:
+        return _LETTERS[up]
+    if up in DIGITS and up != " ":
+        i = DIGITS.index(up) * 3
+        rows = [row.ljust(3) for row in DIGITS3X3[i : i + 3]]
+        return (rows[0], rows[1], rows[2])
+    return (" " * 3, f" {ch} ", " " * 3)
+
+
+def big_code(code: str) -> list[str]:
+    """``code`` as three lines of box-drawing glyphs, one space between characters."""
+    glyphs = [_glyph(ch) for ch in code]
+    return [" ".join(g[row] for g in glyphs) for row in range(3)]
 
 
 class PickScreen(StationScreen):
@@ -52,7 +84,7 @@ class PickScreen(StationScreen):
     PickScreen #pick-main { width: 3fr; padding: 0 1; }
     PickScreen #pick-side { width: 2fr; border-left: solid $primary; padding: 0 1; }
     PickScreen #pick-where {
-        height: 5; content-align: center middle; text-style: bold;
+        height: 6; content-align: center middle; text-style: bold;
         background: $accent; color: $text; margin-top: 1;
     }
     PickScreen #pick-big { height: 5; margin-top: 1; }
@@ -217,8 +249,9 @@ class PickScreen(StationScreen):
     @staticmethod
     def _where(location: str, view: PickListView) -> RenderableType:
         text = Text(justify="center")
-        text.append(f"  {'   '.join(location.split('-'))}  ", style="bold")
-        text.append("\naisle · bay · level", style="dim")
+        text.append("\n".join(big_code(location)), style="bold")
+        aisle, bay, level = [*location.split("-"), "", "", ""][:3]
+        text.append(f"\n{location}: aisle {aisle} · bay {bay} · level {level}", style="bold")
         if view.require_location_scan:
             if view.location_confirmed:
                 text.append("   ✓ location scanned", style="bold green")
@@ -256,14 +289,18 @@ class PickScreen(StationScreen):
 
     @staticmethod
     def _next_table(view: PickListView) -> RenderableType:
-        table = Table("Stop", "Location", "Qty", "Item", "Tote", title="Then", title_justify="left")
+        table = Table(title="Then", title_justify="left", expand=True)
+        for name in ("Stop", "Location", "Qty"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("Item", no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column("Tote", no_wrap=True)
         for stop in view.upcoming[:12]:
             for n, item in enumerate(i for i in stop.items if i.left > 0):
                 table.add_row(
                     str(stop.seq) if n == 0 else "",
                     stop.location if n == 0 else "",
                     str(item.left),
-                    item.name[:28],
+                    item.name,
                     str(item.tote),
                 )
         more = len(view.upcoming) - 12

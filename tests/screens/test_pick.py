@@ -75,7 +75,7 @@ async def test_a_full_batch_with_scanner_bursts(bench) -> None:  # type: ignore[
         kind, message = app.feedback_log[-1]
         assert kind == "ok" and message.startswith("Batch 1: 3 orders in totes 1–3, 2 stops")
         view = shown(app)
-        assert "A   01   1" in view["where"]
+        assert "A-01-1: aisle A · bay 01 · level 1" in view["where"]
         assert (view["qty"], view["tote"]) == ("2", "1")
         assert (
             "Kaffekopp i steintøy" in view["what"]
@@ -192,7 +192,7 @@ async def test_resume_after_restarting_the_app_on_the_same_file(tmp_path: Path) 
             assert "units 2/7" in after["progress"]
             await scan(pilot, KJ)
             assert "1 → tote 2" in app.feedback_log[-1][1]
-            assert "C   07   2" in shown(app)["where"]
+            assert "C-07-2: aisle C" in shown(app)["where"]
     finally:
         second_db.dispose()
 
@@ -318,3 +318,15 @@ async def test_products_outside_the_layout_are_named(bench) -> None:  # type: ig
         kind, message = app.feedback_log[-1]
         assert kind == "error" and message.startswith("Order 5001 cannot be picked: Kaffekopp")
         assert "unknown aisle 'Z'" in message
+
+
+def test_the_big_location_font_draws_every_character_three_by_three() -> None:
+    from packbench.screens.pick import big_code
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+    rows = big_code(alphabet)
+    assert len(rows) == 3
+    assert all(len(r) == len(alphabet) * 4 - 1 for r in rows)
+    glyphs = {tuple(r[i * 4 : i * 4 + 3] for r in rows) for i in range(len(alphabet))}
+    assert len(glyphs) == len(alphabet) - 1  # only O and 0 share a glyph (aisle vs bay)
+    assert big_code("c-07-2") == big_code("C-07-2")

@@ -529,3 +529,46 @@ def test_an_order_changed_in_the_shop_is_not_packed(bench) -> None:  # type: ign
     out = scan(db, KARI, "ORD-5001", None)
     assert not out.ok and "a supervisor has decided" in out.message
     assert snapshot(db) == before
+
+
+def test_every_picked_demo_order_packs_with_its_suggestion(demo_db: Database) -> None:
+    """The demo's picked orders, scanned unit by unit by GTIN, boxed as suggested, weighed."""
+    with demo_db.read() as s:
+        picked = s.exec(select(Order).where(Order.status == "picked")).all()
+        assert picked, "the demo must have picked orders ready to pack"
+        todo = []
+        for order in picked:
+            lines = s.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+            gtins = [
+                (s.get(Product, ln.product_id).gtin, ln.quantity - ln.short_qty) for ln in lines
+            ]
+            todo.append((order.id, order.number, gtins))
+    for oid, number, gtins in todo:
+        out = scan(demo_db, KARI, f"ORD-{number}", None)
+        assert out.ok, out.message
+        plan = out.view.suggestion
+        assert plan.parcels, plan.note
+        for seq, suggested in enumerate(plan.parcels, start=1):
+            if seq > 1:
+                assert scan(demo_db, KARI, "CMD-NEXT", oid).ok
+            for sku, n in suggested.units:
+                gtin = next(g for g, _ in gtins if g and _sku(demo_db, g) == sku)
+                out = scan(demo_db, KARI, f"{n}*{gtin}", oid)
+                assert out.ok, out.message
+            out = scan(demo_db, KARI, suggested.box, oid)
+            assert out.ok and "instead of" not in out.message, out.message
+            out = scan(demo_db, KARI, f"{out.view.current.expected_weight_g}g", oid)
+            assert out.ok, out.message
+        assert out.finished, out.message
+        with demo_db.read() as s:
+            assert s.get(Order, oid).status == "packed"
+            parcels = s.exec(select(Parcel).where(Parcel.order_id == oid)).all()
+            assert [p.status for p in parcels] == ["packed"] * len(plan.parcels)
+            assert all(p.length_mm and p.width_mm and p.height_mm for p in parcels)
+    with demo_db.read() as s:
+        assert s.exec(select(func.count()).select_from(BoxOverride)).one() == 0
+
+
+def _sku(db: Database, gtin: str) -> str:
+    with db.read() as s:
+        return s.exec(select(Product.sku).where(Product.gtin == gtin)).one()

@@ -749,7 +749,7 @@ def _short(
         record_event(
             session,
             actor,
-            "pick",
+            "short_pick",  # the kind the day report counts (#9)
             order_id=task.order_id,
             code=raw,
             result="info",

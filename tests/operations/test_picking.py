@@ -206,6 +206,15 @@ def test_short_pick_partial_lets_the_order_go_on(bench) -> None:  # type: ignore
     out = scan(bench, TX, rules)
     assert out.finished and status(bench, "5002") == "picked"
     assert [(x.order_number, x.short) for x in list_shortages(bench)] == [("5002", 1)]
+    with bench.read() as s:
+        logged = s.exec(select(Event).where(Event.kind == "short_pick")).all()
+        assert [(e.order_id, e.message, e.code) for e in logged] == [
+            (
+                2,
+                "short pick: 1 × Kaffekopp i steintøy (FJ-KJ-0001) at A-01-1, found 0",
+                "short pick key",
+            )
+        ]
 
 
 def test_nothing_found_at_all_holds_even_when_partial_is_allowed(bench) -> None:  # type: ignore[no-untyped-def]

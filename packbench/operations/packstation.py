@@ -851,9 +851,15 @@ def _mine(session: Session, actor: Actor, order_id: int, raw: str) -> Order:
             f"{msg.quote(raw)} was not used; a supervisor must decide first.",
             order_id=order.id,
         )
+    if order.claimed_by is None:
+        raise Refused(
+            f"Order {order.number} is not open for packing here — scan its packing slip to "
+            f"claim it; {msg.quote(raw)} was not used.",
+            order_id=order.id,
+        )
     if not _is_mine(order, actor):
-        who = session.get(Packer, order.claimed_by) if order.claimed_by else None
-        now = f"claimed by {who.name} at terminal {order.claim_terminal}" if who else "released"
+        who = session.get(Packer, order.claimed_by)
+        now = f"claimed by {who.name if who else 'someone'} at terminal {order.claim_terminal}"
         raise Refused(
             f"Order {order.number} is no longer yours ({now}) — {msg.quote(raw)} was not used. "
             "Scan its slip to open it again.",

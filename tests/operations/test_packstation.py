@@ -343,6 +343,10 @@ def test_a_supervisor_releases_a_claim_and_a_packer_cannot(bench) -> None:  # ty
     out = release_claim(db, OLA, RULES, oid)
     assert "released" in out.message and out.view.claimed_by is None
     assert out.view.units_packed == 1 and out.view.status == "packing"
+    before = snapshot(db)
+    out = scan(db, KARI, CUP, oid)  # Kari's screen still shows it
+    assert not out.ok and "scan its packing slip to claim it" in out.message
+    assert snapshot(db) == before
     out = scan(db, other, "ORD-5001", None)  # now anyone may open it
     assert out.ok and out.view.mine and out.view.units_packed == 1
 

@@ -276,7 +276,12 @@ def _info(z: _Zpl, label: LabelInput, lay: _Layout, top: int) -> None:
         if i:
             z.vrule(x - 8, top + 6, lay.info - 12)
         z.text(x, top + 6, CAPTION_H, caption)
-        z.text(x, top + lay.info - value_h - 6, value_h, _wrap(value, value_h, cell_w - 16, 1)[0])
+        z.text(
+            x,
+            top + lay.info - value_h - 6,
+            value_h,
+            (_wrap(value, value_h, cell_w - 16, 1) or [""])[0],
+        )
 
 
 def _tracking(z: _Zpl, label: LabelInput, lay: _Layout, top: int) -> None:

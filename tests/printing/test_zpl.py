@@ -273,7 +273,13 @@ def test_a_hostile_label_still_scans() -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.text(max_size=300), street=st.text(max_size=300), city=st.text(max_size=80))
 def test_any_text_adds_no_command(name: str, street: str, city: str) -> None:
-    lab = label(recipient=Address(name, street, street, name, city[:10], city, city), service=name)
+    lab = label(
+        sender=ShopInfo(city, (street, name)),
+        recipient=Address(name, street, street, name, city[:10], city, city),
+        carrier=city,
+        service=name,
+        order_number=street,
+    )
     _assert_no_added_command(render_zpl(lab), BENIGN_COMMANDS)
 
 

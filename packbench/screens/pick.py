@@ -100,6 +100,7 @@ class PickScreen(StationScreen):
         self.pick_list: PickListView | None = None
         self.pending_qty: int | None = None
         self.location_problems: list[str] = []
+        self._shown_for: int | None = None  # whose batch is on show
         self.loads = 0  # how many times the batch was (re)loaded; tests wait on it
 
     @property
@@ -132,6 +133,13 @@ class PickScreen(StationScreen):
     # -- loading ----------------------------------------------------------------------------
     def refresh_data(self) -> None:
         self._load(self.pb.actor.packer_id)
+
+    def refresh_header(self) -> None:
+        super().refresh_header()
+        # Signed out, or someone else signed in: never leave another picker's batch on show.
+        if self.pick_list is not None and self._shown_for != self.pb.actor.packer_id:
+            self.show_pick_list(None)
+            self.refresh_data()
 
     @work(thread=True, exclusive=True, group="pick-load", exit_on_error=False)
     def _load(self, packer_id: int | None) -> None:
@@ -210,6 +218,7 @@ class PickScreen(StationScreen):
     # -- showing ----------------------------------------------------------------------------
     def show_pick_list(self, view: PickListView | None) -> None:
         self.pick_list = view
+        self._shown_for = self.pb.actor.packer_id
         where = self.query_one("#pick-where", Static)
         qty = self.query_one("#pick-qty", Digits)
         tote = self.query_one("#pick-tote", Digits)

@@ -330,3 +330,18 @@ def test_the_big_location_font_draws_every_character_three_by_three() -> None:
     glyphs = {tuple(r[i * 4 : i * 4 + 3] for r in rows) for i in range(len(alphabet))}
     assert len(glyphs) == len(alphabet) - 1  # only O and 0 share a glyph (aisle vs bay)
     assert big_code("c-07-2") == big_code("C-07-2")
+
+
+async def test_signing_out_hides_the_batch_and_the_next_picker_sees_their_own(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await pilot.press("f9")
+        await settle(pilot)
+        assert shown(app)["qty"] == "2"
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert shown(app)["qty"] == "" and "F9 takes the next batch" in shown(app)["where"]
+        await scan(pilot, "BDG-1001")
+        assert shown(app)["qty"] == "2"  # back where it was

@@ -9,7 +9,8 @@ How:
 1. **Candidates.** Every catalogue entry, plus for each distinct item set proposed boxes: the
    envelopes of the units as :func:`packing.fits` placed them in the (up to three) tightest
    catalogue entries that hold them, rounded up to ``round_mm``. (A proposed size is
-   therefore always one that a verified packing fits in.)
+   therefore always one that a verified packing fits in.) At most ``max_new`` of them are
+   tried: half from the most frequent item sets, half spread from small to large.
 2. **Who fits where.** For every (item set, candidate) pair: the empty volume if the set is
    packed there (:func:`packing.fits`, every placement verified), or "does not fit". Exact
    shortcuts avoid most searches: a box at least as large along every axis as one the set
@@ -40,6 +41,8 @@ __all__ = ["Advice", "AdvisedBox", "HistoryOrder", "advise"]
 PAIR_BUDGET_S = 0.01
 #: Proposed sizes per distinct item set: the envelopes of its packings in its tightest entries.
 ENVELOPES_PER_SET = 3
+#: Proposed sizes tried at most (from the most frequent item sets): the time grows with them.
+MAX_NEW_SIZES = 80
 #: Swaps of the local search (each is K x candidates evaluations of the whole history).
 MAX_SWAP_ROUNDS = 20
 
@@ -138,6 +141,7 @@ def advise(
     round_mm: int = 10,
     new_max_weight_g: int | None = None,
     pair_budget_s: float = PAIR_BUDGET_S,
+    max_new: int = MAX_NEW_SIZES,
 ) -> Advice:
     """The K containers that leave the least air over ``history`` (see the module docstring).
 
@@ -147,6 +151,8 @@ def advise(
     """
     if k < 1:
         raise packing.PackingError(f"count: must be at least 1, got {k}")
+    if max_new < 0:
+        raise packing.PackingError(f"max_new: must be 0 or more, got {max_new}")
     if round_mm < 1:
         raise packing.PackingError(f"round_mm: must be positive, got {round_mm}")
     if not catalogue:
@@ -166,32 +172,38 @@ def advise(
     weights = [sum(i.weight_g * i.quantity for i in s) for s in sets]
 
     cands: list[_Candidate] = [_Candidate(b.code, b) for b in catalogue]
-    seen_sizes = {(b.kind, b.inner_mm) for b in catalogue}
-    air: list[list[int | None]] = [[None] * len(cands) for _ in sets]
+    base = len(cands)
+    air: list[list[int | None]] = [[None] * base for _ in sets]
+    below: list[list[int]] = [[] for _ in cands]  # the candidates each one dominates
 
     def pack(s: int, c: int) -> int | None:
         box = cands[c].box
         if _cannot(box, sets[s], volumes[s], weights[s]):
             return None
         # A box that dominates one the set fits in holds it too (same packing, more room).
-        for other in range(len(cands)):
-            if other != c and air[s][other] is not None and _dominates(box, cands[other].box):
-                return math.prod(box.inner_mm) - volumes[s]
+        if any(air[s][other] is not None for other in below[c]):
+            return math.prod(box.inner_mm) - volumes[s]
         parcel = packing.fits(box, sets[s], time_budget_s=pair_budget_s)
         if parcel is None:
             return None
         return math.prod(parcel.inner_mm) - volumes[s]
 
-    # Catalogue first: the baseline, and each set's tightest fit (for the proposed sizes).
-    order_by_volume = sorted(
-        range(len(cands)), key=lambda c: packing.nominal_volume_mm3(cands[c].box)
-    )
+    def by_volume(ids: Sequence[int]) -> list[int]:
+        return sorted(ids, key=lambda c: packing.nominal_volume_mm3(cands[c].box))
+
+    def link(ids: Sequence[int]) -> None:
+        for c in ids:
+            below[c] = [
+                o for o in range(len(cands)) if o != c and _dominates(cands[c].box, cands[o].box)
+            ]
+
+    # Catalogue first: the baseline, and each set's tightest fits (for the proposed sizes).
+    link(range(base))
+    proposed: list[tuple[int, int, tuple[int, int, int]]] = []  # (count, volume, size)
     for s in range(len(sets)):
-        for c in order_by_volume:
+        for c in by_volume(range(base)):
             air[s][c] = pack(s, c)
-        fitting = [c for c in range(len(cands)) if air[s][c] is not None]
-        if not fitting:
-            continue
+        fitting = [c for c in range(base) if air[s][c] is not None]
         # The envelope of the units as packed in each of the few tightest entries: packed in
         # different shapes, the same units suggest different sizes (flat, tall, long).
         for c in sorted(fitting, key=lambda c: air[s][c])[:ENVELOPES_PER_SET]:  # type: ignore[arg-type, return-value]
@@ -199,17 +211,34 @@ def advise(
             if parcel is None:  # pragma: no cover - it fitted a moment ago
                 continue
             env = [max(p.position_mm[a] + p.size_mm[a] for p in parcel.items) for a in range(3)]
-            size = tuple(_round_up(v, round_mm) for v in env)
-            if ("box", size) in seen_sizes:
-                continue
-            seen_sizes.add(("box", size))
-            new = packing.BoxType("NEW", packing.BOX, size, strongest, 0, 0)  # type: ignore[arg-type]
-            cands.append(_Candidate(None, new))
-            for row in air:
-                row.append(None)
-    base = len(catalogue)
+            size = (
+                _round_up(env[0], round_mm),
+                _round_up(env[1], round_mm),
+                _round_up(env[2], round_mm),
+            )
+            proposed.append((counts[s], volumes[s], size))
+    # New sizes: every one if few; else half from the most frequent item sets and half spread
+    # evenly over the sizes from small to large (a few large ones alone would hold everything).
+    seen_sizes = {b.inner_mm for b in catalogue if b.kind == packing.BOX}
+    sizes: dict[tuple[int, int, int], tuple[int, int]] = {}  # size -> (orders, volume)
+    for n, vol, size in proposed:
+        if size not in seen_sizes:
+            old = sizes.get(size, (0, 0))
+            sizes[size] = (old[0] + n, max(old[1], vol))
+    chosen_sizes = list(sizes)
+    if len(chosen_sizes) > max_new:
+        frequent = sorted(sizes, key=lambda z: (-sizes[z][0], -math.prod(z)))[: max_new // 2]
+        rest = sorted((z for z in sizes if z not in frequent), key=math.prod)
+        spread = max_new - len(frequent)
+        step = len(rest) / spread if spread > 0 else 0
+        chosen_sizes = frequent + [rest[int(i * step)] for i in range(spread)]
+    for size in chosen_sizes:
+        cands.append(_Candidate(None, packing.BoxType("NEW", packing.BOX, size, strongest, 0, 0)))
+    below.extend([] for _ in range(len(cands) - base))
+    link(range(len(cands)))
     for s in range(len(sets)):
-        for c in range(base, len(cands)):
+        air[s].extend([None] * (len(cands) - base))
+        for c in by_volume(range(base, len(cands))):
             air[s][c] = pack(s, c)
 
     compared = [s for s in range(len(sets)) if any(air[s][c] is not None for c in range(base))]

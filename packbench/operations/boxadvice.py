@@ -16,7 +16,7 @@ from packbench.operations.common import Refused
 from packbench.operations.packstation import catalogue, to_packing_box
 
 HISTORY_STATUSES = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER)
-DEFAULT_HISTORY = 2000
+DEFAULT_HISTORY = 1000
 
 
 def load_history(db: Database, *, limit: int = DEFAULT_HISTORY) -> list[HistoryOrder]:

@@ -133,3 +133,15 @@ def test_every_assignment_is_a_verified_fit_and_the_sums_add_up(seed: int, k: in
     assert sum(x.empty_mm3 for x in a.boxes) == a.empty_mm3
     if k >= len(catalogue):
         assert a.empty_mm3 <= a.baseline_empty_mm3
+
+
+def test_without_new_sizes_the_choice_is_from_the_catalogue() -> None:
+    h = history((FLAT, 10), (CUBE, 5))
+    a = advise(h, [S, L], 2, max_new=0)
+    assert [(b.code, b.orders) for b in a.boxes] == [("BOX-S", 10), ("BOX-L", 5)]
+    assert a.saved_mm3 == 0
+    a = advise(h, [S, L], 1, max_new=0)
+    assert [(b.code, b.orders) for b in a.boxes] == [("BOX-L", 15)]
+    assert a.saved_mm3 == -10 * (vol(L.inner_mm) - vol(S.inner_mm))
+    a = advise(h, [S, L], 2, max_new=1)  # one proposed size at most
+    assert sum(b.code is None for b in a.boxes) <= 1 and a.uncovered == ()

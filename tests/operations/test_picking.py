@@ -334,3 +334,66 @@ def test_two_pickers_taking_batches_at_once_never_share_an_order(bench) -> None:
     with bench.read() as s:
         rows = s.exec(text("SELECT order_id, COUNT(*) FROM pick_batch_order GROUP BY order_id"))  # type: ignore[call-overload]
         assert all(n == 1 for _, n in rows)
+
+
+_ACTIONS = [KJ, TX, "FJ-KJ-0001", f"2*{KJ}", f"3*{TX}", "A-01-1", "C-07-2", "CMD-SHORT"]
+
+
+@pytest.mark.parametrize("mode", ["hold", "partial"])
+def test_random_scan_sequences_keep_the_books_straight(tmp_path_factory, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Whatever a picker scans, in any order: a refusal changes nothing, no line is picked
+    beyond its quantity, the tasks and the order lines agree, and a finished batch leaves no
+    order picking."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from packbench.data.migrate import upgrade
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.lists(st.sampled_from(_ACTIONS), min_size=1, max_size=14),
+        st.booleans(),
+    )
+    def run(codes: list[str], strict: bool) -> None:
+        rules = PickRules(require_location_scan=strict, short_pick=mode)  # type: ignore[arg-type]
+        db = create_database(tmp_path_factory.mktemp("prop") / "p.db")
+        try:
+            upgrade(db)
+            seed(db)
+
+            def print_all(session) -> None:  # type: ignore[no-untyped-def]
+                for order in session.exec(select(Order)).all():
+                    change_status(session, order, Action.PRINT_SLIP, Actor("admin", "seed"))
+
+            db.transact(print_all)
+            next_batch(db, PICKER, LAYOUT, rules)
+            finished = False
+            for code in codes:
+                before = snapshot(db)
+                out = pick_scan(db, PICKER, code, DEFAULT_RULES, LAYOUT, rules)
+                assert out is not None
+                if not out.ok:
+                    assert snapshot(db) == before, (code, out.message)
+                finished = finished or out.finished
+            with db.read() as s:
+                tasks = s.exec(select(PickTask)).all()
+                lines = {ln.id: ln for ln in s.exec(select(OrderLine)).all()}
+                for t in tasks:
+                    assert t.picked >= 0 and t.short >= 0 and t.picked + t.short <= t.quantity
+                for line_id, line in lines.items():
+                    mine = [t for t in tasks if t.order_line_id == line_id]
+                    assert line.picked_qty == sum(t.picked for t in mine) <= line.quantity
+                    assert line.short_qty == sum(t.short for t in mine)
+                orders = s.exec(select(Order)).all()
+                if finished:
+                    assert all(o.status in ("picked", "on_hold") for o in orders)
+                    for o in orders:
+                        short = sum(ln.short_qty for ln in lines.values() if ln.order_id == o.id)
+                        if short and mode == "hold":
+                            assert o.status == "on_hold"
+                else:
+                    assert current_batch(db, PICKER, LAYOUT, rules) is not None
+        finally:
+            db.dispose()
+
+    run()

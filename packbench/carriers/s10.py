@@ -1,0 +1,83 @@
+"""The built-in carrier: UPU S10 tracking numbers from the range the shop's agreement gives.
+
+An S10 item id is two letters (the service indicator), eight serial digits, a check digit and the
+issuing country, e.g. ``RR473124829NO``. The serials come from the number series
+``s10:<prefix><country>``, so two carriers configured with the same letters and country still
+never share a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packbench.carriers.base import (
+    Carrier,
+    CarrierError,
+    CarrierShipment,
+    LabelledParcel,
+    NumberSource,
+    ShipmentRequest,
+)
+from packbench.core.codes import make_s10
+
+TRACKING_URLS = {
+    "Posten": "https://sporing.posten.no/sporing/{tracking}",
+    "Bring": "https://sporing.bring.no/sporing/{tracking}",
+    "PostNord": "https://tracking.postnord.com/no/?id={tracking}",
+}
+DEFAULT_TRACKING_URL = "https://sporing.posten.no/sporing/{tracking}"
+
+
+@dataclass(frozen=True)
+class S10Carrier:
+    name: str
+    prefix: str = "RR"
+    country: str = "NO"
+    first: int = 0
+    last: int = 99_999_999
+
+    def __post_init__(self) -> None:
+        make_s10(self.prefix, 0, self.country)  # letters checked once, here
+        if not 0 <= self.first <= self.last <= 99_999_999:
+            raise ValueError(f"S10 range {self.first}..{self.last} is not within 0..99999999")
+
+    @property
+    def series(self) -> str:
+        return f"s10:{self.prefix}{self.country}"
+
+    def create_shipment(self, request: ShipmentRequest, numbers: NumberSource) -> CarrierShipment:
+        if not request.parcels:
+            raise CarrierError(f"order {request.order_number} has no parcels to ship")
+        parcels = tuple(
+            LabelledParcel(
+                seq=p.seq,
+                tracking_number=numbers.take(
+                    self.series,
+                    self.first,
+                    self.last,
+                    lambda serial: make_s10(self.prefix, serial, self.country),
+                ),
+            )
+            for p in request.parcels
+        )
+        return CarrierShipment(carrier=self.name, service=request.service, parcels=parcels)
+
+    def cancel_shipment(self, shipment: CarrierShipment) -> None:
+        """Nothing to tell anyone: the labels are the shop's own. The numbers stay used."""
+
+    def tracking_url(self, tracking_number: str) -> str:
+        return TRACKING_URLS.get(self.name, DEFAULT_TRACKING_URL).format(tracking=tracking_number)
+
+
+def carrier_for(name: str, settings: object) -> Carrier:
+    """The adapter for a carrier configured under ``[ship.carriers.<name>]``."""
+    kind = getattr(settings, "kind", "s10")
+    if kind == "s10":
+        return S10Carrier(
+            name=name,
+            prefix=settings.s10_prefix,  # type: ignore[attr-defined]
+            country=settings.s10_country,  # type: ignore[attr-defined]
+            first=settings.s10_first,  # type: ignore[attr-defined]
+            last=settings.s10_last,  # type: ignore[attr-defined]
+        )
+    raise CarrierError(f"carrier {name}: unknown kind {kind!r}")

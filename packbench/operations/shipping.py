@@ -1,0 +1,851 @@
+"""The ship station: shipments, numbers, labels, completing the transaction, cancelling.
+
+- **Ship**: a packed order's slip creates its shipment with the carrier and service its shipping
+  method maps to (``[ship.methods]``); every packed parcel gets an SSCC (the shop's GS1 prefix, a
+  serial from the number series) and the carrier's tracking number, and becomes *labelled*
+  (numbers and label data issued); the order becomes *shipped*. Serials are taken in the same
+  transaction that writes them onto the parcels, so a crash either issues a number or leaves it
+  unused, and no number is ever issued twice (the series only moves forward, and a number some
+  parcel already carries — imported or demo data — is skipped).
+- **Labels** print through CUPS on the station's label printer (``operations.printing``); only a
+  job CUPS completed sets ``label_printed_at``. A failed print says why and can be sent again,
+  to the same queue or another.
+- **Complete the transaction**: allowed when the order is shipped, nobody upstream changed it
+  and every parcel's label printed. One transaction records the completion and queues, in this
+  order, the tracking numbers as order meta, a note for the customer and the completion itself.
+  The idempotency keys are per order and shipment, so a second press, a crash or a retry never
+  queues it twice; the sync engine reads the order back before completing it in the shop.
+- **Cancel** before handover, with a reason: the parcels' rows become *void* and keep their
+  numbers (so they are never issued again), fresh *packed* parcels take their place with the
+  same box, size, weight and contents, and the order goes back to *packed*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, or_, select
+
+from packbench.carriers import (
+    Carrier,
+    CarrierError,
+    CarrierShipment,
+    LabelledParcel,
+    ParcelRequest,
+    SeriesExhausted,
+    ShipmentRequest,
+    carrier_for,
+)
+from packbench.core.codes import CodeKind, CodeRules, Command, classify, make_sscc
+from packbench.core.workflow import Action, OrderStatus, can_complete
+from packbench.data.engine import Database
+from packbench.data.models import (
+    HandoverParcel,
+    NumberSeries,
+    Order,
+    OutboxItem,
+    Parcel,
+    ParcelItem,
+    Shipment,
+)
+from packbench.data.types import utcnow
+from packbench.operations import messages as msg
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    change_status,
+    record_event,
+    transact_logged,
+)
+from packbench.operations.outbox import enqueue
+from packbench.operations.printing import Printer, PrintResult, label_job, print_job
+
+if TYPE_CHECKING:
+    from packbench.config import Settings, ShipSettings
+
+TRACKING_META = "_packbench_tracking"
+CARRIER_META = "_packbench_carrier"
+SERVICE_META = "_packbench_service"
+SSCC_META = "_packbench_sscc"
+
+
+# --------------------------------------------------------------------------- what screens get
+
+
+@dataclass(frozen=True)
+class ShipParcel:
+    id: int
+    seq: int
+    box_code: str | None
+    weight_g: int
+    sscc: str | None
+    tracking_number: str | None
+    status: str
+    label_printed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ShipView:
+    """One order as the ship station shows it."""
+
+    order_id: int
+    number: str
+    status: str
+    flag: str | None
+    shipping_method: str
+    recipient: str
+    shipment_id: int | None
+    carrier: str | None
+    service: str | None
+    parcels: tuple[ShipParcel, ...]
+    completed_at: datetime | None
+    invoice_number: str | None
+    payment_status: str
+    #: Where the completion stands in the shop: none | queued | retrying | parked | done.
+    shop_state: str
+    shop_error: str | None
+
+    @property
+    def labels_printed(self) -> bool:
+        return bool(self.parcels) and all(p.label_printed_at for p in self.parcels)
+
+    @property
+    def unprinted(self) -> tuple[ShipParcel, ...]:
+        return tuple(p for p in self.parcels if p.label_printed_at is None)
+
+    def shop_answer(self) -> str:
+        """One line on the completion: the shop's answer, or that it will come by itself."""
+        if self.completed_at is None:
+            return "Transaction not completed yet."
+        if self.shop_state == "done":
+            captured = (
+                "payment captured"
+                if self.payment_status == "captured"
+                else (f"payment {self.payment_status}")
+            )
+            return f"Transaction completed: invoice {self.invoice_number or '—'}, {captured}."
+        if self.shop_state == "parked":
+            return (
+                f"The shop refused the completion ({self.shop_error or 'no reason given'}); "
+                "a supervisor must look at it in the outbox."
+            )
+        if self.shop_state == "retrying":
+            return (
+                "Completion queued — the shop did not answer "
+                f"({self.shop_error}); it will complete by itself."
+            )
+        return "Completion queued — it will complete by itself when the shop has answered."
+
+
+@dataclass(frozen=True)
+class ShipOutcome:
+    """What a ship station scan or key did. ``ok`` False: refused (or a print that failed)."""
+
+    ok: bool
+    message: str
+    code: str
+    order_id: int | None = None
+    view: ShipView | None = None
+    printed: PrintResult | None = None
+    #: The screen should ask for a reason and then cancel (CMD-CANCEL was scanned).
+    ask_cancel: bool = False
+    kind: str = "ok"  # ok | error | info: how the feedback line shows it
+
+
+# --------------------------------------------------------------------------- number series
+
+
+class SessionNumbers:
+    """The number series, inside the caller's transaction: what it hands out commits with the
+    parcels that carry it, or not at all."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _taken(self, code: str) -> bool:
+        return (
+            self.session.exec(
+                select(Parcel.id).where(
+                    or_(col(Parcel.sscc) == code, col(Parcel.tracking_number) == code)
+                )
+            ).first()
+            is not None
+        )
+
+    def take(self, series: str, first: int, last: int, render: Callable[[int], str]) -> str:
+        row = self.session.get(NumberSeries, series)
+        if row is None:
+            row = NumberSeries(name=series, next_value=first)
+        value = max(row.next_value, first)
+        while True:
+            if value > last:
+                raise SeriesExhausted(
+                    f"the number series {series} is used up (range {first}–{last}); "
+                    "configure a new range"
+                )
+            code = render(value)
+            value += 1
+            if not self._taken(code):
+                break
+        row.next_value = value
+        row.updated_at = utcnow()
+        self.session.add(row)
+        self.session.flush()
+        return code
+
+
+def sscc_series(ship: ShipSettings) -> tuple[str, int, int, Callable[[int], str]]:
+    prefix, ext = ship.gs1_company_prefix, ship.sscc_extension
+    width = 16 - len(prefix)
+    return (
+        f"sscc:{ext}{prefix}",
+        1,
+        10**width - 1,
+        lambda serial: make_sscc(ext, prefix, serial),
+    )
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _active_shipment(session: Session, order_id: int) -> Shipment | None:
+    return session.exec(
+        select(Shipment)
+        .where(Shipment.order_id == order_id, Shipment.status != "cancelled")
+        .order_by(col(Shipment.id).desc())
+    ).first()
+
+
+def _live_parcels(session: Session, order_id: int) -> list[Parcel]:
+    return list(
+        session.exec(
+            select(Parcel)
+            .where(Parcel.order_id == order_id, Parcel.status != "void")
+            .order_by(col(Parcel.seq))
+        ).all()
+    )
+
+
+def _completion_item(session: Session, order_id: int) -> OutboxItem | None:
+    return session.exec(
+        select(OutboxItem).where(OutboxItem.idempotency_key == completion_key(order_id))
+    ).first()
+
+
+def completion_key(order_id: int) -> str:
+    return f"complete-{order_id}"
+
+
+def _view_in(session: Session, order: Order) -> ShipView:
+    assert order.id is not None
+    shipment = _active_shipment(session, order.id)
+    parcels = tuple(
+        ShipParcel(
+            id=p.id or 0,
+            seq=p.seq,
+            box_code=p.box_code,
+            weight_g=p.weight_g,
+            sscc=p.sscc,
+            tracking_number=p.tracking_number,
+            status=p.status,
+            label_printed_at=p.label_printed_at,
+        )
+        for p in _live_parcels(session, order.id)
+    )
+    item = _completion_item(session, order.id)
+    state, error = "none", None
+    if item is not None:
+        error = item.last_error
+        if item.status == "done":
+            state = "done"
+        elif item.status in ("parked", "discarded"):
+            state = "parked"
+        elif item.attempts > 0 and item.last_error:
+            state = "retrying"
+        else:
+            state = "queued"
+    carrier = shipment.carrier if shipment else None
+    if carrier is None:  # shipped before shipments were recorded (the demo data)
+        carrier = next((p.carrier for p in _live_parcels(session, order.id) if p.carrier), None)
+    return ShipView(
+        order_id=order.id,
+        number=order.number,
+        status=order.status,
+        flag=order.upstream_flag,
+        shipping_method=order.shipping_method_title or order.shipping_method_id,
+        recipient=", ".join(
+            x for x in (order.ship_name, order.ship_postcode + " " + order.ship_city) if x.strip()
+        ),
+        shipment_id=shipment.id if shipment else None,
+        carrier=carrier,
+        service=shipment.service if shipment else None,
+        parcels=parcels,
+        completed_at=order.completed_at,
+        invoice_number=order.invoice_number,
+        payment_status=order.payment_status,
+        shop_state=state,
+        shop_error=error,
+    )
+
+
+def ship_view(db: Database, order_id: int) -> ShipView | None:
+    with db.read() as session:
+        order = session.get(Order, order_id)
+        return _view_in(session, order) if order is not None else None
+
+
+def ready_to_ship(db: Database, limit: int = 50) -> list[tuple[int, str]]:
+    """Packed orders waiting for the ship station, oldest first: (id, number)."""
+    with db.read() as session:
+        return [
+            (oid or 0, number)
+            for oid, number in session.exec(
+                select(Order.id, Order.number)
+                .where(Order.status == OrderStatus.PACKED.value, col(Order.upstream_flag).is_(None))
+                .order_by(col(Order.created_at), col(Order.id))
+                .limit(limit)
+            ).all()
+        ]
+
+
+# --------------------------------------------------------------------------- ship
+
+
+def _carrier(ship: ShipSettings, order: Order) -> tuple[Carrier, str]:
+    method = ship.methods.get(order.shipping_method_id)
+    if method is None:
+        shown = order.shipping_method_id or "none"
+        title = f" ({order.shipping_method_title})" if order.shipping_method_title else ""
+        raise Refused(
+            f"Order {order.number}: its shipping method “{shown}”{title} has no carrier; "
+            "add it under [ship.methods] in the configuration.",
+            order_id=order.id,
+        )
+    return carrier_for(method.carrier, ship.carriers[method.carrier]), method.service
+
+
+def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, code: str) -> None:
+    assert order.id is not None
+    if order.upstream_flag:
+        raise Refused(
+            f"Order {order.number} was changed or cancelled in the shop ({order.upstream_flag}); "
+            "a supervisor must decide before it ships.",
+            order_id=order.id,
+        )
+    if order.status != OrderStatus.PACKED.value:
+        label = OrderStatus(order.status).label.lower()
+        raise Refused(
+            f"Order {order.number} is {label}; the shipping station ships packed orders.",
+            order_id=order.id,
+        )
+    parcels = _live_parcels(session, order.id)
+    if not parcels or any(p.status != "packed" for p in parcels):
+        open_ = [str(p.seq) for p in parcels if p.status != "packed"]
+        why = f"parcel {', '.join(open_)} is not packed" if open_ else "it has no packed parcels"
+        raise Refused(
+            f"Order {order.number} cannot ship: {why}. Finish it at the packing station.",
+            order_id=order.id,
+        )
+    carrier, service = _carrier(ship, order)
+    request = ShipmentRequest(
+        order_number=order.number,
+        service=service,
+        recipient_name=order.ship_name,
+        postcode=order.ship_postcode,
+        city=order.ship_city,
+        country=order.ship_country,
+        parcels=tuple(
+            ParcelRequest(p.seq, p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in parcels
+        ),
+    )
+    numbers = SessionNumbers(session)
+    try:
+        booked = carrier.create_shipment(request, numbers)
+    except CarrierError as exc:
+        raise Refused(f"Order {order.number}: {carrier.name} refused: {exc.message}.") from None
+    if len(booked.parcels) != len(parcels):
+        raise Refused(
+            f"Order {order.number}: {carrier.name} answered {len(booked.parcels)} numbers "
+            f"for {len(parcels)} parcels."
+        )
+    series, first, last, render = sscc_series(ship)
+    shipment = Shipment(order_id=order.id, carrier=booked.carrier, service=booked.service)
+    session.add(shipment)
+    session.flush()
+    by_seq: dict[int, LabelledParcel] = {lp.seq: lp for lp in booked.parcels}
+    for parcel in parcels:
+        labelled = by_seq[parcel.seq]
+        try:
+            parcel.sscc = numbers.take(series, first, last, render)
+        except SeriesExhausted as exc:
+            raise Refused(f"Order {order.number}: {exc.message}.") from None
+        parcel.tracking_number = labelled.tracking_number
+        parcel.carrier = booked.carrier
+        parcel.shipment_id = shipment.id
+        parcel.status = "labelled"
+        parcel.label_printed_at = None
+        session.add(parcel)
+    session.flush()
+    change_status(
+        session,
+        order,
+        Action.SHIP,
+        actor,
+        code=code,
+        message=f"shipped with {booked.carrier} {booked.service}".strip(),
+    )
+    record_event(
+        session,
+        actor,
+        "ship",
+        order_id=order.id,
+        code=code,
+        message=(
+            f"shipment {shipment.id}: {booked.carrier} {booked.service}, "
+            + ", ".join(p.tracking_number or "" for p in parcels)
+        ),
+        data={
+            "shipment": shipment.id,
+            "parcels": [
+                {"seq": p.seq, "sscc": p.sscc, "tracking": p.tracking_number} for p in parcels
+            ],
+        },
+    )
+    if order.completed_at is not None:
+        # Completed before (then cancelled and shipped again): the shop must get the new numbers.
+        _queue_tracking(session, order, shipment, parcels)
+
+
+def create_shipment(
+    db: Database, actor: Actor, ship: ShipSettings, order_id: int, *, code: str = ""
+) -> ShipView:
+    """Create the shipment of a packed order: numbers for every parcel, the order shipped."""
+
+    def run(session: Session) -> ShipView:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        _ship_in(session, actor, ship, order, code)
+        return _view_in(session, order)
+
+    return transact_logged(db, actor, run, kind="ship", code=code, order_id=order_id)
+
+
+def _printer_settings(settings: Settings, station: str) -> tuple[str, str, str]:
+    choice = settings.printers.for_station(station)
+    return choice.label, choice.label_format or "pdf", choice.label_size or "102x152"
+
+
+def print_labels(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    printer: Printer,
+    order_id: int,
+    *,
+    queue: str | None = None,
+    again: bool = False,
+) -> PrintResult:
+    """Print the labels still unprinted (``again``: all of them), one job, on the station's label
+    printer or ``queue``. CUPS completing the job is what marks them printed."""
+    with db.read() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        parcels = [p for p in _live_parcels(session, order_id) if p.tracking_number]
+        number = order.number
+    if not parcels:
+        raise Refused(f"Order {number} has no shipment to print labels for; scan its slip.")
+    todo = parcels if again else [p for p in parcels if p.label_printed_at is None]
+    if not todo:
+        raise Refused(
+            f"Every label of order {number} has printed; F8 prints them again if one is lost."
+        )
+    station_queue, fmt, size = _printer_settings(settings, actor.station)
+    doc = label_job(db, [p.tracking_number or "" for p in todo], settings, fmt=fmt, size=size)
+    return print_job(
+        db, actor, printer, doc, queue=queue or station_queue, timeout_s=settings.printers.timeout_s
+    )
+
+
+def _printed_message(result: PrintResult) -> str:
+    if result.ok:
+        return result.message
+    return f"{result.message} — F8 prints again, Ctrl+O sends the labels to another printer."
+
+
+def ship_order(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    printer: Printer,
+    order_id: int,
+    *,
+    code: str = "",
+) -> ShipOutcome:
+    """Create the shipment and print its labels; a failed print leaves the shipment made."""
+    view = create_shipment(db, actor, settings.ship, order_id, code=code)
+    head = (
+        f"Order {view.number} shipped with {view.carrier} {view.service or ''}".rstrip()
+        + f": {len(view.parcels)} parcel{'s' if len(view.parcels) != 1 else ''}, "
+        + ", ".join(p.tracking_number or "" for p in view.parcels)
+        + "."
+    )
+    result = print_labels(db, actor, settings, printer, order_id)
+    after = ship_view(db, order_id)
+    return ShipOutcome(
+        ok=result.ok,
+        kind="ok" if result.ok else "error",
+        message=f"{head} {_printed_message(result)}",
+        code=code,
+        order_id=order_id,
+        view=after,
+        printed=result,
+    )
+
+
+# --------------------------------------------------------------------------- complete
+
+
+def _tracking_payloads(
+    order: Order, carrier: str, service: str, parcels: Sequence[Parcel]
+) -> tuple[dict[str, object], dict[str, object]]:
+    numbers = [p.tracking_number or "" for p in parcels]
+    meta = {
+        TRACKING_META: ", ".join(numbers),
+        CARRIER_META: carrier,
+        SERVICE_META: service,
+        SSCC_META: ", ".join(p.sscc or "" for p in parcels),
+    }
+    from packbench.carriers.s10 import DEFAULT_TRACKING_URL, TRACKING_URLS
+
+    url = TRACKING_URLS.get(carrier, DEFAULT_TRACKING_URL)
+    links = "; ".join(f"{n}: {url.format(tracking=n)}" for n in numbers)
+    what = f"{carrier} {service}".strip()
+    note = f"Pakken er sendt med {what}. Sporing: {links}"
+    return {"meta": meta}, {"note": note, "customer_note": True}
+
+
+def _queue_tracking(
+    session: Session, order: Order, shipment: Shipment | None, parcels: Sequence[Parcel]
+) -> None:
+    carrier = shipment.carrier if shipment else (parcels[0].carrier or "")
+    service = shipment.service if shipment else order.shipping_method_title
+    meta, note = _tracking_payloads(order, carrier, service, parcels)
+    ref = f"{order.id}-{shipment.id if shipment else 0}"
+    enqueue(session, order.id, "meta", meta, f"ship-meta-{ref}")
+    enqueue(session, order.id, "note", note, f"ship-note-{ref}")
+
+
+def complete_transaction(
+    db: Database, actor: Actor, order_id: int, *, code: str = ""
+) -> ShipOutcome:
+    """Record the completion and queue tracking + completion for the shop, once per order."""
+
+    def run(session: Session) -> ShipOutcome:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        assert order.id is not None
+        if order.completed_at is not None:
+            view = _view_in(session, order)
+            record_event(
+                session,
+                actor,
+                "complete",
+                order_id=order.id,
+                code=code,
+                result="info",
+                message="already completed; nothing queued again",
+            )
+            return ShipOutcome(
+                ok=True,
+                kind="info",
+                message=f"Order {order.number}: already completed. {view.shop_answer()}",
+                code=code,
+                order_id=order.id,
+                view=view,
+            )
+        why = can_complete(order.status, completed=False, flagged=bool(order.upstream_flag))
+        if why:
+            raise Refused(f"Order {order.number} cannot be completed: {why}.", order_id=order.id)
+        parcels = _live_parcels(session, order.id)
+        if not parcels:
+            raise Refused(f"Order {order.number} has no parcels.", order_id=order.id)
+        unprinted = [p for p in parcels if p.label_printed_at is None]
+        if unprinted:
+            which = ", ".join(f"{p.seq} ({p.tracking_number or 'no number'})" for p in unprinted)
+            raise Refused(
+                f"Order {order.number} cannot be completed: the label of parcel {which} has not "
+                "printed. F8 prints it again.",
+                order_id=order.id,
+            )
+        now = utcnow()
+        order.completed_at = now
+        order.updated_at = now
+        session.add(order)
+        _queue_tracking(session, order, _active_shipment(session, order.id), parcels)
+        enqueue(session, order.id, "complete", {}, completion_key(order.id))
+        record_event(
+            session,
+            actor,
+            "complete",
+            order_id=order.id,
+            code=code,
+            message="transaction completed at the bench; queued for the shop",
+        )
+        session.flush()
+        view = _view_in(session, order)
+        return ShipOutcome(
+            ok=True,
+            message=f"Order {order.number}: transaction completed. {view.shop_answer()}",
+            code=code,
+            order_id=order.id,
+            view=view,
+        )
+
+    return transact_logged(db, actor, run, kind="complete", code=code, order_id=order_id)
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+def cancel_shipment(
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    reason: str,
+    *,
+    code: str = "",
+    ship: ShipSettings | None = None,
+) -> ShipOutcome:
+    """Cancel the order's shipment before handover: numbers voided (never reused), parcels back
+    to packed as fresh rows, the order back to packed."""
+    reason = reason.strip()
+
+    def run(session: Session) -> ShipOutcome:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        assert order.id is not None
+        if not reason:
+            raise Refused("Say why the shipment is cancelled.", order_id=order.id)
+        shipment = _active_shipment(session, order.id)
+        parcels = [p for p in _live_parcels(session, order.id) if p.tracking_number]
+        if shipment is None and not parcels:
+            raise Refused(f"Order {order.number} has no shipment to cancel.", order_id=order.id)
+        gone = [p for p in parcels if p.status == "handed_over"]
+        if gone or order.status == OrderStatus.HANDED_OVER.value:
+            raise Refused(
+                f"Order {order.number} was handed over to the carrier; its shipment cannot be "
+                "cancelled here.",
+                order_id=order.id,
+            )
+        voided = []
+        for parcel in parcels:
+            assert parcel.id is not None
+            for hp in session.exec(
+                select(HandoverParcel).where(HandoverParcel.parcel_id == parcel.id)
+            ).all():
+                session.delete(hp)  # out of the carrier's cage again
+            seq = parcel.seq
+            parcel.status = "void"
+            parcel.seq = -parcel.id  # its place n-of-m goes to the parcel that replaces it
+            session.add(parcel)
+            session.flush()
+            fresh = Parcel(
+                order_id=order.id,
+                seq=seq,
+                box_code=parcel.box_code,
+                length_mm=parcel.length_mm,
+                width_mm=parcel.width_mm,
+                height_mm=parcel.height_mm,
+                weight_g=parcel.weight_g,
+                status="packed",
+            )
+            session.add(fresh)
+            session.flush()
+            for item in session.exec(
+                select(ParcelItem).where(ParcelItem.parcel_id == parcel.id)
+            ).all():
+                item.parcel_id = fresh.id or 0
+                session.add(item)
+            voided.append({"seq": seq, "sscc": parcel.sscc, "tracking": parcel.tracking_number})
+        if shipment is not None:
+            shipment.status = "cancelled"
+            shipment.cancelled_at = utcnow()
+            shipment.cancel_reason = reason[:500]
+            session.add(shipment)
+        change_status(
+            session,
+            order,
+            Action.CANCEL_SHIPMENT,
+            actor,
+            code=code,
+            reason=reason,
+            message=f"shipment cancelled: {reason}",
+        )
+        numbers = ", ".join(v["tracking"] or "" for v in voided)
+        record_event(
+            session,
+            actor,
+            "ship",
+            order_id=order.id,
+            code=code,
+            message=f"shipment cancelled ({reason}); void: {numbers}",
+            data={"shipment": shipment.id if shipment else None, "void": voided},
+        )
+        if order.completed_at is not None:
+            enqueue(
+                session,
+                order.id,
+                "note",
+                {"note": f"Sendingen ble kansellert ({reason}); {numbers} gjelder ikke."},
+                f"ship-cancel-{order.id}-{shipment.id if shipment else 0}",
+            )
+        session.flush()
+        return ShipOutcome(
+            ok=True,
+            message=(
+                f"Order {order.number}: shipment cancelled ({reason}); labels {numbers} are void "
+                "and never used again. The order is packed again."
+            ),
+            code=code,
+            order_id=order.id,
+            view=_view_in(session, order),
+        )
+
+    if ship is not None:
+        _tell_carrier(db, ship, order_id)
+    return transact_logged(db, actor, run, kind="ship", code=code, order_id=order_id)
+
+
+def _tell_carrier(db: Database, ship: ShipSettings, order_id: int) -> None:
+    """Tell the carrier first: a carrier that refuses stops the cancel before anything is void.
+    (The built-in S10 carrier has nobody to tell; a web-API adapter would call out here.)"""
+    with db.read() as session:
+        shipment = _active_shipment(session, order_id)
+        if shipment is None or shipment.carrier not in ship.carriers:
+            return
+        booked = CarrierShipment(
+            carrier=shipment.carrier,
+            service=shipment.service,
+            parcels=tuple(
+                LabelledParcel(p.seq, p.tracking_number or "")
+                for p in _live_parcels(session, order_id)
+                if p.shipment_id == shipment.id
+            ),
+        )
+    carrier = carrier_for(shipment.carrier, ship.carriers[shipment.carrier])
+    try:
+        carrier.cancel_shipment(booked)
+    except CarrierError as exc:
+        raise Refused(f"{shipment.carrier} did not cancel the shipment: {exc.message}.") from None
+
+
+# --------------------------------------------------------------------------- scans
+
+
+def _refuse(
+    db: Database, actor: Actor, code: str, message: str, order_id: int | None
+) -> ShipOutcome:
+    db.transact(
+        lambda s: record_event(
+            s, actor, "scan", order_id=order_id, code=code, result="refused", message=message
+        )
+    )
+    return ShipOutcome(ok=False, kind="error", message=message, code=code, order_id=order_id)
+
+
+def _order_for_scan(db: Database, kind: CodeKind, value: str) -> tuple[int, str, str] | None:
+    with db.read() as session:
+        if kind is CodeKind.ORDER:
+            row = session.exec(
+                select(Order.id, Order.number, Order.status).where(Order.number == value)
+            ).first()
+        else:
+            row = session.exec(
+                select(Order.id, Order.number, Order.status)
+                .join(Parcel, col(Parcel.order_id) == col(Order.id))
+                .where(or_(col(Parcel.sscc) == value, col(Parcel.tracking_number) == value))
+            ).first()
+        return (row[0] or 0, row[1], row[2]) if row else None
+
+
+def ship_scan(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    rules: CodeRules,
+    settings: Settings,
+    printer: Printer,
+    *,
+    order_id: int | None,
+) -> ShipOutcome | None:
+    """The ship station's own scans; ``None`` hands the scan to the common ``handle_scan``.
+
+    A packed order's slip (or a parcel label of it) ships it and prints the labels; a shipped
+    order's slip opens it; ``CMD-COMPLETE`` completes the open order's transaction;
+    ``CMD-CANCEL`` asks for a reason to cancel the open order's shipment.
+    """
+    if not actor.signed_in:
+        return None
+    scan = classify(raw, rules)
+    if scan.kind is CodeKind.COMMAND:
+        if scan.command is Command.COMPLETE:
+            if order_id is None:
+                return _refuse(db, actor, raw, "Scan a packing slip first: no order is open.", None)
+            try:
+                return complete_transaction(db, actor, order_id, code=raw)
+            except Refused as exc:
+                return ShipOutcome(False, exc.message, raw, order_id, kind="error")
+        if scan.command is Command.CANCEL:
+            if order_id is None:
+                return _refuse(db, actor, raw, "Scan a packing slip first: no order is open.", None)
+            return ShipOutcome(
+                True, "Why is the shipment cancelled?", raw, order_id, ask_cancel=True, kind="info"
+            )
+        return None
+    if scan.kind not in (CodeKind.ORDER, CodeKind.SSCC, CodeKind.TRACKING):
+        return None
+    found = _order_for_scan(db, scan.kind, scan.value)
+    if found is None:
+        text = (
+            msg.unknown_order(scan.value)
+            if scan.kind is CodeKind.ORDER
+            else msg.unknown_parcel(scan.value)
+        )
+        return _refuse(db, actor, raw, text, None)
+    oid, number, status = found
+    if status == OrderStatus.PACKED.value:
+        try:
+            return ship_order(db, actor, settings, printer, oid, code=raw)
+        except Refused as exc:
+            return ShipOutcome(False, exc.message, raw, oid, kind="error")
+    if status in (OrderStatus.SHIPPED.value, OrderStatus.HANDED_OVER.value):
+        view = ship_view(db, oid)
+        assert view is not None
+        db.transact(
+            lambda s: record_event(
+                s, actor, "scan", order_id=oid, code=raw, message=f"order {number} opened"
+            )
+        )
+        if view.unprinted:
+            nxt = "its labels have not all printed: F8 prints them."
+        elif view.completed_at is None:
+            nxt = "complete the transaction (F7 or CMD-COMPLETE)."
+        else:
+            nxt = view.shop_answer()
+        label = OrderStatus(status).label.lower()
+        return ShipOutcome(True, f"Order {number} is {label}; {nxt}", raw, oid, view, kind="info")
+    label = OrderStatus(status).label.lower()
+    return _refuse(
+        db,
+        actor,
+        raw,
+        f"Order {number} is {label}; the shipping station takes packed orders.",
+        oid,
+    )

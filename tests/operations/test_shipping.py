@@ -1,0 +1,457 @@
+"""The ship station's operations on a real database, printing through the real CUPS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+
+from packbench.config import Settings, load_settings
+from packbench.core.codes import is_valid_s10, is_valid_sscc
+from packbench.core.workflow import Action
+from packbench.data.engine import Database, create_database
+from packbench.data.models import (
+    Event,
+    NumberSeries,
+    Order,
+    OrderLine,
+    OutboxItem,
+    Parcel,
+    ParcelItem,
+    Shipment,
+)
+from packbench.operations.common import Actor, Refused, change_status
+from packbench.operations.shipping import (
+    cancel_shipment,
+    complete_transaction,
+    create_shipment,
+    print_labels,
+    ready_to_ship,
+    ship_scan,
+    ship_view,
+)
+from packbench.printing.cups import CupsPrinter
+from tests.operations.seed import SSCC, TRACKING, seed
+from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
+
+SHIPPER = Actor("ship", "t-ship", 1, "Kari Nordmann", "packer")
+
+
+def make_packed(
+    db: Database,
+    order_id: int,
+    parcels: tuple[tuple[str, int], ...] = (("BOX-S", 900),),
+    method: str = "flat_rate:3",
+) -> None:
+    """An order as the pack station leaves it: packed, with packed parcels holding its units."""
+    system = Actor("pack", "seed")
+    with db.write() as s:
+        order = s.get(Order, order_id)
+        assert order is not None
+        order.shipping_method_id = method
+        for action in (
+            Action.PRINT_SLIP,
+            Action.START_PICK,
+            Action.FINISH_PICK,
+            Action.START_PACK,
+            Action.FINISH_PACK,
+        ):
+            change_status(s, order, action, system)
+        lines = s.exec(select(OrderLine).where(OrderLine.order_id == order_id)).all()
+        for line in lines:
+            line.picked_qty = line.packed_qty = line.quantity
+            s.add(line)
+        rows = []
+        for seq, (box, weight) in enumerate(parcels, start=1):
+            parcel = Parcel(
+                order_id=order_id, seq=seq, box_code=box, weight_g=weight, status="packed"
+            )
+            s.add(parcel)
+            s.flush()
+            rows.append(parcel)
+        for line in lines:  # every unit in the first parcel: enough to follow them around
+            s.add(ParcelItem(parcel_id=rows[0].id, order_line_id=line.id, quantity=line.quantity))
+
+
+@pytest.fixture
+def bench(db: Database) -> tuple[Database, dict[str, int]]:
+    ids = seed(db)
+    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
+    make_packed(db, ids["second"])
+    return db, ids
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(None, db=str(tmp_path / "x.db"))
+
+
+def order_row(db: Database, order_id: int) -> Order:
+    with db.read() as s:
+        order = s.get(Order, order_id)
+        assert order is not None
+        return order
+
+
+def parcels(db: Database, order_id: int, *, void: bool = False) -> list[Parcel]:
+    with db.read() as s:
+        rows = s.exec(select(Parcel).where(Parcel.order_id == order_id).order_by(col(Parcel.id)))
+        return [p for p in rows.all() if (p.status == "void") == void]
+
+
+def snapshot(db: Database) -> tuple[object, ...]:
+    """Everything a ship operation could change, except the event log."""
+    with db.read() as s:
+        return (
+            [(o.id, o.status, o.completed_at) for o in s.exec(select(Order)).all()],
+            [
+                (p.id, p.seq, p.status, p.sscc, p.tracking_number, p.label_printed_at)
+                for p in s.exec(select(Parcel)).all()
+            ],
+            [(x.id, x.status) for x in s.exec(select(Shipment)).all()],
+            [(n.name, n.next_value) for n in s.exec(select(NumberSeries)).all()],
+            [x.idempotency_key for x in s.exec(select(OutboxItem)).all()],
+        )
+
+
+def refusals(db: Database) -> list[str]:
+    with db.read() as s:
+        return [e.message for e in s.exec(select(Event).where(Event.result == "refused")).all()]
+
+
+# --------------------------------------------------------------------------- ship
+
+
+def test_shipping_gives_every_parcel_an_sscc_and_a_tracking_number(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    assert [n for _, n in ready_to_ship(db)] == ["5001", "5002"]
+    view = create_shipment(db, SHIPPER, settings.ship, ids["first"], code="ORD-5001")
+    assert view.status == "shipped" and (view.carrier, view.service) == ("Posten", "Norgespakke")
+    rows = parcels(db, ids["first"])
+    assert [p.status for p in rows] == ["labelled", "labelled"]
+    assert all(is_valid_sscc(p.sscc or "") and (p.sscc or "").startswith("37071234") for p in rows)
+    assert all(is_valid_s10(p.tracking_number or "") for p in rows)
+    # The configured range: RR 70000000.. NO, in order, the seed's SSCC serial 42 never reused.
+    assert [p.tracking_number[2:10] for p in rows] == ["70000000", "70000001"]  # type: ignore[index]
+    assert SSCC not in {p.sscc for p in rows}
+    assert all(p.label_printed_at is None and p.carrier == "Posten" for p in rows)
+    assert order_row(db, ids["first"]).status == "shipped"
+    assert [n for _, n in ready_to_ship(db)] == ["5002"]
+    # The next order continues the series.
+    create_shipment(db, SHIPPER, settings.ship, ids["second"])
+    assert parcels(db, ids["second"])[0].tracking_number[2:10] == "70000002"  # type: ignore[index]
+
+
+def test_postnord_orders_get_postnords_range(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    with db.write() as s:
+        s.get(Order, ids["second"]).shipping_method_id = "flat_rate:4"  # type: ignore[union-attr]
+    view = create_shipment(db, SHIPPER, settings.ship, ids["second"])
+    assert view.carrier == "PostNord"
+    assert view.parcels[0].tracking_number == "CP800000002NO"
+
+
+def test_what_cannot_ship_is_refused_and_changes_nothing(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    before = snapshot(db)
+    with pytest.raises(Refused, match=r"“local_pickup:1”.* has no carrier"):
+        with db.write() as s:
+            s.get(Order, ids["second"]).shipping_method_id = "local_pickup:1"  # type: ignore[union-attr]
+        create_shipment(db, SHIPPER, settings.ship, ids["second"])
+    with db.write() as s:
+        s.get(Order, ids["second"]).shipping_method_id = "flat_rate:3"  # type: ignore[union-attr]
+    with pytest.raises(Refused, match="Order 5003 is new; the shipping station ships packed"):
+        create_shipment(db, SHIPPER, settings.ship, ids["third"])
+    with db.write() as s:
+        s.get(Order, ids["first"]).upstream_flag = "cancelled in the shop"  # type: ignore[union-attr]
+    with pytest.raises(Refused, match="changed or cancelled in the shop"):
+        create_shipment(db, SHIPPER, settings.ship, ids["first"])
+    with db.write() as s:
+        s.get(Order, ids["first"]).upstream_flag = None  # type: ignore[union-attr]
+    create_shipment(db, SHIPPER, settings.ship, ids["first"])
+    with pytest.raises(Refused, match="is shipped; the shipping station ships packed"):
+        create_shipment(db, SHIPPER, settings.ship, ids["first"])  # twice: one shipment only
+    with db.read() as s:
+        assert s.exec(select(func.count()).select_from(Shipment)).one() == 1
+    assert len(refusals(db)) == 4
+    assert snapshot(db)[0] != before[0]  # only the last, good one changed anything
+
+
+def test_ship_scan_refuses_unknown_and_unready_codes(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, _ = bench
+    rules = settings.code_rules()
+    before = snapshot(db)
+    printer = CupsPrinter()
+    for code, words in [
+        ("ORD-9999", "No order number 9999"),
+        ("ORD-5003", "Order 5003 is new; the shipping station takes packed orders"),
+        ("RR999999995NO", "No parcel has the label"),
+        ("CMD-COMPLETE", "Scan a packing slip first"),
+    ]:
+        out = ship_scan(db, SHIPPER, code, rules, settings, printer, order_id=None)
+        assert out is not None and not out.ok and words in out.message, (code, out)
+    # A product code is not the ship station's: the common scan explains it.
+    assert ship_scan(db, SHIPPER, "FJ-KJ-0001", rules, settings, printer, order_id=None) is None
+    assert snapshot(db) == before
+    assert len(refusals(db)) == 4
+    # The seed's third order's parcel label opens it and says why it cannot ship.
+    out = ship_scan(db, SHIPPER, TRACKING, rules, settings, printer, order_id=None)
+    assert out is not None and not out.ok and "Order 5003 is new" in out.message
+
+
+# --------------------------------------------------------------------------- labels (CUPS)
+
+
+def test_scan_ships_prints_and_only_a_completed_print_marks_labels(
+    bench,
+    settings,
+    cups_ready,  # noqa: F811
+) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    out = ship_scan(
+        db, SHIPPER, "ORD-5001", settings.code_rules(), settings, CupsPrinter(), order_id=None
+    )
+    assert out is not None and out.ok, out
+    assert "Order 5001 shipped with Posten Norgespakke: 2 parcels" in out.message
+    assert f"printed on {PDF_QUEUE}" in out.message
+    assert out.view is not None and out.view.labels_printed
+    assert all(p.label_printed_at for p in parcels(db, ids["first"]))
+
+
+def test_a_failed_label_print_is_shown_and_can_go_elsewhere(bench, settings, cups_ready) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    db, ids = bench
+    gone = settings.model_copy(
+        update={"printers": settings.printers.model_copy(update={"label": "GONE"})}
+    )
+    out = ship_scan(db, SHIPPER, "ORD-5002", gone.code_rules(), gone, CupsPrinter(), order_id=None)
+    assert out is not None and not out.ok
+    assert "shipped with Posten" in out.message and "Not printed on GONE" in out.message
+    assert "F8 prints again" in out.message
+    assert order_row(db, ids["second"]).status == "shipped"
+    assert parcels(db, ids["second"])[0].label_printed_at is None
+    with pytest.raises(Refused, match="has not printed"):
+        complete_transaction(db, SHIPPER, ids["second"])
+    assert order_row(db, ids["second"]).completed_at is None
+    # Sent to another printer: now it counts.
+    result = print_labels(db, SHIPPER, gone, CupsPrinter(), ids["second"], queue=PDF_QUEUE)
+    assert result.ok, result.message
+    assert parcels(db, ids["second"])[0].label_printed_at is not None
+    with pytest.raises(Refused, match="Every label of order 5002 has printed"):
+        print_labels(db, SHIPPER, settings, CupsPrinter(), ids["second"])
+    assert print_labels(db, SHIPPER, settings, CupsPrinter(), ids["second"], again=True).ok
+    assert complete_transaction(db, SHIPPER, ids["second"]).ok
+
+
+# --------------------------------------------------------------------------- complete
+
+
+def mark_printed(db: Database, order_id: int) -> None:
+    """For the tests that are not about printing: what a completed CUPS job writes."""
+    from packbench.data.types import utcnow
+
+    with db.write() as s:
+        for p in s.exec(select(Parcel).where(Parcel.order_id == order_id)).all():
+            if p.status == "labelled":
+                p.label_printed_at = utcnow()
+                s.add(p)
+
+
+def outbox(db: Database, order_id: int) -> list[tuple[str, str]]:
+    with db.read() as s:
+        rows = s.exec(
+            select(OutboxItem).where(OutboxItem.order_id == order_id).order_by(col(OutboxItem.id))
+        ).all()
+        return [(x.kind, x.idempotency_key) for x in rows]
+
+
+def test_complete_queues_tracking_then_completion_once(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    with pytest.raises(Refused, match="only a shipped order can be completed"):
+        complete_transaction(db, SHIPPER, oid)  # still packed
+    view = create_shipment(db, SHIPPER, settings.ship, oid)
+    with pytest.raises(Refused, match=r"parcel 1 .*, 2 .* has not printed"):
+        complete_transaction(db, SHIPPER, oid)
+    mark_printed(db, oid)
+    with db.write() as s:
+        s.get(Order, oid).upstream_flag = "edited in the shop"  # type: ignore[union-attr]
+    with pytest.raises(Refused, match="changed or cancelled in the shop"):
+        complete_transaction(db, SHIPPER, oid)
+    with db.write() as s:
+        s.get(Order, oid).upstream_flag = None  # type: ignore[union-attr]
+    assert outbox(db, oid) == []
+
+    out = complete_transaction(db, SHIPPER, oid, code="CMD-COMPLETE")
+    assert out.ok and "transaction completed" in out.message
+    assert "will complete by itself" in out.message
+    ref = f"{oid}-{view.shipment_id}"
+    assert outbox(db, oid) == [
+        ("meta", f"ship-meta-{ref}"),
+        ("note", f"ship-note-{ref}"),
+        ("complete", f"complete-{oid}"),
+    ]
+    with db.read() as s:
+        meta = s.exec(select(OutboxItem).where(OutboxItem.kind == "meta")).one().payload
+    numbers = [p.tracking_number for p in parcels(db, oid)]
+    assert all(n in meta for n in numbers) and "Posten" in meta
+
+    again = complete_transaction(db, SHIPPER, oid, code="CMD-COMPLETE")
+    assert again.ok and again.kind == "info" and "already completed" in again.message
+    assert len(outbox(db, oid)) == 3
+
+
+def test_a_crash_inside_completion_leaves_nothing_half_done(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["second"]
+    create_shipment(db, SHIPPER, settings.ship, oid)
+    mark_printed(db, oid)
+    import packbench.operations.shipping as shipping
+
+    real = shipping.enqueue
+    calls = 0
+
+    def dies_on_the_completion(session, order_id, kind, payload, key):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if kind == "complete":
+            raise OSError("power cut")
+        return real(session, order_id, kind, payload, key)
+
+    shipping.enqueue = dies_on_the_completion  # type: ignore[assignment]
+    try:
+        with pytest.raises(OSError):
+            complete_transaction(db, SHIPPER, oid)
+    finally:
+        shipping.enqueue = real  # type: ignore[assignment]
+    assert calls == 3
+    assert order_row(db, oid).completed_at is None and outbox(db, oid) == []
+    assert complete_transaction(db, SHIPPER, oid).ok
+    assert [k for k, _ in outbox(db, oid)] == ["meta", "note", "complete"]
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+def test_cancel_voids_numbers_and_the_order_is_packed_again(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    with pytest.raises(Refused, match="no shipment to cancel"):
+        cancel_shipment(db, SHIPPER, oid, "wrong box")
+    first = create_shipment(db, SHIPPER, settings.ship, oid)
+    old = {(p.sscc, p.tracking_number) for p in parcels(db, oid)}
+    with pytest.raises(Refused, match="Say why"):
+        cancel_shipment(db, SHIPPER, oid, "   ")
+    out = cancel_shipment(db, SHIPPER, oid, "wrong address on the label", ship=settings.ship)
+    assert out.ok and "void" in out.message
+    assert order_row(db, oid).status == "packed"
+    void = parcels(db, oid, void=True)
+    assert {(p.sscc, p.tracking_number) for p in void} == old
+    live = parcels(db, oid)
+    assert [(p.seq, p.status, p.sscc, p.box_code) for p in live] == [
+        (1, "packed", None, "BOX-S"),
+        (2, "packed", None, "BOX-M"),
+    ]
+    with db.read() as s:
+        items = s.exec(select(ParcelItem)).all()
+        assert {i.parcel_id for i in items if i.parcel_id in {p.id for p in void}} == set()
+        shipment = s.get(Shipment, first.shipment_id)
+        assert shipment.status == "cancelled" and shipment.cancel_reason  # type: ignore[union-attr]
+    # Shipped again: new numbers, never the void ones.
+    again = create_shipment(db, SHIPPER, settings.ship, oid)
+    new = {(p.sscc, p.tracking_number) for p in parcels(db, oid)}
+    assert not {x for pair in new for x in pair} & {x for pair in old for x in pair}
+    assert again.shipment_id != first.shipment_id and [p.seq for p in again.parcels] == [1, 2]
+    assert ship_view(db, oid).carrier == "Posten"  # type: ignore[union-attr]
+
+
+def test_a_handed_over_shipment_cannot_be_cancelled(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["second"]
+    create_shipment(db, SHIPPER, settings.ship, oid)
+    with db.write() as s:
+        order = s.get(Order, oid)
+        change_status(s, order, Action.HAND_OVER, SHIPPER)  # type: ignore[arg-type]
+        for p in s.exec(select(Parcel).where(Parcel.order_id == oid)).all():
+            p.status = "handed_over"
+            s.add(p)
+    before = snapshot(db)
+    with pytest.raises(Refused, match="was handed over"):
+        cancel_shipment(db, SHIPPER, oid, "too late")
+    assert snapshot(db) == before
+
+
+# --------------------------------------------------------------------------- crash
+
+
+CRASH_SCRIPT = """
+import os, signal, sys
+from packbench.config import load_settings
+from packbench.data.engine import create_database
+from packbench.operations.common import Actor
+from packbench.operations.shipping import create_shipment
+db = create_database(sys.argv[1])
+view = create_shipment(db, Actor("ship", "crash", 1, "K", "packer"), load_settings(None).ship,
+                       int(sys.argv[2]))
+print(",".join(p.tracking_number + "/" + p.sscc for p in view.parcels), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no clean shutdown, no checkpoint
+"""
+
+
+@pytest.mark.sqlite_only
+def test_numbers_continue_after_a_killed_process(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bench.db"
+    db = create_database(path)
+    from packbench.data.migrate import upgrade
+
+    upgrade(db)
+    ids = seed(db)
+    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
+    make_packed(db, ids["second"])
+    db.dispose()
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT, str(path), str(ids["first"])],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    issued = proc.stdout.strip().split(",")
+    assert len(issued) == 2
+
+    reopened = create_database(path)
+    try:
+        assert order_row(reopened, ids["first"]).status == "shipped"  # it had committed
+        view = create_shipment(reopened, SHIPPER, settings.ship, ids["second"])
+        codes = {c for pair in issued for c in pair.split("/")}
+        assert view.parcels[0].tracking_number not in codes
+        assert view.parcels[0].sscc not in codes
+        assert view.parcels[0].tracking_number[2:10] == "70000002"  # type: ignore[index]
+    finally:
+        reopened.dispose()
+
+
+def test_a_refused_shipment_takes_no_number(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    """A shipment that fails half-way (here: a carrier range used up after the first parcel)
+    rolls back its numbers with it — nothing was issued, so nothing is skipped or repeated."""
+    db, ids = bench
+    tight = settings.ship.model_copy(
+        update={
+            "carriers": {
+                **settings.ship.carriers,
+                "Posten": settings.ship.carriers["Posten"].model_copy(
+                    update={"s10_first": 10, "s10_last": 11}
+                ),
+            }
+        }
+    )
+    create_shipment(db, SHIPPER, tight, ids["second"])  # takes serial 10
+    before = snapshot(db)
+    with pytest.raises(Refused, match="used up"):
+        create_shipment(db, SHIPPER, tight, ids["first"])  # needs 2, only 11 is left
+    assert snapshot(db) == before
+    assert any("used up" in m for m in refusals(db))

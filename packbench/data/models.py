@@ -65,7 +65,11 @@ class Packer(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_completed_at", "completed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_order_id: int | None = Field(default=None, unique=True)

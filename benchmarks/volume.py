@@ -1,0 +1,218 @@
+"""Speed at volume: the bench on a database with a long history (benchmarks/history.py).
+
+Run: .venv/bin/python benchmarks/volume.py HISTORY.db [--repeat 20]
+
+Works on a copy of the file (nothing is changed in it). Prints, with median and 95th percentile
+where it repeats:
+- app start: constructing the headless app to its first interactive frame (in-process), and a
+  fresh interpreter importing the app (the part a terminal adds before that);
+- a scan at the pack station to the screen showing it (headless app, the real key pipeline);
+- a dashboard refresh (every figure on it);
+- building a batch pick list (the next 6 orders in shortest-route order);
+- the admin order list, and one order's whole audit trail;
+- an incremental sync with the shop (the demo shop on loopback; nothing changed).
+Targets from issue #9: scan to screen p95 < 25 ms, dashboard < 200 ms, start < 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlmodel import select
+
+from packbench.config import Settings, load_settings
+from packbench.data.engine import Database, create_database
+from packbench.data.models import Order, OrderLine, Packer, Product
+
+ROWS: list[tuple[str, str]] = []
+
+
+def record(name: str, text: str) -> None:
+    ROWS.append((name, text))
+    print(f"{name:<44} {text}", flush=True)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> str:
+    ms = sorted(ms)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   (n={len(ms)})"
+
+
+def bench_dashboard(db: Database, settings: Settings, repeat: int) -> None:
+    from packbench.operations.supervisor import bench_figures
+
+    bench_figures(db, settings.day)  # warm the page cache once, like a running dashboard
+    record(
+        "dashboard refresh (all figures)",
+        summary(timed(lambda: bench_figures(db, settings.day), repeat)),
+    )
+
+
+def bench_admin(db: Database, repeat: int) -> None:
+    from packbench.operations.audit import order_history
+    from packbench.operations.orders import list_orders
+
+    record("admin order list (newest 200)", summary(timed(lambda: list_orders(db), repeat)))
+    with db.read() as s:
+        number = s.exec(select(Order.number).where(Order.number.like("H1%"))).first()
+    record(
+        "one order's whole audit trail",
+        summary(timed(lambda: order_history(db, str(number)), repeat)),
+    )
+
+
+def bench_batch(db: Database, settings: Settings, repeat: int) -> None:
+    from packbench.config import load_warehouse_layout
+    from packbench.operations.common import Actor
+    from packbench.operations.picking import PickRules, next_batch
+
+    layout = load_warehouse_layout(settings.warehouse.layout_path())
+    with db.read() as s:
+        packers = s.exec(select(Packer).where(Packer.active)).all()
+    times = []
+    for p in packers[:repeat]:
+        actor = Actor("pick", f"bench-{p.id}", p.id, p.name, p.role)
+        t0 = time.perf_counter()
+        try:
+            out = next_batch(db, actor, layout, PickRules())
+        except Exception as exc:  # nothing left to pick
+            print(f"  next_batch: {exc}", file=sys.stderr)
+            break
+        times.append((time.perf_counter() - t0) * 1000)
+        if not out.ok:
+            break
+    if times:
+        record("build a batch pick list (6 orders)", summary(times))
+
+
+async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> list[float]:
+    from packbench.app import PackbenchApp
+    from tests.screens.helpers import burst, settle
+
+    with db.read() as s:
+        order = s.exec(select(Order).where(Order.status == "picked")).first()
+        assert order is not None, "no picked order in the history file"
+        skus = [
+            ln.sku
+            for ln in s.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+            for _ in range(ln.quantity)
+        ]
+        packer = s.exec(select(Packer).where(Packer.role == "packer")).first()
+        gtins = {p.sku: p.gtin for p in s.exec(select(Product)).all()}
+    app = PackbenchApp(settings=settings.model_copy(update={"db": "x"}), db=db, terminal="bench")
+    times: list[float] = []
+    async with app.run_test(size=(140, 45)) as pilot:
+        app.action_switch("pack")
+        await settle(pilot)
+        burst(app, packer.badge)
+        await settle(pilot)
+        burst(app, f"ORD-{order.number}")
+        await settle(pilot)
+        codes = [gtins.get(sku) or sku for sku in skus]
+        # A wrong item (refused) between real units: every scan, good or bad, is timed.
+        for code in (codes + ["7071234999990"] * repeat)[: max(repeat, len(codes))]:
+            t0 = time.perf_counter()
+            burst(app, code)
+            await settle(pilot)
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def bench_scan(db: Database, settings: Settings, repeat: int) -> None:
+    times = asyncio.run(_scan_to_screen(db, settings, repeat))
+    record("pack scan → screen (headless app)", summary(times))
+
+
+async def _first_frame(db: Database, settings: Settings) -> float:
+    from packbench.app import PackbenchApp
+
+    t0 = time.perf_counter()
+    app = PackbenchApp(settings=settings.model_copy(update={"db": "x"}), db=db, terminal="t")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        return (time.perf_counter() - t0) * 1000
+
+
+def bench_start(db: Database, settings: Settings, repeat: int) -> None:
+    times = [asyncio.run(_first_frame(db, settings)) for _ in range(max(3, repeat // 4))]
+    record("app start → first frame (in-process)", summary(times))
+    imports = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import packbench.app"], check=True)
+        imports.append((time.perf_counter() - t0) * 1000)
+    record("fresh interpreter importing the app", summary(imports))
+
+
+def bench_sync(db: Database, repeat: int, workdir: Path) -> None:
+    from benchmarks.sync_pull import KEY, SECRET, start_shop
+    from packbench.shop.sync import SyncEngine
+    from packbench.shop.woocommerce import WooCommerceAdapter
+
+    proc, url = start_shop(workdir / "shop.json", 72)
+    try:
+        adapter = WooCommerceAdapter(url, KEY, SECRET, timeout=60)
+        engine = SyncEngine(db, adapter, holder="bench")
+        engine.run_once()
+        record("incremental sync (nothing changed)", summary(timed(engine.run_once, repeat)))
+        adapter.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("history", type=Path)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--only", help="comma-separated: start,scan,dashboard,batch,admin,sync")
+    args = parser.parse_args()
+    wanted = set((args.only or "start,scan,dashboard,batch,admin,sync").split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "bench.db"
+        shutil.copyfile(args.history, copy)
+        db = create_database(copy)
+        settings = load_settings(None, db=str(copy))
+        with db.read() as s:
+            from sqlmodel import func
+
+            n_orders = s.exec(select(func.count()).select_from(Order)).one()
+            from packbench.data.models import Event
+
+            n_events = s.exec(select(func.count()).select_from(Event)).one()
+        record("history", f"{n_orders} orders, {n_events} events")
+        if "start" in wanted:
+            bench_start(db, settings, args.repeat)
+        if "dashboard" in wanted:
+            bench_dashboard(db, settings, args.repeat)
+        if "admin" in wanted:
+            bench_admin(db, args.repeat)
+        if "scan" in wanted:
+            bench_scan(db, settings, args.repeat)
+        if "batch" in wanted:
+            bench_batch(db, settings, args.repeat)
+        if "sync" in wanted:
+            bench_sync(db, args.repeat, Path(tmp))
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

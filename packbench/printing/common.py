@@ -26,10 +26,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
-from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -420,18 +418,42 @@ def draw_code128(
 def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float:
     """Draw a QR code (error correction M) centred in the ``size``-point square whose
     bottom-left is (``x``, ``y``), with modules of whole dots and its 4-module quiet zone
-    included. Returns the side drawn (0 when it does not fit at 3 dots a module)."""
-    widget = QrCodeWidget(data, barLevel="M", barBorder=4)
-    widget.qr.make()
-    modules = widget.qr.getModuleCount() + 2 * widget.barBorder
+    included. Returns the side drawn (0 when it does not fit at 3 dots a module).
+
+    The symbol is encoded once and drawn as one rectangle per run of dark modules in a row:
+    reportlab's widget encodes again when drawn and makes a shape object per module, which
+    was most of a label's rendering time (benchmarks/printing.py)."""
+    qr = QrCodeWidget(data, barLevel="M", barBorder=4).qr
+    qr.make()
+    count = qr.getModuleCount()
+    modules = count + 2 * 4
     dots = int(size / (modules * DOT))
     if dots < MIN_BAR_DOTS:
         return 0.0
-    side = modules * dots * DOT
-    widget.barWidth = widget.barHeight = side
-    drawing = Drawing(side, side)
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, snap(x + (size - side) / 2), snap(y + (size - side) / 2))
+    module = dots * DOT
+    side = modules * module
+    left = snap(x + (size - side) / 2) + 4 * module
+    top = snap(y + (size - side) / 2) + side - 4 * module
+    canvas.saveState()
+    canvas.setFillGray(0)
+    for row in range(count):
+        col = 0
+        while col < count:
+            if not qr.isDark(row, col):
+                col += 1
+                continue
+            start = col
+            while col < count and qr.isDark(row, col):
+                col += 1
+            canvas.rect(
+                left + start * module,
+                top - (row + 1) * module,
+                (col - start) * module,
+                module,
+                stroke=0,
+                fill=1,
+            )
+    canvas.restoreState()
     return side
 
 

@@ -1,0 +1,547 @@
+"""The post station: parcels wait for their carrier, go into its cage, and are handed over.
+
+- **Waiting**: every labelled parcel not yet handed over, grouped by carrier, oldest first.
+- **Cage**: scanning a parcel's label (SSCC or tracking number) puts it in its carrier's open
+  handover (one per carrier; opened by the first parcel, kept in the database, so a restart or
+  another terminal sees the same cage). While the station handles one carrier, a parcel of
+  another is refused: it belongs in another cage. An unknown code, a void label, a parcel whose
+  label never printed, or one already handed over is refused; a parcel scanned twice is said to
+  be in the cage already, and nothing changes.
+- **Close**: closing a carrier's handover lists every parcel shipped with that carrier but not
+  scanned. With such parcels the close must be confirmed; they stay waiting for the next
+  pickup. The scanned parcels become *handed over* with the time, an order whose parcels are all
+  handed over becomes *handed over*, and the manifest prints (``operations.printing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, or_, select
+
+from packbench.core.codes import CodeKind, CodeRules, Command, classify
+from packbench.core.workflow import Action, OrderStatus
+from packbench.data.engine import Database
+from packbench.data.models import Handover, HandoverParcel, Order, Parcel, Shipment
+from packbench.data.types import utcnow
+from packbench.operations import messages as msg
+from packbench.operations.common import Actor, Refused, change_status, record_event, transact_logged
+from packbench.operations.printing import Document, Printer, PrintResult, print_job
+
+if TYPE_CHECKING:
+    from packbench.config import Settings
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    parcel_id: int
+    order_number: str
+    seq: int
+    carrier: str
+    sscc: str | None
+    tracking_number: str | None
+    city: str
+    weight_g: int
+    since: datetime
+    printed: bool
+    in_cage: bool
+
+
+@dataclass(frozen=True)
+class CarrierGroup:
+    carrier: str
+    handover_id: int | None  # the open handover (cage), if one is open
+    parcels: tuple[WaitingRow, ...]  # oldest first
+
+    @property
+    def in_cage(self) -> int:
+        return sum(1 for p in self.parcels if p.in_cage)
+
+    @property
+    def missing(self) -> tuple[WaitingRow, ...]:
+        return tuple(p for p in self.parcels if not p.in_cage)
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    ok: bool
+    message: str
+    code: str
+    kind: str = "ok"  # ok | info | error
+    carrier: str | None = None  # the carrier the station handles after this scan
+    #: A close is waiting for CMD-CONFIRM (parcels would stay behind).
+    confirm_close: str | None = None
+    closed: HandoverResult | None = None
+
+
+@dataclass(frozen=True)
+class HandoverResult:
+    carrier: str
+    handover_id: int | None
+    closed: bool
+    handed_over: tuple[WaitingRow, ...]
+    missing: tuple[WaitingRow, ...]
+    at: datetime | None
+    printed: PrintResult | None = None
+
+
+def local_day(tz: str, at: datetime | None = None) -> str:
+    return (at or utcnow()).astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _open_handover(session: Session, carrier: str) -> Handover | None:
+    return session.exec(
+        select(Handover)
+        .where(Handover.carrier == carrier, Handover.status == "open")
+        .order_by(col(Handover.id))
+    ).first()
+
+
+def _waiting_rows(session: Session, carrier: str | None = None) -> list[WaitingRow]:
+    query = (
+        select(Parcel, Order.number, Order.ship_city, HandoverParcel.handover_id, Handover.status)
+        .join(Order, col(Parcel.order_id) == col(Order.id))
+        .join(HandoverParcel, col(HandoverParcel.parcel_id) == col(Parcel.id), isouter=True)
+        .join(Handover, col(Handover.id) == col(HandoverParcel.handover_id), isouter=True)
+        .where(Parcel.status == "labelled")
+        .order_by(
+            col(Parcel.carrier),
+            func.coalesce(col(Parcel.label_printed_at), col(Parcel.created_at)),
+            col(Parcel.id),
+        )
+    )
+    if carrier is not None:
+        query = query.where(Parcel.carrier == carrier)
+    out = []
+    for p, number, city, hid, hstatus in session.exec(query).all():
+        out.append(
+            WaitingRow(
+                parcel_id=p.id or 0,
+                order_number=number,
+                seq=p.seq,
+                carrier=p.carrier or "",
+                sscc=p.sscc,
+                tracking_number=p.tracking_number,
+                city=city,
+                weight_g=p.weight_g,
+                since=p.label_printed_at or p.created_at,
+                printed=p.label_printed_at is not None,
+                in_cage=hid is not None and hstatus == "open",
+            )
+        )
+    return out
+
+
+def waiting_by_carrier(db: Database) -> list[CarrierGroup]:
+    """The parcels waiting for pickup, grouped by carrier (oldest parcel's carrier first)."""
+    with db.read() as session:
+        rows = _waiting_rows(session)
+        groups: dict[str, list[WaitingRow]] = {}
+        for row in rows:
+            groups.setdefault(row.carrier, []).append(row)
+        out = []
+        for carrier, items in groups.items():
+            items.sort(key=lambda r: (r.since, r.parcel_id))
+            handover = _open_handover(session, carrier)
+            out.append(CarrierGroup(carrier, handover.id if handover else None, tuple(items)))
+        out.sort(key=lambda g: g.parcels[0].since)
+        return out
+
+
+# --------------------------------------------------------------------------- scan into the cage
+
+
+def _find_parcel(session: Session, value: str) -> Parcel | None:
+    return session.exec(
+        select(Parcel)
+        .where(or_(col(Parcel.sscc) == value, col(Parcel.tracking_number) == value))
+        .order_by(col(Parcel.id).desc())
+    ).first()
+
+
+def _cage_in(
+    session: Session, actor: Actor, raw: str, value: str, carrier: str | None, day: str
+) -> PostOutcome:
+    parcel = _find_parcel(session, value)
+    if parcel is None:
+        raise Refused(msg.unknown_parcel(raw.strip()))
+    order = session.get(Order, parcel.order_id)
+    assert order is not None and parcel.id is not None
+    what = f"Parcel {parcel.tracking_number or parcel.sscc} (order {order.number})"
+    if parcel.status == "handed_over":
+        when = (
+            parcel.handed_over_at.astimezone().strftime("%d.%m %H:%M")
+            if (parcel.handed_over_at)
+            else "earlier"
+        )
+        raise Refused(
+            f"{what} was handed over to {parcel.carrier} already ({when}).", order_id=order.id
+        )
+    if parcel.status == "void":
+        shipment = session.get(Shipment, parcel.shipment_id) if parcel.shipment_id else None
+        why = f" ({shipment.cancel_reason})" if shipment and shipment.cancel_reason else ""
+        raise Refused(
+            f"{what}: this label is void — the shipment was cancelled{why}. "
+            "Take the parcel back to the shipping station for a new label.",
+            order_id=order.id,
+        )
+    if parcel.status != "labelled":
+        raise Refused(f"{what} is not shipped yet; it has no label.", order_id=order.id)
+    if parcel.label_printed_at is None:
+        raise Refused(
+            f"{what}: its label never printed; print it at the shipping station first.",
+            order_id=order.id,
+        )
+    own = parcel.carrier or ""
+    if carrier is not None and own != carrier:
+        raise Refused(
+            f"{what} is for {own}, not {carrier}: put it aside for the {own} pickup.",
+            order_id=order.id,
+        )
+    existing = session.exec(
+        select(HandoverParcel).where(HandoverParcel.parcel_id == parcel.id)
+    ).first()
+    if existing is not None:
+        record_event(
+            session,
+            actor,
+            "handover",
+            order_id=order.id,
+            code=raw,
+            result="info",
+            message=f"scanned again; already in the {own} cage",
+        )
+        return PostOutcome(
+            True, f"{what} is in the {own} cage already.", raw, kind="info", carrier=own
+        )
+    handover = _open_handover(session, own)
+    if handover is None:
+        handover = Handover(
+            carrier=own, day=day, terminal=actor.terminal, opened_by=actor.packer_id
+        )
+        session.add(handover)
+        session.flush()
+    session.add(
+        HandoverParcel(handover_id=handover.id or 0, parcel_id=parcel.id, packer_id=actor.packer_id)
+    )
+    session.flush()
+    count = len(
+        session.exec(
+            select(HandoverParcel.id).where(HandoverParcel.handover_id == handover.id)
+        ).all()
+    )
+    record_event(
+        session,
+        actor,
+        "handover",
+        order_id=order.id,
+        code=raw,
+        message=f"into the {own} cage (handover {handover.id})",
+        data={"handover": handover.id, "parcel": parcel.id},
+    )
+    return PostOutcome(True, f"{what} → {own} cage ({count} in the cage).", raw, carrier=own)
+
+
+def cage_parcel(
+    db: Database, actor: Actor, raw: str, value: str, *, carrier: str | None, day: str
+) -> PostOutcome:
+    return transact_logged(
+        db,
+        actor,
+        lambda s: _cage_in(s, actor, raw, value, carrier, day),
+        kind="handover",
+        code=raw,
+    )
+
+
+def post_scan(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    rules: CodeRules,
+    *,
+    carrier: str | None,
+    day: str,
+    settings: Settings | None = None,
+    printer: Printer | None = None,
+    confirming: str | None = None,
+) -> PostOutcome | None:
+    """The post station's scans; ``None`` hands the scan to the common ``handle_scan``.
+
+    ``carrier`` is the carrier the station is handling (None: the next parcel decides).
+    ``CMD-COMPLETE`` closes that carrier's handover; ``CMD-CONFIRM`` confirms a close that
+    leaves parcels behind (``confirming``); ``CMD-NEXT`` lets go of the carrier.
+    """
+    if not actor.signed_in:
+        return None
+    scan = classify(raw, rules)
+    if scan.kind in (CodeKind.SSCC, CodeKind.TRACKING):
+        try:
+            return cage_parcel(db, actor, raw, scan.value, carrier=carrier, day=day)
+        except Refused as exc:
+            return PostOutcome(False, exc.message, raw, kind="error", carrier=carrier)
+    if scan.kind is CodeKind.COMMAND and scan.command in (Command.COMPLETE, Command.CONFIRM):
+        target = carrier if scan.command is Command.COMPLETE else confirming
+        if target is None:
+            text = (
+                "Scan a parcel first: no carrier's handover is being handled here."
+                if scan.command is Command.COMPLETE
+                else "Nothing is waiting for a confirmation."
+            )
+            db.transact(
+                lambda s: record_event(
+                    s, actor, "handover", code=raw, result="refused", message=text
+                )
+            )
+            return PostOutcome(False, text, raw, kind="error", carrier=carrier)
+        confirm = scan.command is Command.CONFIRM
+        try:
+            result = close_handover(db, actor, target, day=day, confirm=confirm, code=raw)
+        except Refused as exc:
+            return PostOutcome(False, exc.message, raw, kind="error", carrier=carrier)
+        return _after_close(db, actor, raw, result, settings, printer)
+    if scan.kind is CodeKind.COMMAND and scan.command is Command.NEXT:
+        return PostOutcome(
+            True, "Scan a parcel of the next carrier to handle.", raw, kind="info", carrier=None
+        )
+    if scan.kind is CodeKind.ORDER:
+        text = (
+            f"{msg.quote(raw.strip())} is a packing slip; the post station takes parcel labels "
+            "(SSCC or tracking number)."
+        )
+        db.transact(
+            lambda s: record_event(s, actor, "scan", code=raw, result="refused", message=text)
+        )
+        return PostOutcome(False, text, raw, kind="error", carrier=carrier)
+    return None
+
+
+def _after_close(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    result: HandoverResult,
+    settings: Settings | None,
+    printer: Printer | None,
+) -> PostOutcome:
+    if not result.closed:
+        lines = ", ".join(
+            f"{r.order_number}/{r.seq} {r.tracking_number or r.sscc}" for r in result.missing
+        )
+        return PostOutcome(
+            False,
+            f"{len(result.missing)} {result.carrier} parcel(s) were shipped but not scanned: "
+            f"{lines}. Scan them, or CMD-CONFIRM (F8) to hand over without them — they stay "
+            "for the next pickup.",
+            raw,
+            kind="error",
+            carrier=result.carrier,
+            confirm_close=result.carrier,
+            closed=result,
+        )
+    printed = None
+    if settings is not None and printer is not None and result.handover_id is not None:
+        printed = print_manifest(db, actor, settings, printer, result.handover_id)
+    stay = f" {len(result.missing)} stay for the next pickup." if result.missing else ""
+    text = f"{len(result.handed_over)} parcel(s) handed over to {result.carrier}.{stay}"
+    if printed is not None:
+        text += (
+            f" Manifest: {printed.message}"
+            if printed.ok
+            else f" The manifest did not print ({printed.message}); F10 prints it again."
+        )
+    done = HandoverResult(**{**result.__dict__, "printed": printed})
+    return PostOutcome(
+        printed is None or printed.ok,
+        text,
+        raw,
+        kind="ok" if printed is None or printed.ok else "error",
+        carrier=None,
+        closed=done,
+    )
+
+
+# --------------------------------------------------------------------------- close
+
+
+def close_handover(
+    db: Database,
+    actor: Actor,
+    carrier: str,
+    *,
+    day: str,
+    confirm: bool = False,
+    code: str = "",
+) -> HandoverResult:
+    """Hand the cage's parcels to ``carrier``. Parcels of that carrier that were shipped but not
+    scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup)."""
+
+    def run(session: Session) -> HandoverResult:
+        handover = _open_handover(session, carrier)
+        rows = _waiting_rows(session, carrier)
+        caged = [r for r in rows if r.in_cage]
+        missing = tuple(r for r in rows if not r.in_cage)
+        if handover is None or not caged:
+            raise Refused(f"No parcels are in the {carrier} cage; scan them first.")
+        if missing and not confirm:
+            record_event(
+                session,
+                actor,
+                "handover",
+                code=code,
+                result="info",
+                message=f"{carrier}: {len(missing)} shipped parcel(s) not scanned; close asked",
+                data={"missing": [r.parcel_id for r in missing]},
+            )
+            return HandoverResult(carrier, handover.id, False, tuple(caged), missing, None)
+        now = utcnow()
+        orders: set[int] = set()
+        for row in caged:
+            parcel = session.get(Parcel, row.parcel_id)
+            assert parcel is not None
+            parcel.status = "handed_over"
+            parcel.handed_over_at = now
+            session.add(parcel)
+            orders.add(parcel.order_id)
+        session.flush()
+        for order_id in sorted(orders):
+            _order_handed_over(session, actor, order_id, carrier, now, code)
+        handover.status = "closed"
+        handover.closed_at = now
+        handover.closed_by = actor.packer_id
+        handover.day = day
+        session.add(handover)
+        record_event(
+            session,
+            actor,
+            "handover",
+            code=code,
+            message=(
+                f"{len(caged)} parcel(s) handed over to {carrier} (handover {handover.id})"
+                + (f"; {len(missing)} stay" if missing else "")
+            ),
+            data={
+                "handover": handover.id,
+                "parcels": [r.parcel_id for r in caged],
+                "missing": [r.parcel_id for r in missing],
+            },
+        )
+        return HandoverResult(carrier, handover.id, True, tuple(caged), missing, now)
+
+    return transact_logged(db, actor, run, kind="handover", code=code)
+
+
+def _order_handed_over(
+    session: Session, actor: Actor, order_id: int, carrier: str, at: datetime, code: str
+) -> None:
+    order = session.get(Order, order_id)
+    assert order is not None
+    left = session.exec(
+        select(Parcel.id).where(
+            Parcel.order_id == order_id, col(Parcel.status).not_in(("void", "handed_over"))
+        )
+    ).all()
+    if left or order.status != OrderStatus.SHIPPED.value:
+        return  # parcels still waiting (or already moved on): the order stays where it is
+    change_status(
+        session,
+        order,
+        Action.HAND_OVER,
+        actor,
+        code=code,
+        message=f"handed over to {carrier}",
+        at=at,
+    )
+    for shipment in session.exec(
+        select(Shipment).where(Shipment.order_id == order_id, Shipment.status == "created")
+    ).all():
+        shipment.status = "handed_over"
+        session.add(shipment)
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def manifest_document(db: Database, settings: Settings, handover_id: int) -> Document:
+    from packbench.printing.documents import ManifestInput, ManifestParcel, ShopInfo
+
+    with db.read() as session:
+        handover = session.get(Handover, handover_id)
+        if handover is None or handover.status != "closed" or handover.closed_at is None:
+            raise Refused(f"Handover {handover_id} is not closed; there is no manifest yet.")
+        rows = session.exec(
+            select(Parcel, Order.number, Order.ship_city)
+            .join(HandoverParcel, col(HandoverParcel.parcel_id) == col(Parcel.id))
+            .join(Order, col(Order.id) == col(Parcel.order_id))
+            .where(HandoverParcel.handover_id == handover_id)
+            .order_by(col(HandoverParcel.scanned_at), col(HandoverParcel.id))
+        ).all()
+        carrier, at = handover.carrier, handover.closed_at
+    parcels = [
+        ManifestParcel(
+            order_number=number,
+            city=city,
+            weight_g=p.weight_g,
+            tracking_number=p.tracking_number,
+            sscc=p.sscc,
+        )
+        for p, number, city in rows
+    ]
+    from packbench.printing.documents import render_manifest
+
+    shop = ShopInfo(name=settings.bench.shop_name, address_lines=tuple(settings.bench.shop_address))
+    data = render_manifest(
+        ManifestInput(carrier=carrier, handed_over_at=at, parcels=parcels, shop=shop)
+    )
+    return Document(
+        kind="manifest",
+        data=data,
+        title=f"manifest {carrier} {handover_id}",
+        ref=f"{carrier} handover {handover_id}: {len(parcels)} parcels",
+        spec={"kind": "manifest", "handover": handover_id},
+    )
+
+
+def print_manifest(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    printer: Printer,
+    handover_id: int,
+    *,
+    queue: str | None = None,
+) -> PrintResult:
+    """The handover's manifest on the station's manifest printer (again, whenever asked)."""
+    doc = manifest_document(db, settings, handover_id)
+    target = queue or settings.printers.for_station(actor.station).manifest
+    return print_job(db, actor, printer, doc, queue=target, timeout_s=settings.printers.timeout_s)
+
+
+def last_closed_handover(db: Database, carrier: str | None = None) -> int | None:
+    with db.read() as session:
+        query = select(Handover.id).where(Handover.status == "closed")
+        if carrier:
+            query = query.where(Handover.carrier == carrier)
+        return session.exec(query.order_by(col(Handover.id).desc())).first()
+
+
+def handed_over_parcels(db: Database, handover_id: int) -> Sequence[str]:
+    """The tracking numbers (or SSCCs) a closed handover gave the carrier, in scan order."""
+    with db.read() as session:
+        return [
+            p.tracking_number or p.sscc or ""
+            for p in session.exec(
+                select(Parcel)
+                .join(HandoverParcel, col(HandoverParcel.parcel_id) == col(Parcel.id))
+                .where(HandoverParcel.handover_id == handover_id)
+                .order_by(col(HandoverParcel.id))
+            ).all()
+        ]

@@ -357,6 +357,21 @@ def test_label_bars_are_whole_printer_dots_with_quiet_zones() -> None:
         assert all(v > 215 for v in row[right + 1 : right + 31]), "right quiet zone"
 
 
+@pytest.mark.parametrize("size", ["102x152", "100x190"])
+def test_label_qr_modules_are_whole_dots(size: str) -> None:
+    """The QR code is drawn run by run on the dot grid: at 203 dpi no pixel in it is grey,
+    and its side is a whole number of 3-dot-or-wider modules (+1 edge pixel at most)."""
+    (page,) = pages(render_label(label(), size))
+    _, qr = by_format(page)
+    assert [c.text for c in qr] == ["https://sporing.posten.no/sporing/RR123456785NO"]
+    pos = qr[0].position
+    box = (pos.top_left.x - 2, pos.top_left.y - 2, pos.bottom_right.x + 3, pos.bottom_right.y + 3)
+    pixels = list(page.image.crop(box).tobytes())
+    assert not [v for v in pixels if 40 <= v <= 215]
+    side = pos.top_right.x - pos.top_left.x
+    assert any(side in (33 * d, 33 * d + 1) for d in range(3, 10)), side  # version 4: 33
+
+
 def test_several_labels_are_one_pdf_with_one_page_each() -> None:
     labels = [
         label(parcel_no=n, parcel_count=3, tracking_number=make_s10("RR", n, "NO"),

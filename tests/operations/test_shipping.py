@@ -21,6 +21,7 @@ from packbench.data.models import (
     Order,
     OrderLine,
     OutboxItem,
+    Packer,
     Parcel,
     ParcelItem,
     Shipment,
@@ -38,6 +39,7 @@ from packbench.operations.shipping import (
 from packbench.printing.cups import CupsPrinter
 from tests.operations.seed import SSCC, TRACKING, seed
 from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
+from tests.shop.test_sync import drain, engine, shop  # noqa: F401
 
 SHIPPER = Actor("ship", "t-ship", 1, "Kari Nordmann", "packer")
 
@@ -46,14 +48,14 @@ def make_packed(
     db: Database,
     order_id: int,
     parcels: tuple[tuple[str, int], ...] = (("BOX-S", 900),),
-    method: str = "flat_rate:3",
+    method: str | None = "flat_rate:3",
 ) -> None:
     """An order as the pack station leaves it: packed, with packed parcels holding its units."""
     system = Actor("pack", "seed")
     with db.write() as s:
         order = s.get(Order, order_id)
         assert order is not None
-        order.shipping_method_id = method
+        order.shipping_method_id = method or order.shipping_method_id
         for action in (
             Action.PRINT_SLIP,
             Action.START_PICK,
@@ -455,3 +457,76 @@ def test_a_refused_shipment_takes_no_number(bench, settings) -> None:  # type: i
         create_shipment(db, SHIPPER, tight, ids["first"])  # needs 2, only 11 is left
     assert snapshot(db) == before
     assert any("used up" in m for m in refusals(db))
+
+
+# --------------------------------------------------------------------------- the real demo shop
+
+
+def test_completion_reaches_the_shop_once_through_faults_and_an_outage(db, settings, shop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Shop down when the packer completes; a double press; writes that fail after being
+    applied; then the shop recovers: every order completed, captured and booked exactly once."""
+    with db.write() as s:
+        s.add(Packer(name="Kari Nordmann", badge="BDG-1001"))  # SHIPPER
+    sync = engine(db, shop)
+    sync.run_once(products=True)
+    with db.read() as s:
+        chosen = s.exec(
+            select(Order.id, Order.shop_order_id)
+            .where(col(Order.shipping_method_id).in_(("flat_rate:3", "flat_rate:4")))
+            .order_by(col(Order.id))
+            .limit(4)
+        ).all()
+    assert len(chosen) == 4
+    for oid, _ in chosen:
+        make_packed(db, oid, method=None)
+        create_shipment(db, SHIPPER, settings.ship, oid)
+        mark_printed(db, oid)
+
+    shop.faults(fail_rate=1.0, applied_share=0.0)  # every request fails: the shop is down
+    for oid, _ in chosen:
+        out = complete_transaction(db, SHIPPER, oid, code="CMD-COMPLETE")
+        assert out.ok and "will complete by itself" in out.message
+    for _ in range(3):
+        sync.run_once()
+    view = ship_view(db, chosen[0][0])
+    assert view is not None and view.shop_state in ("queued", "retrying")
+    assert "will complete by itself" in view.shop_answer()
+    ours = {shop_id for _, shop_id in chosen}
+    assert [c for c in shop.captures() if c["order_id"] in ours] == []
+    again = complete_transaction(db, SHIPPER, chosen[0][0], code="CMD-COMPLETE")  # pressed twice
+    assert again.kind == "info" and "already completed" in again.message
+
+    shop.faults(fail_rate=0.4, applied_share=1.0)  # failures that still land: the nasty case
+    for _ in range(10):
+        sync.run_once()
+    shop.faults()
+    drain(db, sync)
+
+    captures = shop.captures()
+    ledger = shop.ledger()
+    for oid, shop_id in chosen:
+        record = shop.http.get(f"/wp-json/wc/v3/orders/{shop_id}").json()
+        assert record["status"] == "completed"
+        meta = {m["key"]: m["value"] for m in record["meta_data"]}
+        assert meta["_packbench_tracking"] == ", ".join(numbers_of(db, oid))
+        assert int(meta["_capture_count"]) == 1
+        assert len([c for c in captures if c["order_id"] == shop_id]) == 1
+        entries = [e for e in ledger if e["order_id"] == shop_id]
+        assert len(entries) == 1
+        accounts = {line["account"]: line for line in entries[0]["lines"]}
+        assert set(accounts) == {"1570", "3000", "2700"}
+        assert accounts["1570"]["debit_ore"] == (
+            accounts["3000"]["credit_ore"] + accounts["2700"]["credit_ore"]
+        )
+        notes = [n["note"] for n in shop.state.notes(shop_id) if "Pakken er sendt" in n["note"]]
+        assert len(notes) == 1
+        view = ship_view(db, oid)
+        assert view is not None and view.shop_state == "done"
+        assert view.invoice_number == entries[0]["invoice_number"]
+        assert view.shop_answer() == (
+            f"Transaction completed: invoice {view.invoice_number}, payment captured."
+        )
+
+
+def numbers_of(db: Database, order_id: int) -> list[str]:
+    return [p.tracking_number or "" for p in parcels(db, order_id)]

@@ -18,6 +18,7 @@ The way of one order at the pack station:
 * scanning a box or bag code chooses the current parcel's box; a typed or scanned weight
   (``1250g``, ``1.25 kg``) is checked against items + tare, and one off by more than
   ``[pack] weight_tolerance_pct`` waits for a confirmation (``CMD-CONFIRM``);
+* ``CMD-UNDO`` takes the last item scan back out of the current parcel;
 * ``CMD-NEXT`` closes the current parcel (it must have its box and weight) and starts the next;
 * when every unit is in a parcel and each parcel has its box and weight the order is ``packed``
   with its parcels ``packed`` (box, dimensions, weight): what the ship station starts from. If
@@ -982,6 +983,88 @@ def _pack_units(
     return _after_change(session, actor, rules, order, raw, text)
 
 
+def _unit_scans(session: Session, order: Order) -> list[dict[str, Any]]:
+    """The unit scans of an order still standing, oldest first (undone ones taken away)."""
+    rows = session.exec(
+        select(Event.data)
+        .where(
+            Event.order_id == order.id,
+            Event.kind == KIND,
+            Event.station == "pack",
+            Event.result == "ok",
+            col(Event.data).is_not(None),
+        )
+        .order_by(col(Event.id))
+    ).all()
+    stack: list[dict[str, Any]] = []
+    for raw in rows:
+        data = json.loads(raw or "{}")
+        if "sku" not in data or "qty" not in data:
+            continue
+        if data.get("undo"):
+            if stack:
+                stack.pop()
+        else:
+            stack.append(data)
+    return stack
+
+
+def _undo(session: Session, actor: Actor, rules: PackRules, order_id: int, raw: str) -> PackOutcome:
+    order = _mine(session, actor, order_id, raw)
+    stack = _unit_scans(session, order)
+    if not stack:
+        raise Refused(f"Order {order.number}: no item scan to undo.", order_id=order.id)
+    last = stack[-1]
+    parcel = _current(session, order)
+    if last["parcel"] != parcel.seq:
+        raise Refused(
+            f"The last item scan went into parcel {last['parcel']}, which is closed; "
+            "nothing undone.",
+            order_id=order.id,
+        )
+    product = session.exec(select(Product).where(Product.sku == last["sku"])).first()
+    left = int(last["qty"])
+    lines = [ln for ln in _lines(session, order_id) if product and ln.product_id == product.id]
+    for line in reversed(lines):
+        item = session.exec(
+            select(ParcelItem).where(
+                ParcelItem.parcel_id == parcel.id, ParcelItem.order_line_id == line.id
+            )
+        ).first()
+        take = min(left, line.packed_qty, item.quantity if item else 0)
+        if take <= 0 or item is None:
+            continue
+        line.packed_qty -= take
+        item.quantity -= take
+        session.add(line)
+        if item.quantity == 0:
+            session.delete(item)
+        else:
+            session.add(item)
+        left -= take
+        if left == 0:
+            break
+    if left:  # the records disagree; refuse rather than take out what is not there
+        raise Refused(
+            f"Cannot undo {last['qty']} × {last['sku']}: parcel {parcel.seq} does not hold them.",
+            order_id=order.id,
+        )
+    _clear_weight(session, order, parcel)
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=raw,
+        message=f"undone: {last['qty']} × {last['sku']} taken out of parcel {parcel.seq}",
+        data={"sku": last["sku"], "qty": last["qty"], "parcel": parcel.seq, "undo": True},
+    )
+    session.flush()
+    name = product.name if product else last["sku"]
+    text = f"Undone: take {last['qty']} × {name} back out of parcel {parcel.seq}."
+    return PackOutcome(True, text, raw, _view(session, order, actor, rules))
+
+
 def _choose_box(
     session: Session, actor: Actor, rules: PackRules, order_id: int, code: str, raw: str
 ) -> PackOutcome:
@@ -1289,6 +1372,13 @@ def next_parcel(
     return _run(db, actor, raw, order_id, lambda s: _next_parcel(s, actor, rules, order_id, raw))
 
 
+def undo_scan(
+    db: Database, actor: Actor, rules: PackRules, order_id: int, *, raw: str = "CMD-UNDO"
+) -> PackOutcome:
+    """Take the last item scan (all its units) back out of the current parcel."""
+    return _run(db, actor, raw, order_id, lambda s: _undo(s, actor, rules, order_id, raw))
+
+
 def open_slip(
     db: Database, actor: Actor, rules: PackRules, number: str, raw: str, *, take_over: bool = False
 ) -> PackOutcome:
@@ -1364,6 +1454,8 @@ def pack_scan(
         return choose_box(db, actor, rules, order_id, scan.value, raw=raw)
     if scan.kind is CodeKind.COMMAND and scan.command is Command.NEXT:
         return next_parcel(db, actor, rules, order_id, raw=raw)
+    if scan.kind is CodeKind.COMMAND and scan.command is Command.UNDO:
+        return undo_scan(db, actor, rules, order_id, raw=raw)
     return None
 
 

@@ -1,10 +1,11 @@
 """Station 3: pack — scan every item against the order, box it, weigh it.
 
 Everything a packer does here is a scan (slip, item, ``N*`` item, box code, weight such as
-``1250g``, ``CMD-NEXT``, ``CMD-CONFIRM``) or a key that stands for one: F7 is ``CMD-NEXT``
-and F8 is ``CMD-CONFIRM``, queued like a scan so that keys and scans are handled strictly in the
-order they came. Ctrl+R lets go of the order (a supervisor: anyone's claim on it). The work itself
-is ``operations.packstation``; this screen shows what it answered.
+``1250g``, ``CMD-NEXT``, ``CMD-CONFIRM``, ``CMD-UNDO``) or a key that stands for one: F7 is
+``CMD-NEXT``, F8 ``CMD-CONFIRM`` and Ctrl+Z ``CMD-UNDO``, queued like a scan so that keys and
+scans are handled strictly in the order they came. Ctrl+R lets go of the order (a supervisor:
+anyone's claim on it). The work itself is ``operations.packstation``; this screen shows what it
+answered.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class PackScreen(OrderStationScreen):
         *OrderStationScreen.BINDINGS,
         Binding("f7", "command('NEXT')", "Next parcel", id="pack.next"),
         Binding("f8", "command('CONFIRM')", "Confirm", id="pack.confirm"),
+        Binding("ctrl+z", "command('UNDO')", "Undo last scan", id="pack.undo"),
         Binding("ctrl+r", "release", "Release order", id="pack.release"),
     ]
 

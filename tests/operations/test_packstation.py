@@ -576,3 +576,46 @@ def test_every_picked_demo_order_packs_with_its_suggestion(demo_db: Database) ->
 def _sku(db: Database, gtin: str) -> str:
     with db.read() as s:
         return s.exec(select(Product.sku).where(Product.gtin == gtin)).one()
+
+
+def test_undo_takes_the_last_item_scan_back_out(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    scan(db, KARI, "ORD-5001", None)
+    before = snapshot(db)
+    out = scan(db, KARI, "CMD-UNDO", oid)
+    assert not out.ok and "no item scan to undo" in out.message
+    assert snapshot(db) == before
+    scan(db, KARI, CUP, oid)
+    scan(db, KARI, CUP, oid)
+    scan(db, KARI, "BOX-S", oid)
+    out = scan(db, KARI, "CMD-UNDO", oid)
+    assert out.ok and "Undone: take 1 × Kaffekopp" in out.message
+    assert out.view.units_packed == 1 and out.view.parcels[0].units == (("FJ-KJ-0001", 1),)
+    out = scan(db, KARI, "CMD-UNDO", oid)
+    assert out.ok and out.view.units_packed == 0 and out.view.parcels[0].units == ()
+    assert not scan(db, KARI, "CMD-UNDO", oid).ok
+    out = scan(db, KARI, "2*" + CUP, oid)  # counted again, as one scan of two
+    assert out.ok and out.view.units_packed == 2
+    out = scan(db, KARI, "CMD-UNDO", oid)
+    assert out.ok and "2 ×" in out.message and out.view.units_packed == 0
+    with db.read() as s:
+        assert s.exec(select(ParcelItem)).all() == []
+
+
+def test_undo_does_not_reach_into_a_closed_parcel(db: Database) -> None:
+    seed(db)
+    add_boxes(db, [("BOX-T", "box", "Tiny", 120, 100, 100, 1000, 50, 100)])
+    system = Actor("admin", "seed", None)
+    with db.write() as s:
+        oid = receive_order(s, system, order_in(7002, ("FJ-KJ-0001", 2))).order_id
+    make_picked(db, oid)
+    scan(db, KARI, "ORD-7002", None)
+    scan(db, KARI, CUP, oid)
+    scan(db, KARI, "BOX-T", oid)
+    scan(db, KARI, "400g", oid)
+    assert scan(db, KARI, "CMD-NEXT", oid).ok
+    before = snapshot(db)
+    out = scan(db, KARI, "CMD-UNDO", oid)
+    assert not out.ok and "parcel 1, which is closed" in out.message
+    assert snapshot(db) == before

@@ -196,3 +196,17 @@ async def test_the_supervisor_sees_the_box_advisor_with_f10(demo_db: Database) -
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, BoxAdvisorScreen)
+
+
+async def test_ctrl_z_undoes_the_last_item_scan(bench) -> None:  # type: ignore[no-untyped-def]
+    db, _ids = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")
+        await scan(pilot, CUP)
+        assert "1 of 2 units scanned" in main_text(app)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert app.feedback_log[-1][0] == "ok" and "Undone" in app.feedback_log[-1][1]
+        assert "0 of 2 units scanned" in main_text(app)

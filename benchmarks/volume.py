@@ -129,9 +129,14 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> list
         codes = [gtins.get(sku) or sku for sku in skus]
         # A wrong item (refused) between real units: every scan, good or bad, is timed.
         for code in (codes + ["7071234999990"] * repeat)[: max(repeat, len(codes))]:
+            await settle(pilot)
+            seen = len(app.feedback_log)
             t0 = time.perf_counter()
             burst(app, code)
-            await settle(pilot)
+            # Until the station said what the scan did, then one more frame drawn with it.
+            while len(app.feedback_log) == seen:
+                await asyncio.sleep(0.0005)
+            await pilot.pause()
             times.append((time.perf_counter() - t0) * 1000)
     return times
 

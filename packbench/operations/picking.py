@@ -265,14 +265,17 @@ def _metres_left(layout: Layout, stops: Sequence[StopView], total: float) -> flo
     return max(0.0, total - walked)
 
 
-def _open_batch(session: Session, actor: Actor) -> PickBatch | None:
+def _open_batch(session: Session, actor: Actor, *, lock: bool = False) -> PickBatch | None:
+    """The picker's open batch; ``lock`` (in write transactions) serialises every change to it
+    on servers with row locks (PostgreSQL); SQLite's write transactions are serial anyway."""
     if actor.packer_id is None:
         return None
-    return session.exec(
+    query = (
         select(PickBatch)
         .where(PickBatch.status == OPEN, PickBatch.packer_id == actor.packer_id)
         .order_by(col(PickBatch.id).desc())
-    ).first()
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def current_batch(
@@ -439,10 +442,11 @@ def _busy_refusal(session: Session, batch: PickBatch, layout: Layout, rules: Pic
 def _start_from_slip(
     session: Session, actor: Actor, layout: Layout, rules: PickRules, number: str, code: str
 ) -> PickOutcome:
-    order = session.exec(select(Order).where(Order.number == number)).first()
+    # The order row is locked first, so two terminals scanning one slip cannot both start it.
+    order = session.exec(select(Order).where(Order.number == number).with_for_update()).first()
     if order is None:
         raise Refused(msg.unknown_order(number))
-    mine = _open_batch(session, actor)
+    mine = _open_batch(session, actor, lock=True)
     other = _in_open_batch(session, order.id or 0)
     if other is not None and mine is not None and other.id == mine.id:
         view = _view(session, mine, layout, rules)
@@ -514,16 +518,17 @@ def next_batch(
     def run(session: Session) -> PickOutcome:
         if not actor.signed_in:
             raise Refused("Scan your badge first — batches are picked by name.")
-        mine = _open_batch(session, actor)
+        mine = _open_batch(session, actor, lock=True)
         if mine is not None:
             raise Refused(_busy_refusal(session, mine, layout, rules))
         busy = select(PickBatchOrder.order_id).join(
             PickBatch, col(PickBatch.id) == PickBatchOrder.batch_id
         )
+        waiting = (OrderStatus.SLIP_PRINTED, OrderStatus.PICKING)
         candidates = session.exec(
-            select(Order)
+            select(Order.id)
             .where(
-                col(Order.status).in_([OrderStatus.SLIP_PRINTED, OrderStatus.PICKING]),
+                col(Order.status).in_(waiting),
                 col(Order.upstream_flag).is_(None),
                 col(Order.id).not_in(busy.where(PickBatch.status == OPEN)),
             )
@@ -531,9 +536,22 @@ def next_batch(
         ).all()
         chosen: list[tuple[Order, list[tuple[OrderLine, Product, str]]]] = []
         skipped: list[str] = []
-        for order in candidates:
+        for order_id in candidates:
             if len(chosen) >= rules.batch_size:
                 break
+            # Lock the order and look again: another terminal taking a batch right now has its
+            # orders locked (skip them) or has just committed them to its batch. (SQLite's
+            # write transactions are serial, so there this only re-reads.)
+            order = session.exec(
+                select(Order)
+                .where(Order.id == order_id)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            ).first()
+            if order is None or order.status not in waiting or order.upstream_flag:
+                continue
+            if _in_open_batch(session, order_id or 0) is not None:
+                continue
             lines, why = _unroutable(session, order, layout)
             if why:
                 skipped.append(f"{order.number} ({why})")
@@ -583,7 +601,7 @@ def _product_for(session: Session, scan: Scan) -> Product:
 
 
 def _require_batch(session: Session, actor: Actor, raw: str) -> PickBatch:
-    batch = _open_batch(session, actor)
+    batch = _open_batch(session, actor, lock=True)
     if batch is None:
         raise Refused(
             f"No pick in progress — {msg.quote(raw)} was not counted. Scan a packing slip "

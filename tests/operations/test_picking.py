@@ -64,7 +64,8 @@ def snapshot(db: Database) -> list[tuple]:
     with db.engine.connect() as conn:
         out = []
         for table in ("orders", "order_line", "pick_batch", "pick_batch_order", "pick_task"):
-            out += [(table, *row) for row in conn.execute(text(f"SELECT * FROM {table}"))]
+            rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+            out += [(table, *row) for row in rows]
         return out
 
 
@@ -283,9 +284,9 @@ def test_not_signed_in_leaves_the_scan_to_the_common_handler(bench) -> None:  # 
 def test_progress_survives_closing_and_reopening_the_database(tmp_path: Path, bench) -> None:  # type: ignore[no-untyped-def]
     next_batch(bench, PICKER, LAYOUT, PickRules())
     scan(bench, f"2*{KJ}")
-    url = bench.url
+    url = bench.engine.url.render_as_string(hide_password=False)
     bench.dispose()
-    reopened = create_database(url.removeprefix("sqlite:///"))
+    reopened = create_database(url)
     try:
         view = current_batch(reopened, PICKER, LAYOUT, PickRules())
         assert view is not None and view.current.location == "A-01-1"

@@ -398,3 +398,23 @@ def test_random_scan_sequences_keep_the_books_straight(tmp_path_factory, mode: s
             db.dispose()
 
     run()
+
+
+def test_slotting_report_walks_a_batch_as_one_pick_list(bench) -> None:  # type: ignore[no-untyped-def]
+    from packbench.operations.slotting import slotting_report
+
+    out = next_batch(bench, PICKER, LAYOUT, PickRules())
+    planned = out.pick_list.distance_m
+    for code in (f"3*{KJ}", f"4*{TX}"):
+        scan(bench, code)
+    assert current_batch(bench, PICKER, LAYOUT, PickRules()) is None
+    report = slotting_report(bench, LAYOUT, days=36500)
+    advice = report.advice
+    assert (advice.orders, advice.pick_lists) == (3, 1)
+    assert advice.walked_m == pytest.approx(planned)
+    assert [(b.sku, b.picks, b.units) for b in advice.best_sellers] == [
+        ("FJ-TX-0002", 2, 4),  # as many picks: more units first
+        ("FJ-KJ-0001", 2, 3),
+    ]
+    assert [(p.sku_a, p.sku_b, p.together) for p in advice.pairs] == []  # together only once
+    assert report.to_json()["pick_lists"] == 1 and "Best sellers" in report.as_text()

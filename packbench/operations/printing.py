@@ -708,6 +708,10 @@ def reprint_job(db: Database, print_job_id: int, settings: Settings) -> tuple[Do
             fmt=str(spec.get("format", "pdf")),
             size=str(spec.get("size", "102x152")),
         )
+    elif spec.get("kind") == "manifest" and spec.get("handover") is not None:
+        from packbench.operations.handover import manifest_document
+
+        doc = manifest_document(db, settings, int(spec["handover"]))
     else:
         raise Refused(
             f"Print job {print_job_id} ({kind} {ref}) cannot be made again from its record; "

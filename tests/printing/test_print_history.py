@@ -226,3 +226,33 @@ def test_the_modal_keys_are_scanner_safe() -> None:
             for key in binding.key.split(","):  # type: ignore[union-attr]
                 assert (len(key) > 1 and key not in swallowed) or key == "escape", key
     assert any(b.key == "f9" for b in PackbenchApp.BINDINGS)  # type: ignore[union-attr]
+
+
+def test_a_manifest_reprint_lists_the_same_parcels(bench) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from packbench.data.models import Handover, HandoverParcel, Parcel
+    from packbench.operations.handover import print_manifest
+    from packbench.operations.printing import reprint
+
+    path, db = bench
+    settings = load_settings(None, db=str(path), station="post")
+    with db.write() as s:
+        parcels = s.exec(select(Parcel).where(Parcel.sscc.is_not(None))).all()[:3]  # type: ignore[union-attr]
+        handover = Handover(carrier="Posten", day="2026-11-27", status="closed",
+                            closed_at=datetime.now(UTC))  # fmt: skip
+        s.add(handover)
+        s.flush()
+        for p in parcels:
+            s.add(HandoverParcel(handover_id=handover.id, parcel_id=p.id))
+        handover_id = handover.id
+        codes = {p.tracking_number or f"(00){p.sscc}" for p in parcels}
+    actor = Actor("post", "t1")
+    first = print_manifest(db, actor, settings, CupsPrinter(), handover_id, queue=PDF_QUEUE)
+    assert first.ok, first.message
+    again = reprint(db, actor, CupsPrinter(), first.print_job_id or 0, settings)
+    assert again.ok, again.message
+    newest, old = print_history(db)
+    assert newest.kind == "manifest" and newest.reprint_of == old.id and newest.ref == old.ref
+    assert codes <= barcodes(find_pdf(again.cups_job_id or 0))
+    assert barcodes(find_pdf(again.cups_job_id or 0)) == barcodes(find_pdf(first.cups_job_id or 0))

@@ -31,6 +31,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
+from packbench.config import Settings
 from packbench.core.codes import CodeKind, CodeRules, Command, Scan, classify
 from packbench.core.routing import Layout, LocationError, parse_location, route_length
 from packbench.core.routing import shortest_route as _shortest_route
@@ -68,7 +69,7 @@ class PickRules:
     short_pick: ShortMode = "hold"
 
     @classmethod
-    def from_settings(cls, settings) -> PickRules:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings) -> PickRules:
         p = settings.pick
         return cls(p.batch_size, p.require_location_scan, p.short_pick)
 
@@ -284,14 +285,6 @@ def current_batch(
     """The batch the signed-in picker has open (to resume after leaving or a crash)."""
     with db.read() as session:
         batch = _open_batch(session, actor)
-        return _view(session, batch, layout, rules) if batch else None
-
-
-def batch_view(
-    db: Database, batch_id: int, layout: Layout, rules: PickRules
-) -> PickListView | None:
-    with db.read() as session:
-        batch = session.get(PickBatch, batch_id)
         return _view(session, batch, layout, rules) if batch else None
 
 

@@ -246,15 +246,26 @@ def _view(session: Session, batch: PickBatch, layout: Layout, rules: PickRules) 
         totes=totes,
         stops=stops,
         distance_m=batch.distance_m,
-        metres_left=_metres_left(layout, stops, batch.distance_m),
+        metres_left=_metres_left(layout, stops, batch.distance_m, batch.at_location),
         at_location=batch.at_location,
         require_location_scan=rules.require_location_scan,
     )
 
 
-def _metres_left(layout: Layout, stops: Sequence[StopView], total: float) -> float:
-    """The rest of the planned round trip after the stops already done (a prefix)."""
-    done = [s.location for s in stops if s.done]
+def _metres_left(
+    layout: Layout, stops: Sequence[StopView], total: float, at: str | None = None
+) -> float:
+    """The rest of the planned round trip from where the picker is: the last stop done, or the
+    current one once something was picked there or its label scanned (stops go in order)."""
+    done = [
+        s.location
+        for n, s in enumerate(stops)
+        if s.done
+        or (
+            (n == 0 or stops[n - 1].done)
+            and (s.picked + s.short > 0 or (at is not None and s.location == at))
+        )
+    ]
     if not done:
         return total
     if len(done) == len(stops):

@@ -1102,7 +1102,33 @@ def _choose_box(
             f"Parcel {parcel.seq}: {box.code} ({box.name}) instead of the suggested {suggested} "
             "— noted as the packers' choice."
         )
+        if not _may_hold(session, order, box, plan, parcel.seq):
+            text += " By the sizes on record it does not hold them all — check before closing."
     return _after_change(session, actor, rules, order, raw, text)
+
+
+def _may_hold(
+    session: Session, order: Order, box: BoxType, plan: SuggestionView | None, seq: int
+) -> bool:
+    """Whether the units planned for parcel ``seq`` fit ``box`` by the sizes on record.
+
+    True when it cannot be told (no plan for this parcel, sizes unknown). A quick search only:
+    this runs inside the scan's transaction.
+    """
+    if plan is None or seq > len(plan.parcels):
+        return True
+    wanted = dict(plan.parcels[seq - 1].units)
+    items, note = _items_for_packing(session, order.id or 0)
+    if note:
+        return True
+    chosen = [
+        packing.Item(i.sku, i.dims_mm, i.weight_g, wanted[i.sku], i.keep_upright)
+        for i in items
+        if wanted.get(i.sku)
+    ]
+    if not chosen:
+        return True
+    return packing.fits(to_packing_box(box), chosen, time_budget_s=0.02) is not None
 
 
 def _weigh(

@@ -619,3 +619,15 @@ def test_undo_does_not_reach_into_a_closed_parcel(db: Database) -> None:
     out = scan(db, KARI, "CMD-UNDO", oid)
     assert not out.ok and "parcel 1, which is closed" in out.message
     assert snapshot(db) == before
+
+
+def test_a_box_too_small_by_the_sizes_on_record_is_taken_with_a_warning(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]  # two cups of 100x90x95
+    add_boxes(db, [("BOX-MINI", "box", "Mini", 110, 100, 100, 1000, 30, 50)])
+    scan(db, KARI, "ORD-5001", None)
+    out = scan(db, KARI, "BOX-MINI", oid)  # cheaper, but holds one cup only
+    assert out.ok and "does not hold them all" in out.message
+    out = scan(db, KARI, "BOX-M", oid)  # roomier than suggested: no warning
+    assert out.ok and "instead of the suggested" in out.message
+    assert "does not hold" not in out.message

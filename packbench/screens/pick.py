@@ -172,6 +172,8 @@ class PickScreen(StationScreen):
             self.pb.db, self.pb.actor, code, self.pb.rules, self.pb.layout, self.rules
         )
         if outcome is not None:
+            if not outcome.ok and pending is not None and code != scan.code:
+                self.pending_qty = pending  # a refused scan does not use the quantity up
             return outcome
         return super().process_scan(scan)
 

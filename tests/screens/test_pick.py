@@ -150,6 +150,9 @@ async def test_the_quantity_key_counts_the_next_scan_several_times(bench) -> Non
         await pilot.press("2", "enter")
         await settle(pilot)
         assert "counts 2 units" in shown(app)["progress"]
+        await scan(pilot, TX)  # the wrong item: refused, and the quantity is still waiting
+        assert app.feedback_log[-1][0] == "error"
+        assert app.screen.pending_qty == 2
         await scan(pilot, KJ)
         assert "Batch 1 done" in app.feedback_log[-1][1]
         assert statuses(bench)["5001"] == "picked"

@@ -89,6 +89,7 @@ class PackScreen(OrderStationScreen):
 
     def show_outcome(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
         if not isinstance(outcome, PackOutcome):
+            self.takeover = None  # an offer to take over lasts until the next scan
             super().show_outcome(outcome)
             return
         self.takeover = outcome.takeover

@@ -474,7 +474,7 @@ def print_labels(
 def _printed_message(result: PrintResult) -> str:
     if result.ok:
         return result.message
-    return f"{result.message} — F8 prints again, Ctrl+O sends the labels to another printer."
+    return f"{result.message} — F8 prints again, Ctrl+L sends the labels to another printer."
 
 
 def ship_order(

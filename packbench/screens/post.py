@@ -1,26 +1,65 @@
-"""Station 5: post — parcels wait for the carrier and are handed over."""
+"""Station 5: post — parcels wait for their carrier, go into its cage, and are handed over.
+
+Scanning a parcel label (SSCC or tracking number) puts the parcel in its carrier's cage; the
+first parcel chooses the carrier the station handles, and a parcel of another carrier is refused
+until that handover is closed (or F11 / ``CMD-NEXT`` lets go of the carrier). F7 (or
+``CMD-COMPLETE``) closes the handover: parcels shipped but not scanned are listed and stay for
+the next pickup once F8 (``CMD-CONFIRM``) confirms; the manifest prints on the station's
+manifest printer, and F10 prints the last one again. The work is ``operations.handover``.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from packbench.operations.orders import parcels_awaiting_handover
-from packbench.operations.views import WaitingParcel
+from packbench.operations.common import Refused
+from packbench.operations.handover import (
+    CarrierGroup,
+    PostOutcome,
+    last_closed_handover,
+    local_day,
+    post_scan,
+    print_manifest,
+    waiting_by_carrier,
+)
+from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens.base import StationScreen
+from packbench.screens.widgets.scanbar import Scanned
 
 
 class PostScreen(StationScreen):
     STATION = "post"
     TITLE_TEXT = "⑤ Post — parcels waiting for the carrier"
 
+    BINDINGS: ClassVar = [
+        *StationScreen.BINDINGS,
+        Binding("f7", "command('COMPLETE')", "Close handover", id="post.close"),
+        Binding("f8", "command('CONFIRM')", "Confirm", id="post.confirm"),
+        Binding("f10", "manifest", "Manifest again", id="post.manifest"),
+        Binding("f11", "command('NEXT')", "Other carrier", id="post.next"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The carrier whose handover this station is handling (None: the next parcel decides).
+        self.carrier: str | None = None
+        #: A close that leaves parcels behind, waiting for CMD-CONFIRM.
+        self.confirming: str | None = None
+        self.groups: list[CarrierGroup] = []
+
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="station-main"):
+            yield Static("", id="cage")
             yield Static("", id="waiting")
 
     def on_mount(self) -> None:
@@ -29,43 +68,122 @@ class PostScreen(StationScreen):
     def ready_prompt(self) -> str:
         return "Scan a parcel label to put it in its carrier's cage."
 
+    def _printer(self):  # type: ignore[no-untyped-def]
+        from packbench.printing.cups import CupsPrinter
+
+        return CupsPrinter(server=self.pb.settings.printers.server or None)
+
+    # -- scans (in the scan worker's thread) ---------------------------------------------------
+    def process_scan(self, scan: Scanned) -> ScanOutcome | PostOutcome:  # type: ignore[override]
+        pb = self.pb
+        outcome = post_scan(
+            pb.db,
+            pb.actor,
+            scan.code,
+            pb.rules,
+            carrier=self.carrier,
+            day=local_day(pb.settings.day.timezone),
+            settings=pb.settings,
+            printer=self._printer(),
+            confirming=self.confirming,
+        )
+        if outcome is not None:
+            return outcome
+        return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
+
+    def show_outcome(self, outcome: ScanOutcome | PostOutcome) -> None:  # type: ignore[override]
+        if not isinstance(outcome, PostOutcome):
+            super().show_outcome(outcome)
+            return
+        self.carrier = outcome.carrier
+        self.confirming = outcome.confirm_close
+        self.pb.feedback(outcome.kind, outcome.message)
+
+    def after_scan(self, outcome: ScanOutcome | PostOutcome) -> None:  # type: ignore[override]
+        self.refresh_data()
+
+    # -- keys -------------------------------------------------------------------------------
+    def action_command(self, name: str) -> None:
+        """A key standing for a command barcode: queued like the scan it stands for."""
+        code = f"{self.pb.settings.codes.command_prefix}{name}"
+        self._queue_scan(Scanned(code, datetime.now(UTC), False, ()))
+
+    def action_manifest(self) -> None:
+        self._manifest()
+
+    @work(thread=True, group="post-act", exit_on_error=False)
+    def _manifest(self) -> None:
+        pb = self.pb
+        handover_id = last_closed_handover(pb.db)
+        if handover_id is None:
+            self.app.call_from_thread(pb.feedback, "error", "No handover has been closed yet.")
+            return
+        try:
+            result = print_manifest(pb.db, pb.actor, pb.settings, self._printer(), handover_id)
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            return
+        kind = "ok" if result.ok else "error"
+        self.app.call_from_thread(pb.feedback, kind, f"Manifest: {result.message}")
+
+    # -- showing ----------------------------------------------------------------------------
     def refresh_data(self) -> None:
         self._load()
 
     @work(thread=True, exclusive=True, group="post-list", exit_on_error=False)
     def _load(self) -> None:
-        rows = parcels_awaiting_handover(self.pb.db)
-        self.app.call_from_thread(self._show, rows)
+        groups = waiting_by_carrier(self.pb.db)
+        self.app.call_from_thread(self._show, groups)
 
-    def _show(self, rows: list[WaitingParcel]) -> None:
-        self.waiting = rows
-        if not rows:
-            self.query_one("#waiting", Static).update(Text("No parcels waiting.", style="dim"))
-            return
-        groups: dict[str, list[WaitingParcel]] = {}
-        for row in rows:
-            groups.setdefault(row.carrier or "no carrier", []).append(row)
-        parts: list[RenderableType] = []
-        for carrier, items in groups.items():
-            table = Table(
-                "Since",
-                "Order",
-                "Parcel",
-                "SSCC",
-                "Tracking",
-                "To",
-                title=f"{carrier} — {len(items)} parcels",
-                title_justify="left",
-                expand=True,
+    def _show(self, groups: list[CarrierGroup]) -> None:
+        self.groups = groups
+        self.query_one("#cage", Static).update(render_cage(self.carrier, groups))
+        self.query_one("#waiting", Static).update(render_waiting(groups, self.carrier))
+
+
+def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableType:
+    if carrier is None:
+        return Text("No handover in hand: the next parcel scanned chooses the carrier.", "dim")
+    group = next((g for g in groups if g.carrier == carrier), None)
+    inside = group.in_cage if group else 0
+    left = len(group.missing) if group else 0
+    return Text(
+        f"Handling {carrier}: {inside} in the cage, {left} not scanned. "
+        "F7 closes the handover, F11 another carrier.",
+        style="bold",
+    )
+
+
+def render_waiting(groups: list[CarrierGroup], carrier: str | None) -> RenderableType:
+    if not groups:
+        return Text("No parcels waiting.", style="dim")
+    parts: list[RenderableType] = []
+    for group in groups:
+        table = Table(
+            "",
+            "Since",
+            "Order",
+            "Parcel",
+            "SSCC",
+            "Tracking",
+            "To",
+            title=(
+                f"{group.carrier or 'no carrier'} — {len(group.parcels)} waiting, "
+                f"{group.in_cage} in the cage" + ("  ◀" if group.carrier == carrier else "")
+            ),
+            title_justify="left",
+            expand=True,
+        )
+        for w in group.parcels:
+            mark = Text("✔", "green") if w.in_cage else Text("·" if w.printed else "!", "dim")
+            table.add_row(
+                mark,
+                w.since.astimezone().strftime("%d.%m %H:%M"),
+                w.order_number,
+                str(w.seq),
+                w.sscc or "—",
+                w.tracking_number or "—",
+                w.city,
             )
-            for w in items:
-                table.add_row(
-                    w.since.astimezone().strftime("%d.%m %H:%M"),
-                    w.order_number,
-                    f"{w.seq}",
-                    w.sscc or "—",
-                    w.tracking_number or "—",
-                    w.city,
-                )
-            parts.append(table)
-        self.query_one("#waiting", Static).update(Group(*parts))
+        parts.append(table)
+    return Group(*parts)

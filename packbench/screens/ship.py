@@ -1,13 +1,75 @@
-"""Station 4: ship — shipment, label, complete the transaction."""
+"""Station 4: ship — shipment, labels, complete the transaction.
+
+Scanning a packed order's slip (or a parcel label of it) creates the shipment and prints the
+labels on the station's label printer. F7 (or ``CMD-COMPLETE``) completes the transaction;
+F8 prints the labels again (the unprinted ones, or all when every one printed), Ctrl+L sends
+them to another printer, F10 (or ``CMD-CANCEL``) cancels the shipment with a reason. Keys that
+stand for a command barcode go through the scan queue, so keys and scans keep their order. The
+work itself is ``operations.shipping``; this screen shows what it answered, and while a
+completion waits for the shop it looks again every few seconds until the shop has answered.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
 
+from packbench.operations.common import Refused
+from packbench.operations.orders import order_detail
+from packbench.operations.printing import PrintResult
+from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.operations.shipping import (
+    ShipOutcome,
+    ShipView,
+    cancel_shipment,
+    print_labels,
+    ready_to_ship,
+    ship_scan,
+    ship_view,
+)
 from packbench.operations.views import OrderDetail
 from packbench.screens.order_station import OrderStationScreen
+from packbench.screens.widgets.scanbar import Scanned
+
+POLL_S = 2.0  # how often a completion waiting for the shop is looked at again
+
+
+class AskText(ModalScreen[str | None]):
+    """One line of text (a printer queue, a reason). Enter confirms, Esc cancels."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, placeholder: str) -> None:
+        super().__init__()
+        self.question = question
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title")
+            yield Input(placeholder=self.placeholder, id="answer")
+
+    def on_mount(self) -> None:
+        self.query_one("#answer", Input).focus()
+
+    @on(Input.Submitted, "#answer")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class ShipScreen(OrderStationScreen):
@@ -15,32 +77,230 @@ class ShipScreen(OrderStationScreen):
     TITLE_TEXT = "④ Ship — shipment, label, complete the transaction"
     HINT = "Scan a packed order's slip to create its shipment."
 
-    def render_main(self, detail: OrderDetail) -> RenderableType:
-        table = Table(
-            "#",
-            "Box",
-            "Weight",
-            "SSCC",
-            "Tracking",
-            "Status",
-            title="Parcels",
-            title_justify="left",
-            expand=True,
+    BINDINGS: ClassVar = [
+        *OrderStationScreen.BINDINGS,
+        Binding("f7", "command('COMPLETE')", "Complete", id="ship.complete"),
+        Binding("f8", "labels", "Print labels", id="ship.labels"),
+        Binding("ctrl+l", "labels_elsewhere", "Labels elsewhere", id="ship.labels_elsewhere"),
+        Binding("f10", "command('CANCEL')", "Cancel shipment", id="ship.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: ShipView | None = None
+        self.ready: list[tuple[int, str]] = []
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_S, self._poll)
+        self._load_ready()
+
+    def ready_prompt(self) -> str:
+        return "Scan a packed order's slip to create its shipment and print its labels."
+
+    def _printer(self):  # type: ignore[no-untyped-def]
+        from packbench.printing.cups import CupsPrinter
+
+        return CupsPrinter(server=self.pb.settings.printers.server or None)
+
+    # -- scans (in the scan worker's thread) ---------------------------------------------------
+    def process_scan(self, scan: Scanned) -> ScanOutcome | ShipOutcome:  # type: ignore[override]
+        pb = self.pb
+        outcome = ship_scan(
+            pb.db,
+            pb.actor,
+            scan.code,
+            pb.rules,
+            pb.settings,
+            self._printer(),
+            order_id=self.wanted_id,
         )
-        for p in detail.parcels:
-            table.add_row(
-                str(p.seq),
-                p.box_code or "—",
-                f"{p.weight_g} g",
-                p.sscc or "—",
-                p.tracking_number or "—",
-                p.status,
+        if outcome is not None:
+            return outcome
+        return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
+
+    def show_outcome(self, outcome: ScanOutcome | ShipOutcome) -> None:  # type: ignore[override]
+        if not isinstance(outcome, ShipOutcome):
+            super().show_outcome(outcome)
+            return
+        self.pb.feedback(outcome.kind, outcome.message)
+        if outcome.ask_cancel and outcome.order_id is not None:
+            self._ask_cancel(outcome.order_id)
+
+    def after_scan(self, outcome: ScanOutcome | ShipOutcome) -> None:  # type: ignore[override]
+        if isinstance(outcome, ShipOutcome):
+            # A refused scan changes nothing here either: the open order stays open. A shipment
+            # whose labels did not print is shown (its view comes back with the outcome).
+            if outcome.order_id is not None and (outcome.ok or outcome.view is not None):
+                self.open_order(outcome.order_id)
+            self._load_ready()
+            return
+        super().after_scan(outcome)
+
+    # -- keys -------------------------------------------------------------------------------
+    def action_command(self, name: str) -> None:
+        """A key standing for a command barcode: queued like the scan it stands for."""
+        code = f"{self.pb.settings.codes.command_prefix}{name}"
+        self._queue_scan(Scanned(code, datetime.now(UTC), False, ()))
+
+    def action_labels(self) -> None:
+        if self.wanted_id is None:
+            self.pb.feedback("error", "No order is open here: scan its packing slip first.")
+            return
+        again = self.view is not None and self.view.labels_printed
+        self._print(self.wanted_id, None, again)
+
+    def action_labels_elsewhere(self) -> None:
+        if self.wanted_id is None:
+            self.pb.feedback("error", "No order is open here: scan its packing slip first.")
+            return
+        order_id = self.wanted_id
+        again = self.view is not None and self.view.labels_printed
+
+        def chosen(queue: str | None) -> None:
+            if queue:
+                self._print(order_id, queue, again)
+
+        self.app.push_screen(
+            AskText("Print the labels on which printer (CUPS queue)?", "Queue name, then Enter"),
+            chosen,
+        )
+
+    @work(thread=True, group="ship-act", exit_on_error=False)
+    def _print(self, order_id: int, queue: str | None, again: bool) -> None:
+        pb = self.pb
+        try:
+            result = print_labels(
+                pb.db, pb.actor, pb.settings, self._printer(), order_id, queue=queue, again=again
             )
-        if detail.completed_at:
-            done = Text(
-                f"✔ Transaction completed; invoice {detail.invoice_number or '—'}",
-                style="bold green",
-            )
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self._printed, order_id, result)
+
+    def _printed(self, order_id: int, result: PrintResult) -> None:
+        if result.ok:
+            self.pb.feedback("ok", result.message)
         else:
-            done = Text("Transaction not completed yet.", style="yellow")
-        return Group(Text("\n".join(detail.shipping.lines()), style="bold"), table, done)
+            self.pb.feedback(
+                "error", f"{result.message} — F8 tries again, Ctrl+L sends them elsewhere."
+            )
+        self.open_order(order_id)
+
+    def _ask_cancel(self, order_id: int) -> None:
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self._cancel(order_id, reason)
+            else:
+                self.pb.feedback("info", "The shipment was not cancelled.")
+
+        self.app.push_screen(
+            AskText("Why is the shipment cancelled? (kept in the history)", "Reason, then Enter"),
+            chosen,
+        )
+
+    @work(thread=True, group="ship-act", exit_on_error=False)
+    def _cancel(self, order_id: int, reason: str) -> None:
+        pb = self.pb
+        try:
+            out = cancel_shipment(
+                pb.db, pb.actor, order_id, reason, code="CMD-CANCEL", ship=pb.settings.ship
+            )
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(pb.feedback, "ok", out.message)
+        self.app.call_from_thread(self.open_order, order_id)
+        self.app.call_from_thread(self._load_ready)
+
+    # -- showing ----------------------------------------------------------------------------
+    def _poll(self) -> None:
+        view = self.view
+        if view is not None and view.completed_at and view.shop_state not in ("done", "parked"):
+            self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="station-order", exit_on_error=False)
+    def _load_order(self, order_id: int) -> None:
+        detail = order_detail(self.pb.db, order_id)
+        view = ship_view(self.pb.db, order_id)
+        self.app.call_from_thread(self._show_ship, detail, view)
+
+    def _show_ship(self, detail: OrderDetail | None, view: ShipView | None) -> None:
+        if view is not None and view.order_id != self.wanted_id:
+            return  # a cancelled worker finished late: show only what was last asked for
+        self.view = view
+        self._show(detail)
+
+    @work(thread=True, exclusive=True, group="ship-ready", exit_on_error=False)
+    def _load_ready(self) -> None:
+        rows = ready_to_ship(self.pb.db, limit=15)
+        self.app.call_from_thread(self._show_ready, rows)
+
+    def _show_ready(self, rows: list[tuple[int, str]]) -> None:
+        self.ready = rows
+        if self.current is None:
+            self.query_one("#main", Static).update(self.render_idle())
+
+    def render_idle(self) -> RenderableType:
+        hint = Text(self.HINT, style="dim")
+        if not self.ready:
+            return Group(hint, Text("No packed orders are waiting.", style="dim"))
+        numbers = ", ".join(number for _, number in self.ready)
+        return Group(hint, Text(f"Ready to ship (oldest first): {numbers}"))
+
+    def render_main(self, detail: OrderDetail) -> RenderableType:
+        view = self.view
+        if view is None:
+            return Text(self.HINT, style="dim")
+        return render_ship(view)
+
+
+def render_ship(view: ShipView) -> RenderableType:
+    status = view.status.replace("_", " ")
+    head = Text(f"Order {view.number} — {status}", style="bold")
+    parts: list[RenderableType] = [head, Text(f"To: {view.recipient}")]
+    if view.flag:
+        parts.append(Text(f"⚠ Changed in the shop: {view.flag}", style="bold red"))
+    if view.carrier:
+        parts.append(Text(f"{view.carrier} {view.service or ''}".rstrip(), style="bold"))
+    else:
+        parts.append(Text(f"Shipping method: {view.shipping_method}"))
+    table = Table(
+        "#",
+        "Box",
+        "Weight",
+        "SSCC",
+        "Tracking",
+        "Label",
+        title="Parcels",
+        title_justify="left",
+        expand=True,
+    )
+    for p in view.parcels:
+        if p.label_printed_at:
+            label = Text("printed " + p.label_printed_at.astimezone().strftime("%H:%M"), "green")
+        elif p.tracking_number:
+            label = Text("NOT PRINTED — F8", style="bold red")
+        else:
+            label = Text(p.status, style="dim")
+        table.add_row(
+            str(p.seq),
+            p.box_code or "—",
+            f"{p.weight_g} g",
+            p.sscc or "—",
+            p.tracking_number or "—",
+            label,
+        )
+    parts.append(table)
+    answer = view.shop_answer()
+    if view.completed_at is None:
+        if view.status == "shipped" and view.labels_printed and not view.flag:
+            answer = "Labels printed: complete the transaction with F7 or CMD-COMPLETE."
+        style = "yellow"
+    elif view.shop_state == "done":
+        style = "bold green"
+    elif view.shop_state == "parked":
+        style = "bold red"
+    else:
+        style = "yellow"
+    parts.append(Text(answer, style=style))
+    return Group(*parts)

@@ -112,7 +112,8 @@ class PackScreen(OrderStationScreen):
         self._queue_scan(Scanned(code, datetime.now(UTC), False, ()))
 
     def action_release(self) -> None:
-        target = self.view.order_id if self.view is not None else self.takeover
+        # The order just refused as someone else's (a supervisor releasing it), else the open one.
+        target = self.takeover or (self.view.order_id if self.view is not None else None)
         if target is None:
             self.pb.feedback("error", "No order is open here to release.")
             return

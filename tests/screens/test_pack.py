@@ -159,6 +159,8 @@ async def test_a_second_terminal_is_told_and_a_supervisor_takes_over(bench) -> N
         from tests.screens.helpers import sign_in_supervisor
 
         await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5002")  # the supervisor has an order of their own open
+        assert second.screen.view.number == "5002" and second.screen.view.mine
         await scan(pilot, "ORD-5001")
         kind, message = second.feedback_log[-1]
         assert kind == "error" and "claimed by Kari Nordmann since" in message
@@ -172,6 +174,30 @@ async def test_a_second_terminal_is_told_and_a_supervisor_takes_over(bench) -> N
         assert "released" in second.feedback_log[-1][1]
     with db.read() as s:
         assert s.get(Order, ids["first"]).claimed_by is None
+        # Taking 5001 over set 5002 aside: one open order per packer and terminal.
+        assert s.get(Order, ids["second"]).claimed_by is None
+
+
+async def test_a_supervisor_releases_the_order_just_refused_not_their_own(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    first = make_app(db, "bench-1")
+    async with first.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")
+    second = make_app(db, "bench-2")
+    async with second.run_test(size=SIZE) as pilot:
+        from tests.screens.helpers import sign_in_supervisor
+
+        await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5002")
+        await scan(pilot, "ORD-5001")
+        assert second.feedback_log[-1][0] == "error"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "Order 5001 released" in second.feedback_log[-1][1]
+    with db.read() as s:
+        assert s.get(Order, ids["first"]).claimed_by is None
+        assert s.get(Order, ids["second"]).claimed_by == 2  # the supervisor's own, kept
 
 
 async def test_the_supervisor_sees_the_box_advisor_with_f10(demo_db: Database) -> None:

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ from packbench.operations.common import (
     record_event,
     transact_logged,
 )
-from packbench.operations.outbox import enqueue
+from packbench.operations.outbox import enqueue, sync_health
 from packbench.operations.printing import Printer, PrintResult, label_job, print_job
 
 if TYPE_CHECKING:
@@ -263,10 +263,17 @@ def _view_in(session: Session, order: Order) -> ShipView:
             state = "done"
         elif item.status in ("parked", "discarded"):
             state = "parked"
-        elif item.attempts > 0 and item.last_error:
-            state = "retrying"
         else:
-            state = "queued"
+            # The order's changes go to the shop in order: an earlier one (the tracking meta)
+            # failing holds the completion back, so its error is the completion's news too.
+            failing = session.exec(
+                select(OutboxItem.last_error).where(
+                    OutboxItem.order_id == order.id,
+                    OutboxItem.status == "pending",
+                    col(OutboxItem.last_error).is_not(None),
+                )
+            ).first()
+            state, error = ("retrying", failing) if failing else ("queued", None)
     carrier = shipment.carrier if shipment else None
     if carrier is None:  # shipped before shipments were recorded (the demo data)
         carrier = next((p.carrier for p in _live_parcels(session, order.id) if p.carrier), None)
@@ -294,7 +301,17 @@ def _view_in(session: Session, order: Order) -> ShipView:
 def ship_view(db: Database, order_id: int) -> ShipView | None:
     with db.read() as session:
         order = session.get(Order, order_id)
-        return _view_in(session, order) if order is not None else None
+        view = _view_in(session, order) if order is not None else None
+    if view is not None and view.shop_state == "queued":
+        # Nothing of this order tried yet: the sync may not get as far as pushing (the shop is
+        # down for its pull too), which its health says.
+        health = sync_health(db)
+        if health.last_error and (
+            health.last_ok_at is None
+            or (health.last_error_at is not None and health.last_error_at >= health.last_ok_at)
+        ):
+            view = replace(view, shop_state="retrying", shop_error=health.last_error)
+    return view
 
 
 def ready_to_ship(db: Database, limit: int = 50) -> list[tuple[int, str]]:
@@ -494,7 +511,17 @@ def ship_order(
         + ", ".join(p.tracking_number or "" for p in view.parcels)
         + "."
     )
-    result = print_labels(db, actor, settings, printer, order_id)
+    try:
+        result = print_labels(db, actor, settings, printer, order_id)
+    except Refused as exc:  # the labels could not even be made; the shipment stands
+        return ShipOutcome(
+            ok=False,
+            kind="error",
+            message=f"{head} No label printed: {exc.message}",
+            code=code,
+            order_id=order_id,
+            view=ship_view(db, order_id),
+        )
     after = ship_view(db, order_id)
     return ShipOutcome(
         ok=result.ok,

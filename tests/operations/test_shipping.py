@@ -530,3 +530,50 @@ def test_completion_reaches_the_shop_once_through_faults_and_an_outage(db, setti
 
 def numbers_of(db: Database, order_id: int) -> list[str]:
     return [p.tracking_number or "" for p in parcels(db, order_id)]
+
+
+# --------------------------------------------------------------------------- the demo data
+
+
+def test_the_demo_bench_ships_without_reusing_its_numbers(demo_db, settings) -> None:  # type: ignore[no-untyped-def]
+    """The demo's shipped parcels got numbers from its own counters; the series skips them."""
+    db = demo_db
+    with db.read() as s:
+        used = {
+            code
+            for p in s.exec(select(Parcel)).all()
+            for code in (p.sscc, p.tracking_number)
+            if code
+        }
+        packed = s.exec(
+            select(Order.id)
+            .where(Order.status == "packed", col(Order.shipping_method_id).like("flat_rate:%"))
+            .order_by(col(Order.id))
+        ).all()
+        shipped = s.exec(
+            select(Order.id)
+            .where(Order.status == "shipped", col(Order.completed_at).is_(None))
+            .order_by(col(Order.id))
+        ).all()
+        packer = s.exec(select(Packer).where(Packer.role == "packer")).first()
+    assert used and packed and shipped and packer is not None
+    actor = Actor("ship", "demo", packer.id, packer.name, packer.role)
+    issued: list[str] = []
+    for oid in packed[:3]:
+        view = create_shipment(db, actor, settings.ship, oid)
+        issued += [c for p in view.parcels for c in (p.sscc or "", p.tracking_number or "")]
+    assert len(issued) == len(set(issued)) and not set(issued) & used
+    assert all(is_valid_sscc(c) or is_valid_s10(c) for c in issued)
+
+    # A demo order shipped before shipments were recorded completes from its parcels.
+    oid = shipped[0]
+    out = complete_transaction(db, actor, oid)
+    assert out.ok, out.message
+    kinds = outbox(db, oid)
+    assert [k for k, _ in kinds] == ["meta", "note", "complete"]
+    assert kinds[0][1] == f"ship-meta-{oid}-0"
+    with db.read() as s:
+        meta = s.exec(
+            select(OutboxItem).where(OutboxItem.order_id == oid, OutboxItem.kind == "meta")
+        ).one()
+    assert all(n in meta.payload for n in numbers_of(db, oid))

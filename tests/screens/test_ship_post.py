@@ -16,6 +16,7 @@ from tests.operations.seed import seed
 from tests.operations.test_shipping import make_packed, mark_printed
 from tests.printing.conftest import cups_ready  # noqa: F401
 from tests.screens.helpers import burst, scan, settle, text_of
+from tests.shop.test_sync import shop  # noqa: F401
 
 SIZE = (160, 50)
 
@@ -193,3 +194,59 @@ async def test_post_cage_refusals_and_handover(shipped) -> None:  # type: ignore
     with db.read() as s:
         parcel = s.exec(select(Parcel).where(Parcel.tracking_number == posten[0])).one()
     assert parcel.status == "handed_over" and parcel.handed_over_at is not None
+
+
+async def test_the_screen_shows_the_shops_answer_after_an_outage(  # type: ignore[no-untyped-def]
+    db,
+    shop,
+    monkeypatch,
+    cups_ready,  # noqa: F811
+) -> None:
+    """The app's own sync against the real demo shop: down when the packer completes (the
+    screen says it will complete by itself), up again later (the invoice and the capture)."""
+    from packbench.data.models import Packer
+    from tests.shop.test_sync import KEY, SECRET, engine
+
+    with db.write() as s:
+        s.add(Packer(name="Kari Nordmann", badge="BDG-1001"))
+    first = engine(db, shop)
+    first.run_once(products=True)
+    first.release()  # the app's sync takes over
+    with db.read() as s:
+        oid, number, shop_id = s.exec(
+            select(Order.id, Order.number, Order.shop_order_id)
+            .where(Order.shipping_method_id == "flat_rate:3")
+            .order_by(Order.id)
+        ).first()
+    make_packed(db, oid, method=None)
+    for name, value in {
+        "PACKBENCH_SHOP__URL": shop.url,
+        "PACKBENCH_SHOP_KEY": KEY,
+        "PACKBENCH_SHOP_SECRET": SECRET,
+        "PACKBENCH_SHOP__SYNC_INTERVAL_S": "0.2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    shop.faults(fail_rate=1.0, applied_share=0.0)  # the shop is down
+    app = make_app(db, "ship")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, f"ORD-{number}")
+        assert app.feedback_log[-1][0] == "ok", app.feedback_log[-1]
+        await scan(pilot, "CMD-COMPLETE")
+        assert "will complete by itself" in app.feedback_log[-1][1]
+        for _ in range(150):  # the sync tried and failed: the screen says so
+            await pilot.pause(0.1)
+            if "did not answer" in main_text(app):
+                break
+        assert "did not answer" in main_text(app) and "will complete by itself" in main_text(app)
+        shop.faults()  # up again
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if "invoice" in main_text(app):
+                break
+        text = main_text(app)
+        assert "Transaction completed: invoice" in text and "payment captured" in text
+    invoice = order(db, oid).invoice_number
+    assert invoice and invoice in text
+    assert len([c for c in shop.captures() if c["order_id"] == shop_id]) == 1

@@ -98,7 +98,10 @@ class PackScreen(OrderStationScreen):
     def after_scan(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
         if isinstance(outcome, PackOutcome):
             if outcome.view is not None:
-                self.open_order(outcome.view.order_id)
+                # Shown at once, before the next queued scan is handled: that scan then goes to
+                # this order, and the screen shows exactly what the operation committed.
+                self._apply_view(outcome.view)
+                self._load_side(outcome.view.order_id)
             return
         if outcome.ok and outcome.packer is not None:
             self._resume_claimed()  # back after a restart: the order left open here
@@ -163,15 +166,30 @@ class PackScreen(OrderStationScreen):
         view = pack_view(self.pb.db, self.pb.actor, self.rules, order_id)
         self.app.call_from_thread(self._show_pack, detail, view)
 
+    @work(thread=True, exclusive=True, group="pack-side", exit_on_error=False)
+    def _load_side(self, order_id: int) -> None:
+        detail = order_detail(self.pb.db, order_id)
+        self.app.call_from_thread(self._show_side, detail)
+
+    def _show_side(self, detail: OrderDetail | None) -> None:
+        if detail is not None and detail.summary.id != self.wanted_id:
+            return  # a later order is open meanwhile
+        self.current = detail
+        self.query_one(OrderPanel).show(detail, events=False, lines=False)
+
+    def _apply_view(self, view: PackView | None) -> None:
+        self.view = view
+        if view is not None:
+            self.wanted_id = view.order_id
+        main = self.query_one("#main")
+        main.update(render_pack(view) if view else Text(self.HINT, style="dim"))  # type: ignore[attr-defined]
+
     def _show_pack(self, detail: OrderDetail | None, view: PackView | None) -> None:
         # A cancelled thread worker still finishes: show only the order last asked for.
         if view is not None and view.order_id != self.wanted_id:
             return
-        self.current = detail
-        self.view = view
-        self.query_one(OrderPanel).show(detail, events=False, lines=False)
-        main = self.query_one("#main")
-        main.update(render_pack(view) if view else Text(self.HINT, style="dim"))  # type: ignore[attr-defined]
+        self._show_side(detail)
+        self._apply_view(view)
 
 
 # ----------------------------------------------------------------------------------- rendering

@@ -236,3 +236,20 @@ async def test_ctrl_z_undoes_the_last_item_scan(bench) -> None:  # type: ignore[
         await settle(pilot)
         assert app.feedback_log[-1][0] == "ok" and "Undone" in app.feedback_log[-1][1]
         assert "0 of 2 units scanned" in main_text(app)
+
+
+async def test_the_slip_and_the_whole_order_in_one_burst(bench) -> None:  # type: ignore[no-untyped-def]
+    """The scan after a slip goes to that order even when nothing waited in between."""
+    db, ids = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")  # another order open first
+        for code in ("ORD-5001", "2*" + CUP, "BOX-S", f"{2 * 350 + 140}g"):
+            burst(app, code)
+        await settle(pilot)
+        kinds = [k for k, _ in app.feedback_log[-4:]]
+        assert kinds == ["ok"] * 4, app.feedback_log[-4:]
+        assert status_of(db, ids["first"]) == "packed"
+        assert status_of(db, ids["second"]) == "packing"  # set aside, untouched
+        assert "Order 5001" in main_text(app) and "Packed." in main_text(app)

@@ -269,7 +269,9 @@ def run(db_path: str, *, pick: int, pack: int, ship: int, seconds: float, workdi
     return report
 
 
-def check(db, before: dict[str, int], procs) -> dict:  # type: ignore[no-untyped-def]
+def check(db, before: dict[str, int], procs, *, slack: int = 0) -> dict:  # type: ignore[no-untyped-def]
+    """The run's consistency, from the database. ``slack``: terminals killed with -9 may have
+    committed one scan they had no time to journal (done, but never told), never the reverse."""
     from sqlmodel import col, select
 
     from packbench.data.models import Event, Order, OrderLine

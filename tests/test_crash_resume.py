@@ -1,0 +1,78 @@
+"""`kill -9` of a packing terminal in the middle of an order's checklist: every scan the
+packer was told about is in the database, nothing is counted twice, and the terminal, signed
+in again, is back on the same order with exactly the units it had."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlmodel import select
+
+from packbench.data.engine import Database
+from packbench.data.models import Order
+from packbench.operations.common import Actor
+from packbench.operations.packers import sign_in_badge
+from packbench.operations.packstation import PackRules, claimed_order, pack_view
+
+TERMINALS = Path(__file__).resolve().parent.parent / "benchmarks" / "terminals.py"
+
+
+def _terminals():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("terminals", TERMINALS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_kill_9_mid_checklist_then_resume(demo_db: Database, tmp_path: Path) -> None:
+    t = _terminals()
+    before = t._snapshot(demo_db)
+    [badge] = t.people(demo_db, 1)
+    journal = tmp_path / "term-0.jsonl"
+    cmd = [
+        sys.executable, str(TERMINALS), "worker", "--db", demo_db.target, "--role", "pack",
+        "--badge", badge, "--terminal", "term-0", "--seconds", "60", "--journal", str(journal),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd)
+    deadline = time.monotonic() + 60
+    # Once it is well into the work, freeze it; kill it if it is in the middle of an order,
+    # else let it go on a little and look again.
+    while time.monotonic() < deadline:
+        lines = journal.read_text().splitlines() if journal.exists() else []
+        if sum(1 for x in lines if '"kind": "pack"' in x) >= 8:
+            proc.send_signal(signal.SIGSTOP)
+            with demo_db.read() as s:
+                mid_order = s.exec(
+                    select(Order.id).where(
+                        Order.claim_terminal == "term-0", Order.status == "packing"
+                    )
+                ).first()
+            if mid_order is not None:
+                break
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.03)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # The one scan it may have committed but not lived to report is allowed (slack=1).
+    report = t.check(demo_db, before, [("term-0", "pack", journal, proc)], slack=1)
+    assert report["problems"] == []  # nothing told is missing, nothing counted twice
+    assert report["units_packed"] > 0
+
+    # Signed in again at the same terminal: the order it was packing, exactly as it was.
+    view = sign_in_badge(demo_db, Actor("pack", "term-0"), badge)
+    actor = Actor("pack", "term-0", view.id, view.name, view.role)
+    entries = [json.loads(x) for x in journal.read_text().splitlines()]
+    last_order = next((e["order"] for e in reversed(entries) if e.get("order")), None)
+    resumed = claimed_order(demo_db, actor)
+    assert resumed is not None and resumed == last_order
+    told = sum(e["units"] for e in entries if e.get("order") == resumed and e["ok"])
+    packed = pack_view(demo_db, actor, PackRules(), resumed)
+    assert packed is not None and packed.mine
+    assert told <= packed.units_packed <= told + 1

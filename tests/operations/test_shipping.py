@@ -6,9 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlmodel import col, func, select
 
 from packbench.config import Settings, load_settings
@@ -27,6 +31,7 @@ from packbench.data.models import (
     Shipment,
 )
 from packbench.operations.common import Actor, Refused, change_status
+from packbench.operations.intake import receive_order
 from packbench.operations.shipping import (
     cancel_shipment,
     complete_transaction,
@@ -37,7 +42,7 @@ from packbench.operations.shipping import (
     ship_view,
 )
 from packbench.printing.cups import CupsPrinter
-from tests.operations.seed import SSCC, TRACKING, seed
+from tests.operations.seed import SSCC, TRACKING, order_in, seed
 from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
 from tests.shop.test_sync import drain, engine, shop  # noqa: F401
 
@@ -577,3 +582,94 @@ def test_the_demo_bench_ships_without_reusing_its_numbers(demo_db, settings) -> 
             select(OutboxItem).where(OutboxItem.order_id == oid, OutboxItem.kind == "meta")
         ).one()
     assert all(n in meta.payload for n in numbers_of(db, oid))
+
+
+# --------------------------------------------------------------------------- never twice
+
+
+def _many_packed(db: Database, n: int) -> list[int]:
+    seed(db)
+    ids = []
+    with db.write() as s:
+        for k in range(n):
+            ids.append(
+                receive_order(
+                    s, Actor("admin", "seed"), order_in(6000 + k, ("FJ-TX-0002", 1), minutes=k)
+                ).order_id
+            )
+    for oid in ids:
+        make_packed(db, oid)
+    return ids
+
+
+def all_numbers(db: Database) -> list[str]:
+    with db.read() as s:
+        return [
+            code
+            for p in s.exec(select(Parcel)).all()
+            for code in (p.sscc, p.tracking_number)
+            if code
+        ]
+
+
+def test_two_terminals_shipping_at_once_never_share_a_number(db, settings) -> None:  # type: ignore[no-untyped-def]
+    ids = _many_packed(db, 16)
+    other = create_database(db.target)  # a second terminal: its own engine, same database
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def ship(database: Database, mine: list[int], terminal: str) -> None:
+        actor = Actor("ship", terminal, 1, "Kari Nordmann", "packer")
+        try:
+            barrier.wait()
+            for oid in mine:
+                create_shipment(database, actor, settings.ship, oid)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=ship, args=(db, ids[0::2], "t1")),
+        threading.Thread(target=ship, args=(other, ids[1::2], "t2")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    other.dispose()
+    assert not errors, errors
+    codes = all_numbers(db)
+    assert len(codes) == 2 * 16 + 2  # and the seed's own parcel
+    assert len(set(codes)) == len(codes)
+    with db.read() as s:
+        series = {n.name: n.next_value for n in s.exec(select(NumberSeries)).all()}
+    assert series["s10:RRNO"] == 70_000_016
+
+
+@hsettings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.sampled_from(["ship", "cancel"]), st.integers(0, 2)), max_size=14))
+def test_ship_and_cancel_in_any_order_never_reuse_a_number(tmp_path_factory, steps) -> None:  # type: ignore[no-untyped-def]
+    from packbench.data.migrate import upgrade
+
+    db = create_database(tmp_path_factory.mktemp("h") / "bench.db")
+    upgrade(db)
+    ship = load_settings(None).ship
+    try:
+        ids = _many_packed(db, 3)
+        issued: list[str] = []
+        for action, k in steps:
+            try:
+                if action == "ship":
+                    view = create_shipment(db, SHIPPER, ship, ids[k])
+                    issued += [c for p in view.parcels for c in (p.sscc, p.tracking_number) if c]
+                else:
+                    cancel_shipment(db, SHIPPER, ids[k], "test", ship=ship)
+            except Refused:
+                pass  # shipping a shipped order, cancelling an unshipped one: refused, no change
+            assert len(issued) == len(set(issued))
+        assert sorted(all_numbers(db)) == sorted([SSCC, TRACKING, *issued])
+        live = [p for p in parcels(db, ids[0])] + [p for p in parcels(db, ids[1])]
+        assert all(p.seq >= 1 for p in live)
+    finally:
+        db.dispose()

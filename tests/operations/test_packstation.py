@@ -254,13 +254,11 @@ def test_the_claim_race_between_two_terminals_has_one_winner(tmp_path: Path, db:
     ids = seed(db)
     add_boxes(db)
     make_picked(db, ids["first"])
-    path = Path(db.url.removeprefix("sqlite:///"))
-    assert path.exists()
     results: dict[str, object] = {}
     barrier = threading.Barrier(2)
 
     def grab(actor: Actor) -> None:
-        own = create_database(path)  # each terminal has its own engine on the same file
+        own = create_database(db.target)  # each terminal: its own engine, the same database
         try:
             barrier.wait()
             results[actor.terminal] = open_for_packing(
@@ -359,7 +357,7 @@ def test_resume_after_reopening_is_exact(bench, tmp_path: Path) -> None:  # type
     scan(db, KARI, "BOX-M", oid)
     first = pack_view(db, KARI, RULES, oid)
     # A new engine on the same file (the terminal was restarted).
-    again = create_database(Path(db.url.removeprefix("sqlite:///")))
+    again = create_database(db.target)
     try:
         assert claimed_order(again, KARI) == oid
         out = open_for_packing(again, KARI, RULES, order_id=oid, code="ORD-5002")

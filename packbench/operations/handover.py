@@ -525,6 +525,16 @@ def print_manifest(
     return print_job(db, actor, printer, doc, queue=target, timeout_s=settings.printers.timeout_s)
 
 
+def open_handover_here(db: Database, terminal: str) -> str | None:
+    """The carrier whose cage this terminal was filling (after a restart, it goes on)."""
+    with db.read() as session:
+        return session.exec(
+            select(Handover.carrier)
+            .where(Handover.status == "open", Handover.terminal == terminal)
+            .order_by(col(Handover.id).desc())
+        ).first()
+
+
 def last_closed_handover(db: Database, carrier: str | None = None) -> int | None:
     with db.read() as session:
         query = select(Handover.id).where(Handover.status == "closed")

@@ -28,6 +28,7 @@ from packbench.operations.handover import (
     PostOutcome,
     last_closed_handover,
     local_day,
+    open_handover_here,
     post_scan,
     print_manifest,
     waiting_by_carrier,
@@ -63,6 +64,17 @@ class PostScreen(StationScreen):
             yield Static("", id="waiting")
 
     def on_mount(self) -> None:
+        self._resume()
+
+    @work(thread=True, group="post-list", exit_on_error=False)
+    def _resume(self) -> None:
+        """After a restart the cage this terminal was filling is still open: handle it again."""
+        carrier = open_handover_here(self.pb.db, self.pb.actor.terminal)
+        self.app.call_from_thread(self._resumed, carrier)
+
+    def _resumed(self, carrier: str | None) -> None:
+        if carrier is not None and self.carrier is None:
+            self.carrier = carrier
         self.refresh_data()
 
     def ready_prompt(self) -> str:

@@ -198,7 +198,7 @@ async def test_post_cage_refusals_and_handover(shipped) -> None:  # type: ignore
 
 async def test_the_screen_shows_the_shops_answer_after_an_outage(  # type: ignore[no-untyped-def]
     db,
-    shop,
+    shop,  # noqa: F811
     monkeypatch,
     cups_ready,  # noqa: F811
 ) -> None:
@@ -250,3 +250,30 @@ async def test_the_screen_shows_the_shops_answer_after_an_outage(  # type: ignor
     invoice = order(db, oid).invoice_number
     assert invoice and invoice in text
     assert len([c for c in shop.captures() if c["order_id"] == shop_id]) == 1
+
+
+async def test_post_station_resumes_its_open_cage_after_a_restart(shipped) -> None:  # type: ignore[no-untyped-def]
+    db, ids = shipped
+    posten = tracking(db, ids["first"])
+    app = make_app(db, "post")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, posten[0])
+        assert "Handling Posten: 1 in the cage" in main_text(app, "#cage")
+    again = make_app(db, "post")  # the terminal restarted
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # 5001's second parcel and the seed's 5003 are still out of the cage.
+        assert "Handling Posten: 1 in the cage, 2 not scanned" in main_text(again, "#cage")
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, posten[1])
+        await pilot.press("f7")
+        await settle(pilot)
+        kind, message = again.feedback_log[-1]
+        assert kind == "error" and "1 Posten parcel(s) were shipped but not scanned" in message
+        await pilot.press("f8")
+        await settle(pilot)
+        kind, message = again.feedback_log[-1]
+        assert "2 parcel(s) handed over to Posten. 1 stay" in message
+    assert order(db, ids["first"]).status == "handed_over"

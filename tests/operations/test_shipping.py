@@ -673,3 +673,30 @@ def test_ship_and_cancel_in_any_order_never_reuse_a_number(tmp_path_factory, ste
         assert all(p.seq >= 1 for p in live)
     finally:
         db.dispose()
+
+
+def test_two_terminals_completing_at_once_complete_once(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    create_shipment(db, SHIPPER, settings.ship, oid)
+    mark_printed(db, oid)
+    other = create_database(db.target)
+    barrier = threading.Barrier(2)
+    answers: list[str] = []
+
+    def complete(database: Database, terminal: str) -> None:
+        actor = Actor("ship", terminal, 1, "Kari Nordmann", "packer")
+        barrier.wait()
+        answers.append(complete_transaction(database, actor, oid).kind)
+
+    threads = [
+        threading.Thread(target=complete, args=(db, "t1")),
+        threading.Thread(target=complete, args=(other, "t2")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    other.dispose()
+    assert sorted(answers) == ["info", "ok"]
+    assert [k for k, _ in outbox(db, oid)] == ["meta", "note", "complete"]

@@ -113,7 +113,9 @@ def work_pack(db, settings, actor, journal: Journal, until: float, rng) -> None:
         order = rng.choice(waiting)
         slip = f"ORD-{order.number}"
         out = pack_scan(db, actor, slip, cr, rules, order_id=None)
-        journal.write(slip, out.ok if out else None, out.message if out else "", kind="slip")
+        journal.write(
+            slip, out.ok if out else None, out.message if out else "", kind="slip", order=order.id
+        )
         if out is None or not out.ok:
             continue  # another packer has it: take another
         for _ in range(60):  # an order's units, parcels, boxes and weights

@@ -69,7 +69,8 @@ def test_kill_9_mid_checklist_then_resume(demo_db: Database, tmp_path: Path) -> 
     view = sign_in_badge(demo_db, Actor("pack", "term-0"), badge)
     actor = Actor("pack", "term-0", view.id, view.name, view.role)
     entries = [json.loads(x) for x in journal.read_text().splitlines()]
-    last_order = next((e["order"] for e in reversed(entries) if e.get("order")), None)
+    # The order of its last slip or unit scan that was accepted: where it was working.
+    last_order = next((e["order"] for e in reversed(entries) if e.get("order") and e["ok"]), None)
     resumed = claimed_order(demo_db, actor)
     assert resumed is not None and resumed == last_order
     told = sum(e["units"] for e in entries if e.get("order") == resumed and e["ok"])

@@ -176,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     # -- end of the pack station block -------------------------------------------------------
 
+    # -- the post station (#7) ----------------------------------------------------------------
+    p = sub.add_parser(
+        "handovers", help="parcels waiting per carrier, the carriers' handovers; a manifest again"
+    )
+    _common(p)
+    p.add_argument("--manifest", type=int, metavar="ID", help="a closed handover's manifest")
+    p.add_argument("--printer", help="print the manifest on this CUPS queue")
+    p.add_argument("--out", type=Path, help="write the manifest PDF to this file instead")
+    p.add_argument("--json", action="store_true")
+    # -- end of the post station block --------------------------------------------------------
+
     p = sub.add_parser("history", help="an order's whole audit trail (every scan and action)")
     _common(p)
     p.add_argument("order", metavar="ORDER", help="order number, slip code, SSCC or tracking no.")
@@ -789,11 +800,91 @@ def cmd_boxes(args: argparse.Namespace, settings: Settings) -> int:
 # -- end of the pack station block --------------------------------------------------------------
 
 
+# -- the post station (#7) ------------------------------------------------------------------------
+def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.common import Actor, Refused
+    from packbench.operations.handover import (
+        manifest_document,
+        print_manifest,
+        recent_handovers,
+        waiting_by_carrier,
+    )
+    from packbench.operations.printing import export_file
+
+    db = _open_db(settings)
+    if args.manifest is not None:
+        try:
+            if args.out:
+                export_file(args.out, manifest_document(db, settings, args.manifest).data)
+                print(f"manifest of handover {args.manifest} written to {args.out}")
+                return 0
+            from packbench.printing.cups import CupsPrinter
+
+            actor = Actor(station="post", terminal=settings.bench.terminal)
+            result = print_manifest(
+                db,
+                actor,
+                settings,
+                CupsPrinter(server=settings.printers.server or None),
+                args.manifest,
+                queue=args.printer,
+            )
+        except Refused as exc:
+            raise CliError(exc.message, code=2) from None
+        print(result.message)
+        return 0 if result.ok else 1
+    groups = waiting_by_carrier(db)
+    handovers = recent_handovers(db)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "waiting": {
+                        g.carrier: [
+                            {
+                                "order": r.order_number,
+                                "parcel": r.seq,
+                                "tracking_number": r.tracking_number,
+                                "sscc": r.sscc,
+                                "in_cage": r.in_cage,
+                                "since": r.since.isoformat(),
+                            }
+                            for r in g.parcels
+                        ]
+                        for g in groups
+                    },
+                    "handovers": [h.as_json() for h in handovers],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return 0
+    for g in groups:
+        print(f"{g.carrier}: {len(g.parcels)} waiting, {g.in_cage} in the cage")
+        for r in g.parcels:
+            cage = "in cage" if r.in_cage else ""
+            print(
+                f"  {r.since.astimezone():%Y-%m-%d %H:%M}  {r.order_number:<10} {r.seq}  "
+                f"{r.tracking_number or '-':<14} {r.sscc or '-':<18} {cage}"
+            )
+    if not groups:
+        print("no parcels waiting")
+    for h in handovers:
+        when = f"{h.closed_at.astimezone():%Y-%m-%d %H:%M}" if h.closed_at else "open"
+        print(f"handover {h.id}: {h.carrier} {h.day} {h.status} ({when}), {h.parcels} parcels")
+    return 0
+
+
+# -- end of the post station block ----------------------------------------------------------------
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "route": cmd_route,  # #5
     "slotting": cmd_slotting,  # #5
     "box": cmd_box,  # #6
     "boxes": cmd_boxes,  # #6
+    "handovers": cmd_handovers,  # #7
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,

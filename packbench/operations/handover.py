@@ -555,3 +555,49 @@ def handed_over_parcels(db: Database, handover_id: int) -> Sequence[str]:
                 .order_by(col(HandoverParcel.id))
             ).all()
         ]
+
+
+@dataclass(frozen=True)
+class HandoverView:
+    id: int
+    carrier: str
+    day: str
+    status: str
+    parcels: int
+    opened_at: datetime
+    closed_at: datetime | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "carrier": self.carrier,
+            "day": self.day,
+            "status": self.status,
+            "parcels": self.parcels,
+            "opened_at": self.opened_at.isoformat(),
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+        }
+
+
+def recent_handovers(db: Database, *, limit: int = 20) -> list[HandoverView]:
+    """The open cages and the latest closed handovers, newest first."""
+    with db.read() as session:
+        rows = session.exec(
+            select(Handover, func.count(col(HandoverParcel.id)))
+            .join(HandoverParcel, col(HandoverParcel.handover_id) == col(Handover.id), isouter=True)
+            .group_by(col(Handover.id))
+            .order_by(col(Handover.id).desc())
+            .limit(limit)
+        ).all()
+        return [
+            HandoverView(
+                id=h.id or 0,
+                carrier=h.carrier,
+                day=h.day,
+                status=h.status,
+                parcels=n,
+                opened_at=h.opened_at,
+                closed_at=h.closed_at,
+            )
+            for h, n in rows
+        ]

@@ -222,3 +222,29 @@ def test_local_day_uses_the_bench_time_zone() -> None:
     late = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
     assert local_day("Europe/Oslo", late) == "2026-11-28"
     assert local_day("UTC", late) == "2026-11-27"
+
+
+@pytest.mark.sqlite_only
+def test_the_handovers_command(bench, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``packbench handovers``: what waits per carrier, the handovers, a manifest again."""
+    import json
+
+    from tests.cli.test_cli import run
+
+    db, ids = bench
+    code = numbers(db, ids["fourth"])[0]
+    scan(db, settings, code, None)
+    closed = close_handover(db, POSTER, "PostNord", day=DAY)
+    target = db.target.removeprefix("sqlite:///")
+    out = run("handovers", "--db", target, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert sorted(data["waiting"]) == ["Posten"] and len(data["waiting"]["Posten"]) == 4
+    assert data["handovers"][0]["carrier"] == "PostNord"
+    assert data["handovers"][0]["parcels"] == 1 and data["handovers"][0]["status"] == "closed"
+    pdf = tmp_path / "manifest.pdf"
+    out = run("handovers", "--db", target, "--manifest", str(closed.handover_id), "--out", str(pdf))
+    assert out.returncode == 0, out.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    out = run("handovers", "--db", target, "--manifest", "999", "--out", str(pdf))
+    assert out.returncode == 2 and "Handover 999 is not closed" in out.stderr

@@ -22,7 +22,7 @@ from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, OrderLine, Parcel
 from packbench.operations.common import Actor
-from packbench.operations.team import RosterRow, roster
+from packbench.operations.team import SCAN_KINDS, RosterRow, roster
 
 if TYPE_CHECKING:
     from packbench.operations.printing import PrintResult
@@ -135,7 +135,12 @@ def day_report(db: Database, day: date, settings: DaySettings) -> DayReport:
             select(
                 func.count(),
                 func.coalesce(func.sum(case((Event.result == "refused", 1), else_=0)), 0),
-            ).where(Event.kind == "scan", col(Event.at) >= start, col(Event.at) < end)
+            ).where(
+                col(Event.kind).in_(sorted(SCAN_KINDS)),
+                col(Event.code).is_not(None),
+                col(Event.at) >= start,
+                col(Event.at) < end,
+            )
         ).one()
         # Paid before the cut-off and not shipped that day (nor earlier): missed.
         shipped_before = select(Event.order_id).where(

@@ -27,6 +27,9 @@ from packbench.operations.common import (
     transact_logged,
 )
 
+#: Event kinds that are a person's scan: the common handler's and the pick station's own.
+SCAN_KINDS = frozenset({"scan", "pick"})
+
 #: How long after their last action a person still counts as present at a station.
 PRESENT_FOR = timedelta(minutes=30)
 
@@ -146,7 +149,7 @@ def roster(
             pid = e.packer_id
             assert pid is not None
             last[pid] = e
-            if e.kind == "scan":
+            if e.kind in SCAN_KINDS and e.code is not None:  # a key's event carries no code
                 scans[pid] += 1
                 if e.result == "refused":
                     errors[pid] += 1

@@ -48,7 +48,9 @@ def bench(db: Database) -> dict[str, object]:
         ],
     )
     with db.write() as s:  # Kari opens the second order at the pack station at 11:30
-        record_event(s, k.at_station("pack"), "scan", order_id=ids["second"], at=at(11, 30))
+        record_event(
+            s, k.at_station("pack"), "scan", order_id=ids["second"], code="ORD-5002", at=at(11, 30)
+        )
         record_event(
             s, k.at_station("pack"), "scan", code="7000000000000", result="refused", at=at(11, 31)
         )

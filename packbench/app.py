@@ -337,7 +337,9 @@ class PackbenchApp(App[None]):
             self.bells += 1
             self.bell()
             screen = self.screen
-            screen.add_class("-flash")
-            self.set_timer(0.6, lambda: screen.remove_class("-flash"))
+            flash = getattr(screen, "flash", None)
+            if flash is not None:
+                flash(True)
+                self.set_timer(0.6, lambda: flash(False))
             if say is None:
                 self.notify(message, severity="error")

@@ -57,7 +57,7 @@ async def test_every_station_opens_and_takes_a_badge_then_a_slip(bench, station:
         bells = app.bells
         await scan(pilot, "ORD-99999")
         assert last_feedback(app) == ("error", "No order number 99999 on this bench.")
-        assert app.bells == bells + 1 and app.screen.has_class("-flash")
+        assert app.bells == bells + 1 and app.screen.flashing
         detail = order_detail(bench, 2)
         assert detail is not None
         assert any(
@@ -92,7 +92,7 @@ async def test_a_bad_scan_is_red_rings_and_names_the_code(bench) -> None:  # typ
         assert app.bells == bells + 1
         feedback = app.screen.query_one("#feedback")
         assert feedback.has_class("-error")
-        assert app.screen.has_class("-flash")
+        assert app.screen.flashing
         await scan(pilot, "ORD-5001")
         assert app.screen.query_one("#feedback").has_class("-ok")
 

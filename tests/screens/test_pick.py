@@ -105,7 +105,7 @@ async def test_a_wrong_item_is_refused_with_error_feedback_and_changes_nothing(b
         await scan(pilot, TX)  # the socks belong to the next stop
         kind, message = app.feedback_log[-1]
         assert kind == "error" and message.startswith("Wrong item: “7071234000022” is Ullsokker")
-        assert app.bells == bells + 1 and app.screen.has_class("-flash")
+        assert app.bells == bells + 1 and app.screen.flashing
         assert picked(bench) == [0, 0, 0, 0]
         assert shown(app)["qty"] == "2"
         await scan(pilot, "C-07-2")

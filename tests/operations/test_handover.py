@@ -17,6 +17,7 @@ from packbench.operations.handover import (
     local_day,
     post_scan,
     print_manifest,
+    recent_handovers,
     waiting_by_carrier,
 )
 from packbench.operations.intake import receive_order
@@ -175,6 +176,10 @@ def test_close_lists_the_missing_parcels_and_needs_a_confirmation(bench, setting
     with db.read() as s:
         assert s.get(Order, ids["first"]).status == "handed_over"  # type: ignore[union-attr]
     assert last_closed_handover(db, "Posten") == later.handover_id
+    assert [(h.status, h.parcels, h.day) for h in recent_handovers(db)] == [
+        ("closed", 1, "2026-11-28"),
+        ("closed", 2, DAY),
+    ]
 
 
 def test_close_without_a_carrier_is_refused(bench, settings) -> None:  # type: ignore[no-untyped-def]

@@ -88,6 +88,7 @@ class PackbenchApp(App[None]):
         self.bells = 0
         self.sync_text = "⇅ offline"
         self._sync_stop = threading.Event()
+        self._sync_wake = threading.Event()
         self._orders_pulled_seen: int | None = None
         self.MODES = _station_factories()
         super().__init__()
@@ -137,7 +138,7 @@ class PackbenchApp(App[None]):
         from packbench.shop.sync import SyncStopped
 
         try:
-            engine.watch(self.settings.shop.sync_interval_s, self._sync_stop)
+            engine.watch(self.settings.shop.sync_interval_s, self._sync_stop, wake=self._sync_wake)
         except SyncStopped as exc:
             log.error("sync stopped: %s", exc)
             self._from_thread(self.feedback, "error", f"Sync with the shop stopped: {exc}")
@@ -182,6 +183,11 @@ class PackbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         self._sync_stop.set()
+        self._sync_wake.set()
+
+    def sync_soon(self) -> None:
+        """Start the next sync round now (a station just queued something the person awaits)."""
+        self._sync_wake.set()
 
     # -- printing (issue #4) ---------------------------------------------------------------
     @work(thread=True, group="print-settle", exit_on_error=False)

@@ -125,6 +125,9 @@ class ShipScreen(OrderStationScreen):
         self.pb.feedback(outcome.kind, outcome.message)
         if outcome.ask_cancel and outcome.order_id is not None:
             self._ask_cancel(outcome.order_id)
+        view = outcome.view
+        if outcome.ok and view is not None and view.completed_at and view.shop_state != "done":
+            self.pb.sync_soon()  # the person waits for the shop's answer: ask it now
 
     def after_scan(self, outcome: ScanOutcome | ShipOutcome) -> None:  # type: ignore[override]
         if isinstance(outcome, ShipOutcome):

@@ -129,8 +129,14 @@ class SyncEngine:
         stop: threading.Event,
         *,
         on_report: Callable[[SyncReport], Any] | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
-        """Sync every ``interval_s`` until ``stop`` is set; products on the first round."""
+        """Sync every ``interval_s`` until ``stop`` is set; products on the first round.
+
+        Setting ``wake`` starts the next round at once (a station that just queued a change
+        the person is waiting for, such as a completion); whoever sets ``stop`` sets ``wake``
+        too so the loop notices at once.
+        """
         first = True
         try:
             while not stop.is_set():
@@ -138,7 +144,11 @@ class SyncEngine:
                 first = False
                 if on_report is not None:
                     on_report(report)
-                stop.wait(interval_s)
+                if wake is None:
+                    stop.wait(interval_s)
+                else:
+                    wake.wait(interval_s)
+                    wake.clear()
         finally:
             syncing.release_lease(self.db, LEASE_NAME, self.holder)
 

@@ -97,7 +97,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(db) -> None:
 
 
 def test_foreign_keys_are_enforced(db) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(Exception, match="(?i)foreign key"), db.write() as session:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), db.write() as session:
         session.add(Event(kind="scan", order_id=99999))
 
 

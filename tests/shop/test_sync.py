@@ -225,3 +225,32 @@ def test_kill_9_while_pushing_loses_nothing_and_doubles_nothing(
     time.sleep(1.1)
     drain(bench, restarted)
     assert_exactly_once(shop, orders)
+
+
+def test_wake_starts_the_next_round_at_once(bench: Database, shop: Shop) -> None:
+    """A station that queued a completion asks for the shop's answer now, not in 60 s."""
+    import threading
+
+    sync = engine(bench, shop)
+    stop, wake = threading.Event(), threading.Event()
+    rounds: list[float] = []
+    worker = threading.Thread(
+        target=sync.watch,
+        args=(60.0, stop),
+        kwargs={"on_report": lambda r: rounds.append(time.monotonic()), "wake": wake},
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not rounds and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(rounds) == 1
+        wake.set()
+        while len(rounds) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(rounds) == 2 and rounds[1] - rounds[0] < 10
+    finally:
+        stop.set()
+        wake.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()

@@ -18,10 +18,11 @@ from typing import Any, Protocol
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from packbench.carriers.s10 import DEFAULT_TRACKING_URL, TRACKING_URLS
 from packbench.config import Settings
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order, Parcel, PrintJob
+from packbench.data.models import Event, Order, Parcel, PrintJob, Shipment
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
@@ -399,13 +400,6 @@ def slip_job(db: Database, order_numbers: Sequence[str], settings: Settings) -> 
     )
 
 
-TRACKING_URLS = {
-    "Posten": "https://sporing.posten.no/sporing/{tracking}",
-    "PostNord": "https://tracking.postnord.com/no/?id={tracking}",
-}
-DEFAULT_TRACKING_URL = "https://sporing.posten.no/sporing/{tracking}"
-
-
 @dataclass(frozen=True)
 class LabelData:
     """Everything a shipping label shows for one parcel, from the database."""
@@ -446,13 +440,16 @@ def label_data(db: Database, codes: Sequence[str]) -> list[LabelData]:
             assert detail is not None and parcel.id is not None
             count = len([p for p in detail.parcels if p.status != "void"])
             carrier = parcel.carrier or "Posten"
+            shipment = session.get(Shipment, parcel.shipment_id) if parcel.shipment_id else None
+            # The service the carrier booked, else what the customer chose in the shop.
+            service = (shipment.service if shipment else "") or detail.summary.shipping_method
             out.append(
                 LabelData(
                     parcel_id=parcel.id,
                     order_number=detail.summary.number,
                     recipient=detail.shipping,
                     carrier=carrier,
-                    service=detail.summary.shipping_method,
+                    service=service,
                     weight_g=parcel.weight_g,
                     parcel_no=parcel.seq,
                     parcel_count=max(count, parcel.seq),

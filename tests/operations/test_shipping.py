@@ -700,3 +700,14 @@ def test_two_terminals_completing_at_once_complete_once(bench, settings) -> None
     other.dispose()
     assert sorted(answers) == ["info", "ok"]
     assert [k for k, _ in outbox(db, oid)] == ["meta", "note", "complete"]
+
+
+def test_the_label_names_the_service_the_carrier_booked(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    from packbench.operations.printing import label_data
+
+    db, ids = bench
+    create_shipment(db, SHIPPER, settings.ship, ids["first"], code="ORD-5001")
+    rows = parcels(db, ids["first"])
+    labels = label_data(db, [p.tracking_number or "" for p in rows])
+    assert [(x.carrier, x.service) for x in labels] == [("Posten", "Norgespakke")] * 2
+    assert all(x.tracking_url.endswith(x.tracking_number) for x in labels)

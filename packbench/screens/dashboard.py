@@ -279,9 +279,19 @@ class DashboardScreen(StationScreen):
 
             self.app.push_screen(AskReason(f"Release order {row.ref} from hold: why?"), done)
         elif row.kind == "print":
-            self.pb.feedback("info", "Reprint it from the print history (F9).")
-        elif row.kind == "claim":
-            self.pb.feedback("info", f"Release the claim on order {row.ref} at the pack station.")
+            self.pb.action_print_history()  # reprint there, on its queue or another
+        elif row.kind == "claim" and row.order_id is not None:
+            self._release_claim(row.order_id, row.ref)
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _release_claim(self, order_id: int, number: str) -> None:
+        """A stale claim let go: the order can be opened at any pack terminal, progress kept."""
+        from packbench.operations.packstation import PackRules, release_claim
+
+        rules = PackRules.from_settings(self.pb.settings)
+        out = release_claim(self.pb.db, self.pb.actor, rules, order_id, code=f"ORD-{number}")
+        self.app.call_from_thread(self.pb.feedback, "ok" if out.ok else "error", out.message)
+        self.app.call_from_thread(self._poll)
 
     @work(thread=True, group="dashboard-act", exit_on_error=False)
     def _release(self, order_id: int, number: str, note: str) -> None:

@@ -134,3 +134,31 @@ async def test_refreshes_do_not_pile_up(bench) -> None:  # type: ignore[no-untyp
         await settle(pilot)
         assert app.current_mode == "admin"
         assert dashboard._next is None  # a hidden dashboard does not poll
+
+
+async def test_a_stale_claim_is_released_from_the_dashboard(bench) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    with bench.write() as s:
+        first = s.exec(select(Order).where(Order.number == "5001")).one()
+        first.status = "packing"
+        first.claimed_by, first.claim_terminal = 1, "bench-9"
+        first.claimed_at = datetime.now(UTC) - timedelta(hours=2)
+        s.add(first)
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        kinds = [(e.kind, e.ref) for e in app.screen.exceptions]
+        assert ("claim", "5001") in kinds
+        await pilot.press(*["down"] * kinds.index(("claim", "5001")), "f7")
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok", message
+        assert ("claim", "5001") not in [(e.kind, e.ref) for e in app.screen.exceptions]
+    with bench.read() as s:
+        first = s.exec(select(Order).where(Order.number == "5001")).one()
+        assert first.claimed_by is None
+        released = s.exec(
+            select(Event).where(Event.order_id == first.id).order_by(Event.id.desc())
+        ).first()
+        assert released is not None and released.packer_id == 2  # the supervisor, logged

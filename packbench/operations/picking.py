@@ -529,15 +529,16 @@ def next_batch(
             PickBatch, col(PickBatch.id) == PickBatchOrder.batch_id
         )
         waiting = (OrderStatus.SLIP_PRINTED, OrderStatus.PICKING)
-        candidates = session.exec(
-            select(Order.id)
-            .where(
+        # Sorted here, not by the database: with ORDER BY, SQLite walks the whole history by
+        # date instead of the few open orders by status (460 ms on 200,000 orders, not 2).
+        rows = session.exec(
+            select(Order.id, Order.created_at).where(
                 col(Order.status).in_(waiting),
                 col(Order.upstream_flag).is_(None),
                 col(Order.id).not_in(busy.where(PickBatch.status == OPEN)),
             )
-            .order_by(col(Order.created_at), col(Order.id))
         ).all()
+        candidates = [oid for oid, _ in sorted(rows, key=lambda r: (r[1], r[0]))]
         chosen: list[tuple[Order, list[tuple[OrderLine, Product, str]]]] = []
         skipped: list[str] = []
         for order_id in candidates:

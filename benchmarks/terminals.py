@@ -168,8 +168,9 @@ def work_ship(db, settings, actor, journal: Journal, until: float, rng) -> None:
     from packbench.operations.common import Refused
     from packbench.operations.shipping import create_shipment, ready_to_ship
 
+    refused: set[int] = set()  # e.g. local pickup: no carrier; a person would set it aside
     while time.monotonic() < until:
-        ready = ready_to_ship(db, limit=8)
+        ready = [r for r in ready_to_ship(db, limit=50) if r[0] not in refused][:8]
         if not ready:
             time.sleep(0.2)
             continue
@@ -180,6 +181,7 @@ def work_ship(db, settings, actor, journal: Journal, until: float, rng) -> None:
             journal.write(slip, True, "shipped", kind="ship")
         except Refused as exc:
             journal.write(slip, False, exc.message, kind="ship")
+            refused.add(oid)
 
 
 def worker(args: argparse.Namespace) -> int:

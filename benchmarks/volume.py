@@ -70,7 +70,7 @@ def bench_admin(db: Database, repeat: int) -> None:
     from packbench.operations.audit import order_history
     from packbench.operations.orders import list_orders
 
-    record("admin order list (newest 200)", summary(timed(lambda: list_orders(db), repeat)))
+    record("admin order list (newest 500)", summary(timed(lambda: list_orders(db), repeat)))
     with db.read() as s:
         number = s.exec(select(Order.number).where(Order.number.like("H1%"))).first()
     record(

@@ -75,13 +75,16 @@ def render_order(
         parcels = Table(title="Parcels", expand=True, title_justify="left")
         for col in ("#", "Box", "Weight", "SSCC", "Tracking", "Carrier", "Status"):
             parcels.add_column(col)
-        for p in detail.parcels:
+        # Live parcels first by number; a cancelled shipment's void ones after, struck through
+        # (their numbers stay on record and are never used again).
+        for p in sorted(detail.parcels, key=lambda p: (p.status == "void", abs(p.seq))):
+            void = p.status == "void"
             parcels.add_row(
-                str(p.seq),
+                "void" if void else str(p.seq),
                 p.box_code or "—",
                 f"{p.weight_g} g",
-                p.sscc or "—",
-                p.tracking_number or "—",
+                Text(p.sscc or "—", style="strike dim" if void else ""),
+                Text(p.tracking_number or "—", style="strike dim" if void else ""),
                 p.carrier or "—",
                 p.status,
             )

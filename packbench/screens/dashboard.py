@@ -9,7 +9,7 @@ day. Scanning an order's slip (or F12) opens its full history.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from rich.console import Group
@@ -51,13 +51,18 @@ def _age(then: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
-def _local(t: datetime) -> str:
-    return t.astimezone().strftime("%H:%M")
+def _local(t: datetime, tz: tzinfo) -> str:
+    """A time on the bench's clock ([day] timezone), not the terminal machine's."""
+    return t.astimezone(tz).strftime("%H:%M")
 
 
 class DashboardScreen(StationScreen):
     STATION = "dashboard"
     TITLE_TEXT = "Supervisor dashboard"
+
+    DEFAULT_CSS = """
+    DashboardScreen .station-main { width: 100%; }
+    """
 
     BINDINGS: ClassVar = [
         *StationScreen.BINDINGS,
@@ -183,9 +188,10 @@ class DashboardScreen(StationScreen):
                 style="bold white on red",
             )
         head = Text()
-        head.append(f"Cut-off {_local(f.cutoff)}: ", style="bold")
+        tz = self.pb.settings.day.tz()
+        head.append(f"Cut-off {_local(f.cutoff, tz)}: ", style="bold")
         head.append(f"{p.must_ship} orders must still ship today; ")
-        head.append(f"{p.shipped_today} shipped so far; shift ends {_local(f.shift_end)}.")
+        head.append(f"{p.shipped_today} shipped so far; shift ends {_local(f.shift_end, tz)}.")
         hours = Text("Shipped per hour 06–19  ", style="dim")
         hours.append(sparkline(f.per_hour[6:20]), style="cyan")
         hours.append(f"  (peak {max(f.per_hour)})", style="dim")

@@ -49,6 +49,8 @@ async def test_the_dashboard_shows_the_bench(bench) -> None:  # type: ignore[no-
         assert "pick" in team  # where Kari is now
         pace = text_of(screen.query_one("#pace"))
         assert "must still ship today" in pace
+        # On the bench's clock (Europe/Oslo by default), whatever the terminal machine's zone.
+        assert "Cut-off 14:00" in pace and "shift ends 16:00" in pace
         assert [(e.kind, e.ref) for e in screen.exceptions] == [("hold", "5003")]
 
 

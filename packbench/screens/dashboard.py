@@ -60,10 +60,6 @@ class DashboardScreen(StationScreen):
     STATION = "dashboard"
     TITLE_TEXT = "Supervisor dashboard"
 
-    DEFAULT_CSS = """
-    DashboardScreen .station-main { width: 100%; }
-    """
-
     BINDINGS: ClassVar = [
         *StationScreen.BINDINGS,
         Binding("f7", "resolve", "Resolve selected", id="dashboard.resolve"),
@@ -75,7 +71,7 @@ class DashboardScreen(StationScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(classes="station-main"):
+        with VerticalScroll(classes="station-main full-width"):
             yield Static("", id="states")
             yield Static("", id="pace")
             yield Static("", id="team")

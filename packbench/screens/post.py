@@ -59,7 +59,7 @@ class PostScreen(StationScreen):
         self.groups: list[CarrierGroup] = []
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(classes="station-main"):
+        with VerticalScroll(classes="station-main full-width"):
             yield Static("", id="cage")
             yield Static("", id="waiting")
 

@@ -4,7 +4,6 @@ in again, is back on the same order with exactly the units it had."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -19,25 +18,16 @@ from packbench.data.models import Order
 from packbench.operations.common import Actor
 from packbench.operations.packers import sign_in_badge
 from packbench.operations.packstation import PackRules, claimed_order, pack_view
-
-TERMINALS = Path(__file__).resolve().parent.parent / "benchmarks" / "terminals.py"
-
-
-def _terminals():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("terminals", TERMINALS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.test_many_terminals import TERMINALS_SCRIPT, load_terminals
 
 
 def test_kill_9_mid_checklist_then_resume(demo_db: Database, tmp_path: Path) -> None:
-    t = _terminals()
+    t = load_terminals()
     before = t._snapshot(demo_db)
     [badge] = t.people(demo_db, 1)
     journal = tmp_path / "term-0.jsonl"
     cmd = [
-        sys.executable, str(TERMINALS), "worker", "--db", demo_db.target, "--role", "pack",
+        sys.executable, str(TERMINALS_SCRIPT), "worker", "--db", demo_db.target, "--role", "pack",
         "--badge", badge, "--terminal", "term-0", "--seconds", "60", "--journal", str(journal),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd)

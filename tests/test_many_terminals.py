@@ -11,11 +11,12 @@ from pathlib import Path
 
 from packbench.data.engine import Database
 
-HERE = Path(__file__).resolve().parent.parent / "benchmarks" / "terminals.py"
+TERMINALS_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "terminals.py"
 
 
-def _terminals():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("terminals", HERE)
+def load_terminals():  # type: ignore[no-untyped-def]
+    """benchmarks/terminals.py as a module (benchmarks/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("terminals", TERMINALS_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -23,7 +24,7 @@ def _terminals():  # type: ignore[no-untyped-def]
 
 
 def test_pickers_packers_and_a_shipper_at_once(demo_db: Database, tmp_path: Path) -> None:
-    terminals = _terminals()
+    terminals = load_terminals()
     os.environ.setdefault("PACKBENCH_BENCH__TERMINAL", "test")
     report = terminals.run(demo_db.target, pick=1, pack=2, ship=1, seconds=6, workdir=tmp_path)
     assert report["failures"] == []

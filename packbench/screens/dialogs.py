@@ -141,18 +141,20 @@ class TestScan(ModalScreen[None]):
 
 
 class AskReason(ModalScreen[str | None]):
-    """Ask for a short reason (kept in the audit trail). Enter confirms, Esc cancels."""
+    """Ask for one line (a reason kept in the audit trail, a printer queue). Enter confirms,
+    Esc cancels."""
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, placeholder: str = "Reason, then Enter") -> None:
         super().__init__()
         self.question = question
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-title")
-            yield Input(placeholder="Reason, then Enter", id="reason")
+            yield Input(placeholder=self.placeholder, id="reason")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()

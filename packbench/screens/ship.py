@@ -17,12 +17,9 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import work
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
@@ -38,38 +35,11 @@ from packbench.operations.shipping import (
     ship_view,
 )
 from packbench.operations.views import OrderDetail
+from packbench.screens.dialogs import AskReason
 from packbench.screens.order_station import OrderStationScreen
 from packbench.screens.widgets.scanbar import Scanned
 
 POLL_S = 2.0  # how often a completion waiting for the shop is looked at again
-
-
-class AskText(ModalScreen[str | None]):
-    """One line of text (a printer queue, a reason). Enter confirms, Esc cancels."""
-
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, question: str, placeholder: str) -> None:
-        super().__init__()
-        self.question = question
-        self.placeholder = placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
-            yield Input(placeholder=self.placeholder, id="answer")
-
-    def on_mount(self) -> None:
-        self.query_one("#answer", Input).focus()
-
-    @on(Input.Submitted, "#answer")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ShipScreen(OrderStationScreen):
@@ -164,7 +134,7 @@ class ShipScreen(OrderStationScreen):
                 self._print(order_id, queue, again)
 
         self.app.push_screen(
-            AskText("Print the labels on which printer (CUPS queue)?", "Queue name, then Enter"),
+            AskReason("Print the labels on which printer (CUPS queue)?", "Queue name, then Enter"),
             chosen,
         )
 
@@ -197,7 +167,7 @@ class ShipScreen(OrderStationScreen):
                 self.pb.feedback("info", "The shipment was not cancelled.")
 
         self.app.push_screen(
-            AskText("Why is the shipment cancelled? (kept in the history)", "Reason, then Enter"),
+            AskReason("Why is the shipment cancelled? (kept in the history)", "Reason, then Enter"),
             chosen,
         )
 

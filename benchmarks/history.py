@@ -177,6 +177,11 @@ def main() -> None:
     args = parser.parse_args()
     figures = make_history(args.out, orders=args.orders, seed=args.seed)
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    from _figures import emit
+
+    emit("volume", "history: orders", figures["orders"])
+    emit("volume", "history: events", figures["events"])
+    emit("volume", "history: time to write", figures["seconds"], "s")
 
 
 if __name__ == "__main__":

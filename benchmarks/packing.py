@@ -34,6 +34,8 @@ from time import perf_counter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _figures import emit
+
 from packbench.core import packing as pk
 
 try:
@@ -304,6 +306,11 @@ def main() -> None:
             print(f"{name:<10} not installed")
             continue
         print(st.line(name))
+        emit("packing", f"{name}: invalid suggestions", st.invalid, f"of {st.n}")
+        emit("packing", f"{name}: cheapest feasible", 100 * st.cheapest / st.n, "%")
+        emit("packing", f"{name}: median time per order", statistics.median(st.times) * 1e3, "ms")
+        emit("packing", f"{name}: worst time per order", max(st.times) * 1e3, "ms")
+    emit("packing", "exact check", exact_name)
     print()
     print("cheapest: the suggestion costs no more than the cheapest feasible single container")
     print("  (a split counts only when no single container is feasible); same box: it is the")

@@ -33,6 +33,8 @@ from time import perf_counter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _figures import emit
+
 from packbench.core.codes import make_s10, make_sscc
 from packbench.data.engine import create_database
 from packbench.data.migrate import upgrade
@@ -121,6 +123,8 @@ def main() -> int:
     for name, make in runs:
         times, size = timed(make, args.documents)
         print(row(name, times, size))
+        emit("printing", f"render {name}: median", statistics.median(times), "ms")
+        emit("printing", f"render {name}: worst", max(times), "ms")
 
     if args.no_cups:
         return 0
@@ -172,6 +176,9 @@ def cups_burst(n: int, details: list) -> int:  # type: ignore[type-arg]
         f"all completed after {total:.2f} s ({n / total:.1f} jobs/s); first completed at "
         f"{done[0]:.2f} s, median job at {statistics.median(done):.2f} s"
     )
+    emit("printing", f"{n} jobs to {PDF_QUEUE}: all submitted", submitted, "s")
+    emit("printing", f"{n} jobs to {PDF_QUEUE}: all completed", total, "s")
+    emit("printing", f"{n} jobs to {PDF_QUEUE}: not completed", len(pending) + len(failed))
     if pending or failed:
         print(f"problems: {len(pending)} never finished, {len(failed)} not completed: {failed[:3]}")
         return 1

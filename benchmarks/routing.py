@@ -34,6 +34,8 @@ from time import perf_counter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _figures import emit
+
 from packbench.core import routing as rt
 
 
@@ -130,6 +132,10 @@ def main() -> int:
                 f"{name:<22}{m:<16}{statistics.fmean(g):>8.2f}{max(g):>9.2f}"
                 f"{1e3 * statistics.fmean(t):>9.2f}{1e3 * max(t):>10.2f}"
             )
+            emit("routing", f"{name}, {m}: mean above optimum", statistics.fmean(g), "%")
+            emit("routing", f"{name}, {m}: worst above optimum", max(g), "%")
+            if m == "shortest_route":
+                emit("routing", f"{name}: mean time per route", 1e3 * statistics.fmean(t), "ms")
         if cross:
             print(
                 f"{'':<22}Held-Karp check: DP = Held-Karp on {hk_equal}/{hk_checked} "
@@ -138,6 +144,7 @@ def main() -> int:
             problems += hk_checked - hk_equal
         print()
     print(f"total {perf_counter() - started:.1f} s; problems: {problems}")
+    emit("routing", "inconsistent routes", problems)
     return 1 if problems else 0
 
 

@@ -19,6 +19,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from _figures import emit
+
 from packbench.data.engine import create_database
 from packbench.data.migrate import upgrade
 from packbench.shop.sync import SyncEngine
@@ -111,6 +113,14 @@ def main() -> None:
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the bench process over all runs: {rss:.0f} MB")
+    for r in rows:
+        shop = f"{r['orders']}-order shop"
+        emit("sync", f"{shop}: pulled", r["pulled"], "orders")
+        emit("sync", f"{shop}: full pull", r["full_pull_s"], "s")
+        emit("sync", f"{shop}: pull rate", r["orders_per_s"], "orders/s")
+        emit("sync", f"{shop}: peak allocations", r["peak_alloc_mb"], "MB")
+        emit("sync", f"{shop}: sync with nothing changed", r["incremental_s"], "s")
+    emit("sync", "peak RSS of the bench process", rss, "MB")
 
 
 if __name__ == "__main__":

@@ -393,6 +393,13 @@ def main() -> int:
     )
     for line in report["problems"][:20] + report["failures"]:
         print("  " + line)
+    from _figures import emit
+
+    n = args.pick + args.pack + args.ship
+    emit("terminals", f"{n} terminals, {args.seconds:.0f} s: scans", report["scans"])
+    emit("terminals", f"{n} terminals, {args.seconds:.0f} s: sustained", rate, "scans/s")
+    emit("terminals", f"{n} terminals: consistency problems", len(report["problems"]))
+    emit("terminals", f"{n} terminals: terminals failed", len(report["failures"]))
     return 0 if not report["problems"] and not report["failures"] else 1
 
 

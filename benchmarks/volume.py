@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _figures import emit
 from sqlmodel import select
 
 from packbench.config import Settings, load_settings
@@ -36,9 +37,13 @@ from packbench.data.models import Order, OrderLine, Packer, Product
 ROWS: list[tuple[str, str]] = []
 
 
-def record(name: str, text: str) -> None:
+def record(name: str, text: str, ms: list[float] | None = None) -> None:
     ROWS.append((name, text))
     print(f"{name:<44} {text}", flush=True)
+    if ms:
+        ms = sorted(ms)
+        emit("volume", f"{name}: median", statistics.median(ms), "ms")
+        emit("volume", f"{name}: p95", ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))], "ms")
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -60,23 +65,20 @@ def bench_dashboard(db: Database, settings: Settings, repeat: int) -> None:
     from packbench.operations.supervisor import bench_figures
 
     bench_figures(db, settings.day)  # warm the page cache once, like a running dashboard
-    record(
-        "dashboard refresh (all figures)",
-        summary(timed(lambda: bench_figures(db, settings.day), repeat)),
-    )
+    ms = timed(lambda: bench_figures(db, settings.day), repeat)
+    record("dashboard refresh (all figures)", summary(ms), ms)
 
 
 def bench_admin(db: Database, repeat: int) -> None:
     from packbench.operations.audit import order_history
     from packbench.operations.orders import list_orders
 
-    record("admin order list (newest 500)", summary(timed(lambda: list_orders(db), repeat)))
+    ms = timed(lambda: list_orders(db), repeat)
+    record("admin order list (newest 500)", summary(ms), ms)
     with db.read() as s:
         number = s.exec(select(Order.number).where(Order.number.like("H1%"))).first()
-    record(
-        "one order's whole audit trail",
-        summary(timed(lambda: order_history(db, str(number)), repeat)),
-    )
+    ms = timed(lambda: order_history(db, str(number)), repeat)
+    record("one order's whole audit trail", summary(ms), ms)
 
 
 def bench_batch(db: Database, settings: Settings, repeat: int) -> None:
@@ -100,7 +102,7 @@ def bench_batch(db: Database, settings: Settings, repeat: int) -> None:
         if not out.ok:
             break
     if times:
-        record("build a batch pick list (6 orders)", summary(times))
+        record("build a batch pick list (6 orders)", summary(times), times)
 
 
 async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> list[float]:
@@ -143,7 +145,7 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> list
 
 def bench_scan(db: Database, settings: Settings, repeat: int) -> None:
     times = asyncio.run(_scan_to_screen(db, settings, repeat))
-    record("pack scan → screen (headless app)", summary(times))
+    record("pack scan → screen (headless app)", summary(times), times)
 
 
 async def _first_frame(db: Database, settings: Settings) -> float:
@@ -158,13 +160,13 @@ async def _first_frame(db: Database, settings: Settings) -> float:
 
 def bench_start(db: Database, settings: Settings, repeat: int) -> None:
     times = [asyncio.run(_first_frame(db, settings)) for _ in range(max(3, repeat // 4))]
-    record("app start → first frame (in-process)", summary(times))
+    record("app start → first frame (in-process)", summary(times), times)
     imports = []
     for _ in range(5):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import packbench.app"], check=True)
         imports.append((time.perf_counter() - t0) * 1000)
-    record("fresh interpreter importing the app", summary(imports))
+    record("fresh interpreter importing the app", summary(imports), imports)
 
 
 def bench_sync(db: Database, repeat: int, workdir: Path) -> None:
@@ -177,7 +179,8 @@ def bench_sync(db: Database, repeat: int, workdir: Path) -> None:
         adapter = WooCommerceAdapter(url, KEY, SECRET, timeout=60)
         engine = SyncEngine(db, adapter, holder="bench")
         engine.run_once()
-        record("incremental sync (nothing changed)", summary(timed(engine.run_once, repeat)))
+        ms = timed(engine.run_once, repeat)
+        record("incremental sync (nothing changed)", summary(ms), ms)
         adapter.close()
     finally:
         proc.terminate()

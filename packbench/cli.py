@@ -423,7 +423,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.printer:
             from packbench.operations import printing
             from packbench.operations.common import Actor
-            from packbench.printing.cups import CupsPrinter
+            from packbench.printing.cups import make_printer
 
             doc = printing.Document(
                 kind="report", data=pdf, title=f"Day report {day}", ref=f"day report {day}"
@@ -432,7 +432,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             result = printing.print_job(
                 db,
                 actor,
-                CupsPrinter(server=settings.printers.server or None),
+                make_printer(server=settings.printers.server or None),
                 doc,
                 queue=args.printer,
                 timeout_s=settings.printers.timeout_s,
@@ -463,7 +463,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.operations import printing
     from packbench.operations.common import Actor, Refused
-    from packbench.printing.cups import CupsPrinter
+    from packbench.printing.cups import make_printer
 
     db = _open_db(settings)
     if args.print_command in ("history", "reprint"):
@@ -496,7 +496,7 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     result = printing.print_job(
         db,
         actor,
-        CupsPrinter(server=printers.server or None),
+        make_printer(server=printers.server or None),
         job,
         queue=queue,
         timeout_s=printers.timeout_s,
@@ -511,7 +511,7 @@ def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) 
     """``packbench print history`` and ``packbench print reprint`` (printing, issue #4)."""
     from packbench.operations import printing
     from packbench.operations.common import Actor, Refused
-    from packbench.printing.cups import CupsPrinter
+    from packbench.printing.cups import make_printer
 
     if args.print_command == "history":
         if args.limit < 1:
@@ -535,7 +535,7 @@ def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) 
         Console().print(table)
         return 0
     actor = Actor(station="admin", terminal=settings.bench.terminal)
-    printer = CupsPrinter(server=settings.printers.server or None)
+    printer = make_printer(server=settings.printers.server or None)
     try:
         result = printing.reprint(db, actor, printer, args.job, settings, queue=args.printer)
     except Refused as exc:
@@ -561,10 +561,10 @@ def _settle_print_jobs(settings: Settings) -> None:
 
 
 def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
-    from packbench.printing.cups import CupsPrinter, PrintError
+    from packbench.printing.cups import PrintError, make_printer
 
     try:
-        queues = CupsPrinter(server=settings.printers.server or None).queues()
+        queues = make_printer(server=settings.printers.server or None).queues()
     except PrintError as exc:
         raise CliError(str(exc)) from None
     _settle_print_jobs(settings)
@@ -818,14 +818,14 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
                 export_file(args.out, manifest_document(db, settings, args.manifest).data)
                 print(f"manifest of handover {args.manifest} written to {args.out}")
                 return 0
-            from packbench.printing.cups import CupsPrinter
+            from packbench.printing.cups import make_printer
 
             actor = Actor(station="post", terminal=settings.bench.terminal)
             result = print_manifest(
                 db,
                 actor,
                 settings,
-                CupsPrinter(server=settings.printers.server or None),
+                make_printer(server=settings.printers.server or None),
                 args.manifest,
                 queue=args.printer,
             )

@@ -374,7 +374,7 @@ def _shop_info(settings: Settings):  # type: ignore[no-untyped-def]
 
 def print_new_slips(db: Database, actor: Actor, settings: Settings) -> PrintResult:
     """The admin station's one key: every new order's slip, one job, on the station's printer."""
-    from packbench.printing.cups import CupsPrinter
+    from packbench.printing.cups import make_printer
 
     numbers = orders_waiting_for_slips(db)
     if not numbers:
@@ -383,7 +383,7 @@ def print_new_slips(db: Database, actor: Actor, settings: Settings) -> PrintResu
     return print_job(
         db,
         actor,
-        CupsPrinter(server=printers.server or None),
+        make_printer(server=printers.server or None),
         slip_job(db, numbers, settings),
         queue=printers.for_station(actor.station).slip,
         timeout_s=printers.timeout_s,
@@ -668,13 +668,13 @@ def settle_unfinished_jobs(
     db: Database, actor: Actor, settings: Settings, *, own_terminal: bool = False
 ) -> Reconciled:
     """:func:`reconcile_print_jobs` against the configured CUPS (app start, ``printers``)."""
-    from packbench.printing.cups import CupsPrinter
+    from packbench.printing.cups import make_printer
 
     printers = settings.printers
     return reconcile_print_jobs(
         db,
         actor,
-        CupsPrinter(server=printers.server or None),
+        make_printer(server=printers.server or None),
         orphaned_after_s=printers.timeout_s + ORPHAN_GRACE_S,
         own_terminal=own_terminal,
     )

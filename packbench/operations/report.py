@@ -250,7 +250,7 @@ def report_pdf(report: DayReport, shop_name: str) -> bytes:
 def print_day_report(db: Database, actor: Actor, settings: Settings, day: date) -> PrintResult:
     """The day report on the station's A4 (manifest) printer, as one recorded print job."""
     from packbench.operations.printing import Document, print_job
-    from packbench.printing.cups import CupsPrinter
+    from packbench.printing.cups import make_printer
 
     pdf = report_pdf(day_report(db, day, settings.day), settings.bench.shop_name)
     printers = settings.printers
@@ -258,7 +258,7 @@ def print_day_report(db: Database, actor: Actor, settings: Settings, day: date) 
     return print_job(
         db,
         actor,
-        CupsPrinter(server=printers.server or None),
+        make_printer(server=printers.server or None),
         doc,
         queue=printers.for_station(actor.station).manifest,
         timeout_s=printers.timeout_s,

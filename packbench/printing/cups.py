@@ -6,13 +6,16 @@ failure becomes a :class:`PrintError` whose message is for the person at the sta
 unknown queue, a stopped printer, a scheduler that does not answer.
 
 Uses pycups (OpenPrinting's binding; ``pip install 'packbench[print]'`` after Debian's
-``libcups2-dev``), which reports real job states; without it, printing says what to install.
+``libcups2-dev``) where it is installed; elsewhere (a plain ``pip install -e .``) the same
+scheduler through its command-line tools (:class:`LpPrinter`). ``make_printer`` picks.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -239,3 +242,140 @@ class CupsPrinter:
     ) -> JobOutcome:
         job_id = self.submit(queue, data, title=title, raw=raw, options=options)
         return self.wait(job_id, queue=queue, timeout_s=timeout_s)
+
+
+class LpPrinter(CupsPrinter):
+    """The same scheduler through CUPS' command-line tools, where pycups is not installed
+    (``packbench demo`` from a plain ``pip install -e .``): ``lp`` submits, ``lpstat`` lists
+    the queues, ``cancel`` cancels, and ``ipptool`` (cups-ipp-utils, installed with Debian's
+    cups) reads a job's real state — ``lpstat`` alone cannot tell a completed job from a
+    cancelled or aborted one, and only a completed job may count as printed."""
+
+    def _run(self, *args: str, timeout: float = 15.0) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        if self.server:
+            env["CUPS_SERVER"] = self.server
+        try:
+            result = subprocess.run(
+                list(args), capture_output=True, text=True, env=env, timeout=timeout
+            )
+        except FileNotFoundError:
+            raise PrintError(
+                f"printing needs pycups (pip install 'packbench[print]') or CUPS' "
+                f"command-line tools ({args[0]} is missing: apt install cups-client)"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise PrintError("the print server does not answer; is cupsd running?") from None
+        err = (result.stderr or "").strip()
+        if result.returncode != 0 and ("scheduler" in err or "connect" in err.lower()):
+            raise PrintError(f"the print server does not answer ({err}); is cupsd running?")
+        return result
+
+    def queues(self) -> list[QueueInfo]:
+        printers = self._run("lpstat", "-p")
+        if printers.returncode != 0 and "No destinations" not in printers.stderr:
+            raise PrintError(f"cannot list the printer queues: {printers.stderr.strip()}")
+        accepting = {
+            line.split()[0]: " not accepting" not in line
+            for line in self._run("lpstat", "-a").stdout.splitlines()
+            if line.strip()
+        }
+        devices = {}
+        for line in self._run("lpstat", "-v").stdout.splitlines():
+            if line.startswith("device for ") and ": " in line:
+                name, uri = line.removeprefix("device for ").split(": ", 1)
+                devices[name] = uri.strip()
+        out = []
+        lines = printers.stdout.splitlines()
+        for i, line in enumerate(lines):
+            if not line.startswith("printer "):
+                continue
+            name = line.split()[1]
+            state = (
+                "stopped"
+                if " disabled " in line
+                else ("printing" if " now printing " in line else "idle")
+            )
+            message = ""
+            if i + 1 < len(lines) and lines[i + 1].startswith(("\t", " ")):
+                message = lines[i + 1].strip()
+            out.append(
+                QueueInfo(name, state, accepting.get(name, False), message, devices.get(name, ""))
+            )
+        return sorted(out, key=lambda q: q.name)
+
+    def submit(
+        self,
+        queue: str,
+        data: bytes,
+        *,
+        title: str,
+        raw: bool = False,
+        options: dict[str, str] | None = None,
+    ) -> int:
+        info = self.queue(queue)
+        if not info.accepting:
+            raise PrintError(
+                f"printer “{queue}” is not accepting jobs ({info.message or 'rejecting'})"
+            )
+        opts = dict(options or {})
+        if raw:
+            opts["raw"] = "true"
+        fd, path = tempfile.mkstemp(prefix="packbench-", suffix=".zpl" if raw else ".pdf")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            args = ["lp", "-d", queue, "-t", title[:100]]
+            for key, value in opts.items():
+                args += ["-o", key if key == "raw" else f"{key}={value}"]
+            result = self._run(*args, path)
+        finally:
+            os.unlink(path)
+        match = re.search(r"request id is \S*-(\d+)", result.stdout)
+        if result.returncode != 0 or match is None:
+            why = (result.stderr or result.stdout).strip() or f"lp exited {result.returncode}"
+            raise PrintError(f"printer “{queue}” refused the job: {why}")
+        job_id = int(match.group(1))
+        log.info("submitted job %s to %s with lp: %s", job_id, queue, title)
+        return job_id
+
+    def _job_uri(self, job_id: int) -> str:
+        host = self.server or "localhost"
+        return f"ipp://{host}/jobs/{job_id}"
+
+    def job_status(self, job_id: int) -> JobStatus | None:
+        result = self._run("ipptool", "-tv", self._job_uri(job_id), "get-job-attributes.test")
+        text = result.stdout
+        if "client-error-not-found" in text:
+            return None
+        fields = dict(re.findall(r"^\s+([a-z-]+) \([^)]*\) = (.*)$", text, flags=re.M))
+        state = fields.get("job-state")
+        if state is None:
+            raise PrintError(f"CUPS could not say how job {job_id} went: {text.strip()[-200:]}")
+        return JobStatus(
+            job_id,
+            state,
+            fields.get("job-state-reasons", ""),
+            fields.get("job-printer-state-message", ""),
+        )
+
+    def state(self, job_id: int) -> tuple[int, str]:
+        status = self.job_status(job_id)
+        if status is None:
+            raise PrintError(f"CUPS has no record of job {job_id}")
+        number = {name: n for n, name in _JOB_STATES.items()}.get(status.state, 0)
+        return number, status.message
+
+    def cancel(self, job_id: int) -> None:
+        result = self._run("cancel", str(job_id))
+        if result.returncode != 0:
+            log.warning("cancel job %s: %s", job_id, result.stderr.strip())
+
+
+def make_printer(*, server: str | None = None) -> CupsPrinter:
+    """The CUPS adapter this machine can run: pycups if installed, else the command line."""
+    try:
+        import cups  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return LpPrinter(server=server)
+    return CupsPrinter(server=server)

@@ -81,9 +81,9 @@ class PostScreen(StationScreen):
         return "Scan a parcel label to put it in its carrier's cage."
 
     def _printer(self):  # type: ignore[no-untyped-def]
-        from packbench.printing.cups import CupsPrinter
+        from packbench.printing.cups import make_printer
 
-        return CupsPrinter(server=self.pb.settings.printers.server or None)
+        return make_printer(server=self.pb.settings.printers.server or None)
 
     # -- scans (in the scan worker's thread) ---------------------------------------------------
     def process_scan(self, scan: Scanned) -> ScanOutcome | PostOutcome:  # type: ignore[override]

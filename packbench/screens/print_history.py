@@ -54,11 +54,11 @@ class ChooseQueue(ModalScreen[str | None]):
 
     @work(thread=True, exit_on_error=False)
     def _load(self) -> None:
-        from packbench.printing.cups import CupsPrinter, PrintError
+        from packbench.printing.cups import PrintError, make_printer
 
         app: PackbenchApp = self.app  # type: ignore[assignment]
         try:
-            queues = CupsPrinter(server=app.settings.printers.server or None).queues()
+            queues = make_printer(server=app.settings.printers.server or None).queues()
         except PrintError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -209,14 +209,14 @@ class PrintHistoryScreen(ModalScreen[None]):
 
     @work(thread=True, group="print-reprint", exit_on_error=False)
     def _reprint(self, job_id: int, queue: str | None) -> None:
-        from packbench.printing.cups import CupsPrinter
+        from packbench.printing.cups import make_printer
 
         app = self.pb
         try:
             result = reprint(
                 app.db,
                 app.actor,
-                CupsPrinter(server=app.settings.printers.server or None),
+                make_printer(server=app.settings.printers.server or None),
                 job_id,
                 app.settings,
                 queue=queue,

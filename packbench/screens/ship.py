@@ -68,9 +68,9 @@ class ShipScreen(OrderStationScreen):
         return "Scan a packed order's slip to create its shipment and print its labels."
 
     def _printer(self):  # type: ignore[no-untyped-def]
-        from packbench.printing.cups import CupsPrinter
+        from packbench.printing.cups import make_printer
 
-        return CupsPrinter(server=self.pb.settings.printers.server or None)
+        return make_printer(server=self.pb.settings.printers.server or None)
 
     # -- scans (in the scan worker's thread) ---------------------------------------------------
     def process_scan(self, scan: Scanned) -> ScanOutcome | ShipOutcome:  # type: ignore[override]

@@ -328,6 +328,18 @@ def ready_to_ship(db: Database, limit: int = 50) -> list[tuple[int, str]]:
         ]
 
 
+def next_to_ship(db: Database, ship: ShipSettings) -> int | None:
+    """The oldest packed order the station can ship (its method has a carrier), or None."""
+    with db.read() as session:
+        rows = session.exec(
+            select(Order.id, Order.shipping_method_id, Order.created_at).where(
+                Order.status == OrderStatus.PACKED.value, col(Order.upstream_flag).is_(None)
+            )
+        ).all()
+    shippable = [(at, oid) for oid, method, at in rows if method in ship.methods]
+    return min(shippable)[1] if shippable else None
+
+
 # --------------------------------------------------------------------------- ship
 
 
@@ -835,6 +847,14 @@ def ship_scan(
             return ShipOutcome(
                 True, "Why is the shipment cancelled?", raw, order_id, ask_cancel=True, kind="info"
             )
+        if scan.command is Command.NEXT:  # the next from the "ready to ship" queue
+            nxt = next_to_ship(db, settings.ship)
+            if nxt is None:
+                return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
+            try:
+                return ship_order(db, actor, settings, printer, nxt, code=raw)
+            except Refused as exc:
+                return ShipOutcome(False, exc.message, raw, nxt, kind="error")
         return None
     if scan.kind not in (CodeKind.ORDER, CodeKind.SSCC, CodeKind.TRACKING):
         return None

@@ -53,6 +53,7 @@ class ShipScreen(OrderStationScreen):
         Binding("f8", "labels", "Print labels", id="ship.labels"),
         Binding("ctrl+l", "labels_elsewhere", "Labels elsewhere", id="ship.labels_elsewhere"),
         Binding("f10", "command('CANCEL')", "Cancel shipment", id="ship.cancel"),
+        Binding("f11", "command('NEXT')", "Next ready", id="ship.next"),
     ]
 
     def __init__(self) -> None:

@@ -711,3 +711,19 @@ def test_the_label_names_the_service_the_carrier_booked(bench, settings) -> None
     labels = label_data(db, [p.tracking_number or "" for p in rows])
     assert [(x.carrier, x.service) for x in labels] == [("Posten", "Norgespakke")] * 2
     assert all(x.tracking_url.endswith(x.tracking_number) for x in labels)
+
+
+def test_cmd_next_ships_the_oldest_shippable_order(bench, settings, cups_ready) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    db, ids = bench
+    with db.write() as s:  # the older one is picked up in the shop: no carrier, set aside
+        first = s.get(Order, ids["first"])
+        first.shipping_method_id = "local_pickup:1"  # type: ignore[union-attr]
+        s.add(first)
+    rules = settings.code_rules()
+    out = ship_scan(db, SHIPPER, "CMD-NEXT", rules, settings, CupsPrinter(), order_id=None)
+    assert out is not None and out.ok, out
+    assert out.order_id == ids["second"] and "Order 5002 shipped" in out.message
+    again = ship_scan(db, SHIPPER, "CMD-NEXT", rules, settings, CupsPrinter(), order_id=None)
+    assert again is not None and not again.ok
+    assert again.message == "Nothing packed is waiting to ship."
+    assert order_row(db, ids["first"]).status == "packed"

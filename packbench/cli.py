@@ -423,11 +423,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.printer:
             from packbench.operations import printing
             from packbench.operations.common import Actor
+            from packbench.operations.report import day_report_document
             from packbench.printing.cups import make_printer
 
-            doc = printing.Document(
-                kind="report", data=pdf, title=f"Day report {day}", ref=f"day report {day}"
-            )
+            doc = day_report_document(db, settings, day)
             actor = Actor(station="admin", terminal=settings.bench.terminal)
             result = printing.print_job(
                 db,

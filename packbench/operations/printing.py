@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -709,6 +709,10 @@ def reprint_job(db: Database, print_job_id: int, settings: Settings) -> tuple[Do
         from packbench.operations.handover import manifest_document
 
         doc = manifest_document(db, settings, int(spec["handover"]))
+    elif spec.get("kind") == "report" and spec.get("day"):
+        from packbench.operations.report import day_report_document
+
+        doc = day_report_document(db, settings, date.fromisoformat(str(spec["day"])))
     else:
         raise Refused(
             f"Print job {print_job_id} ({kind} {ref}) cannot be made again from its record; "

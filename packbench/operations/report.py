@@ -25,7 +25,7 @@ from packbench.operations.common import Actor
 from packbench.operations.team import SCAN_KINDS, RosterRow, roster
 
 if TYPE_CHECKING:
-    from packbench.operations.printing import PrintResult
+    from packbench.operations.printing import Document, PrintResult
 
 
 @dataclass(frozen=True)
@@ -247,14 +247,27 @@ def report_pdf(report: DayReport, shop_name: str) -> bytes:
     )
 
 
-def print_day_report(db: Database, actor: Actor, settings: Settings, day: date) -> PrintResult:
-    """The day report on the station's A4 (manifest) printer, as one recorded print job."""
-    from packbench.operations.printing import Document, print_job
-    from packbench.printing.cups import make_printer
+def day_report_document(db: Database, settings: Settings, day: date) -> Document:
+    """The day report as a print job's document; its spec lets the print history reprint it."""
+    from packbench.operations.printing import Document
 
     pdf = report_pdf(day_report(db, day, settings.day), settings.bench.shop_name)
+    return Document(
+        kind="report",
+        data=pdf,
+        title=f"Day report {day}",
+        ref=f"day report {day}",
+        spec={"kind": "report", "day": day.isoformat()},
+    )
+
+
+def print_day_report(db: Database, actor: Actor, settings: Settings, day: date) -> PrintResult:
+    """The day report on the station's A4 (manifest) printer, as one recorded print job."""
+    from packbench.operations.printing import print_job
+    from packbench.printing.cups import make_printer
+
     printers = settings.printers
-    doc = Document(kind="report", data=pdf, title=f"Day report {day}", ref=f"day report {day}")
+    doc = day_report_document(db, settings, day)
     return print_job(
         db,
         actor,

@@ -102,8 +102,9 @@ class CupsPrinter:
 
     def _connect(self) -> Any:
         cups = _cups()
-        if self.server:
-            cups.setServer(self.server)
+        # pycups keeps the server process-wide: set it every time ("" is the default one), so
+        # one adapter for another server never redirects the next one.
+        cups.setServer(self.server or "")
         try:
             return cups.Connection()
         except RuntimeError as exc:
@@ -267,7 +268,7 @@ class LpPrinter(CupsPrinter):
         except subprocess.TimeoutExpired:
             raise PrintError("the print server does not answer; is cupsd running?") from None
         err = (result.stderr or "").strip()
-        if result.returncode != 0 and ("scheduler" in err or "connect" in err.lower()):
+        if result.returncode != 0 and ("scheduler" in err.lower() or "connect" in err.lower()):
             raise PrintError(f"the print server does not answer ({err}); is cupsd running?")
         return result
 

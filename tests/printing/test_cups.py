@@ -120,3 +120,11 @@ def test_without_pycups_the_command_line_adapter_is_used(monkeypatch) -> None:  
 
     monkeypatch.setitem(sys.modules, "cups", None)  # `import cups` fails, as without pycups
     assert type(make_printer(server="printsrv:631")) is LpPrinter
+
+
+def test_a_dead_scheduler_is_a_clear_error(cups_ready: None, adapter) -> None:  # type: ignore[no-untyped-def]
+    dead = adapter(server="127.0.0.1:1")  # nothing listens there
+    with pytest.raises(PrintError, match="print server does not answer"):
+        dead.print(PDF_QUEUE, tiny_pdf("x"), title="nobody home")
+    # ...and the next adapter for the local scheduler is not led astray by it.
+    assert adapter().print(PDF_QUEUE, tiny_pdf("y"), title="home again").completed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,12 +60,18 @@ class StatusRow:
 DONE_STATUSES = (OrderStatus.HANDED_OVER, OrderStatus.CANCELLED)
 
 
-def overview(db: Database, *, since: datetime | None = None) -> list[StatusRow]:
+def overview(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    moves: Sequence[tuple[datetime, str]] | None = None,
+) -> list[StatusRow]:
     """Orders per status with the oldest waiting order of each.
 
     Open statuses count every order in them; the end statuses (handed over, cancelled) count
     the orders that reached them since ``since`` (the start of today, for the dashboard) —
     read from today's status events, so the figure stays as quick with a year of history.
+    ``moves``: those events (time, new status) when the caller has read them already.
     """
     open_values = [s.value for s in OrderStatus if s not in DONE_STATUSES]
     with db.read() as session:
@@ -75,8 +82,10 @@ def overview(db: Database, *, since: datetime | None = None) -> list[StatusRow]:
         ).all()
         per = {status: n for status, n, _oldest in rows}
         done: dict[str, int] = {}
-        if since is not None:
-            for _at, to in _status_events_since(session, since):
+        if moves is None and since is not None:
+            moves = _status_events_since(session, since)
+        if moves is not None:
+            for _at, to in moves:
                 if to in (s.value for s in DONE_STATUSES):
                     done[to] = done.get(to, 0) + 1
         out = []
@@ -242,10 +251,11 @@ def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None
     start, _end = local_day_bounds(now, tz)
     cutoff = at_local(now, tz, day.cutoff)
     shift_end = at_local(now, tz, day.shift_end)
-    states = overview(db, since=start)
+    with db.read() as session:
+        moves = _status_events_since(session, start)  # read once: the states and the pace
+    states = overview(db, moves=moves)
     team = roster(db, tz=tz, now=now)
     with db.read() as session:
-        moves = _status_events_since(session, start)
         must_ship = session.exec(
             select(func.count()).where(
                 col(Order.status).in_(NOT_SHIPPED),

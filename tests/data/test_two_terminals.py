@@ -2,7 +2,7 @@
 
 Each transaction reads a counter, waits, and writes it plus one — the shape of a claim or a
 number series. Both must count: SQLite serialises writers (BEGIN IMMEDIATE), PostgreSQL runs
-writers SERIALIZABLE and ``transact`` retries the one that lost.
+writers REPEATABLE READ and ``transact`` retries the one that lost.
 """
 
 from __future__ import annotations

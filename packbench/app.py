@@ -86,6 +86,8 @@ class PackbenchApp(App[None]):
         #: a supervisor's "what did the screen say" question.
         self.feedback_log: list[tuple[str, str]] = []
         self.bells = 0
+        #: Errors flashed on a station (a test reads it; the flash itself lasts 0.6 s).
+        self.flashes = 0
         self.sync_text = "⇅ offline"
         self._sync_stop = threading.Event()
         self._sync_wake = threading.Event()
@@ -345,6 +347,7 @@ class PackbenchApp(App[None]):
             screen = self.screen
             flash = getattr(screen, "flash", None)
             if flash is not None:
+                self.flashes += 1
                 flash(True)
                 self.set_timer(0.6, lambda: flash(False))
             if say is None:

@@ -54,10 +54,10 @@ async def test_every_station_opens_and_takes_a_badge_then_a_slip(bench, station:
         if station != "post":
             panel = app.screen.query_one(OrderPanel)
             assert panel.detail is not None and panel.detail.summary.number == "5002"
-        bells = app.bells
+        bells, flashes = app.bells, app.flashes
         await scan(pilot, "ORD-99999")
         assert last_feedback(app) == ("error", "No order number 99999 on this bench.")
-        assert app.bells == bells + 1 and app.screen.flashing
+        assert app.bells == bells + 1 and app.flashes == flashes + 1
         detail = order_detail(bench, 2)
         assert detail is not None
         assert any(
@@ -85,14 +85,14 @@ async def test_a_bad_scan_is_red_rings_and_names_the_code(bench) -> None:  # typ
     app = make_app(bench, "pack")
     async with app.run_test(size=SIZE) as pilot:
         await scan(pilot, "BDG-1001")
-        bells = app.bells
+        bells, flashes = app.bells, app.flashes
         await scan(pilot, "7071234000016")
         kind, message = last_feedback(app)
         assert kind == "error" and "“7071234000016”" in message and "check digit" in message
         assert app.bells == bells + 1
         feedback = app.screen.query_one("#feedback")
         assert feedback.has_class("-error")
-        assert app.screen.flashing
+        assert app.flashes == flashes + 1  # the flash itself is over in 0.6 s
         await scan(pilot, "ORD-5001")
         assert app.screen.query_one("#feedback").has_class("-ok")
 
@@ -382,3 +382,15 @@ async def test_a_supervisor_badge_without_the_pin_is_a_packers(bench) -> None:  
         assert app.actor.packer_name == "Ola Sjef" and not app.actor.is_supervisor
         await sign_in_supervisor(pilot)
         assert app.actor.is_supervisor and app.current_mode == "dashboard"
+
+
+async def test_an_error_flashes_the_header_feedback_and_scan_bar_then_stops(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "pack")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        app.feedback("error", "a test error")  # synchronously: flashed at once
+        assert screen.flashing
+        assert all(w.has_class("-flash") for w in screen.query("StationHeader, #feedback, ScanBar"))
+        await pilot.pause(1.0)  # the flash is 0.6 s
+        assert not screen.flashing and not screen.query(".-flash")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from textual import work
+# Textual paints on a fixed clock of TEXTUAL_FPS frames a second, so a scan's result waits for
+# the next tick: up to 17 ms at Textual's 60, a large share of the bench's 25 ms from scan to
+# screen (benchmarks/volume.py). 120 halves that wait; frames are only drawn when something
+# changed, so an idle station costs nothing more. Set TEXTUAL_FPS to override.
+os.environ.setdefault("TEXTUAL_FPS", "120")
+
+from textual import work  # after TEXTUAL_FPS: Textual reads it on import
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -36,22 +44,26 @@ STATION_KEYS = (
 )
 
 
-def _station_factories() -> dict[str, Callable[[], Screen]]:
-    from packbench.screens.admin import AdminScreen
-    from packbench.screens.dashboard import DashboardScreen
-    from packbench.screens.pack import PackScreen
-    from packbench.screens.pick import PickScreen
-    from packbench.screens.post import PostScreen
-    from packbench.screens.ship import ShipScreen
+#: Where each station's screen lives: imported when the station first opens, so the app
+#: starts without importing the five stations it does not show yet.
+STATION_SCREENS: dict[str, tuple[str, str]] = {
+    "admin": ("packbench.screens.admin", "AdminScreen"),
+    "pick": ("packbench.screens.pick", "PickScreen"),
+    "pack": ("packbench.screens.pack", "PackScreen"),
+    "ship": ("packbench.screens.ship", "ShipScreen"),
+    "post": ("packbench.screens.post", "PostScreen"),
+    "dashboard": ("packbench.screens.dashboard", "DashboardScreen"),
+}
 
-    return {
-        "admin": AdminScreen,
-        "pick": PickScreen,
-        "pack": PackScreen,
-        "ship": ShipScreen,
-        "post": PostScreen,
-        "dashboard": DashboardScreen,
-    }
+
+def _station_factories() -> dict[str, Callable[[], Screen]]:
+    def factory(module: str, name: str) -> Callable[[], Screen]:
+        def make() -> Screen:
+            return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]
+
+        return make
+
+    return {mode: factory(*where) for mode, where in STATION_SCREENS.items()}
 
 
 class PackbenchApp(App[None]):
@@ -113,14 +125,22 @@ class PackbenchApp(App[None]):
 
     # -- the shop, in the background ------------------------------------------------------
     def _start_sync(self) -> None:
+        # Built in the worker's thread: the shop adapter's imports (httpx and the WooCommerce
+        # mapping) cost 0.2 s that the first frame does not wait for.
+        self.run_worker(
+            self._sync_loop, thread=True, group="sync", name="sync", exit_on_error=False
+        )
+
+    def _sync_loop(self) -> None:
         from packbench.shop.factory import ShopNotConfigured, make_adapter
-        from packbench.shop.sync import SyncEngine
+        from packbench.shop.sync import SyncEngine, SyncStopped
 
         try:
             adapter = make_adapter(self.settings)
         except ShopNotConfigured as exc:
             log.info("sync off: %s", exc)
             self.sync_text = "⇅ offline — no shop configured"
+            self._from_thread(self._refresh_header)
             return
         engine = SyncEngine(
             self.db,
@@ -128,17 +148,6 @@ class PackbenchApp(App[None]):
             holder=f"{self.actor.terminal}-app",
             lease_ttl_s=self.settings.shop.lease_ttl_s,
         )
-        self.run_worker(
-            lambda: self._sync_loop(engine, adapter),
-            thread=True,
-            group="sync",
-            name="sync",
-            exit_on_error=False,
-        )
-
-    def _sync_loop(self, engine, adapter) -> None:  # type: ignore[no-untyped-def]
-        from packbench.shop.sync import SyncStopped
-
         try:
             engine.watch(self.settings.shop.sync_interval_s, self._sync_stop, wake=self._sync_wake)
         except SyncStopped as exc:

@@ -254,11 +254,21 @@ def _needed(line: OrderLine) -> int:
 
 
 def _lines(session: Session, order_id: int) -> list[OrderLine]:
-    return list(
-        session.exec(
-            select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.line_no))
-        ).all()
-    )
+    """The order's lines, read once per transaction (a scan used to read them four times).
+
+    Safe to keep: no operation here adds or removes a line, and the objects are the session's
+    own, so a change made to one is seen through the list.
+    """
+    cache: dict[int, list[OrderLine]] = session.info.setdefault("packstation.lines", {})
+    if order_id not in cache:
+        cache[order_id] = list(
+            session.exec(
+                select(OrderLine)
+                .where(OrderLine.order_id == order_id)
+                .order_by(col(OrderLine.line_no))
+            ).all()
+        )
+    return cache[order_id]
 
 
 def _parcels(session: Session, order_id: int) -> list[Parcel]:
@@ -504,12 +514,16 @@ def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> Pac
     boxes = {b.code: b for b in catalogue(session, active_only=False)}
     line_by_id = {ln.id: ln for ln in lines}
     parcels = []
-    for parcel in _parcels(session, order.id):
-        if parcel.status == "void":
-            continue
+    rows = [p for p in _parcels(session, order.id) if p.status != "void"]
+    items: dict[int, list[ParcelItem]] = {}
+    for pi in session.exec(
+        select(ParcelItem).where(col(ParcelItem.parcel_id).in_([p.id for p in rows]))
+    ).all():
+        items.setdefault(pi.parcel_id, []).append(pi)
+    for parcel in rows:
         units: Counter[str] = Counter()
         weight = 0
-        for pi in session.exec(select(ParcelItem).where(ParcelItem.parcel_id == parcel.id)).all():
+        for pi in items.get(parcel.id or 0, []):
             line = line_by_id.get(pi.order_line_id)
             if line is None:
                 continue
@@ -532,7 +546,11 @@ def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> Pac
                 status=parcel.status,
             )
         )
-    claimer = session.get(Packer, order.claimed_by) if order.claimed_by else None
+    if order.claimed_by and order.claimed_by == actor.packer_id:
+        claimer_name: str | None = actor.packer_name
+    else:
+        claimer = session.get(Packer, order.claimed_by) if order.claimed_by else None
+        claimer_name = claimer.name if claimer else None
     return PackView(
         order_id=order.id,
         number=order.number,
@@ -541,7 +559,7 @@ def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> Pac
         city=order.ship_city,
         shipping_method=order.shipping_method_title,
         customer_note=order.customer_note,
-        claimed_by=claimer.name if claimer else None,
+        claimed_by=claimer_name,
         claimed_at=order.claimed_at,
         claim_terminal=order.claim_terminal,
         mine=_is_mine(order, actor),
@@ -692,14 +710,17 @@ def _reconcile(session: Session, order: Order) -> Parcel:
         session.add(current)
         session.flush()
     ids = [p.id for p in parcels if p.id is not None] + [current.id]
+    placed = dict(
+        session.exec(
+            select(ParcelItem.order_line_id, func.sum(ParcelItem.quantity))
+            .where(col(ParcelItem.parcel_id).in_(ids))
+            .group_by(col(ParcelItem.order_line_id))
+        ).all()
+    )
     for line in _lines(session, order.id or 0):
-        placed = session.exec(
-            select(func.coalesce(func.sum(ParcelItem.quantity), 0)).where(
-                ParcelItem.order_line_id == line.id, col(ParcelItem.parcel_id).in_(ids)
-            )
-        ).one()
-        if line.packed_qty > placed:
-            _add_units(session, current, line, line.packed_qty - placed)
+        missing = line.packed_qty - (placed.get(line.id or 0) or 0)
+        if missing > 0:
+            _add_units(session, current, line, missing)
     return current
 
 

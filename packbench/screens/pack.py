@@ -10,15 +10,19 @@ answered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
 
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
@@ -100,8 +104,13 @@ class PackScreen(OrderStationScreen):
             if outcome.view is not None:
                 # Shown at once, before the next queued scan is handled: that scan then goes to
                 # this order, and the screen shows exactly what the operation committed.
-                self._apply_view(outcome.view)
-                self._load_side(outcome.view.order_id)
+                view = outcome.view
+                shown = self.current.summary if self.current is not None else None
+                self._apply_view(view)
+                # The side panel (address, note, state) changes with the order or its state,
+                # not with a unit scanned: reloading it on every scan doubled a scan's work.
+                if shown is None or (shown.id, shown.status) != (view.order_id, view.status):
+                    self._load_side(view.order_id)
             return
         if outcome.ok and outcome.packer is not None:
             self._resume_claimed()  # back after a restart: the order left open here
@@ -177,12 +186,18 @@ class PackScreen(OrderStationScreen):
         self.current = detail
         self.query_one(OrderPanel).show(detail, events=False, lines=False)
 
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="station-body"):
+            with VerticalScroll(classes="station-main"):
+                yield PackPanel(self.HINT, id="main")
+            with VerticalScroll(classes="station-side"):
+                yield OrderPanel(hint="No order open.")
+
     def _apply_view(self, view: PackView | None) -> None:
         self.view = view
         if view is not None:
             self.wanted_id = view.order_id
-        main = self.query_one("#main")
-        main.update(render_pack(view) if view else Text(self.HINT, style="dim"))  # type: ignore[attr-defined]
+        self.query_one(PackPanel).show(view)
 
     def _show_pack(self, detail: OrderDetail | None, view: PackView | None) -> None:
         # A cancelled thread worker still finishes: show only the order last asked for.
@@ -247,8 +262,7 @@ def _suggestion_panel(view: PackView) -> Panel:
     return Panel(body, title="Box", border_style="cyan")
 
 
-def render_pack(view: PackView) -> RenderableType:
-    parts: list[RenderableType] = []
+def _head(view: PackView) -> Text:
     head = Text()
     head.append(f"Order {view.number}", style="bold")
     head.append(f"  {view.customer}, {view.city}  ·  {view.shipping_method}  ·  ")
@@ -262,68 +276,216 @@ def render_pack(view: PackView) -> RenderableType:
         )
     else:
         head.append(view.status, style="yellow")
-    parts.append(head)
-    if view.customer_note.strip():
-        parts.append(
-            Panel(
-                Text(view.customer_note, style="bold"),
-                title="Customer note",
-                border_style="yellow",
-            )
-        )
-    fragile = [ln for ln in view.lines if ln.fragile]
-    if fragile:
-        names = ", ".join(ln.name for ln in fragile)
-        parts.append(Text(f" FRAGILE: {names} — wrap before packing ", style="bold white on red"))
-    check = Table(
-        "", "Qty", "Packed", "SKU", "Product", title="Checklist", title_justify="left", expand=True
+    return head
+
+
+def _note(view: PackView) -> RenderableType | None:
+    if not view.customer_note.strip():
+        return None
+    return Panel(
+        Text(view.customer_note, style="bold"), title="Customer note", border_style="yellow"
     )
+
+
+def _fragile(view: PackView) -> RenderableType | None:
+    fragile = [ln for ln in view.lines if ln.fragile]
+    if not fragile:
+        return None
+    names = ", ".join(ln.name for ln in fragile)
+    return Text(f" FRAGILE: {names} — wrap before packing ", style="bold white on red")
+
+
+def grid(title: str, headers: tuple[str, ...], rows: list[tuple[list[Text], str]]) -> Text:
+    """A table as aligned lines of text: title, header, one line per row, never wrapped.
+
+    A Rich ``Table`` took 2–4 ms to draw for a few rows, the largest part of a scan's way to
+    the screen; aligned text draws in a fraction of that, and its height is known without
+    drawing it (:func:`grid_height`). ``rows`` are (cells, style of the whole row).
+    """
+    widths = [cell_len(h) for h in headers]
+    for cells, _ in rows:
+        for i, cell in enumerate(cells[:-1]):
+            widths[i] = max(widths[i], cell.cell_len)
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    out.append(title, style="bold underline")
+    out.append("\n")
+    for i, header in enumerate(headers):
+        out.append(header.ljust(widths[i]) if i < len(headers) - 1 else header, style="bold dim")
+        if i < len(headers) - 1:
+            out.append("  ")
+    for cells, style in rows:
+        out.append("\n")
+        line = Text(style=style)
+        for i, cell in enumerate(cells):
+            line.append_text(cell)
+            if i < len(cells) - 1:
+                line.append(" " * (widths[i] - cell.cell_len + 2))
+        out.append_text(line)
+    return out
+
+
+def grid_height(rows: int) -> int:
+    """Lines a :func:`grid` takes: the title, the header and one per row."""
+    return rows + 2
+
+
+def _checklist(view: PackView) -> Text:
+    rows = []
     for ln in view.lines:
         name = Text(ln.name)
         if ln.fragile:
             name.append("  FRAGILE", style="bold white on red")
         if ln.keep_upright:
             name.append("  KEEP UPRIGHT", style="bold magenta")
-        style = "green" if ln.done else ""
-        check.add_row(
-            "✔" if ln.done else "☐", str(ln.quantity), str(ln.packed), ln.sku, name, style=style
-        )
-    parts.append(check)
-    parts.append(Text(f"{view.units_packed} of {view.units_total} units scanned", style="bold"))
-    parts.append(_suggestion_panel(view))
-    if view.parcels:
-        table = Table(
-            "",
-            "#",
-            "Box",
-            "Units",
-            "Expected",
-            "Weighed",
-            "Status",
-            title="Parcels",
-            title_justify="left",
-            expand=True,
-        )
-        current = view.current
-        for p in view.parcels:
-            is_current = current is not None and p.seq == current.seq
-            table.add_row(
-                "▶" if is_current and view.packable else "",
-                str(p.seq),
-                p.box_code or "—",
-                ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
-                kg(p.expected_weight_g),
-                kg(p.weight_g) if p.weight_g else "—",
-                p.status,
-            )
-        parts.append(table)
-    if view.pending_weight_g is not None:
-        parts.append(
-            Text(
-                f" Weight {kg(view.pending_weight_g)} for parcel {view.pending_weight_seq} is "
-                f"off by more than {view.tolerance_pct:g} %: weigh again, or CMD-CONFIRM (F8). ",
-                style="bold white on red",
-            )
-        )
-    parts.append(Text(next_step(view), style="bold cyan"))
-    return Group(*parts)
+        cells = [
+            Text("✔" if ln.done else "☐"),
+            Text(str(ln.quantity), justify="right"),
+            Text(str(ln.packed)),
+            Text(ln.sku),
+            name,
+        ]
+        rows.append((cells, "green" if ln.done else ""))
+    return grid("Checklist", ("", "Qty", "Packed", "SKU", "Product"), rows)
+
+
+def _units(view: PackView) -> Text:
+    return Text(
+        f"{view.units_packed} of {view.units_total} units scanned",
+        style="bold",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+
+
+def _parcels(view: PackView) -> RenderableType | None:
+    if not view.parcels:
+        return None
+    current = view.current
+    rows = []
+    for p in view.parcels:
+        is_current = current is not None and p.seq == current.seq
+        cells = [
+            "▶" if is_current and view.packable else "",
+            str(p.seq),
+            p.box_code or "—",
+            ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
+            kg(p.expected_weight_g),
+            kg(p.weight_g) if p.weight_g else "—",
+            p.status,
+        ]
+        # The units go last: the one cell that may be long, cut short on a narrow screen.
+        order = (0, 1, 2, 4, 5, 6, 3)
+        rows.append(([Text(cells[i]) for i in order], "bold" if is_current else ""))
+    return grid("Parcels", ("", "#", "Box", "Expected", "Weighed", "Status", "Units"), rows)
+
+
+def _warning(view: PackView) -> RenderableType | None:
+    if view.pending_weight_g is None:
+        return None
+    return Text(
+        f" Weight {kg(view.pending_weight_g)} for parcel {view.pending_weight_seq} is "
+        f"off by more than {view.tolerance_pct:g} %: weigh again, or CMD-CONFIRM (F8). ",
+        style="bold white on red",
+    )
+
+
+def _next(view: PackView) -> Text:
+    return Text(next_step(view), style="bold cyan")
+
+
+#: Sections whose height is known from the view without drawing them (see PackPanel.show).
+FIXED_HEIGHT: dict[str, Callable[[PackView], int]] = {
+    "check": lambda v: grid_height(len(v.lines)),
+    "units": lambda v: 1,
+    "parcels": lambda v: grid_height(len(v.parcels)),
+}
+
+#: The sections of the open order, top to bottom: each is drawn from the part of the view it
+#: shows (its key), so a scan redraws only the sections it changed.
+SECTIONS: tuple[tuple[str, Callable[[PackView], object], Callable[[PackView], Any]], ...] = (
+    (
+        "head",
+        lambda v: (
+            v.number,
+            v.customer,
+            v.city,
+            v.shipping_method,
+            v.mine,
+            v.claimed_by,
+            v.claim_terminal,
+            v.claimed_at,
+            v.status,
+        ),
+        _head,
+    ),
+    ("note", lambda v: v.customer_note, _note),
+    ("fragile", lambda v: tuple(ln.name for ln in v.lines if ln.fragile), _fragile),
+    ("check", lambda v: v.lines, _checklist),
+    ("units", lambda v: (v.units_packed, v.units_total), _units),
+    ("box", lambda v: v.suggestion, _suggestion_panel),
+    ("parcels", lambda v: (v.parcels, v.current, v.packable), _parcels),
+    ("warning", lambda v: (v.pending_weight_g, v.pending_weight_seq, v.tolerance_pct), _warning),
+    ("next", next_step, _next),
+)
+
+
+def render_pack(view: PackView) -> RenderableType:
+    """The whole open order as one renderable (what the sections show, top to bottom)."""
+    parts = [make(view) for _, _, make in SECTIONS]
+    return Group(*[p for p in parts if p is not None])
+
+
+class PackPanel(Vertical):
+    """The open order, one widget per section; a scan redraws only the sections it changed.
+
+    Measured with ``benchmarks/volume.py`` (scan to screen): drawing the whole order as one
+    renderable made every unit scan re-measure and re-draw the checklist, box and parcel
+    tables, and re-lay-out the screen. Now a scan redraws the sections it changed, and the
+    tables, whose rows never wrap, have a height known from their row count: updating them
+    needs no layout unless a row came or went.
+    """
+
+    DEFAULT_CSS = """
+    PackPanel { height: auto; }
+    PackPanel > Static { height: auto; }
+    """
+
+    def __init__(self, hint: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.hint = hint
+        self._keys: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.hint, style="dim"), classes="pack-hint")
+        for name, _, _ in SECTIONS:
+            yield Static(id=f"pack-{name}")
+
+    def on_mount(self) -> None:
+        for name, _, _ in SECTIONS:
+            self.query_one(f"#pack-{name}").display = False
+
+    def show(self, view: PackView | None) -> None:
+        self.query_one(".pack-hint").display = view is None
+        for name, key_of, make in SECTIONS:
+            widget = self.query_one(f"#pack-{name}", Static)
+            key = None if view is None else (view.order_id, key_of(view))
+            if name in self._keys and self._keys[name] == key:
+                continue
+            self._keys[name] = key
+            content = None if view is None else make(view)
+            widget.display = content is not None
+            if content is None:
+                continue
+            fixed = FIXED_HEIGHT.get(name)
+            if fixed is None:
+                widget.update(content)
+                continue
+            height = fixed(view)  # type: ignore[arg-type]
+            if widget.styles.height is None or widget.styles.height.value != height:
+                widget.styles.height = height  # a new height: Textual lays out again
+            widget.update(content, layout=False)
+
+    @property
+    def renderables(self) -> list[RenderableType]:
+        """What is shown, top to bottom (for tests and the text of the screen)."""
+        return [w.content for w in self.query(Static) if w.display]  # type: ignore[misc]

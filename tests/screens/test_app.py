@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from textual.color import Color
 from textual.widgets import DataTable, Input, Select
 
 from packbench.app import PackbenchApp
@@ -390,7 +391,14 @@ async def test_an_error_flashes_the_header_feedback_and_scan_bar_then_stops(benc
         await settle(pilot)
         screen = app.screen
         app.feedback("error", "a test error")  # synchronously: flashed at once
+        error = app.current_theme.error
+        header, feedback, bar = (
+            screen.query_one(x) for x in ("StationHeader", "#feedback", "ScanBar")
+        )
         assert screen.flashing
-        assert all(w.has_class("-flash") for w in screen.query("StationHeader, #feedback, ScanBar"))
+        assert header.styles.background == feedback.styles.background == Color.parse(error)
+        assert bar.styles.border_top == ("tall", Color.parse(error))
         await pilot.pause(1.0)  # the flash is 0.6 s
-        assert not screen.flashing and not screen.query(".-flash")
+        assert not screen.flashing
+        assert header.styles.background != Color.parse(error)
+        assert not any(w.styles.inline.get_rules() for w in (header, feedback, bar))

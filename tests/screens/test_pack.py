@@ -34,7 +34,8 @@ def bench(db: Database) -> tuple[Database, dict[str, int]]:
 
 
 def main_text(app: PackbenchApp) -> str:
-    return text_of(app.screen.query_one("#main", Static))
+    panel = app.screen.query_one("#main")
+    return "".join(text_of(w) for w in panel.query(Static) if w.display)
 
 
 def status_of(db: Database, order_id: int) -> str:

@@ -203,6 +203,20 @@ async def test_tab_is_not_a_terminator() -> None:
         assert app.query_one(ScanBar).value == "AB"
 
 
+async def test_a_person_editing_what_they_typed() -> None:
+    """Characters are shown in batches; backspace and the cursor keys still see all of them."""
+    app = ScanApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"ABC", "backspace", "left", "x", "end", "d")
+        await pilot.pause()
+        bar = app.query_one(ScanBar)
+        assert bar.value == bar.text == "AxBd"
+        assert app.scans == []
+        await pilot.press("enter")
+        await pilot.pause()
+        assert codes(app.scans) == ["AxBd"]
+
+
 # -- 4. burst detection ---------------------------------------------------------------------------
 async def test_scanner_burst_is_detected() -> None:
     app = ScanApp()
@@ -291,10 +305,12 @@ async def test_feed_and_submit_current() -> None:
             bar.feed(char, 500.0 + index * 0.002)
         bar.cursor_position = 0  # feed appends wherever the cursor is
         bar.feed(GS, 500.0 + 9 * 0.002)
-        assert bar.value == "SLIP-0042\x1d"
+        assert bar.text == "SLIP-0042\x1d"  # at once; shown in the input a moment later
+        await pilot.pause()
+        assert bar.value == "SLIP-0042\x1d" and bar.cursor_position == len(bar.value)
         message = bar.submit_current()
         assert message is not None
-        assert bar.value == ""
+        assert bar.value == bar.text == ""
         assert bar.submit_current() is None  # empty: nothing posted
         bar.feed("ab\rcd\n")  # terminators inside feed end the scan; no time: now
         await settle(pilot, lambda: len(app.scans) >= 3)

@@ -18,6 +18,15 @@ from textual.widgets import Static
 __all__ = ["KeyBar"]
 
 
+def _pretty(display: str) -> str:
+    """``f7`` → ``F7``, ``^f`` → ``^F``: function keys as they are printed on the keyboard."""
+    if display[:1] == "f" and display[1:].isdigit():
+        return display.upper()
+    if display.startswith("^") and len(display) == 2:
+        return display.upper()
+    return display
+
+
 class KeyBar(Static):
     """The keys of the screen it is on: key in bold, then what it does. Disabled keys are dim."""
 
@@ -55,7 +64,7 @@ class KeyBar(Static):
                 continue
             seen.add(binding.action)
             start = text.cell_len
-            key = f" {self.app.get_key_display(binding)} "
+            key = f" {_pretty(self.app.get_key_display(binding))} "
             text.append(key, style="bold" if enabled else "dim")
             text.append(f"{binding.description} ", style="" if enabled else "dim")
             spans.append(

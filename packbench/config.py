@@ -271,6 +271,15 @@ class ShipSettings(_Section):
     #: The shop's shipping method id → carrier and service.
     methods: dict[str, ShipMethod] = Field(default_factory=_default_methods)
     carriers: dict[str, CarrierSettings] = Field(default_factory=_default_carriers)
+    #: Shipping methods the customer collects in the shop (no carrier, no label): a method id
+    #: (``local_pickup:1``) or the method without its instance (``local_pickup``).
+    pickup_methods: list[str] = Field(default_factory=lambda: ["local_pickup"])
+
+    def is_pickup(self, method_id: str | None) -> bool:
+        """Collected in the shop: listed as pickup and not mapped to a carrier."""
+        if not method_id or method_id in self.methods:
+            return False
+        return method_id in self.pickup_methods or method_id.split(":")[0] in self.pickup_methods
 
     @model_validator(mode="after")
     def _known_carriers(self) -> ShipSettings:

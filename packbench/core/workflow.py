@@ -55,6 +55,7 @@ class Action(StrEnum):
     SHIP = "ship"
     CANCEL_SHIPMENT = "cancel_shipment"
     HAND_OVER = "hand_over"
+    COLLECT = "collect"  # the customer collects a packed order in the shop (no carrier)
     HOLD = "hold"
     RELEASE = "release"
     CANCEL = "cancel"
@@ -81,6 +82,7 @@ _FORWARD: dict[tuple[OrderStatus, Action], OrderStatus] = {
     (S.PACKED, Action.SHIP): S.SHIPPED,
     (S.SHIPPED, Action.CANCEL_SHIPMENT): S.PACKED,
     (S.SHIPPED, Action.HAND_OVER): S.HANDED_OVER,
+    (S.PACKED, Action.COLLECT): S.HANDED_OVER,
 }
 
 
@@ -104,6 +106,7 @@ def _verb(action: Action) -> str:
         Action.SHIP: "be shipped",
         Action.CANCEL_SHIPMENT: "have its shipment cancelled",
         Action.HAND_OVER: "be handed over",
+        Action.COLLECT: "be collected by the customer",
         Action.HOLD: "be put on hold",
         Action.RELEASE: "be released from hold",
         Action.CANCEL: "be cancelled",

@@ -328,6 +328,21 @@ def ready_to_ship(db: Database, limit: int = 50) -> list[tuple[int, str]]:
         ]
 
 
+def ready_queues(
+    db: Database, ship: ShipSettings, limit: int = 50
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Packed orders, oldest first: (to ship with a carrier, for the customer to collect)."""
+    with db.read() as session:
+        rows = session.exec(
+            select(Order.id, Order.number, Order.shipping_method_id)
+            .where(Order.status == OrderStatus.PACKED.value, col(Order.upstream_flag).is_(None))
+            .order_by(col(Order.created_at), col(Order.id))
+        ).all()
+    to_ship = [(oid or 0, n) for oid, n, m in rows if not ship.is_pickup(m)]
+    pickup = [(oid or 0, n) for oid, n, m in rows if ship.is_pickup(m)]
+    return to_ship[:limit], pickup[:limit]
+
+
 def next_to_ship(db: Database, ship: ShipSettings) -> int | None:
     """The oldest packed order the station can ship (its method has a carrier), or None."""
     with db.read() as session:
@@ -580,15 +595,32 @@ def _queue_tracking(
 
 
 def complete_transaction(
-    db: Database, actor: Actor, order_id: int, *, code: str = ""
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    *,
+    code: str = "",
+    ship: ShipSettings | None = None,
 ) -> ShipOutcome:
-    """Record the completion and queue tracking + completion for the shop, once per order."""
+    """Record the completion and queue tracking + completion for the shop, once per order.
+
+    A packed order the customer collects in the shop (``ship.is_pickup``) is handed to them and
+    completed in the same transaction: no carrier, no label; the shop gets a note instead of
+    tracking numbers.
+    """
 
     def run(session: Session) -> ShipOutcome:
         order = session.get(Order, order_id)
         if order is None:
             raise Refused(f"There is no order {order_id}.")
         assert order.id is not None
+        if (
+            order.completed_at is None
+            and order.status == OrderStatus.PACKED.value
+            and ship is not None
+            and ship.is_pickup(order.shipping_method_id)
+        ):
+            return _collected(session, actor, order, code)
         if order.completed_at is not None:
             view = _view_in(session, order)
             record_event(
@@ -647,6 +679,56 @@ def complete_transaction(
         )
 
     return transact_logged(db, actor, run, kind="complete", code=code, order_id=order_id)
+
+
+def _collected(session: Session, actor: Actor, order: Order, code: str) -> ShipOutcome:
+    """The customer collected the packed order in the shop: handed over and completed."""
+    assert order.id is not None
+    if order.upstream_flag:
+        raise Refused(
+            f"Order {order.number} cannot be completed: the order was changed or cancelled in "
+            "the shop; a person must decide first.",
+            order_id=order.id,
+        )
+    change_status(
+        session, order, Action.COLLECT, actor, code=code, message="collected by the customer"
+    )
+    now = utcnow()
+    for parcel in _live_parcels(session, order.id):
+        parcel.status = "handed_over"
+        session.add(parcel)
+    order.completed_at = now
+    order.updated_at = now
+    session.add(order)
+    when = now.astimezone().strftime("%d.%m.%Y %H:%M")
+    enqueue(
+        session,
+        order.id,
+        "note",
+        {"note": f"Hentet i butikken {when}. Takk for handelen!", "customer_note": True},
+        f"collected-note-{order.id}",
+    )
+    enqueue(session, order.id, "complete", {}, completion_key(order.id))
+    record_event(
+        session,
+        actor,
+        "complete",
+        order_id=order.id,
+        code=code,
+        message="collected in the shop; transaction completed, queued for the shop",
+    )
+    session.flush()
+    view = _view_in(session, order)
+    return ShipOutcome(
+        ok=True,
+        message=(
+            f"Order {order.number}: collected by the customer; transaction completed. "
+            f"{view.shop_answer()}"
+        ),
+        code=code,
+        order_id=order.id,
+        view=view,
+    )
 
 
 # --------------------------------------------------------------------------- cancel
@@ -799,6 +881,11 @@ def _refuse(
     return ShipOutcome(ok=False, kind="error", message=message, code=code, order_id=order_id)
 
 
+def _method_of(db: Database, order_id: int) -> str | None:
+    with db.read() as session:
+        return session.exec(select(Order.shipping_method_id).where(Order.id == order_id)).first()
+
+
 def _order_for_scan(db: Database, kind: CodeKind, value: str) -> tuple[int, str, str] | None:
     with db.read() as session:
         if kind is CodeKind.ORDER:
@@ -838,7 +925,7 @@ def ship_scan(
             if order_id is None:
                 return _refuse(db, actor, raw, "Scan a packing slip first: no order is open.", None)
             try:
-                return complete_transaction(db, actor, order_id, code=raw)
+                return complete_transaction(db, actor, order_id, code=raw, ship=settings.ship)
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, order_id, kind="error")
         if scan.command is Command.CANCEL:
@@ -867,6 +954,24 @@ def ship_scan(
         )
         return _refuse(db, actor, raw, text, None)
     oid, number, status = found
+    if status == OrderStatus.PACKED.value and settings.ship.is_pickup(_method_of(db, oid)):
+        view = ship_view(db, oid)
+        assert view is not None
+        db.transact(
+            lambda s: record_event(
+                s, actor, "scan", order_id=oid, code=raw, message=f"order {number} opened (pickup)"
+            )
+        )
+        return ShipOutcome(
+            True,
+            f"Order {number} is collected in the shop: no carrier, no label. Put it on the pickup "
+            "shelf; when the customer collects it, F7 (CMD-COMPLETE) hands it over and completes "
+            "the transaction.",
+            raw,
+            oid,
+            view,
+            kind="info",
+        )
     if status == OrderStatus.PACKED.value:
         try:
             return ship_order(db, actor, settings, printer, oid, code=raw)

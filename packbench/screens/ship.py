@@ -30,7 +30,7 @@ from packbench.operations.shipping import (
     ShipView,
     cancel_shipment,
     print_labels,
-    ready_to_ship,
+    ready_queues,
     ship_scan,
     ship_view,
 )
@@ -60,6 +60,7 @@ class ShipScreen(OrderStationScreen):
         super().__init__()
         self.view: ShipView | None = None
         self.ready: list[tuple[int, str]] = []
+        self.pickup: list[tuple[int, str]] = []
 
     def on_mount(self) -> None:
         self.set_interval(POLL_S, self._poll)
@@ -206,20 +207,29 @@ class ShipScreen(OrderStationScreen):
 
     @work(thread=True, exclusive=True, group="ship-ready", exit_on_error=False)
     def _load_ready(self) -> None:
-        rows = ready_to_ship(self.pb.db, limit=15)
-        self.app.call_from_thread(self._show_ready, rows)
+        rows, pickup = ready_queues(self.pb.db, self.pb.settings.ship, limit=15)
+        self.app.call_from_thread(self._show_ready, rows, pickup)
 
-    def _show_ready(self, rows: list[tuple[int, str]]) -> None:
+    def _show_ready(self, rows: list[tuple[int, str]], pickup: list[tuple[int, str]]) -> None:
         self.ready = rows
+        self.pickup = pickup
         if self.current is None:
             self.query_one("#main", Static).update(self.render_idle())
 
     def render_idle(self) -> RenderableType:
         hint = Text(self.HINT, style="dim")
-        if not self.ready:
+        if not self.ready and not self.pickup:
             return Group(hint, Text("No packed orders are waiting.", style="dim"))
-        numbers = ", ".join(number for _, number in self.ready)
-        return Group(hint, Text(f"Ready to ship (oldest first): {numbers}"))
+        parts: list[RenderableType] = [hint]
+        if self.ready:
+            numbers = ", ".join(number for _, number in self.ready)
+            parts.append(Text(f"Ready to ship (oldest first): {numbers}"))
+        if self.pickup:
+            numbers = ", ".join(number for _, number in self.pickup)
+            parts.append(
+                Text(f"Collected in the shop (scan the slip when the customer comes): {numbers}")
+            )
+        return Group(*parts)
 
     def render_main(self, detail: OrderDetail) -> RenderableType:
         view = self.view

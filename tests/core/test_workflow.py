@@ -30,6 +30,7 @@ HAPPY_PATH = [
 LEGAL = {(s, a): t for s, a, t in HAPPY_PATH}
 LEGAL[(S.SLIP_PRINTED, Action.PRINT_SLIP)] = S.SLIP_PRINTED
 LEGAL[(S.SHIPPED, Action.CANCEL_SHIPMENT)] = S.PACKED
+LEGAL[(S.PACKED, Action.COLLECT)] = S.HANDED_OVER  # picked up in the shop: no carrier
 for s in IN_PROGRESS:
     LEGAL[(s, Action.HOLD)] = S.ON_HOLD
     LEGAL[(s, Action.CANCEL)] = S.CANCELLED

@@ -727,3 +727,57 @@ def test_cmd_next_ships_the_oldest_shippable_order(bench, settings, cups_ready) 
     assert again is not None and not again.ok
     assert again.message == "Nothing packed is waiting to ship."
     assert order_row(db, ids["first"]).status == "packed"
+
+
+# --------------------------------------------------------------------------- pickup in the shop
+
+
+def test_an_order_collected_in_the_shop_is_handed_over_and_completed_once(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["second"]
+    with db.write() as s:
+        order = s.get(Order, oid)
+        order.shipping_method_id = "local_pickup:1"  # type: ignore[union-attr]
+        s.add(order)
+    rules = settings.code_rules()
+    # No printer is touched: a pickup has no label (a printer that fails proves it).
+    printer = CupsPrinter(server="127.0.0.1:9")
+    opened = ship_scan(db, SHIPPER, "ORD-5002", rules, settings, printer, order_id=None)
+    assert opened is not None and opened.ok and opened.kind == "info"
+    assert "collected in the shop" in opened.message and "F7" in opened.message
+    assert order_row(db, oid).status == "packed" and outbox(db, oid) == []
+    assert parcels(db, oid)[0].tracking_number is None
+
+    done = ship_scan(db, SHIPPER, "CMD-COMPLETE", rules, settings, printer, order_id=oid)
+    assert done is not None and done.ok and "collected by the customer" in done.message
+    row = order_row(db, oid)
+    assert row.status == "handed_over" and row.completed_at is not None
+    assert outbox(db, oid) == [("note", f"collected-note-{oid}"), ("complete", f"complete-{oid}")]
+    assert {p.status for p in parcels(db, oid)} == {"handed_over"}
+
+    again = ship_scan(db, SHIPPER, "CMD-COMPLETE", rules, settings, printer, order_id=oid)
+    assert again is not None and again.ok and again.kind == "info"
+    assert "already completed" in again.message and len(outbox(db, oid)) == 2
+
+
+def test_a_pickup_changed_in_the_shop_is_not_completed(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["second"]
+    with db.write() as s:
+        order = s.get(Order, oid)
+        order.shipping_method_id = "local_pickup"  # type: ignore[union-attr]
+        order.upstream_flag = "cancelled in the shop"  # type: ignore[union-attr]
+        s.add(order)
+    with pytest.raises(Refused, match="changed or cancelled in the shop"):
+        complete_transaction(db, SHIPPER, oid, ship=settings.ship)
+    assert order_row(db, oid).status == "packed" and outbox(db, oid) == []
+
+
+def test_a_mapped_method_is_never_taken_for_a_pickup(settings) -> None:  # type: ignore[no-untyped-def]
+    ship = settings.ship
+    assert ship.is_pickup("local_pickup") and ship.is_pickup("local_pickup:7")
+    assert not ship.is_pickup("flat_rate:3") and not ship.is_pickup(None)
+    mapped = ship.model_copy(
+        update={"methods": {**ship.methods, "local_pickup:2": ship.methods["flat_rate:3"]}}
+    )
+    assert not mapped.is_pickup("local_pickup:2") and mapped.is_pickup("local_pickup:1")

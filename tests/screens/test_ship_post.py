@@ -277,3 +277,29 @@ async def test_post_station_resumes_its_open_cage_after_a_restart(shipped) -> No
         kind, message = again.feedback_log[-1]
         assert "2 parcel(s) handed over to Posten. 1 stay" in message
     assert order(db, ids["first"]).status == "handed_over"
+
+
+async def test_a_pickup_order_is_handed_to_the_customer_with_f7(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    with db.write() as s:
+        row = s.get(Order, ids["second"])
+        assert row is not None
+        row.shipping_method_id = "local_pickup:1"
+        s.add(row)
+    app = make_app(db, "ship")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        idle = main_text(app)
+        assert "Ready to ship (oldest first): 5001" in idle and "customer comes): 5002" in idle
+        burst(app, "BDG-1001")
+        burst(app, "ORD-5002")
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "info" and "collected in the shop" in message
+        assert "5002" in main_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok" and "collected by the customer" in message
+    done = order(db, ids["second"])
+    assert done.status == "handed_over" and done.completed_at is not None

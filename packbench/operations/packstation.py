@@ -1460,6 +1460,13 @@ def _refuse(
     return PackOutcome(False, message, raw)
 
 
+def _is_sku(db: Database, code: str) -> bool:
+    """A product's SKU that happens to read like a weight (coffee sold as ``500G``) is the
+    product, not a weighing."""
+    with db.read() as session:
+        return session.exec(select(Product.id).where(Product.sku == code)).first() is not None
+
+
 def pack_scan(
     db: Database,
     actor: Actor,
@@ -1477,7 +1484,11 @@ def pack_scan(
     """
     if not actor.signed_in:
         return None
-    if order_id is not None and (grams := parse_weight(raw)) is not None:
+    if (
+        order_id is not None
+        and (grams := parse_weight(raw)) is not None
+        and not _is_sku(db, raw.strip())
+    ):
         return record_weight(db, actor, rules, order_id, grams, raw=raw)
     typed = _QUANTITY.fullmatch(raw)
     scan = classify(typed.group(2) if typed else raw, code_rules)

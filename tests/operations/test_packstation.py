@@ -629,3 +629,24 @@ def test_a_box_too_small_by_the_sizes_on_record_is_taken_with_a_warning(bench) -
     out = scan(db, KARI, "BOX-M", oid)  # roomier than suggested: no warning
     assert out.ok and "instead of the suggested" in out.message
     assert "does not hold" not in out.message
+
+
+def test_a_sku_that_reads_like_a_weight_is_the_product(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]
+    with db.write() as s:  # coffee sold by the bag: its SKU is "500G"
+        cup = s.exec(select(Product).where(Product.gtin == CUP)).one()
+        cup.sku = "500G"
+        s.add(cup)
+        for line in s.exec(select(OrderLine).where(OrderLine.product_id == cup.id)).all():
+            line.sku = "500G"
+            s.add(line)
+    scan(db, KARI, "ORD-5001", None)
+    out = scan(db, KARI, "500G", oid)
+    assert out.ok and "1 of 2" in out.message, out.message
+    assert out.view.pending_weight_g is None and out.view.units_packed == 1
+    # A weight that is no SKU is still a weight.
+    scan(db, KARI, CUP, oid)
+    scan(db, KARI, "BOX-S", oid)
+    out = scan(db, KARI, "840g", oid)
+    assert out.ok and out.finished

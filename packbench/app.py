@@ -359,5 +359,5 @@ class PackbenchApp(App[None]):
                 self.flashes += 1
                 flash(True)
                 self.set_timer(0.6, lambda: flash(False))
-            if say is None:
-                self.notify(message, severity="error")
+            if say is None:  # a dialog is on top; the message quotes outside text: no markup
+                self.notify(message, severity="error", markup=False)

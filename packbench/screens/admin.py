@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from packbench.operations.printing import print_new_slips
 from packbench.operations.views import OrderDetail, OrderSummary
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.order_panel import OrderPanel
 
 ALL = "all"
@@ -70,7 +72,7 @@ class AdminScreen(StationScreen):
                     )
                     yield Input(placeholder="Search: number, name, city, SKU…", id="search")
                 yield Static("", id="counts")
-                table: DataTable[str] = DataTable(
+                table: DataTable[Text] = DataTable(
                     id="orders", cursor_type="row", zebra_stripes=True
                 )
                 yield table
@@ -113,22 +115,25 @@ class AdminScreen(StationScreen):
         self.rows = rows
         for o in rows:
             marks = ("⚠" if o.flag else "") + ("✎" if o.has_note else "")
+            # Cells as plain Text: a customer's name is the shop's, never markup or emoji codes.
             table.add_row(
-                o.number,
-                o.status_label,
-                o.created_at.astimezone().strftime("%d.%m %H:%M"),
-                o.customer,
-                o.city,
-                str(o.lines),
-                o.shipping_method,
-                marks,
+                *cells(
+                    o.number,
+                    o.status_label,
+                    o.created_at.astimezone().strftime("%d.%m %H:%M"),
+                    o.customer,
+                    o.city,
+                    str(o.lines),
+                    o.shipping_method,
+                    marks,
+                ),
                 key=str(o.id),
             )
         if keep is not None and any(o.id == keep for o in rows):
             table.move_cursor(row=table.get_row_index(str(keep)))
         parts = [f"{OrderStatus(s).label}: {n}" for s, n in counts.items() if n]
         shown = f"{len(rows)} shown" + (f" for “{self.search_text}”" if self.search_text else "")
-        self.query_one("#counts", Static).update(" · ".join(parts) + f"   [{shown}]")
+        self.query_one("#counts", Static).update(plain(" · ".join(parts) + f"   [{shown}]"))
         if queue:
             oldest = queue[0]
             age = oldest.created_at.astimezone().strftime("%d.%m %H:%M")
@@ -138,7 +143,7 @@ class AdminScreen(StationScreen):
             )
         else:
             text = "📄 No orders waiting for packing slips."
-        self.query_one("#slip-queue", Static).update(text)
+        self.query_one("#slip-queue", Static).update(plain(text))
         self.loads += 1
 
     @work(thread=True, exclusive=True, group="admin-detail", exit_on_error=False)

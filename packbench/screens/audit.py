@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from packbench.operations.audit import AuditEntry, OrderHistory, history_of, order_history
+from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -101,25 +102,30 @@ class AuditTrail(ModalScreen[None]):
         table = self.query_one(DataTable)
         if history is None:
             self.pb.feedback("error", f"No order matches “{ref}”.")
-            title.update(Text(f"No order matches “{ref}”.", style="bold red"))
+            title.update(plain(f"No order matches “{ref}”.", style="bold red"))
             return
         self.history = history
         title.update(
-            f"Order {history.number} — {history.status} — {len(history.entries)} events "
-            "(oldest first; Esc closes)"
+            plain(
+                f"Order {history.number} — {history.status} — {len(history.entries)} events "
+                "(oldest first; Esc closes)"
+            )
         )
         table.clear()
         for e in history.entries:
             style = "bold red" if e.result == "refused" else ""
+            # Names, codes as scanned and the shop's words: plain text, never markup.
             table.add_row(
-                e.at.astimezone().strftime("%d.%m %H:%M:%S"),
-                e.packer or "—",
-                e.station,
-                e.terminal,
-                e.kind,
-                (e.code or "")[:40],
-                Text(e.result, style=style),
-                _detail_text(e)[:160],
+                *cells(
+                    e.at.astimezone().strftime("%d.%m %H:%M:%S"),
+                    e.packer or "—",
+                    e.station,
+                    e.terminal,
+                    e.kind,
+                    (e.code or "")[:40],
+                    plain(e.result, style=style),
+                    _detail_text(e)[:160],
+                )
             )
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)

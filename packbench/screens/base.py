@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.screens.plain import plain
 from packbench.screens.widgets.keybar import KeyBar
 from packbench.screens.widgets.scanbar import ScanBar, Scanned
 
@@ -118,11 +119,11 @@ class StationScreen(Screen[None]):
         who = self.query_one("#who", Static)
         if actor.signed_in:
             role = " (supervisor)" if actor.is_supervisor else ""
-            who.update(f"👤 {actor.packer_name}{role}")
+            who.update(plain(f"👤 {actor.packer_name}{role}"))
         else:
             who.update("Not signed in")
-        self.query_one("#terminal", Static).update(f"terminal {actor.terminal}")
-        self.query_one("#sync", Static).update(self.pb.sync_text)
+        self.query_one("#terminal", Static).update(plain(f"terminal {actor.terminal}"))
+        self.query_one("#sync", Static).update(plain(self.pb.sync_text))  # quotes the shop
 
     def refresh_data(self) -> None:
         """Reload what the station shows (after a scan, on resume). Override."""
@@ -159,6 +160,8 @@ class StationScreen(Screen[None]):
         return getattr(self, "_flashing", False)
 
     def say(self, kind: str, message: str) -> None:
+        """Show ``message`` in the feedback line as it is: it quotes scanned codes, names and
+        the shop's words, so it is never read as markup."""
         found = self.query("#feedback")
         if not found:  # not composed yet (a station opened a moment ago): show it on mount
             self._early_say = (kind, message)
@@ -166,7 +169,7 @@ class StationScreen(Screen[None]):
         feedback = found.first(Static)
         if not feedback.has_class(f"-{kind}"):  # restyling costs; most scans repeat the kind
             feedback.set_classes(f"-{kind}")
-        feedback.update(message, layout=False)  # a fixed height: no layout needed
+        feedback.update(plain(message), layout=False)  # a fixed height: no layout needed
 
     # -- scanner input ----------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Static
 from packbench.core.boxadvice import Advice
 from packbench.operations.boxadvice import advise_boxes
 from packbench.operations.common import Refused
+from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -33,12 +34,14 @@ def render_advice(a: Advice, k: int) -> Group:
     table = Table("Box", "Inner size (mm)", "Kind", "Orders", "Share", "Air (l)", expand=True)
     for b in a.boxes:
         table.add_row(
-            Text(b.label, style="bold" if b.code is None else ""),
-            "×".join(map(str, b.inner_mm)),
-            b.kind,
-            str(b.orders),
-            f"{b.share:.0%}",
-            f"{b.empty_mm3 / 1e6:.1f}",
+            *cells(
+                plain(b.label, style="bold" if b.code is None else ""),
+                "×".join(map(str, b.inner_mm)),
+                b.kind,
+                str(b.orders),
+                f"{b.share:.0%}",
+                f"{b.empty_mm3 / 1e6:.1f}",
+            )
         )
     saved = a.saved_mm3 / 1e6
     style = "bold green" if saved > 0 else "bold yellow"
@@ -56,9 +59,9 @@ def render_advice(a: Advice, k: int) -> Group:
         ),
     ]
     if a.uncovered:
-        lines.append(Text(f"Not held by these {k}: {', '.join(a.uncovered[:20])}", style="yellow"))
+        lines.append(plain(f"Not held by these {k}: {', '.join(a.uncovered[:20])}", style="yellow"))
     if a.too_big:
-        lines.append(Text(f"Too big for one box today: {', '.join(a.too_big[:20])}", style="dim"))
+        lines.append(plain(f"Too big for one box today: {', '.join(a.too_big[:20])}", style="dim"))
     return Group(*lines)
 
 
@@ -106,5 +109,5 @@ class BoxAdvisorScreen(ModalScreen[None]):
 
     def _show_error(self, k: int, message: str) -> None:
         if k == self.k:
-            self.query_one("#advice", Static).update(Text(message, style="bold red"))
+            self.query_one("#advice", Static).update(plain(message, style="bold red"))
             self.pb.feedback("error", f"Box advisor: {message}")

@@ -36,6 +36,7 @@ from packbench.operations.supervisor import (
 from packbench.operations.team import RosterRow
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.plain import cells, plain
 
 REFRESH_S = 2.0
 
@@ -126,10 +127,10 @@ class DashboardScreen(StationScreen):
             title=f"Shortages from short picks: {len(rows)}", title_justify="left", expand=True,
         )  # fmt: skip
         for r in rows:
-            table.add_row(
+            table.add_row(*cells(
                 r.order_number, r.status_label, r.sku, r.name[:30], r.location or "—",
                 Text(str(r.short), style="bold red"), f"{r.picked} of {r.quantity}",
-            )  # fmt: skip
+            ))  # fmt: skip
         widget.update(table)
 
     # -- showing ------------------------------------------------------------------------------
@@ -160,11 +161,13 @@ class DashboardScreen(StationScreen):
         for r in f.states:
             style = "bold" if r.count else "dim"
             table.add_row(
-                Text(r.label, style=style),
-                str(r.count),
-                r.oldest_number or "",
-                _age(r.oldest_at, f.at),
-                r.station or "",
+                *cells(
+                    Text(r.label, style=style),
+                    str(r.count),
+                    r.oldest_number or "",
+                    _age(r.oldest_at, f.at),
+                    r.station or "",
+                )
             )
         return table
 
@@ -210,14 +213,16 @@ class DashboardScreen(StationScreen):
         for m in team:
             errors = f"{m.scan_errors} ({m.error_rate:.0%})" if m.scans else "0"
             table.add_row(
-                Text(m.name + (" ★" if m.role == "supervisor" else ""), style="bold"),
-                m.assigned or "—",
-                Text(m.at_station or "away", style="" if m.at_station else "dim"),
-                str(m.orders),
-                str(m.units),
-                Text(errors, style="red" if m.scan_errors else ""),
-                f"{m.median_order_min:g}" if m.median_order_min is not None else "—",
-                _age(m.last_seen, f.at) if m.last_seen else "—",
+                *cells(
+                    plain(m.name + (" ★" if m.role == "supervisor" else ""), style="bold"),
+                    m.assigned or "—",
+                    plain(m.at_station or "away", style="" if m.at_station else "dim"),
+                    str(m.orders),
+                    str(m.units),
+                    Text(errors, style="red" if m.scan_errors else ""),
+                    f"{m.median_order_min:g}" if m.median_order_min is not None else "—",
+                    _age(m.last_seen, f.at) if m.last_seen else "—",
+                )
             )
         loads = Text("Queues: ", style="bold")
         for load in f.loads:
@@ -225,7 +230,7 @@ class DashboardScreen(StationScreen):
         parts: list[Table | Text] = [table, loads]
         for a in f.advice:
             style = "bold yellow" if a.severity == "warn" else "cyan"
-            parts.append(Text(("⚠ " if a.severity == "warn" else "→ ") + a.message, style=style))
+            parts.append(plain(("⚠ " if a.severity == "warn" else "→ ") + a.message, style=style))
         if not f.advice:
             parts.append(Text("Every station keeps up.", style="green"))
         return Group(*parts)
@@ -238,10 +243,14 @@ class DashboardScreen(StationScreen):
         names = {"hold": "On hold", "claim": "Stale claim", "parked": "Parked", "print": "Print"}
         for i, row in enumerate(rows):
             table.add_row(
-                Text(names.get(row.kind, row.kind), style="bold red"),
-                row.ref,
-                _age(row.since, self.figures.at if self.figures else row.since or datetime.now()),
-                row.detail[:100],
+                *cells(
+                    plain(names.get(row.kind, row.kind), style="bold red"),
+                    row.ref,
+                    _age(
+                        row.since, self.figures.at if self.figures else row.since or datetime.now()
+                    ),
+                    row.detail[:100],  # the shop's error, a person's reason: plain text
+                ),
                 key=str(i),
             )
         if chosen is not None:

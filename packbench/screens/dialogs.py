@@ -19,6 +19,7 @@ from packbench.core.codes import CodeKind, classify, describe_chars
 from packbench.operations.common import Refused
 from packbench.operations.packers import PackerView, list_packers, sign_in_id
 from packbench.operations.scans import record_test_scan
+from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.scanbar import ScanBar, Scanned
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class ChoosePacker(ModalScreen[None]):
         options = self.query_one(OptionList)
         for p in packers:
             role = " (supervisor)" if p.role == "supervisor" else ""
-            options.add_option(Option(f"{p.name}{role}", id=str(p.id)))
+            options.add_option(Option(plain(f"{p.name}{role}"), id=str(p.id)))
         options.focus()
 
     @on(OptionList.OptionSelected)
@@ -90,8 +91,10 @@ class TestScan(ModalScreen[None]):
         app: PackbenchApp = self.app  # type: ignore[assignment]
         with Vertical(classes="dialog wide"):
             yield Static(
-                f"Test scan — scan anything; nothing is changed. Layout: "
-                f"{app.settings.scanner.layout}. Esc closes.",
+                plain(
+                    f"Test scan — scan anything; nothing is changed. Layout: "
+                    f"{app.settings.scanner.layout}. Esc closes."
+                ),
                 classes="dialog-title",
             )
             with VerticalScroll():
@@ -115,7 +118,7 @@ class TestScan(ModalScreen[None]):
             title_justify="left",
         )
         for n, (shown, name) in enumerate(describe_chars(message.code), start=1):
-            chars.add_row(str(n), shown, name)
+            chars.add_row(*cells(str(n), shown, name))
         gaps = message.key_gaps_ms
         timing = "typed by a person"
         if message.burst:
@@ -153,7 +156,7 @@ class AskReason(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
+            yield Static(plain(self.question), classes="dialog-title")  # may quote a name
             yield Input(placeholder=self.placeholder, id="reason")
 
     def on_mount(self) -> None:
@@ -181,7 +184,7 @@ class AskPin(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(
-                f"{self.person}: your PIN for supervisor rights (Esc: work as a packer)",
+                plain(f"{self.person}: your PIN for supervisor rights (Esc: work as a packer)"),
                 classes="dialog-title",
             )
             yield Input(placeholder="PIN, then Enter", password=True, id="pin", max_length=12)
@@ -210,6 +213,7 @@ class AssignStation(ModalScreen[bool]):
         super().__init__()
         self.person: int | None = None
         self.person_name = ""
+        self.names: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -232,7 +236,8 @@ class AssignStation(ModalScreen[bool]):
     def _fill(self, packers: list[PackerView]) -> None:
         options = self.query_one("#assign-people", OptionList)
         for p in packers:
-            options.add_option(Option(p.name, id=str(p.id)))
+            options.add_option(Option(plain(p.name), id=str(p.id)))
+            self.names[p.id] = p.name
         options.highlighted = 0 if packers else None
         options.focus()
 
@@ -241,7 +246,7 @@ class AssignStation(ModalScreen[bool]):
         event.stop()
         assert event.option.id is not None
         self.person = int(event.option.id)
-        self.person_name = str(event.option.prompt)
+        self.person_name = self.names.get(self.person, "")
         self.query_one("#assign-people", OptionList).display = False
         stations = self.query_one("#assign-stations", OptionList)
         for s in self.STATIONS:
@@ -249,7 +254,7 @@ class AssignStation(ModalScreen[bool]):
         stations.display = True
         stations.highlighted = 0
         stations.focus()
-        self.query_one("#assign-title", Static).update(f"{self.person_name} works at…")
+        self.query_one("#assign-title", Static).update(plain(f"{self.person_name} works at…"))
 
     @on(OptionList.OptionSelected, "#assign-stations")
     def _station(self, event: OptionList.OptionSelected) -> None:

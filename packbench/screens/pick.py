@@ -34,6 +34,7 @@ from packbench.operations.picking import (
 from packbench.operations.scans import ScanOutcome
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.plain import cells, plain, shown
 from packbench.screens.widgets.scanbar import Scanned
 
 # A 3-line font for location codes, readable at arm's length: Textual's digits and minus, and
@@ -236,13 +237,15 @@ class PickScreen(StationScreen):
             what.update("")
             notes = Text(self._pending_text(), style="bold")
             if self.location_problems:
-                shown = "; ".join(self.location_problems[:5])
+                problems = "; ".join(self.location_problems[:5])
                 more = len(self.location_problems) - 5
-                notes.append(
-                    f"⚠ {len(self.location_problems)} products have a location the warehouse "
-                    f"layout does not know — fix them at the shop: {shown}"
-                    + (f" (and {more} more)" if more > 0 else ""),
-                    style="bold yellow",
+                notes.append_text(
+                    plain(
+                        f"⚠ {len(self.location_problems)} products have a location the warehouse "
+                        f"layout does not know — fix them at the shop: {problems}"
+                        + (f" (and {more} more)" if more > 0 else ""),
+                        style="bold yellow",
+                    )
                 )
             progress.update(notes)
             side_next.update("")
@@ -260,6 +263,7 @@ class PickScreen(StationScreen):
     @staticmethod
     def _where(location: str, view: PickListView) -> RenderableType:
         text = Text(justify="center")
+        location = shown(location)
         text.append("\n".join(big_code(location)), style="bold")
         aisle, bay, level = [*location.split("-"), "", "", ""][:3]
         text.append(f"\n{location}: aisle {aisle} · bay {bay} · level {level}", style="bold")
@@ -273,12 +277,12 @@ class PickScreen(StationScreen):
     @staticmethod
     def _what(item: StopItem, items: tuple[StopItem, ...]) -> RenderableType:
         text = Text()
-        text.append(f"{item.name}\n", style="bold")
-        text.append(f"SKU {item.sku}   GTIN {item.gtin or '—'}   order {item.order_number}")
+        text.append(shown(f"{item.name}\n"), style="bold")
+        text.append(shown(f"SKU {item.sku}   GTIN {item.gtin or '—'}   order {item.order_number}"))
         others = [i for i in items if i.left > 0 and i is not item]
         if others:
             split = ", ".join(f"{i.left} × {i.sku} → tote {i.tote}" for i in others)
-            text.append(f"\nalso here: {split}", style="cyan")
+            text.append(shown(f"\nalso here: {split}"), style="cyan")
         return text
 
     def _progress(self, view: PickListView) -> RenderableType:
@@ -308,11 +312,13 @@ class PickScreen(StationScreen):
         for stop in view.upcoming[:12]:
             for n, item in enumerate(i for i in stop.items if i.left > 0):
                 table.add_row(
-                    str(stop.seq) if n == 0 else "",
-                    stop.location if n == 0 else "",
-                    str(item.left),
-                    item.name,
-                    str(item.tote),
+                    *cells(
+                        str(stop.seq) if n == 0 else "",
+                        stop.location if n == 0 else "",
+                        str(item.left),
+                        item.name,
+                        str(item.tote),
+                    )
                 )
         more = len(view.upcoming) - 12
         if more > 0:
@@ -323,5 +329,5 @@ class PickScreen(StationScreen):
     def _totes_table(view: PickListView) -> RenderableType:
         table = Table("Tote", "Order", "State", title="Cart", title_justify="left")
         for t in view.totes:
-            table.add_row(str(t.tote), t.order_number, t.status.replace("_", " "))
+            table.add_row(*cells(str(t.tote), t.order_number, t.status.replace("_", " ")))
         return table

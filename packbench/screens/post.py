@@ -35,6 +35,7 @@ from packbench.operations.handover import (
 )
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens.base import StationScreen
+from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.scanbar import Scanned
 
 
@@ -159,7 +160,7 @@ def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableTy
     group = next((g for g in groups if g.carrier == carrier), None)
     inside = group.in_cage if group else 0
     left = len(group.missing) if group else 0
-    return Text(
+    return plain(
         f"Handling {carrier}: {inside} in the cage, {left} not scanned. "
         "F7 closes the handover, F11 another carrier.",
         style="bold",
@@ -179,7 +180,7 @@ def render_waiting(groups: list[CarrierGroup], carrier: str | None) -> Renderabl
             "SSCC",
             "Tracking",
             "To",
-            title=(
+            title=plain(
                 f"{group.carrier or 'no carrier'} — {len(group.parcels)} waiting, "
                 f"{group.in_cage} in the cage" + ("  ◀" if group.carrier == carrier else "")
             ),
@@ -189,13 +190,15 @@ def render_waiting(groups: list[CarrierGroup], carrier: str | None) -> Renderabl
         for w in group.parcels:
             mark = Text("✔", "green") if w.in_cage else Text("·" if w.printed else "!", "dim")
             table.add_row(
-                mark,
-                w.since.astimezone().strftime("%d.%m %H:%M"),
-                w.order_number,
-                str(w.seq),
-                w.sscc or "—",
-                w.tracking_number or "—",
-                w.city,
+                *cells(
+                    mark,
+                    w.since.astimezone().strftime("%d.%m %H:%M"),
+                    w.order_number,
+                    str(w.seq),
+                    w.sscc or "—",
+                    w.tracking_number or "—",
+                    w.city,
+                )
             )
         parts.append(table)
     return Group(*parts)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from packbench.operations.common import Refused
 from packbench.operations.printing import PrintJobView, PrintResult, print_history, reprint
+from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -42,8 +42,10 @@ class ChooseQueue(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(
-                f"Reprint job {self.job.id} ({self.job.kind} {self.job.ref}) on which printer? "
-                "(↑/↓, Enter; Esc goes back)",
+                plain(
+                    f"Reprint job {self.job.id} ({self.job.kind} {self.job.ref}) on which "
+                    "printer? (↑/↓, Enter; Esc goes back)"
+                ),
                 classes="dialog-title",
             )
             yield Static("Asking CUPS for its printers…", id="queue-status")
@@ -65,14 +67,14 @@ class ChooseQueue(ModalScreen[str | None]):
         self.app.call_from_thread(self._fill, queues)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#queue-status", Static).update(Text(message, style="bold red"))
+        self.query_one("#queue-status", Static).update(plain(message, style="bold red"))
 
     def _fill(self, queues: list[QueueInfo]) -> None:
         options = self.query_one(OptionList)
         for q in queues:
             usable = q.accepting and q.state != "stopped"
-            label = Text(q.name, style="" if usable else "dim")
-            label.append(f"  {q.state}{'' if q.accepting else ', not accepting jobs'}")
+            label = plain(q.name, style="" if usable else "dim")
+            label.append_text(plain(f"  {q.state}{'' if q.accepting else ', not accepting jobs'}"))
             if q.name == self.job.printer:
                 label.append("  (where it went)", style="italic")
             options.add_option(Option(label, id=q.name))
@@ -146,17 +148,19 @@ class PrintHistoryScreen(ModalScreen[None]):
         table.clear()
         for j in jobs:
             failed = j.status not in _STATE_STYLE
-            state = Text(j.status, style=_STATE_STYLE.get(j.status, "bold red"))
+            state = plain(j.status, style=_STATE_STYLE.get(j.status, "bold red"))
             if j.reprint_of:
                 state.append(f" (reprint of {j.reprint_of})", style="dim")
             table.add_row(
-                str(j.id),
-                j.created_at.astimezone().strftime("%d.%m %H:%M:%S"),
-                j.kind,
-                j.ref[:60],
-                j.printer,
-                state,
-                Text(j.error or "", style="red" if failed else ""),
+                *cells(
+                    str(j.id),
+                    j.created_at.astimezone().strftime("%d.%m %H:%M:%S"),
+                    j.kind,
+                    j.ref[:60],
+                    j.printer,
+                    state,
+                    plain(j.error or "", style="red" if failed else ""),  # CUPS's words
+                ),
                 key=str(j.id),
             )
         if keep is not None and str(keep) in table.rows:
@@ -175,7 +179,7 @@ class PrintHistoryScreen(ModalScreen[None]):
         return self.jobs[row] if 0 <= row < len(self.jobs) else None
 
     def _status(self, text: str, style: str = "") -> None:
-        self.query_one("#ph-status", Static).update(Text(text, style=style))
+        self.query_one("#ph-status", Static).update(plain(text, style=style))
 
     # -- reprint ------------------------------------------------------------------------------
     @on(DataTable.RowSelected)

@@ -37,6 +37,7 @@ from packbench.operations.shipping import (
 from packbench.operations.views import OrderDetail
 from packbench.screens.dialogs import AskReason
 from packbench.screens.order_station import OrderStationScreen
+from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.scanbar import Scanned
 
 POLL_S = 2.0  # how often a completion waiting for the shop is looked at again
@@ -223,11 +224,11 @@ class ShipScreen(OrderStationScreen):
         parts: list[RenderableType] = [hint]
         if self.ready:
             numbers = ", ".join(number for _, number in self.ready)
-            parts.append(Text(f"Ready to ship (oldest first): {numbers}"))
+            parts.append(plain(f"Ready to ship (oldest first): {numbers}"))
         if self.pickup:
             numbers = ", ".join(number for _, number in self.pickup)
             parts.append(
-                Text(f"Collected in the shop (scan the slip when the customer comes): {numbers}")
+                plain(f"Collected in the shop (scan the slip when the customer comes): {numbers}")
             )
         return Group(*parts)
 
@@ -240,14 +241,14 @@ class ShipScreen(OrderStationScreen):
 
 def render_ship(view: ShipView) -> RenderableType:
     status = view.status.replace("_", " ")
-    head = Text(f"Order {view.number} — {status}", style="bold")
-    parts: list[RenderableType] = [head, Text(f"To: {view.recipient}")]
+    head = plain(f"Order {view.number} — {status}", style="bold")
+    parts: list[RenderableType] = [head, plain(f"To: {view.recipient}")]
     if view.flag:
-        parts.append(Text(f"⚠ Changed in the shop: {view.flag}", style="bold red"))
+        parts.append(plain(f"⚠ Changed in the shop: {view.flag}", style="bold red"))
     if view.carrier:
-        parts.append(Text(f"{view.carrier} {view.service or ''}".rstrip(), style="bold"))
+        parts.append(plain(f"{view.carrier} {view.service or ''}".rstrip(), style="bold"))
     else:
-        parts.append(Text(f"Shipping method: {view.shipping_method}"))
+        parts.append(plain(f"Shipping method: {view.shipping_method}"))
     table = Table(
         "#",
         "Box",
@@ -265,14 +266,16 @@ def render_ship(view: ShipView) -> RenderableType:
         elif p.tracking_number:
             label = Text("NOT PRINTED — F8", style="bold red")
         else:
-            label = Text(p.status, style="dim")
+            label = plain(p.status, style="dim")
         table.add_row(
-            str(p.seq),
-            p.box_code or "—",
-            f"{p.weight_g} g",
-            p.sscc or "—",
-            p.tracking_number or "—",
-            label,
+            *cells(
+                str(p.seq),
+                p.box_code or "—",
+                f"{p.weight_g} g",
+                p.sscc or "—",
+                p.tracking_number or "—",
+                label,
+            )
         )
     parts.append(table)
     answer = view.shop_answer()
@@ -286,5 +289,5 @@ def render_ship(view: ShipView) -> RenderableType:
         style = "bold red"
     else:
         style = "yellow"
-    parts.append(Text(answer, style=style))
+    parts.append(plain(answer, style=style))  # the shop's answer, in its own words
     return Group(*parts)

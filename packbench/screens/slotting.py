@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from packbench.operations.slotting import SlottingReport, slotting_report
+from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -88,7 +89,7 @@ def render_report(report: SlottingReport) -> RenderableType:
         "Move", "Saves", "Pick lists", "Share", title="Moves, measured", title_justify="left"
     )
     for m in a.moves:
-        moves.add_row(m.text, f"{m.saved_m:.1f} m", str(m.lists), f"{m.saved_share:.1%}")
+        moves.add_row(*cells(m.text, f"{m.saved_m:.1f} m", str(m.lists), f"{m.saved_share:.1%}"))
     if not a.moves:
         moves.add_row(Text("No move would have saved walking.", style="dim"), "", "", "")
     best = Table(
@@ -102,16 +103,16 @@ def render_report(report: SlottingReport) -> RenderableType:
     )
     for b in a.best_sellers:
         depot = f"{b.depot_m:.1f} m" if b.depot_m is not None else "—"
-        best.add_row(b.sku, str(b.picks), str(b.units), b.location or "—", depot)
+        best.add_row(*cells(b.sku, str(b.picks), str(b.units), b.location or "—", depot))
     pairs = Table(
         "Pair", "Orders", "Share", "Apart", title="Ordered together", title_justify="left"
     )
     for p in a.pairs:
         apart = f"{p.apart_m:.1f} m" if p.apart_m is not None else "—"
-        pairs.add_row(f"{p.sku_a} + {p.sku_b}", str(p.together), f"{p.share:.0%}", apart)
+        pairs.add_row(*cells(f"{p.sku_a} + {p.sku_b}", str(p.together), f"{p.share:.0%}", apart))
     if not a.pairs:
         pairs.add_row(Text("No pair in two or more orders.", style="dim"), "", "", "")
     parts: list[RenderableType] = [moves, best, pairs]
     if a.unslotted:
-        parts.append(Text(f"Without a usable location: {', '.join(a.unslotted)}", style="yellow"))
+        parts.append(plain(f"Without a usable location: {', '.join(a.unslotted)}", style="yellow"))
     return Group(*parts)

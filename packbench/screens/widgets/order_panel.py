@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from packbench.operations.views import OrderDetail
+from packbench.screens.plain import cells, plain
 
 
 def _kr(ore: int) -> str:
@@ -29,13 +30,15 @@ def _lines_table(detail: OrderDetail) -> Table:
     table.add_column("SKU", no_wrap=True)
     table.add_column("Name")
     for ln in detail.lines:
-        name = Text(ln.name)
+        name = plain(ln.name)
         if ln.fragile:
             name.append(" FRAGILE", style="bold red")
         if ln.keep_upright:
             name.append(" ↑UP", style="bold magenta")
         table.add_row(
-            ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
+            *cells(
+                ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
+            )
         )
     return table
 
@@ -45,29 +48,30 @@ def render_order(
 ) -> RenderableType:
     s = detail.summary
     head = Text()
-    head.append(f"Order {s.number}", style="bold")
+    head.append_text(plain(f"Order {s.number}", style="bold"))
     head.append(f"  {s.status_label}", style="bold cyan")
     if s.completed:
         head.append("  ✔ transaction completed", style="green")
     parts: list[RenderableType] = [head]
     if s.flag:
-        parts.append(Text(f"⚠ Flagged: {s.flag}", style="bold white on red"))
+        parts.append(plain(f"⚠ Flagged: {s.flag}", style="bold white on red"))
     if s.hold_reason:
-        parts.append(Text(f"⏸ On hold: {s.hold_reason}", style="bold black on yellow"))
+        parts.append(plain(f"⏸ On hold: {s.hold_reason}", style="bold black on yellow"))
     info = Table.grid(padding=(0, 2))
     info.add_column(style="dim")
     info.add_column()
-    info.add_row("Ship to", "\n".join(detail.shipping.lines()))
-    info.add_row("Ordered", _local(s.created_at))
-    info.add_row("Method", s.shipping_method or "—")
-    info.add_row("Payment", f"{detail.payment_method} ({detail.payment_status})")
-    info.add_row("Total", _kr(detail.total_ore))
+    # Every value here is the shop's: plain text, never read as markup.
+    info.add_row(*cells("Ship to", "\n".join(detail.shipping.lines())))
+    info.add_row(*cells("Ordered", _local(s.created_at)))
+    info.add_row(*cells("Method", s.shipping_method or "—"))
+    info.add_row(*cells("Payment", f"{detail.payment_method} ({detail.payment_status})"))
+    info.add_row(*cells("Total", _kr(detail.total_ore)))
     if detail.invoice_number:
-        info.add_row("Invoice", detail.invoice_number)
+        info.add_row(*cells("Invoice", detail.invoice_number))
     parts.append(info)
     if detail.customer_note.strip():
         parts.append(
-            Panel(Text(detail.customer_note), title="Customer note", border_style="yellow")
+            Panel(plain(detail.customer_note), title="Customer note", border_style="yellow")
         )
     if lines:
         parts.append(_lines_table(detail))
@@ -80,13 +84,15 @@ def render_order(
         for p in sorted(detail.parcels, key=lambda p: (p.status == "void", abs(p.seq))):
             void = p.status == "void"
             parcels.add_row(
-                "void" if void else str(p.seq),
-                p.box_code or "—",
-                f"{p.weight_g} g",
-                Text(p.sscc or "—", style="strike dim" if void else ""),
-                Text(p.tracking_number or "—", style="strike dim" if void else ""),
-                p.carrier or "—",
-                p.status,
+                *cells(
+                    "void" if void else str(p.seq),
+                    p.box_code or "—",
+                    f"{p.weight_g} g",
+                    plain(p.sscc or "—", style="strike dim" if void else ""),
+                    plain(p.tracking_number or "—", style="strike dim" if void else ""),
+                    p.carrier or "—",
+                    p.status,
+                )
             )
         parts.append(parcels)
     if events and detail.events:
@@ -96,11 +102,13 @@ def render_order(
         for e in detail.events[:max_events]:
             style = "red" if e.result == "refused" else ""
             history.add_row(
-                _local(e.at),
-                f"{e.station}@{e.terminal}",
-                e.packer or "—",
-                Text(e.message, style=style),
-                e.code or "",
+                *cells(
+                    _local(e.at),
+                    f"{e.station}@{e.terminal}",
+                    e.packer or "—",
+                    plain(e.message, style=style),
+                    e.code or "",
+                )
             )
         parts.append(history)
     return Group(*parts)

@@ -40,6 +40,7 @@ from packbench.operations.packstation import (
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.views import OrderDetail
 from packbench.screens.order_station import OrderStationScreen
+from packbench.screens.plain import plain, shown
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.scanbar import Scanned
 
@@ -184,7 +185,8 @@ class PackScreen(OrderStationScreen):
         if detail is not None and detail.summary.id != self.wanted_id:
             return  # a later order is open meanwhile
         self.current = detail
-        self.query_one(OrderPanel).show(detail, events=False, lines=False)
+        # The parcels are in the main panel, kept up to date scan by scan; the side has the rest.
+        self.query_one(OrderPanel).show(detail, events=False, lines=False, parcels=False)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="station-body"):
@@ -265,13 +267,13 @@ def _suggestion_panel(view: PackView) -> Panel:
 def _head(view: PackView) -> Text:
     head = Text()
     head.append(f"Order {view.number}", style="bold")
-    head.append(f"  {view.customer}, {view.city}  ·  {view.shipping_method}  ·  ")
+    head.append(shown(f"  {view.customer}, {view.city}  ·  {view.shipping_method}  ·  "))
     if view.mine:
         head.append(f"yours since {_local(view.claimed_at)}", style="green")
     elif view.claimed_by:
         head.append(
-            f"claimed by {view.claimed_by} at {view.claim_terminal} since "
-            f"{_local(view.claimed_at)}",
+            shown(f"claimed by {view.claimed_by} at {view.claim_terminal} since ")
+            + _local(view.claimed_at),
             style="bold red",
         )
     else:
@@ -283,7 +285,7 @@ def _note(view: PackView) -> RenderableType | None:
     if not view.customer_note.strip():
         return None
     return Panel(
-        Text(view.customer_note, style="bold"), title="Customer note", border_style="yellow"
+        plain(view.customer_note, style="bold"), title="Customer note", border_style="yellow"
     )
 
 
@@ -292,7 +294,7 @@ def _fragile(view: PackView) -> RenderableType | None:
     if not fragile:
         return None
     names = ", ".join(ln.name for ln in fragile)
-    return Text(f" FRAGILE: {names} — wrap before packing ", style="bold white on red")
+    return plain(f" FRAGILE: {names} — wrap before packing ", style="bold white on red")
 
 
 def grid(title: str, headers: tuple[str, ...], rows: list[tuple[list[Text], str]]) -> Text:
@@ -332,7 +334,7 @@ def grid_height(rows: int) -> int:
 def _checklist(view: PackView) -> Text:
     rows = []
     for ln in view.lines:
-        name = Text(ln.name)
+        name = plain(ln.name)
         if ln.fragile:
             name.append("  FRAGILE", style="bold white on red")
         if ln.keep_upright:
@@ -341,7 +343,7 @@ def _checklist(view: PackView) -> Text:
             Text("✔" if ln.done else "☐"),
             Text(str(ln.quantity), justify="right"),
             Text(str(ln.packed)),
-            Text(ln.sku),
+            plain(ln.sku),
             name,
         ]
         rows.append((cells, "green" if ln.done else ""))
@@ -375,7 +377,7 @@ def _parcels(view: PackView) -> RenderableType | None:
         ]
         # The units go last: the one cell that may be long, cut short on a narrow screen.
         order = (0, 1, 2, 4, 5, 6, 3)
-        rows.append(([Text(cells[i]) for i in order], "bold" if is_current else ""))
+        rows.append(([plain(cells[i]) for i in order], "bold" if is_current else ""))
     return grid("Parcels", ("", "#", "Box", "Expected", "Weighed", "Status", "Units"), rows)
 
 

@@ -44,7 +44,12 @@ def _lines_table(detail: OrderDetail) -> Table:
 
 
 def render_order(
-    detail: OrderDetail, *, events: bool = True, lines: bool = True, max_events: int = 30
+    detail: OrderDetail,
+    *,
+    events: bool = True,
+    lines: bool = True,
+    parcels: bool = True,
+    max_events: int = 30,
 ) -> RenderableType:
     s = detail.summary
     head = Text()
@@ -75,15 +80,15 @@ def render_order(
         )
     if lines:
         parts.append(_lines_table(detail))
-    if detail.parcels:
-        parcels = Table(title="Parcels", expand=True, title_justify="left")
+    if parcels and detail.parcels:
+        parcels_table = Table(title="Parcels", expand=True, title_justify="left")
         for col in ("#", "Box", "Weight", "SSCC", "Tracking", "Carrier", "Status"):
-            parcels.add_column(col)
+            parcels_table.add_column(col)
         # Live parcels first by number; a cancelled shipment's void ones after, struck through
         # (their numbers stay on record and are never used again).
         for p in sorted(detail.parcels, key=lambda p: (p.status == "void", abs(p.seq))):
             void = p.status == "void"
-            parcels.add_row(
+            parcels_table.add_row(
                 *cells(
                     "void" if void else str(p.seq),
                     p.box_code or "—",
@@ -94,7 +99,7 @@ def render_order(
                     p.status,
                 )
             )
-        parts.append(parcels)
+        parts.append(parcels_table)
     if events and detail.events:
         history = Table(title="History", expand=True, title_justify="left")
         for col in ("When", "Station", "Who", "What", "Scanned"):
@@ -126,9 +131,16 @@ class OrderPanel(Static):
         self.hint = hint
         self.detail: OrderDetail | None = None
 
-    def show(self, detail: OrderDetail | None, *, events: bool = True, lines: bool = True) -> None:
+    def show(
+        self,
+        detail: OrderDetail | None,
+        *,
+        events: bool = True,
+        lines: bool = True,
+        parcels: bool = True,
+    ) -> None:
         self.detail = detail
         if detail is None:
             self.update(Text(self.hint, style="dim"))
         else:
-            self.update(render_order(detail, events=events, lines=lines))
+            self.update(render_order(detail, events=events, lines=lines, parcels=parcels))

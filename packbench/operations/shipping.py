@@ -654,31 +654,39 @@ def complete_transaction(
                 "printed. F8 prints it again.",
                 order_id=order.id,
             )
-        now = utcnow()
-        order.completed_at = now
-        order.updated_at = now
-        session.add(order)
         _queue_tracking(session, order, _active_shipment(session, order.id), parcels)
-        enqueue(session, order.id, "complete", {}, completion_key(order.id))
-        record_event(
+        return _completed(
             session,
             actor,
-            "complete",
-            order_id=order.id,
-            code=code,
-            message="transaction completed at the bench; queued for the shop",
-        )
-        session.flush()
-        view = _view_in(session, order)
-        return ShipOutcome(
-            ok=True,
-            message=f"Order {order.number}: transaction completed. {view.shop_answer()}",
-            code=code,
-            order_id=order.id,
-            view=view,
+            order,
+            code,
+            logged="transaction completed at the bench; queued for the shop",
+            said="transaction completed.",
         )
 
     return transact_logged(db, actor, run, kind="complete", code=code, order_id=order_id)
+
+
+def _completed(
+    session: Session, actor: Actor, order: Order, code: str, *, logged: str, said: str
+) -> ShipOutcome:
+    """Mark the order completed and queue the completion (invoice and capture) for the shop."""
+    assert order.id is not None
+    now = utcnow()
+    order.completed_at = now
+    order.updated_at = now
+    session.add(order)
+    enqueue(session, order.id, "complete", {}, completion_key(order.id))
+    record_event(session, actor, "complete", order_id=order.id, code=code, message=logged)
+    session.flush()
+    view = _view_in(session, order)
+    return ShipOutcome(
+        ok=True,
+        message=f"Order {order.number}: {said} {view.shop_answer()}",
+        code=code,
+        order_id=order.id,
+        view=view,
+    )
 
 
 def _collected(session: Session, actor: Actor, order: Order, code: str) -> ShipOutcome:
@@ -693,14 +701,10 @@ def _collected(session: Session, actor: Actor, order: Order, code: str) -> ShipO
     change_status(
         session, order, Action.COLLECT, actor, code=code, message="collected by the customer"
     )
-    now = utcnow()
     for parcel in _live_parcels(session, order.id):
         parcel.status = "handed_over"
         session.add(parcel)
-    order.completed_at = now
-    order.updated_at = now
-    session.add(order)
-    when = now.astimezone().strftime("%d.%m.%Y %H:%M")
+    when = utcnow().astimezone().strftime("%d.%m.%Y %H:%M")
     enqueue(
         session,
         order.id,
@@ -708,26 +712,13 @@ def _collected(session: Session, actor: Actor, order: Order, code: str) -> ShipO
         {"note": f"Hentet i butikken {when}. Takk for handelen!", "customer_note": True},
         f"collected-note-{order.id}",
     )
-    enqueue(session, order.id, "complete", {}, completion_key(order.id))
-    record_event(
+    return _completed(
         session,
         actor,
-        "complete",
-        order_id=order.id,
-        code=code,
-        message="collected in the shop; transaction completed, queued for the shop",
-    )
-    session.flush()
-    view = _view_in(session, order)
-    return ShipOutcome(
-        ok=True,
-        message=(
-            f"Order {order.number}: collected by the customer; transaction completed. "
-            f"{view.shop_answer()}"
-        ),
-        code=code,
-        order_id=order.id,
-        view=view,
+        order,
+        code,
+        logged="collected in the shop; transaction completed, queued for the shop",
+        said="collected by the customer; transaction completed.",
     )
 
 

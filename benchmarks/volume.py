@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/volume.py HISTORY.db [--repeat 20]
 Works on a copy of the file (nothing is changed in it). Prints, with median and 95th percentile
 where it repeats:
 - app start: from starting a fresh interpreter to the first frame of the station (headless),
-  and how much of that is importing the app;
+  and a fresh interpreter that only imports the app and exits;
 - a scan at the pack station to the screen showing it (headless app, the real key pipeline);
 - a dashboard refresh (every figure on it);
 - building a batch pick list (the next 6 orders in shortest-route order);
@@ -238,7 +238,7 @@ def bench_start(db_path: Path, repeat: int) -> None:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import packbench.app"], check=True)
         imports.append((time.perf_counter() - t0) * 1000)
-    record("  of which: a fresh interpreter importing the app", summary(imports), imports)
+    record("a fresh interpreter importing the app, then exiting", summary(imports), imports)
 
 
 def bench_sync(db: Database, repeat: int, workdir: Path) -> None:

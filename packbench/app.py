@@ -350,6 +350,15 @@ class PackbenchApp(App[None]):
         say = getattr(self.screen, "say", None)
         if say is not None:
             say(kind, message)
+        else:
+            # A dialog is on top: the station under it keeps the message in its feedback line
+            # for when the dialog closes, and a notification shows it now. The message quotes
+            # outside text: no markup.
+            station = next((s for s in reversed(self.screen_stack) if hasattr(s, "say")), None)
+            if station is not None:
+                station.say(kind, message)
+            severity = "error" if kind == "error" else "information"
+            self.notify(message, severity=severity, markup=False)
         if kind == "error":
             self.bells += 1
             self.bell()
@@ -359,5 +368,3 @@ class PackbenchApp(App[None]):
                 self.flashes += 1
                 flash(True)
                 self.set_timer(0.6, lambda: flash(False))
-            if say is None:  # a dialog is on top; the message quotes outside text: no markup
-                self.notify(message, severity="error", markup=False)

@@ -402,3 +402,21 @@ async def test_an_error_flashes_the_header_feedback_and_scan_bar_then_stops(benc
         assert not screen.flashing
         assert header.styles.background != Color.parse(error)
         assert not any(w.styles.inline.get_rules() for w in (header, feedback, bar))
+
+
+async def test_feedback_while_a_dialog_is_open_is_shown_now_and_kept_for_after(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "admin")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        station = app.screen
+        await pilot.press("ctrl+n")  # the sign-in dialog, which has no feedback line
+        await settle(pilot)
+        assert app.screen is not station
+        app.feedback("ok", "Ola Sjef: pick today.")
+        await settle(pilot)
+        toasts = app.screen.query("Toast")
+        assert len(toasts) == 1 and "Ola Sjef: pick today." in str(toasts.first().render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is station
+        assert "Ola Sjef: pick today." in text_of(station.query_one("#feedback"))

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from packbench.operations.orders import order_detail
@@ -30,9 +31,13 @@ class OrderStationScreen(StationScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="station-body"):
             with VerticalScroll(classes="station-main"):
-                yield Static(Text(self.HINT, style="dim"), id="main")
+                yield self.main_widget()
             with VerticalScroll(classes="station-side"):
                 yield OrderPanel(hint="No order open.")
+
+    def main_widget(self) -> Widget:
+        """The station's own view of the open order (``#main``), left of the order panel."""
+        return Static(Text(self.HINT, style="dim"), id="main")
 
     def open_order(self, order_id: int) -> None:
         self.wanted_id = order_id

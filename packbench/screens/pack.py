@@ -21,7 +21,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from packbench.operations.common import Refused
@@ -188,12 +189,8 @@ class PackScreen(OrderStationScreen):
         # The parcels are in the main panel, kept up to date scan by scan; the side has the rest.
         self.query_one(OrderPanel).show(detail, events=False, lines=False, parcels=False)
 
-    def compose_body(self) -> ComposeResult:
-        with Horizontal(classes="station-body"):
-            with VerticalScroll(classes="station-main"):
-                yield PackPanel(self.HINT, id="main")
-            with VerticalScroll(classes="station-side"):
-                yield OrderPanel(hint="No order open.")
+    def main_widget(self) -> Widget:
+        return PackPanel(self.HINT, id="main")
 
     def _apply_view(self, view: PackView | None) -> None:
         self.view = view

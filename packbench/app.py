@@ -21,6 +21,7 @@ from textual import work  # after TEXTUAL_FPS: Textual reads it on import
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 
 from packbench.config import Settings, load_warehouse_layout
 from packbench.core.codes import CodeRules
@@ -33,6 +34,8 @@ from packbench.operations.packers import PackerView, sign_out
 log = logging.getLogger(__name__)
 
 SYNC_HEALTH_S = 5.0
+#: How long an error flashes the station red (a new message ends it sooner).
+FLASH_S = 0.6
 
 STATION_KEYS = (
     ("f1", "admin", "Admin"),
@@ -100,6 +103,7 @@ class PackbenchApp(App[None]):
         self.bells = 0
         #: Errors flashed on a station (a test reads it; the flash itself lasts 0.6 s).
         self.flashes = 0
+        self._flashed: tuple[Timer, Callable[[], None]] | None = None
         self.sync_text = "⇅ offline"
         self._sync_stop = threading.Event()
         self._sync_wake = threading.Event()
@@ -359,12 +363,22 @@ class PackbenchApp(App[None]):
                 station.say(kind, message)
             severity = "error" if kind == "error" else "information"
             self.notify(message, severity=severity, markup=False)
+        if self._flashed is not None:  # a new message ends the last error's flash at once
+            timer, off = self._flashed
+            self._flashed = None
+            timer.stop()
+            off()
         if kind == "error":
             self.bells += 1
             self.bell()
-            screen = self.screen
-            flash = getattr(screen, "flash", None)
+            flash = getattr(self.screen, "flash", None)
             if flash is not None:
                 self.flashes += 1
                 flash(True)
-                self.set_timer(0.6, lambda: flash(False))
+                self._flashed = (self.set_timer(FLASH_S, self._end_flash), lambda: flash(False))
+
+    def _end_flash(self) -> None:
+        if self._flashed is not None:
+            _, off = self._flashed
+            self._flashed = None
+            off()

@@ -253,30 +253,97 @@ def _needed(line: OrderLine) -> int:
     return max(0, line.quantity - line.short_qty)
 
 
-def _lines(session: Session, order_id: int) -> list[OrderLine]:
-    """The order's lines, read once per transaction (a scan used to read them four times).
+def _cache(session: Session) -> dict[Any, Any]:
+    """What this transaction has read of the orders it works on (a scan used to read the same
+    rows up to four times, at about half a millisecond a statement).
 
-    Safe to keep: no operation here adds or removes a line, and the objects are the session's
-    own, so a change made to one is seen through the list.
+    Safe to keep for the transaction: the objects are the session's own, so a change made to
+    one is seen through the cache, and every parcel or parcel item this module adds or deletes
+    goes through ``_new_parcel``/``_add_units``/``_drop_item``/``_drop_parcel``, which keep it
+    current. It also holds the objects strongly, so ``session.get`` finds them again instead of
+    asking the database (the session's identity map only holds them weakly).
     """
-    cache: dict[int, list[OrderLine]] = session.info.setdefault("packstation.lines", {})
-    if order_id not in cache:
-        cache[order_id] = list(
-            session.exec(
-                select(OrderLine)
-                .where(OrderLine.order_id == order_id)
-                .order_by(col(OrderLine.line_no))
-            ).all()
-        )
-    return cache[order_id]
+    return session.info.setdefault("packstation", {})
+
+
+def _lines(session: Session, order_id: int) -> list[OrderLine]:
+    """The order's lines by line number, read with their products in one statement."""
+    cache = _cache(session)
+    if ("lines", order_id) not in cache:
+        rows = session.exec(
+            select(OrderLine, Product)
+            .outerjoin(Product, col(Product.id) == col(OrderLine.product_id))
+            .where(OrderLine.order_id == order_id)
+            .order_by(col(OrderLine.line_no))
+        ).all()
+        cache[("lines", order_id)] = [line for line, _ in rows]
+        cache[("products", order_id)] = {p.id: p for _, p in rows if p is not None}
+    return cache[("lines", order_id)]  # type: ignore[no-any-return]
+
+
+def _products(session: Session, order_id: int) -> dict[int | None, Product]:
+    """The products of the order's lines, by id."""
+    _lines(session, order_id)
+    return _cache(session)[("products", order_id)]  # type: ignore[no-any-return]
 
 
 def _parcels(session: Session, order_id: int) -> list[Parcel]:
-    return list(
-        session.exec(
-            select(Parcel).where(Parcel.order_id == order_id).order_by(col(Parcel.seq))
-        ).all()
-    )
+    """All the order's parcels (void ones too), by number."""
+    return _parcel_rows(session, order_id)[0]
+
+
+def _items(session: Session, order_id: int) -> list[ParcelItem]:
+    """The units in all of the order's parcels."""
+    return _parcel_rows(session, order_id)[1]
+
+
+def _parcel_rows(session: Session, order_id: int) -> tuple[list[Parcel], list[ParcelItem]]:
+    """The order's parcels and the units in them, read in one statement."""
+    cache = _cache(session)
+    if ("parcels", order_id) not in cache:
+        parcels: dict[int | None, Parcel] = {}
+        items: list[ParcelItem] = []
+        for parcel, item in session.exec(
+            select(Parcel, ParcelItem)
+            .outerjoin(ParcelItem, col(ParcelItem.parcel_id) == col(Parcel.id))
+            .where(Parcel.order_id == order_id)
+            .order_by(col(Parcel.seq), col(ParcelItem.id))
+        ).all():
+            parcels.setdefault(parcel.id, parcel)
+            if item is not None:
+                items.append(item)
+        cache[("parcels", order_id)] = list(parcels.values())
+        cache[("items", order_id)] = items
+    return cache[("parcels", order_id)], cache[("items", order_id)]
+
+
+def _new_parcel(session: Session, order_id: int, seq: int) -> Parcel:
+    parcels = _parcels(session, order_id)
+    parcel = Parcel(order_id=order_id, seq=seq)
+    session.add(parcel)
+    session.flush()  # its id, for the units that go in it
+    parcels.append(parcel)
+    return parcel
+
+
+def _drop_parcel(session: Session, parcel: Parcel) -> None:
+    _items(session, parcel.order_id)[:] = [
+        i for i in _items(session, parcel.order_id) if i.parcel_id != parcel.id
+    ]
+    _parcels(session, parcel.order_id).remove(parcel)
+    session.delete(parcel)
+
+
+def _drop_item(session: Session, order_id: int, item: ParcelItem) -> None:
+    _items(session, order_id).remove(item)
+    session.delete(item)
+
+
+def _plan(session: Session, order_id: int) -> PackPlan | None:
+    cache = _cache(session)
+    if ("plan", order_id) not in cache:
+        cache[("plan", order_id)] = session.get(PackPlan, order_id)
+    return cache[("plan", order_id)]  # type: ignore[no-any-return]
 
 
 def _order_units(session: Session, order_id: int) -> Counter[str]:
@@ -354,7 +421,7 @@ def _items_for_packing(session: Session, order_id: int) -> tuple[list[packing.It
         n = _needed(line)
         if n == 0:
             continue
-        product = session.get(Product, line.product_id) if line.product_id else None
+        product = _products(session, order_id).get(line.product_id)
         if product is None:
             return [], f"{line.sku or line.name} is no product of this bench (no size known)"
         dims = (product.length_mm, product.width_mm, product.height_mm)
@@ -468,10 +535,10 @@ def _prepare_plan(db: Database, order_id: int) -> SuggestionView | None:
 def _ensure_plan(
     session: Session, order: Order, rules: PackRules, computed: SuggestionView | None
 ) -> PackPlan:
-    plan = session.get(PackPlan, order.id)
+    assert order.id is not None
+    plan = _plan(session, order.id)
     if plan is not None:
         return plan
-    assert order.id is not None
     key = items_key(_order_units(session, order.id))
     if computed is None:  # made in the meantime by someone else, or not prepared: make it now
         items, note = _items_for_packing(session, order.id)
@@ -494,6 +561,7 @@ def _ensure_plan(
     )
     session.add(plan)
     session.flush()
+    _cache(session)[("plan", order.id)] = plan
     return plan
 
 
@@ -503,22 +571,15 @@ def _ensure_plan(
 def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> PackView:
     assert order.id is not None
     lines = _lines(session, order.id)
-    products = {
-        p.id: p
-        for p in session.exec(
-            select(Product).where(col(Product.id).in_([ln.product_id for ln in lines]))
-        ).all()
-    }
-    plan = session.get(PackPlan, order.id)
+    products = _products(session, order.id)
+    plan = _plan(session, order.id or 0)
     suggestion = _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
     boxes = {b.code: b for b in catalogue(session, active_only=False)}
     line_by_id = {ln.id: ln for ln in lines}
     parcels = []
     rows = [p for p in _parcels(session, order.id) if p.status != "void"]
     items: dict[int, list[ParcelItem]] = {}
-    for pi in session.exec(
-        select(ParcelItem).where(col(ParcelItem.parcel_id).in_([p.id for p in rows]))
-    ).all():
+    for pi in _items(session, order.id):
         items.setdefault(pi.parcel_id, []).append(pi)
     for parcel in rows:
         units: Counter[str] = Counter()
@@ -706,17 +767,13 @@ def _reconcile(session: Session, order: Order) -> Parcel:
     parcels = [p for p in _parcels(session, order.id or 0) if p.status != "void"]
     current = next((p for p in reversed(parcels) if p.status == "open"), None)
     if current is None:
-        current = Parcel(order_id=order.id or 0, seq=max((p.seq for p in parcels), default=0) + 1)
-        session.add(current)
-        session.flush()
-    ids = [p.id for p in parcels if p.id is not None] + [current.id]
-    placed = dict(
-        session.exec(
-            select(ParcelItem.order_line_id, func.sum(ParcelItem.quantity))
-            .where(col(ParcelItem.parcel_id).in_(ids))
-            .group_by(col(ParcelItem.order_line_id))
-        ).all()
-    )
+        seq = max((p.seq for p in parcels), default=0) + 1
+        current = _new_parcel(session, order.id or 0, seq)
+    live = {p.id for p in parcels} | {current.id}
+    placed: Counter[int] = Counter()
+    for item in _items(session, order.id or 0):
+        if item.parcel_id in live:
+            placed[item.order_line_id] += item.quantity
     for line in _lines(session, order.id or 0):
         missing = line.packed_qty - (placed.get(line.id or 0) or 0)
         if missing > 0:
@@ -724,14 +781,22 @@ def _reconcile(session: Session, order: Order) -> Parcel:
     return current
 
 
+def _item(session: Session, parcel: Parcel, line: OrderLine) -> ParcelItem | None:
+    return next(
+        (
+            i
+            for i in _items(session, parcel.order_id)
+            if i.parcel_id == parcel.id and i.order_line_id == line.id
+        ),
+        None,
+    )
+
+
 def _add_units(session: Session, parcel: Parcel, line: OrderLine, n: int) -> None:
-    item = session.exec(
-        select(ParcelItem).where(
-            ParcelItem.parcel_id == parcel.id, ParcelItem.order_line_id == line.id
-        )
-    ).first()
+    item = _item(session, parcel, line)
     if item is None:
         item = ParcelItem(parcel_id=parcel.id or 0, order_line_id=line.id or 0, quantity=0)
+        _items(session, parcel.order_id).append(item)
     item.quantity += n
     session.add(item)
 
@@ -859,7 +924,16 @@ def release_claim(
 
 
 def _mine(session: Session, actor: Actor, order_id: int, raw: str) -> Order:
-    order = session.get(Order, order_id)
+    # The order with its pack plan, which the view reads at the end, in one statement (a read
+    # after the changes would also flush them in a round of their own).
+    row = session.exec(
+        select(Order, PackPlan)
+        .outerjoin(PackPlan, col(PackPlan.order_id) == col(Order.id))
+        .where(Order.id == order_id)
+    ).first()
+    order = row[0] if row else None
+    if row is not None:
+        _cache(session)[("plan", order_id)] = row[1]
     if order is None:
         raise Refused(msg.unknown_order(str(order_id)))
     if order.status != OrderStatus.PACKING.value:
@@ -896,26 +970,35 @@ def _current(session: Session, order: Order) -> Parcel:
 
 
 def _plan_view(session: Session, order: Order) -> SuggestionView | None:
-    plan = session.get(PackPlan, order.id)
+    plan = _plan(session, order.id or 0)
     return _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
 
 
 def _clear_weight(session: Session, order: Order, parcel: Parcel) -> None:
     parcel.weight_g = 0
     session.add(parcel)
-    plan = session.get(PackPlan, order.id)
+    plan = _plan(session, order.id or 0)
     if plan is not None and plan.pending_weight_seq == parcel.seq:
         plan.pending_weight_g = plan.pending_weight_seq = None
         session.add(plan)
 
 
-def _product_for(session: Session, scan: Scan, raw: str) -> Product:
+def _product_by_sku(session: Session, order_id: int, sku: str) -> Product | None:
+    mine = [p for p in _products(session, order_id).values() if p.sku == sku]
+    return mine[0] if mine else session.exec(select(Product).where(Product.sku == sku)).first()
+
+
+def _product_for(session: Session, order_id: int, scan: Scan, raw: str) -> Product:
+    """The product a scan names; the order's own products are looked at first (no query)."""
     if scan.kind is CodeKind.GTIN:
+        mine = [p for p in _products(session, order_id).values() if p.gtin14 == scan.gtin14]
+        if mine:
+            return mine[0]
         product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
         if product is None:
             raise Refused(msg.unknown_gtin(scan.value) + " Nothing counted.")
         return product
-    product = session.exec(select(Product).where(Product.sku == scan.value)).first()
+    product = _product_by_sku(session, order_id, scan.value)
     if product is None:
         raise Refused(f"{msg.quote(raw.strip())} is no product on this bench; nothing counted.")
     return product
@@ -944,7 +1027,7 @@ def _pack_units(
     session: Session, actor: Actor, rules: PackRules, order_id: int, scan: Scan, raw: str, qty: int
 ) -> PackOutcome:
     order = _mine(session, actor, order_id, raw)
-    product = _product_for(session, scan, raw)
+    product = _product_for(session, order_id, scan, raw)
     shown = msg.quote(raw.strip())
     lines = [ln for ln in _lines(session, order_id) if ln.product_id == product.id]
     if not lines:
@@ -1043,15 +1126,11 @@ def _undo(session: Session, actor: Actor, rules: PackRules, order_id: int, raw: 
             "nothing undone.",
             order_id=order.id,
         )
-    product = session.exec(select(Product).where(Product.sku == last["sku"])).first()
+    product = _product_by_sku(session, order.id or 0, last["sku"])
     left = int(last["qty"])
     lines = [ln for ln in _lines(session, order_id) if product and ln.product_id == product.id]
     for line in reversed(lines):
-        item = session.exec(
-            select(ParcelItem).where(
-                ParcelItem.parcel_id == parcel.id, ParcelItem.order_line_id == line.id
-            )
-        ).first()
+        item = _item(session, parcel, line)
         take = min(left, line.packed_qty, item.quantity if item else 0)
         if take <= 0 or item is None:
             continue
@@ -1059,7 +1138,7 @@ def _undo(session: Session, actor: Actor, rules: PackRules, order_id: int, raw: 
         item.quantity -= take
         session.add(line)
         if item.quantity == 0:
-            session.delete(item)
+            _drop_item(session, order.id or 0, item)
         else:
             session.add(item)
         left -= take
@@ -1179,7 +1258,7 @@ def _weigh(
         )
     expected = pv.expected_weight_g
     off = abs(grams - expected) / expected * 100 if expected else 100.0
-    plan = session.get(PackPlan, order.id)
+    plan = _plan(session, order.id or 0)
     assert plan is not None
     if off > rules.weight_tolerance_pct:
         plan.pending_weight_g = grams
@@ -1225,7 +1304,7 @@ def _confirm_weight(
     session: Session, actor: Actor, rules: PackRules, order_id: int, raw: str
 ) -> PackOutcome:
     order = _mine(session, actor, order_id, raw)
-    plan = session.get(PackPlan, order.id)
+    plan = _plan(session, order.id or 0)
     parcel = _current(session, order)
     if plan is None or plan.pending_weight_g is None or plan.pending_weight_seq != parcel.seq:
         raise Refused(f"Order {order.number}: nothing waits for a confirmation.", order_id=order.id)
@@ -1274,8 +1353,7 @@ def _next_parcel(
         )
     parcel.status = "packed"
     session.add(parcel)
-    new = Parcel(order_id=order.id or 0, seq=parcel.seq + 1)
-    session.add(new)
+    new = _new_parcel(session, order.id or 0, parcel.seq + 1)
     record_event(
         session,
         actor,
@@ -1305,11 +1383,11 @@ def _after_change(
     for p in parcels:
         row = rows[p.seq]
         if p.unit_count == 0:
-            session.delete(row)
+            _drop_parcel(session, row)
         else:
             row.status = "packed"
             session.add(row)
-    plan = session.get(PackPlan, order.id)
+    plan = _plan(session, order.id or 0)
     suggestion = view.suggestion
     if plan is not None and len(filled) == 1:
         chosen = filled[0].box_code

@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens.plain import plain
+from packbench.screens.widgets.feedback import FeedbackLine
 from packbench.screens.widgets.keybar import KeyBar
 from packbench.screens.widgets.scanbar import ScanBar, Scanned
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from packbench.app import PackbenchApp
 
 log = logging.getLogger(__name__)
+#: The longest a scan's operation holds back painting, so its outcome comes out in the same frame.
+HOLD_PAINT_S = 0.05
 
 
 class StationHeader(Horizontal):
@@ -62,10 +65,6 @@ class StationScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    StationScreen #feedback { height: 3; padding: 0 1; content-align: left middle; }
-    StationScreen #feedback.-ok { background: $success 30%; }
-    StationScreen #feedback.-info { background: $panel; }
-    StationScreen #feedback.-error { background: $error; color: $text; text-style: bold; }
     StationScreen ScanBar { dock: bottom; margin-bottom: 1; }
     """
 
@@ -84,7 +83,7 @@ class StationScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StationHeader(self.TITLE_TEXT)
         yield from self.compose_body()
-        yield Static("", id="feedback", classes="-info")
+        yield FeedbackLine(id="feedback")
         yield ScanBar(max_key_gap_ms=self.pb.settings.scanner.max_key_gap_ms)
         yield KeyBar()
 
@@ -144,12 +143,12 @@ class StationScreen(Screen[None]):
         for selector in self.FLASHED:
             for widget in self.query(selector):
                 styles = widget.styles
-                if on and isinstance(widget, ScanBar):
+                if isinstance(widget, FeedbackLine):
+                    widget.flash(on)
+                elif on and isinstance(widget, ScanBar):
                     styles.border = ("tall", error)
                 elif on:
                     styles.background = error
-                    if widget.id == "feedback":
-                        styles.text_style = "bold reverse"
                 else:
                     for rule in list(styles.inline.get_rules()):
                         styles.inline.clear_rule(rule)
@@ -162,14 +161,14 @@ class StationScreen(Screen[None]):
     def say(self, kind: str, message: str) -> None:
         """Show ``message`` in the feedback line as it is: it quotes scanned codes, names and
         the shop's words, so it is never read as markup."""
-        found = self.query("#feedback")
-        if not found:  # not composed yet (a station opened a moment ago): show it on mount
-            self._early_say = (kind, message)
-            return
-        feedback = found.first(Static)
-        if not feedback.has_class(f"-{kind}"):  # restyling costs; most scans repeat the kind
-            feedback.set_classes(f"-{kind}")
-        feedback.update(plain(message), layout=False)  # a fixed height: no layout needed
+        feedback = getattr(self, "_feedback", None)
+        if feedback is None:
+            found = self.query("#feedback")
+            if not found:  # not composed yet (a station opened a moment ago): show it on mount
+                self._early_say = (kind, message)
+                return
+            feedback = self._feedback = found.first(FeedbackLine)
+        feedback.show(kind, message)
 
     # -- scanner input ----------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
@@ -206,9 +205,7 @@ class StationScreen(Screen[None]):
         while True:
             scan = await self._queue.get()
             try:
-                outcome = await asyncio.to_thread(self.process_scan, scan)
-                self.show_outcome(outcome)
-                self.after_scan(outcome)
+                await self._handle_scan(scan)
             except Exception as exc:  # a scan must never take the station down
                 log.exception("scan failed: %r", scan.code)
                 self.pb.feedback("error", f"That scan could not be handled: {exc}")
@@ -216,6 +213,28 @@ class StationScreen(Screen[None]):
                 self._pending -= 1
                 if self._pending == 0:
                     self._idle.set()
+
+    async def _handle_scan(self, scan: Scanned) -> None:
+        """The operation in a worker thread, then its outcome on screen.
+
+        The screen is not repainted while a quick operation runs (up to ``HOLD_PAINT_S``): a
+        frame painted meanwhile (the scan bar emptied) competed with the operation for the
+        interpreter and pushed the frame showing the outcome back to the next tick, costing a
+        scan 5–10 ms. The scan bar's text and the outcome now go out in one frame. A slow one
+        (another terminal holding the database) does not freeze the screen: painting resumes
+        after the hold.
+        """
+        job = asyncio.ensure_future(asyncio.to_thread(self.process_scan, scan))
+        with self.app.batch_update():
+            await asyncio.wait({job}, timeout=HOLD_PAINT_S)
+            if job.done():
+                self._show_scan(job.result())
+                return
+        self._show_scan(await job)
+
+    def _show_scan(self, outcome: ScanOutcome) -> None:
+        self.show_outcome(outcome)
+        self.after_scan(outcome)
 
     async def wait_idle(self) -> None:
         """For tests and for leaving a station: every queued scan has been handled."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 from textual.color import Color
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select
 
 from packbench.app import PackbenchApp
@@ -29,6 +31,23 @@ def make_app(db, station: str = "admin") -> PackbenchApp:  # type: ignore[no-unt
 def bench(db):  # type: ignore[no-untyped-def]
     seed(db)
     return db
+
+
+def painted_background(widget: Widget) -> tuple[int, int, int] | None:
+    """The background colour the terminal gets for a widget's middle line (its first cell)."""
+    width, height = widget.region.size
+    strip = widget.render_lines(Region(0, height // 2, width, 1))[0]
+    style = next(iter(strip)).style
+    if style is None or style.bgcolor is None:
+        return None
+    return tuple(style.bgcolor.get_truecolor())  # type: ignore[return-value]
+
+
+def looks_like(painted: tuple[int, int, int] | None, color: str) -> bool:
+    """Within two units a channel (Textual blends a colour with what is under it)."""
+    return painted is not None and all(
+        abs(a - b) <= 2 for a, b in zip(painted, Color.parse(color).rgb, strict=True)
+    )
 
 
 def last_feedback(app: PackbenchApp) -> tuple[str, str]:
@@ -92,10 +111,12 @@ async def test_a_bad_scan_is_red_rings_and_names_the_code(bench) -> None:  # typ
         assert kind == "error" and "“7071234000016”" in message and "check digit" in message
         assert app.bells == bells + 1
         feedback = app.screen.query_one("#feedback")
-        assert feedback.has_class("-error")
+        error = app.current_theme.error
+        assert feedback.kind == "error" and looks_like(painted_background(feedback), error)
         assert app.flashes == flashes + 1  # the flash itself is over in 0.6 s
         await scan(pilot, "ORD-5001")
-        assert app.screen.query_one("#feedback").has_class("-ok")
+        assert feedback.kind == "ok" and not looks_like(painted_background(feedback), error)
+        assert painted_background(feedback) != painted_background(app.screen.query_one(ScanBar))
 
 
 async def test_scans_before_a_badge_are_refused(bench) -> None:  # type: ignore[no-untyped-def]
@@ -396,12 +417,36 @@ async def test_an_error_flashes_the_header_feedback_and_scan_bar_then_stops(benc
             screen.query_one(x) for x in ("StationHeader", "#feedback", "ScanBar")
         )
         assert screen.flashing
-        assert header.styles.background == feedback.styles.background == Color.parse(error)
+        assert header.styles.background == Color.parse(error)
+        assert looks_like(painted_background(feedback), error)
         assert bar.styles.border_top == ("tall", Color.parse(error))
+        assert "reverse" in str(feedback.styles.text_style)
         await pilot.pause(1.0)  # the flash is 0.6 s
         assert not screen.flashing
         assert header.styles.background != Color.parse(error)
-        assert not any(w.styles.inline.get_rules() for w in (header, feedback, bar))
+        assert not any(w.styles.inline.get_rules() for w in (header, bar))
+        # The feedback line goes back to the look of its kind: an error, red but not reversed.
+        assert not feedback.flashing and "reverse" not in str(feedback.styles.text_style)
+        assert looks_like(painted_background(feedback), error)
+
+
+async def test_the_next_message_ends_an_error_flash_at_once(bench) -> None:  # type: ignore[no-untyped-def]
+    """A good scan right after a wrong one must not look wrong for the rest of the flash."""
+    app = make_app(bench, "pack")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        header = screen.query_one("StationHeader")
+        app.feedback("error", "wrong item")
+        assert screen.flashing
+        app.feedback("ok", "right item")  # at once, well within the 0.6 s flash
+        assert not screen.flashing and not header.styles.inline.get_rules()
+        app.feedback("error", "wrong again")  # a new error flashes anew
+        assert screen.flashing
+        app.feedback("error", "and again")
+        assert screen.flashing
+        await pilot.pause(1.0)  # and once only: the flash is over 0.6 s after the last error
+        assert not screen.flashing and not header.styles.inline.get_rules()
 
 
 async def test_feedback_while_a_dialog_is_open_is_shown_now_and_kept_for_after(bench) -> None:  # type: ignore[no-untyped-def]

@@ -470,8 +470,20 @@ def compute_suggestion(
     )
 
 
-def _learned_box(session: Session, key: str, rules: PackRules) -> str | None:
-    """The box the packers chose for this item set ``learn_after`` times (the most, latest)."""
+def _can_hold(box: BoxType, items: Sequence[packing.Item]) -> bool:
+    """By the records alone: the items weigh no more than the box may carry and take no more
+    room than it has. (The packers fitted them in it, so no closer search is asked for.)"""
+    container = to_packing_box(box)
+    weight = sum(i.weight_g * i.quantity for i in items)
+    volume = sum(math.prod(i.dims_mm) * i.quantity for i in items)
+    return weight <= container.max_weight_g and volume <= packing.nominal_volume_mm3(container)
+
+
+def _learned_box(
+    session: Session, key: str, rules: PackRules, items: Sequence[packing.Item]
+) -> str | None:
+    """The box the packers chose for this item set ``learn_after`` times (the most, latest),
+    unless the catalogue now says it cannot hold them (made smaller or lighter since)."""
     rows = session.exec(
         select(BoxOverride.box_code, func.count(), func.max(BoxOverride.id))
         .where(BoxOverride.items_key == key)
@@ -482,7 +494,7 @@ def _learned_box(session: Session, key: str, rules: PackRules) -> str | None:
         if n < rules.learn_after:
             return None
         box = session.exec(select(BoxType).where(BoxType.code == code)).first()
-        if box is not None and box.active:
+        if box is not None and box.active and (not items or _can_hold(box, items)):
             return code
     return None
 
@@ -547,11 +559,11 @@ def _ensure_plan(
             if note
             else compute_suggestion(catalogue(session), items, budget_s=0.05)
         )
-    learned = _learned_box(session, key, rules)
+    items, _ = _items_for_packing(session, order.id)
+    learned = _learned_box(session, key, rules, items)
     suggestion = computed
     if learned is not None:
         box = session.exec(select(BoxType).where(BoxType.code == learned)).one()
-        items, _ = _items_for_packing(session, order.id)
         suggestion = _learned_suggestion(box, items, computed)
     plan = PackPlan(
         order_id=order.id,

@@ -626,13 +626,21 @@ def _finish(session: Session, actor: Actor, batch: PickBatch, rules: PickRules) 
         short = sum(ln.short_qty for ln in lines)
         found = sum(ln.picked_qty for ln in lines)
         if order.status == OrderStatus.PICKING:
-            if short and (rules.short_pick == "hold" or found == 0):
+            if order.upstream_flag:
+                # Changed or cancelled in the shop while its goods were being picked: the pack
+                # station would refuse it, so it is held with its tote until a supervisor says.
+                reason = f"{order.upstream_flag} while being picked: keep tote {m.tote} apart"
+                change_status(session, order, Action.HOLD, actor, reason=reason)
+            elif short and (rules.short_pick == "hold" or found == 0):
                 reason = "short pick: nothing was found" if found == 0 else "short pick"
                 change_status(session, order, Action.HOLD, actor, reason=reason)
             else:
                 change_status(session, order, Action.FINISH_PICK, actor)
         if order.status == OrderStatus.PICKED:
             picked.append(order.number + (" (partial)" if short else ""))
+        elif order.upstream_flag:
+            flag = order.upstream_flag
+            held.append(f"{order.number} (on hold: {flag}; keep tote {m.tote} apart)")
         else:
             held.append(f"{order.number} ({OrderStatus(order.status).label.lower()})")
     batch.status = DONE

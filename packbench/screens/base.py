@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -65,7 +65,7 @@ class StationScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    StationScreen ScanBar { dock: bottom; margin-bottom: 1; }
+    StationScreen #bottom { dock: bottom; height: auto; }
     """
 
     def __init__(self) -> None:
@@ -84,8 +84,9 @@ class StationScreen(Screen[None]):
         yield StationHeader(self.TITLE_TEXT)
         yield from self.compose_body()
         yield FeedbackLine(id="feedback")
-        yield ScanBar(max_key_gap_ms=self.pb.settings.scanner.max_key_gap_ms)
-        yield KeyBar()
+        with Vertical(id="bottom"):  # the key bar grows a line on a narrow terminal
+            yield ScanBar(max_key_gap_ms=self.pb.settings.scanner.max_key_gap_ms)
+            yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         yield Static()

@@ -112,6 +112,28 @@ def test_next_batch_picks_every_order_in_walking_order_and_marks_them_picked(ben
     assert current_batch(bench, PICKER, LAYOUT, PickRules()) is None
 
 
+def test_an_order_the_shop_changed_mid_batch_is_held_with_its_tote_not_picked(bench) -> None:  # type: ignore[no-untyped-def]
+    next_batch(bench, PICKER, LAYOUT, PickRules())
+    scan(bench, f"3*{KJ}")  # totes 1 and 2 get theirs at A-01-1
+
+    def cancelled_in_the_shop(session) -> None:  # type: ignore[no-untyped-def]
+        order = session.exec(select(Order).where(Order.number == "5002")).one()
+        order.upstream_flag = "cancelled in the shop"  # what intake sets on a sync mid-work
+        session.add(order)
+
+    bench.transact(cancelled_in_the_shop)
+    scan(bench, TX)  # tote 2's sock is picked all the same: the goods are in its tote
+    last = scan(bench, f"3*{TX}")
+    assert last.ok and last.finished
+    assert "Picked: 5001, 5003." in last.message
+    assert "5002 (on hold: cancelled in the shop; keep tote 2 apart)" in last.message
+    assert [status(bench, n) for n in ("5001", "5002", "5003")] == ["picked", "on_hold", "picked"]
+    with bench.read() as s:
+        held = s.exec(select(Order).where(Order.number == "5002")).one()
+        assert held.held_from == "picking"
+        assert held.hold_reason == "cancelled in the shop while being picked: keep tote 2 apart"
+
+
 def test_batch_size_limits_the_batch_and_the_next_batch_takes_the_rest(bench) -> None:  # type: ignore[no-untyped-def]
     out = next_batch(bench, PICKER, LAYOUT, PickRules(batch_size=2))
     assert [t.order_number for t in out.pick_list.totes] == ["5001", "5002"]

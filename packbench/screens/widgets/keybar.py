@@ -1,4 +1,4 @@
-"""The key bar: the keys that work on this screen, on one line at the bottom.
+"""The key bar: the keys that work on this screen, at the bottom (one line when they fit).
 
 What Textual's ``Footer`` shows, drawn differently: the ``Footer`` mounts one widget per key and
 rebuilds them all whenever the screen's bindings change (focus moves, a screen opens). On the
@@ -28,11 +28,16 @@ def _pretty(display: str) -> str:
 
 
 class KeyBar(Static):
-    """The keys of the screen it is on: key in bold, then what it does. Disabled keys are dim."""
+    """The keys of the screen it is on: key in bold, then what it does. Disabled keys are dim.
+
+    One line when they fit, else up to ``MAX_LINES`` lines, broken between keys: on an 80 or
+    120 column terminal the station keys (F1–F6, after the screen's own) used to be cut off.
+    """
+
+    MAX_LINES = 3
 
     DEFAULT_CSS = """
     KeyBar {
-        dock: bottom;
         height: 1;
         background: $footer-background;
         color: $footer-description-foreground;
@@ -43,8 +48,10 @@ class KeyBar(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
-        #: (first cell, cell after the last, key) of every key shown, for clicks.
-        self.spans: list[tuple[int, int, str]] = []
+        #: (line, first cell, cell after the last, key) of every key shown, for clicks.
+        self.spans: list[tuple[int, int, int, str]] = []
+        self._keys: list[tuple[str, str, bool, str]] = []
+        self._width = 0
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -53,35 +60,55 @@ class KeyBar(Static):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
+    def on_resize(self) -> None:
+        if self.size.width != self._width:
+            self._width = self.size.width
+            self._lay_out()
+
     def _bindings_changed(self, screen: Screen) -> None:  # type: ignore[type-arg]
         if screen is not self.screen:
             return
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        spans: list[tuple[int, int, str]] = []
+        keys: list[tuple[str, str, bool, str]] = []
         seen: set[str] = set()
         for _node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            start = text.cell_len
-            key = f" {_pretty(self.app.get_key_display(binding))} "
-            text.append(key, style="bold" if enabled else "dim")
-            text.append(f"{binding.description} ", style="" if enabled else "dim")
-            spans.append(
-                (start, start + cell_len(key) + cell_len(binding.description) + 1, binding.key)
-            )
+            shown = f" {_pretty(self.app.get_key_display(binding))} "
+            keys.append((shown, f"{binding.description} ", enabled, binding.key))
+        if keys != self._keys:
+            self._keys = keys
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        width = self.size.width or 10_000  # not laid out yet: one line, until the first resize
+        lines = [Text(no_wrap=True, overflow="ellipsis", end="")]
+        spans: list[tuple[int, int, int, str]] = []
+        for shown, description, enabled, key in self._keys:
+            cells = cell_len(shown) + cell_len(description)
+            if lines[-1].cell_len and lines[-1].cell_len + cells > width:
+                if len(lines) == self.MAX_LINES:
+                    break  # the rest would not fit: the last line ends with the last whole key
+                lines.append(Text(no_wrap=True, overflow="ellipsis", end=""))
+            line = lines[-1]
+            start = line.cell_len
+            line.append(shown, style="bold" if enabled else "dim")
+            line.append(description, style="" if enabled else "dim")
+            spans.append((len(lines) - 1, start, start + cells, key))
         self.spans = spans
-        self.update(text, layout=False)
+        if self.styles.height is None or self.styles.height.value != len(lines):
+            self.styles.height = len(lines)  # a line more or less: the screen lays out again
+        self.update(Text("\n", end="").join(lines), layout=False)
 
     @property
     def text(self) -> str:
-        """What the bar shows, as plain text."""
+        """What the bar shows, as plain text (its lines joined by newlines)."""
         content = self.content
         return content.plain if isinstance(content, Text) else str(content)
 
     def on_click(self, event: events.Click) -> None:
-        for start, end, key in self.spans:
-            if start <= event.x < end:
+        for line, start, end, key in self.spans:
+            if line == event.y and start <= event.x < end:
                 event.stop()
                 self.app.simulate_key(key)
                 return

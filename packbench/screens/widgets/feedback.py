@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from textual.css.parse import parse_declarations
@@ -11,6 +12,8 @@ from textual.widgets import Static
 from packbench.screens.plain import plain
 
 KINDS = ("ok", "info", "error")
+
+log = logging.getLogger(__name__)
 
 
 class FeedbackLine(Static):
@@ -41,8 +44,11 @@ class FeedbackLine(Static):
 
     def show(self, kind: str, message: str) -> None:
         """Say ``message`` as it is (it quotes scanned codes and the shop's words: no markup)."""
-        if kind not in KINDS:
-            raise ValueError(f"feedback kind {kind!r} is none of {KINDS}")
+        if (
+            kind not in KINDS
+        ):  # a slip of the code: say it plainly rather than take the station down
+            log.warning("feedback kind %r is none of %s; shown as info", kind, KINDS)
+            kind = "info"
         self.update(plain(message), layout=False)  # a fixed height: no layout needed
         if kind != self.kind:
             self.kind = kind

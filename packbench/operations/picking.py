@@ -350,6 +350,11 @@ def location_problems(db: Database, layout: Layout) -> list[str]:
 # ----------------------------------------------------------------------------------- starting
 
 
+def _all_in_totes(session: Session, order: Order) -> bool:
+    lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+    return bool(lines) and all(line.picked_qty >= line.quantity for line in lines)
+
+
 def _unroutable(
     session: Session, order: Order, layout: Layout
 ) -> tuple[list[tuple[OrderLine, Product, str]], str | None]:
@@ -481,6 +486,16 @@ def _start_from_slip(
         raise Refused(
             f"Order {order.number} is {label}; only an order with a printed slip is picked.",
             order_id=order.id,
+        )
+    if order.status == OrderStatus.PICKING and _all_in_totes(session, order):
+        # Released from hold with every unit picked (a shop change decided in its favour):
+        # there is no walk left, only the step to picked.
+        change_status(session, order, Action.FINISH_PICK, actor, code=code)
+        return PickOutcome(
+            True,
+            f"Order {order.number}: every unit was picked already — it is picked now and goes "
+            "on to packing with its tote.",
+            code,
         )
     lines, why = _unroutable(session, order, layout)
     if why:

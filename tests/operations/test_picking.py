@@ -16,6 +16,7 @@ from packbench.core.workflow import Action
 from packbench.data.engine import Database, create_database
 from packbench.data.models import Event, Order, OrderLine, PickTask
 from packbench.operations.common import Actor, Refused, change_status
+from packbench.operations.intake import clear_flag
 from packbench.operations.picking import (
     PickRules,
     current_batch,
@@ -25,6 +26,7 @@ from packbench.operations.picking import (
     short_pick,
     start_from_slip,
 )
+from packbench.operations.supervisor import release_hold
 from tests.operations.seed import seed
 
 LAYOUT = load_layout(BUNDLED_LAYOUT)
@@ -132,6 +134,15 @@ def test_an_order_the_shop_changed_mid_batch_is_held_with_its_tote_not_picked(be
         held = s.exec(select(Order).where(Order.number == "5002")).one()
         assert held.held_from == "picking"
         assert held.hold_reason == "cancelled in the shop while being picked: keep tote 2 apart"
+    # The supervisor decides to send it after all: cleared, released, its slip scanned again.
+    boss = Actor("admin", "t", 2, "Ola Sjef", "supervisor")
+    with bench.read() as s:
+        held_id = s.exec(select(Order.id).where(Order.number == "5002")).one()
+    clear_flag(bench, boss, held_id, "customer called: send it after all")
+    release_hold(bench, boss, held_id, "flag decided")
+    assert status(bench, "5002") == "picking"
+    out = scan(bench, "ORD-5002")  # everything is in its tote already: nothing left to walk for
+    assert out.ok and status(bench, "5002") == "picked", out.message
 
 
 def test_batch_size_limits_the_batch_and_the_next_batch_takes_the_rest(bench) -> None:  # type: ignore[no-untyped-def]

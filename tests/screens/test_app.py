@@ -430,6 +430,20 @@ async def test_an_error_flashes_the_header_feedback_and_scan_bar_then_stops(benc
         assert looks_like(painted_background(feedback), error)
 
 
+async def test_the_feedback_line_follows_a_change_of_theme(bench) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(bench, "pack")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.feedback("error", "wrong item")
+        feedback = app.screen.query_one("#feedback")
+        assert looks_like(painted_background(feedback), app.current_theme.error)
+        before = painted_background(feedback)
+        app.theme = "nord"  # its error colour differs from the default theme's
+        await settle(pilot)
+        assert painted_background(feedback) != before
+        assert looks_like(painted_background(feedback), app.current_theme.error)
+
+
 async def test_the_next_message_ends_an_error_flash_at_once(bench) -> None:  # type: ignore[no-untyped-def]
     """A good scan right after a wrong one must not look wrong for the rest of the flash."""
     app = make_app(bench, "pack")

@@ -22,6 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -447,6 +448,11 @@ class PackPanel(Vertical):
     DEFAULT_CSS = """
     PackPanel { height: auto; }
     PackPanel > Static { height: auto; }
+    /* The tables never wrap (their height is their row count): a long row is cut short. */
+    PackPanel > #pack-check, PackPanel > #pack-parcels {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, hint: str, *, id: str | None = None) -> None:
@@ -483,27 +489,27 @@ class PackPanel(Vertical):
             if content is None:
                 continue
             fixed = FIXED_HEIGHT.get(name)
-            height = fixed(view) if fixed is not None else self._measure(content)  # type: ignore[arg-type]
+            widget.update(content, layout=False)
+            height = fixed(view) if fixed is not None else self._measure(widget)  # type: ignore[arg-type]
             if height is None:  # not laid out yet: Textual measures it
                 widget.styles.height = "auto"
-                widget.update(content)
-                continue
-            if widget.styles.height is None or widget.styles.height.value != height:
+                widget.refresh(layout=True)
+            elif widget.styles.height is None or widget.styles.height.value != height:
                 widget.styles.height = height  # a new height: Textual lays out again
-            widget.update(content, layout=False)
 
-    def _measure(self, content: RenderableType) -> int | None:
-        """The lines ``content`` takes at this panel's width, or None before the first layout.
+    def _measure(self, widget: Static) -> int | None:
+        """The lines a section's new content takes at this panel's width, as Textual will draw
+        them, or None before the first layout.
 
-        Rich measures one section; a height left to Textual made every change of the next-step
-        line (each unit that finishes or reopens an order) lay out the whole screen again,
-        8–16 ms measured by ``benchmarks/volume.py``.
+        Measured here, one section: a height left to Textual made every change of the
+        next-step line (each unit that finishes or reopens an order) lay out the whole screen
+        again, 8–16 ms measured by ``benchmarks/volume.py``.
         """
         width = self.content_size.width
         if width <= 0:
             return None
-        console = self.app.console
-        return len(console.render_lines(content, console.options.update_width(width), pad=False))
+        size = Size(width, max(1, self.size.height))
+        return widget.get_content_height(size, size, width)
 
     def on_resize(self) -> None:
         """A new width wraps the sections differently: measure them again (a new height,

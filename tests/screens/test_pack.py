@@ -254,3 +254,40 @@ async def test_the_slip_and_the_whole_order_in_one_burst(bench) -> None:  # type
         assert status_of(db, ids["first"]) == "packed"
         assert status_of(db, ids["second"]) == "packing"  # set aside, untouched
         assert "Order 5001" in main_text(app) and "Packed." in main_text(app)
+
+
+async def test_on_a_narrow_screen_every_section_shows_all_of_its_text(bench) -> None:  # type: ignore[no-untyped-def]
+    """The sections' heights are measured before drawing (no screen layout per scan): a wrapped
+    line must neither be cut off nor leave a blank line under it."""
+    from rich.text import Text
+    from textual.geometry import Region
+
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=(64, 60)) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        for code in (SOCKS, "BOX-S", "999g"):  # the weight is off: the warning wraps too
+            await scan(pilot, code)
+            panel = app.screen.query_one("#main")
+            checked = 0
+            for widget in panel.query(Static):
+                if not widget.display or not isinstance(widget.content, Text):
+                    continue
+                width, height = widget.region.size
+                lines = [s.text.rstrip() for s in widget.render_lines(Region(0, 0, width, height))]
+                assert lines and lines[-1], (widget.id, lines)  # no blank line left under it
+                if widget.id in ("pack-check", "pack-parcels"):  # tables: a row a line, cut short
+                    rows = widget.content.plain.split("\n")
+                    assert len(lines) == len(rows), (widget.id, lines)
+                    for line, row in zip(lines, rows, strict=True):
+                        assert row.startswith(line.rstrip("…").rstrip()), (widget.id, line, row)
+                else:
+                    painted = " ".join(" ".join(lines).split())
+                    assert painted == " ".join(widget.content.plain.split()), widget.id
+                checked += 1
+            assert checked >= 4  # the head, the units, the next step and more
+        assert any(
+            w.id == "pack-warning" and w.region.height > 1 for w in panel.query(Static) if w.display
+        )

@@ -363,11 +363,7 @@ class PackbenchApp(App[None]):
                 station.say(kind, message)
             severity = "error" if kind == "error" else "information"
             self.notify(message, severity=severity, markup=False)
-        if self._flashed is not None:  # a new message ends the last error's flash at once
-            timer, off = self._flashed
-            self._flashed = None
-            timer.stop()
-            off()
+        self._end_flash(early=True)  # a new message ends the last error's flash at once
         if kind == "error":
             self.bells += 1
             self.bell()
@@ -377,8 +373,11 @@ class PackbenchApp(App[None]):
                 flash(True)
                 self._flashed = (self.set_timer(FLASH_S, self._end_flash), lambda: flash(False))
 
-    def _end_flash(self) -> None:
+    def _end_flash(self, *, early: bool = False) -> None:
+        """End the last error's flash: from its timer, or ``early`` (its timer then stopped)."""
         if self._flashed is not None:
-            _, off = self._flashed
+            timer, off = self._flashed
             self._flashed = None
+            if early:
+                timer.stop()
             off()

@@ -481,7 +481,7 @@ def _can_hold(box: BoxType, items: Sequence[packing.Item]) -> bool:
 
 def _learned_box(
     session: Session, key: str, rules: PackRules, items: Sequence[packing.Item]
-) -> str | None:
+) -> BoxType | None:
     """The box the packers chose for this item set ``learn_after`` times (the most, latest),
     unless the catalogue now says it cannot hold them (made smaller or lighter since)."""
     rows = session.exec(
@@ -495,7 +495,7 @@ def _learned_box(
             return None
         box = session.exec(select(BoxType).where(BoxType.code == code)).first()
         if box is not None and box.active and (not items or _can_hold(box, items)):
-            return code
+            return box
     return None
 
 
@@ -552,19 +552,15 @@ def _ensure_plan(
     if plan is not None:
         return plan
     key = items_key(_order_units(session, order.id))
+    items, note = _items_for_packing(session, order.id)
     if computed is None:  # made in the meantime by someone else, or not prepared: make it now
-        items, note = _items_for_packing(session, order.id)
         computed = (
             SuggestionView((), (), False, note)
             if note
             else compute_suggestion(catalogue(session), items, budget_s=0.05)
         )
-    items, _ = _items_for_packing(session, order.id)
     learned = _learned_box(session, key, rules, items)
-    suggestion = computed
-    if learned is not None:
-        box = session.exec(select(BoxType).where(BoxType.code == learned)).one()
-        suggestion = _learned_suggestion(box, items, computed)
+    suggestion = computed if learned is None else _learned_suggestion(learned, items, computed)
     plan = PackPlan(
         order_id=order.id,
         items_key=key,

@@ -713,12 +713,20 @@ def test_the_label_names_the_service_the_carrier_booked(bench, settings) -> None
     assert all(x.tracking_url.endswith(x.tracking_number) for x in labels)
 
 
+def collected_in_the_shop(
+    db: Database, oid: int, method: str = "local_pickup:1", flag: str | None = None
+) -> None:
+    """Make a packed order one the customer collects in the shop (and flag it, if asked)."""
+    with db.write() as s:
+        order = s.get(Order, oid)
+        order.shipping_method_id = method  # type: ignore[union-attr]
+        order.upstream_flag = flag  # type: ignore[union-attr]
+        s.add(order)
+
+
 def test_cmd_next_ships_the_oldest_shippable_order(bench, settings, cups_ready) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     db, ids = bench
-    with db.write() as s:  # the older one is picked up in the shop: no carrier, set aside
-        first = s.get(Order, ids["first"])
-        first.shipping_method_id = "local_pickup:1"  # type: ignore[union-attr]
-        s.add(first)
+    collected_in_the_shop(db, ids["first"])  # the older one: no carrier, set aside
     rules = settings.code_rules()
     out = ship_scan(db, SHIPPER, "CMD-NEXT", rules, settings, CupsPrinter(), order_id=None)
     assert out is not None and out.ok, out
@@ -735,10 +743,7 @@ def test_cmd_next_ships_the_oldest_shippable_order(bench, settings, cups_ready) 
 def test_an_order_collected_in_the_shop_is_handed_over_and_completed_once(bench, settings) -> None:  # type: ignore[no-untyped-def]
     db, ids = bench
     oid = ids["second"]
-    with db.write() as s:
-        order = s.get(Order, oid)
-        order.shipping_method_id = "local_pickup:1"  # type: ignore[union-attr]
-        s.add(order)
+    collected_in_the_shop(db, oid)
     rules = settings.code_rules()
     # No printer is touched: a pickup has no label (a printer that fails proves it).
     printer = CupsPrinter(server="127.0.0.1:9")
@@ -763,11 +768,7 @@ def test_an_order_collected_in_the_shop_is_handed_over_and_completed_once(bench,
 def test_a_pickup_changed_in_the_shop_is_not_completed(bench, settings) -> None:  # type: ignore[no-untyped-def]
     db, ids = bench
     oid = ids["second"]
-    with db.write() as s:
-        order = s.get(Order, oid)
-        order.shipping_method_id = "local_pickup"  # type: ignore[union-attr]
-        order.upstream_flag = "cancelled in the shop"  # type: ignore[union-attr]
-        s.add(order)
+    collected_in_the_shop(db, oid, "local_pickup", flag="cancelled in the shop")
     with pytest.raises(Refused, match="changed or cancelled in the shop"):
         complete_transaction(db, SHIPPER, oid, ship=settings.ship)
     assert order_row(db, oid).status == "packed" and outbox(db, oid) == []

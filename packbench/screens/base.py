@@ -36,6 +36,8 @@ HOLD_PAINT_S = 0.05
 class StationHeader(Horizontal):
     DEFAULT_CSS = """
     StationHeader { height: 1; background: $panel; }
+    /* One line: on a narrow terminal a long name is cut short, not wrapped out of sight. */
+    StationHeader > Static { text-wrap: nowrap; text-overflow: ellipsis; }
     StationHeader > #station-name { width: auto; padding: 0 1; text-style: bold; }
     StationHeader > #who { width: 1fr; padding: 0 1; }
     StationHeader > #sync { width: auto; padding: 0 1; color: $text-muted; }

@@ -223,18 +223,30 @@ def next_step(view: PackView) -> str:
         return "Weight warning: weigh again, or CMD-CONFIRM (F8) to accept it."
     if view.units_packed < view.units_total and (current is None or current.unit_count == 0):
         return "Scan each item as it goes in (N* before a code for N of it)."
-    if current is not None and current.box_code is None:
-        suggested = ""
-        s = view.suggestion
-        if s is not None and current.seq <= len(s.parcels):
-            suggested = f" — {s.parcels[current.seq - 1].box} suggested"
+    if current is None:
+        return "Done."
+    left = view.units_total - view.units_packed
+    s = view.suggestion
+    planned = (
+        s.parcels[current.seq - 1] if s is not None and current.seq <= len(s.parcels) else None
+    )
+    suggested = f" — {planned.box} suggested" if planned is not None else ""
+    if left and (planned is None or current.unit_count < sum(n for _, n in planned.units)):
+        # This parcel is still being filled: the box may come now or later.
+        if current.box_code is None:
+            return (
+                f"Scan the remaining items ({left} left); the box or bag for parcel "
+                f"{current.seq} any time{suggested}."
+            )
+        return f"Scan the remaining items ({left} left), or F7 / CMD-NEXT to start the next parcel."
+    if current.box_code is None:
         return f"Scan the box or bag code for parcel {current.seq}{suggested}."
-    if current is not None and current.weight_g == 0:
+    if current.weight_g == 0:
         return (
             f"Weigh parcel {current.seq} and scan or type its weight "
             f"(e.g. {current.expected_weight_g}g)."
         )
-    if view.units_packed < view.units_total:
+    if left:
         return "Scan the remaining items, or F7 / CMD-NEXT to start the next parcel."
     return "Done."
 

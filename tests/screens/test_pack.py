@@ -291,3 +291,20 @@ async def test_on_a_narrow_screen_every_section_shows_all_of_its_text(bench) -> 
         assert any(
             w.id == "pack-warning" and w.region.height > 1 for w in panel.query(Static) if w.display
         )
+
+
+async def test_the_next_step_asks_for_the_rest_before_the_box(bench) -> None:  # type: ignore[no-untyped-def]
+    """Half an order in the parcel: the packer is told what is left, not sent for the box."""
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")  # two cups
+        nxt = app.screen.query_one("#pack-next", Static)
+        await scan(pilot, CUP)
+        assert "remaining items (1 left)" in text_of(nxt) and "any time" in text_of(nxt)
+        await scan(pilot, CUP)
+        assert text_of(nxt).startswith("Scan the box or bag code for parcel 1")
+        await scan(pilot, "BOX-S")
+        assert text_of(nxt).startswith("Weigh parcel 1")

@@ -45,9 +45,13 @@ def _actor(db, badge: str, station: str, terminal: str):  # type: ignore[no-unty
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    """What a terminal was told, a line per scan; ``pace_s`` is the person's time between two
+    scans (0 for the benchmark: as fast as the bench answers)."""
+
+    def __init__(self, path: Path, pace_s: float = 0.0) -> None:
         self.file = path.open("a", encoding="utf-8")
         self.count = 0
+        self.pace_s = pace_s
 
     def write(self, raw: str, ok: bool | None, message: str, units: int = 0, **extra) -> None:  # type: ignore[no-untyped-def]
         self.file.write(
@@ -55,6 +59,8 @@ class Journal:
         )
         self.file.flush()
         self.count += 1
+        if self.pace_s:
+            time.sleep(self.pace_s)
 
 
 def work_pick(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
@@ -190,7 +196,7 @@ def worker(args: argparse.Namespace) -> int:
 
     settings = load_settings(None, db=args.db)
     db = create_database(args.db)
-    journal = Journal(Path(args.journal))
+    journal = Journal(Path(args.journal), pace_s=args.pace_ms / 1000)
     rng = random.Random(args.seed)
     station = {"pick": "pick", "pack": "pack", "ship": "ship"}[args.role]
     actor = _actor(db, args.badge, station, args.terminal)
@@ -365,6 +371,7 @@ def main() -> int:
     w.add_argument("--seconds", type=float, default=60)
     w.add_argument("--journal", required=True)
     w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--pace-ms", type=float, default=0, help="a person's time between scans")
     r = sub.add_parser("run")
     r.add_argument("db", help="a bench database (e.g. a copy of the demo's); it is changed")
     r.add_argument("--pick", type=int, default=2)

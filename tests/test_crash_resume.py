@@ -29,9 +29,13 @@ def test_kill_9_mid_checklist_then_resume(demo_db: Database, tmp_path: Path) -> 
     cmd = [
         sys.executable, str(TERMINALS_SCRIPT), "worker", "--db", demo_db.target, "--role", "pack",
         "--badge", badge, "--terminal", "term-0", "--seconds", "60", "--journal", str(journal),
+        # A packer's pace: unpaced, the demo's few picked orders could all be packed between
+        # two looks below, and the kill then never met an order half done.
+        "--pace-ms", "20",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd)
     deadline = time.monotonic() + 60
+    mid_order = None
     # Once it is well into the work, freeze it; kill it if it is in the middle of an order,
     # else let it go on a little and look again.
     while time.monotonic() < deadline:
@@ -50,6 +54,7 @@ def test_kill_9_mid_checklist_then_resume(demo_db: Database, tmp_path: Path) -> 
         time.sleep(0.03)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert mid_order is not None, "the worker was never caught in the middle of an order"
     # The one scan it may have committed but not lived to report is allowed (slack=1).
     report = t.check(demo_db, before, [("term-0", "pack", journal, proc)], slack=1)
     assert report["problems"] == []  # nothing told is missing, nothing counted twice

@@ -1,0 +1,62 @@
+"""The one redaction function: every credential form masked, ordinary text untouched."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from packbench import redact as r
+
+
+@pytest.fixture(autouse=True)
+def _clean_registry():
+    r.clear_secrets()
+    yield
+    r.clear_secrets()
+
+
+def test_registered_key_secret_and_basic_form_are_masked() -> None:
+    r.register_basic_auth("ck_abcdef123456", "cs_secretvalue999")
+    token = base64.b64encode(b"ck_abcdef123456:cs_secretvalue999").decode()
+    text = f"echo: key=ck_abcdef123456 secret=cs_secretvalue999 header={token}"
+    out = r.redact(text)
+    assert "ck_abcdef123456" not in out
+    assert "cs_secretvalue999" not in out
+    assert token not in out and token.rstrip("=") not in out
+
+
+def test_password_in_urls_is_masked() -> None:
+    out = r.redact("connect postgresql://bench:hunter2pass@db.local:5432/packbench failed")
+    assert "hunter2pass" not in out
+    assert "postgresql://bench:***@db.local:5432/packbench" in out
+    assert "hunter2pass" not in r.redact("https://:hunter2pass@shop.example/")
+
+
+def test_keyword_passwords_and_auth_headers_are_masked() -> None:
+    assert "s3cr3t" not in r.redact("host=db password=s3cr3t dbname=x")
+    assert "dXNlcjpwYXNzd29yZA" not in r.redact("Authorization: Basic dXNlcjpwYXNzd29yZA==")
+    assert "eyJhbGciOiJIUzI1NiJ9" not in r.redact("got Bearer eyJhbGciOiJIUzI1NiJ9.x.y")
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    text = "order 5052: a basic checklist, 3 items, shipping to Oslo"
+    assert r.redact(text) == text
+
+
+def test_cut_redacts_before_cutting() -> None:
+    secret = "cs_0123456789abcdefghij"
+    r.register_secret(secret)
+    out = r.cut("x" * 5 + secret + "y" * 50, 20)
+    assert len(out) <= 20
+    for n in range(6, len(secret) + 1):
+        assert secret[:n] not in out
+
+
+@given(st.text(min_size=4, max_size=40).filter(lambda s: s.strip() == s and len(s) >= 4))
+def test_any_registered_secret_never_survives(secret: str) -> None:
+    r.clear_secrets()
+    r.register_secret(secret)
+    assert secret not in r.redact(f"before {secret} after")

@@ -234,6 +234,13 @@ def _open_db(settings: Settings, *, create: bool = False, migrate: bool = True):
     return db
 
 
+def _now():  # type: ignore[no-untyped-def]
+    """The wall clock, aware: the demo's data are moved to this day."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.data.migrate import current_revision
     from packbench.operations.demo import DemoError, load_demo
@@ -243,7 +250,11 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         try:
             summary = load_demo(
-                db, seed=args.seed, orders=args.orders, terminal=settings.bench.terminal
+                db,
+                seed=args.seed,
+                orders=args.orders,
+                terminal=settings.bench.terminal,
+                now=_now(),
             )
         except DemoError as exc:
             raise CliError(f"cannot load demo data: {exc}") from None
@@ -319,9 +330,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(update={"db": str(path)})
     db = _open_db(settings, create=True)
     if fresh:
-        load_demo(db, seed=args.seed, terminal=settings.bench.terminal)
+        load_demo(db, seed=args.seed, terminal=settings.bench.terminal, now=_now())
     state = DemoShopState.open(
-        shop_state, seed=args.seed, clearing_account=str(settings.shop.clearing_account)
+        shop_state,
+        seed=args.seed,
+        clearing_account=str(settings.shop.clearing_account),
+        now=_now(),
     )
     url, stop = run_in_thread(
         state, key=DEFAULT_KEY, secret=DEFAULT_SECRET, new_order_every=args.new_order_every

@@ -1025,6 +1025,37 @@ def generate_orders(
     return orders
 
 
+# --------------------------------------------------------------------------- the demo's day
+
+
+def demo_shift(now: datetime) -> timedelta:
+    """How far to move the demo (made for ``REFERENCE_NOW``) so that its day is ``now``'s.
+
+    Whole days, so the hours people order at stay as generated; never so far that an order lies
+    after ``now`` (before 08:00 UTC the demo's newest orders are yesterday's).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return timedelta(days=(now - REFERENCE_NOW) // timedelta(days=1))
+
+
+def moved_to(data: DemoData, now: datetime) -> DemoData:
+    """The same demo with every order's times moved by :func:`demo_shift` (``now``): a demo
+    started a week after it was written still shows today's orders, not week-old ones."""
+    delta = demo_shift(now)
+    if not delta:
+        return data
+    orders = tuple(
+        replace(
+            o,
+            created_at=o.created_at + delta,
+            paid_at=o.paid_at + delta if o.paid_at is not None else None,
+        )
+        for o in data.orders
+    )
+    return replace(data, orders=orders)
+
+
 # --------------------------------------------------------------------------- everything
 
 

@@ -8,14 +8,14 @@ machine the stations use, so the demo's audit trail looks like a real day's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
 from packbench.core import packing
 from packbench.core.codes import make_s10, make_sscc
 from packbench.core.workflow import Action, OrderStatus
-from packbench.data.demo_catalogue import DemoData, DemoOrder, generate
+from packbench.data.demo_catalogue import DemoData, DemoOrder, generate, moved_to
 from packbench.data.engine import Database
 from packbench.data.models import (
     BoxType,
@@ -210,10 +210,21 @@ def _ship_demo_parcel(session: Session, order: Order, parcel: Parcel, status: Or
 
 
 def load_demo(
-    db: Database, *, seed: int = 1, orders: int = 72, terminal: str = "demo"
+    db: Database,
+    *,
+    seed: int = 1,
+    orders: int = 72,
+    terminal: str = "demo",
+    now: datetime | None = None,
 ) -> DemoSummary:
-    """Fill an empty, migrated database. Refuses a database that already holds orders."""
+    """Fill an empty, migrated database. Refuses a database that already holds orders.
+
+    ``now`` moves the demo's day to that day (``demo_catalogue.moved_to``); without it the data
+    stay on the catalogue's reference day, the same on every run (tests).
+    """
     data: DemoData = generate(seed=seed, n_orders=orders)
+    if now is not None:
+        data = moved_to(data, now)
 
     def run(session: Session) -> DemoSummary:
         existing = session.exec(select(func.count()).select_from(Order)).one()

@@ -15,6 +15,8 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from packbench.core.codes import is_valid_gtin
 from packbench.core.workflow import OrderStatus
@@ -25,9 +27,11 @@ from packbench.data.demo_catalogue import (
     REFERENCE_NOW,
     DemoData,
     DemoProduct,
+    demo_shift,
     generate,
     generate_orders,
     gtin13,
+    moved_to,
     popularity_weights,
 )
 
@@ -414,3 +418,26 @@ def test_generate_orders_makes_fresh_orders_to_tick_in(data: DemoData) -> None:
     assert generate_orders(random.Random(5), data.products, 6001, 0, now) == []
     with pytest.raises(ValueError):
         generate_orders(random.Random(5), data.products, 6001, 1, now.replace(tzinfo=None))
+
+
+# --------------------------------------------------------------------------- the demo's day
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_the_demo_moves_to_any_day_in_whole_days_and_never_into_the_future(now: datetime) -> None:
+    now = now.replace(tzinfo=UTC)
+    shift = demo_shift(now)
+    assert shift % timedelta(days=1) == timedelta(0)
+    assert REFERENCE_NOW + shift <= now < REFERENCE_NOW + shift + timedelta(days=1)
+
+
+def test_a_demo_started_weeks_later_shows_that_days_orders() -> None:
+    later = REFERENCE_NOW + timedelta(days=23, hours=5)
+    data, moved = generate(1), moved_to(generate(1), later)
+    assert [o.number for o in moved.orders] == [o.number for o in data.orders]
+    newest = max(o.created_at for o in moved.orders)
+    assert later - timedelta(days=1) < newest <= later
+    for before, after in zip(data.orders, moved.orders, strict=True):
+        assert after.created_at - before.created_at == timedelta(days=23)
+        assert after.lines == before.lines and after.status == before.status
+    assert moved_to(data, REFERENCE_NOW) is data

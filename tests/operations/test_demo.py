@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import col, func, select
 
 from packbench.core.codes import is_valid_s10, is_valid_sscc
+from packbench.data.demo_catalogue import REFERENCE_NOW
 from packbench.data.engine import create_database
 from packbench.data.migrate import upgrade
 from packbench.data.models import Event, Order, Packer, Parcel, Product
@@ -63,3 +66,16 @@ def test_demo_is_deterministic_by_seed(tmp_path) -> None:  # type: ignore[no-unt
 def test_demo_refuses_a_database_with_orders(demo_db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DemoError, match="already holds"):
         load_demo(demo_db)
+
+
+def test_the_demo_loaded_weeks_after_its_reference_day_is_dated_today(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    now = REFERENCE_NOW + timedelta(days=40, hours=3)
+    db = create_database(tmp_path / "dated.db")
+    upgrade(db)
+    load_demo(db, seed=1, now=now)
+    with db.read() as s:
+        created = list(s.exec(select(Order.created_at)).all())
+    db.dispose()
+    assert created and max(created) <= now
+    assert max(created) > now - timedelta(days=1)
+    assert min(created) > now - timedelta(days=9)

@@ -25,7 +25,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from packbench.data.demo_catalogue import generate  # noqa: E402
+from packbench.data.demo_catalogue import REFERENCE_NOW, generate  # noqa: E402
 from packbench.shop.demo_shop import (  # noqa: E402
     CAPTURE_COUNT_META,
     CAPTURE_ID_META,
@@ -38,6 +38,7 @@ from packbench.shop.demo_shop import (  # noqa: E402
     run_in_thread,
     split_vat,
 )
+from packbench.shop.demo_shop.state import parse_wc_time  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUTH = ("ck_demo", "cs_demo")
@@ -653,3 +654,16 @@ def test_main_prints_its_address_and_serves(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_a_new_demo_shop_is_dated_on_the_day_it_is_made() -> None:
+    now = REFERENCE_NOW + timedelta(days=12, hours=9)
+    moved = DemoShopState.fresh(seed=SEED, n_orders=N_ORDERS, now=now)
+    plain = DemoShopState.fresh(seed=SEED, n_orders=N_ORDERS)
+    pairs = list(zip(moved.orders(), plain.orders(), strict=True))
+    assert pairs
+    for after, before in pairs:
+        assert after["id"] == before["id"] and after["lines"] == before["lines"]
+        shift = parse_wc_time(after["created_gmt"]) - parse_wc_time(before["created_gmt"])
+        assert shift == timedelta(days=12)
+        assert parse_wc_time(after["modified_gmt"]) <= now

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     try:
         state = DemoShopState.open(
-            path, seed=seed, n_orders=args.orders, clearing_account=args.clearing_account
+            path,
+            seed=seed,
+            n_orders=args.orders,
+            clearing_account=args.clearing_account,
+            now=datetime.now(UTC),  # a new shop's orders are today's, not the catalogue's day
         )
     except (StateFileError, OSError) as exc:
         print(f"demo shop: {exc}", file=sys.stderr)

@@ -27,8 +27,10 @@ from packbench.data.demo_catalogue import (
     DemoAddress,
     DemoOrder,
     DemoProduct,
+    demo_shift,
     generate,
     generate_orders,
+    moved_to,
 )
 
 __all__ = [
@@ -343,10 +345,18 @@ class DemoShopState:
         path: Path | None = None,
         clearing_account: str = DEFAULT_CLEARING_ACCOUNT,
         clock: Callable[[], datetime] | None = None,
+        now: datetime | None = None,
     ) -> DemoShopState:
         """The demo data for ``seed`` as a shop sees it, with the orders the bench has already
-        handed over completed, captured and booked. Not saved until :meth:`save`."""
+        handed over completed, captured and booked. Not saved until :meth:`save`.
+
+        ``now`` moves the demo's day to that day (as the bench's ``load_demo`` does); without
+        it the data stay on the catalogue's reference day."""
         demo = generate(seed=seed, n_orders=n_orders)
+        reference = REFERENCE_NOW
+        if now is not None:
+            demo = moved_to(demo, now)
+            reference = REFERENCE_NOW + demo_shift(now)
         data = StateData(
             format=STATE_FORMAT,
             seed=seed,
@@ -371,9 +381,9 @@ class DemoShopState:
             paid = order.paid_at or order.created_at
             shop_status = _SHOP_STATUS.get(order.status, "processing")
             if shop_status == "completed":
-                modified = min(paid + _HANDED_OVER_AFTER, REFERENCE_NOW)
+                modified = min(paid + _HANDED_OVER_AFTER, reference)
             elif shop_status == "cancelled":
-                modified = min(paid + _CANCELLED_AFTER, REFERENCE_NOW)
+                modified = min(paid + _CANCELLED_AFTER, reference)
             else:
                 modified = paid
             record = state._new_order(order, "processing", paid)
@@ -421,13 +431,20 @@ class DemoShopState:
         n_orders: int = 72,
         clearing_account: str = DEFAULT_CLEARING_ACCOUNT,
         clock: Callable[[], datetime] | None = None,
+        now: datetime | None = None,
     ) -> DemoShopState:
-        """Load ``path`` if it exists (the shop survives restarts), else generate and save."""
+        """Load ``path`` if it exists (the shop survives restarts), else generate and save
+        (``now``: see :meth:`fresh`)."""
         path = Path(path)
         if path.exists():
             return cls.load(path, clearing_account=clearing_account, clock=clock)
         state = cls.fresh(
-            seed=seed, n_orders=n_orders, path=path, clearing_account=clearing_account, clock=clock
+            seed=seed,
+            n_orders=n_orders,
+            path=path,
+            clearing_account=clearing_account,
+            clock=clock,
+            now=now,
         )
         state.save()
         return state

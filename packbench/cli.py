@@ -394,7 +394,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(history.to_json(), ensure_ascii=False, indent=1))
         return 0
-    print(f"Order {history.number} ({history.status}), {len(history.entries)} events")
+    events = len(history.entries)
+    print(f"Order {history.number} ({history.status}), {events} event{'' if events == 1 else 's'}")
     for e in history.entries:
         who = e.packer or "-"
         code = f" [{e.code}]" if e.code else ""

@@ -338,7 +338,8 @@ def _after_close(
         )
         return PostOutcome(
             False,
-            f"{len(result.missing)} {result.carrier} parcel(s) were shipped but not scanned: "
+            f"{msg.count(len(result.missing), f'{result.carrier} parcel')} "
+            f"{'was' if len(result.missing) == 1 else 'were'} shipped but not scanned: "
             f"{lines}. Scan them, or CMD-CONFIRM (F8) to hand over without them — they stay "
             "for the next pickup.",
             raw,
@@ -350,11 +351,16 @@ def _after_close(
     printed = None
     if settings is not None and printer is not None and result.handover_id is not None:
         printed = print_manifest(db, actor, settings, printer, result.handover_id)
-    stay = f" {len(result.missing)} stay for the next pickup." if result.missing else ""
-    text = f"{len(result.handed_over)} parcel(s) handed over to {result.carrier}.{stay}"
+    stay = (
+        f" {len(result.missing)} {'stays' if len(result.missing) == 1 else 'stay'} "
+        "for the next pickup."
+        if result.missing
+        else ""
+    )
+    text = f"{msg.count(len(result.handed_over), 'parcel')} handed over to {result.carrier}.{stay}"
     if printed is not None:
         text += (
-            f" Manifest: {printed.message}"
+            f" {printed.message}."
             if printed.ok
             else f" The manifest did not print ({printed.message}); F10 prints it again."
         )
@@ -398,7 +404,10 @@ def close_handover(
                 "handover",
                 code=code,
                 result="info",
-                message=f"{carrier}: {len(missing)} shipped parcel(s) not scanned; close asked",
+                message=(
+                    f"{carrier}: {msg.count(len(missing), 'shipped parcel')} not scanned; "
+                    "close asked"
+                ),
                 data={"missing": [r.parcel_id for r in missing]},
             )
             return HandoverResult(carrier, handover.id, False, tuple(caged), missing, None)
@@ -425,8 +434,8 @@ def close_handover(
             "handover",
             code=code,
             message=(
-                f"{len(caged)} parcel(s) handed over to {carrier} (handover {handover.id})"
-                + (f"; {len(missing)} stay" if missing else "")
+                f"{msg.count(len(caged), 'parcel')} handed over to {carrier} "
+                f"(handover {handover.id})" + (f"; {len(missing)} stay" if missing else "")
             ),
             data={
                 "handover": handover.id,

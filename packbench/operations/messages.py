@@ -16,6 +16,11 @@ STATION_NAMES = {
 }
 
 
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 parcel``, ``3 parcels``, ``0 stops`` — never "parcel(s)" or "1 stops"."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def quote(code: str, limit: int = 40) -> str:
     shown = code if len(code) <= limit else code[: limit - 1] + "…"
     shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in shown)

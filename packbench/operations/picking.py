@@ -443,7 +443,8 @@ def _in_open_batch(session: Session, order_id: int) -> PickBatch | None:
 def _busy_refusal(session: Session, batch: PickBatch, layout: Layout, rules: PickRules) -> str:
     view = _view(session, batch, layout, rules)
     return (
-        f"Finish batch {batch.id} first ({view.stops_left} stops, {view.units_left} units "
+        f"Finish batch {batch.id} first ({msg.count(view.stops_left, 'stop')}, "
+        f"{msg.count(view.units_left, 'unit')} "
         "left) — or short-pick what the shelves do not have."
     )
 
@@ -504,7 +505,8 @@ def _start_from_slip(
     view = _view(session, batch, layout, rules)
     return PickOutcome(
         True,
-        f"Order {order.number}: {len(view.stops)} stops, {view.units_total} units, "
+        f"Order {order.number}: {msg.count(len(view.stops), 'stop')}, "
+        f"{msg.count(view.units_total, 'unit')}, "
         f"{view.distance_m:.0f} m — into tote 1.",
         code,
         view,
@@ -584,7 +586,8 @@ def next_batch(
         view = _view(session, batch, layout, rules)
         text = (
             f"Batch {batch.id}: {len(chosen)} orders in totes 1–{len(chosen)}, "
-            f"{len(view.stops)} stops, {view.units_total} units, {view.distance_m:.0f} m."
+            f"{msg.count(len(view.stops), 'stop')}, {msg.count(view.units_total, 'unit')}, "
+            f"{view.distance_m:.0f} m."
         )
         if skipped:
             text += f" Skipped: {'; '.join(skipped)}."

@@ -147,7 +147,7 @@ def test_close_lists_the_missing_parcels_and_needs_a_confirmation(bench, setting
     assert out.closed is not None and not out.closed.closed
     missing = {r.tracking_number for r in out.closed.missing}
     assert first[1] in missing and len(missing) == 2  # 5001's 2nd parcel, the seed's 5003
-    assert "2 Posten parcel(s) were shipped but not scanned" in out.message
+    assert "2 Posten parcels were shipped but not scanned" in out.message
     with db.read() as s:
         assert all(p.status == "labelled" for p in s.exec(select(Parcel)).all())
 
@@ -156,7 +156,7 @@ def test_close_lists_the_missing_parcels_and_needs_a_confirmation(bench, setting
 
     done = scan(db, settings, "CMD-CONFIRM", None, confirming="Posten")
     assert done.closed is not None and done.closed.closed
-    assert "2 parcel(s) handed over to Posten. 2 stay for the next pickup." in done.message
+    assert "2 parcels handed over to Posten. 2 stay for the next pickup." in done.message
     with db.read() as s:
         by_number = {p.tracking_number: p for p in s.exec(select(Parcel)).all()}
         assert by_number[first[0]].status == "handed_over"
@@ -205,7 +205,7 @@ def test_closing_prints_the_manifest(bench, settings, cups_ready) -> None:  # ty
         printer=CupsPrinter(),
     )
     assert out is not None and out.ok, out
-    assert "1 parcel(s) handed over to PostNord." in out.message and PDF_QUEUE in out.message
+    assert "1 parcel handed over to PostNord." in out.message and PDF_QUEUE in out.message
     assert out.closed is not None and out.closed.printed is not None
     pdf = find_pdf(out.closed.printed.cups_job_id or 0)
     assert pdf.stat().st_size > 0

@@ -176,12 +176,12 @@ async def test_post_cage_refusals_and_handover(shipped) -> None:  # type: ignore
         await pilot.press("f7")  # close: two Posten parcels were not scanned
         await settle(pilot)
         kind, message = app.feedback_log[-1]
-        assert kind == "error" and "2 Posten parcel(s) were shipped but not scanned" in message
+        assert kind == "error" and "2 Posten parcels were shipped but not scanned" in message
         assert posten[1] in message
         await pilot.press("f8")  # confirmed: they stay for the next pickup
         await settle(pilot)
         kind, message = app.feedback_log[-1]
-        assert "1 parcel(s) handed over to Posten. 2 stay for the next pickup." in message
+        assert "1 parcel handed over to Posten. 2 stay for the next pickup." in message
         assert kind == "ok" and "Manifest" in message and "PACKBENCH-PDF" in message
         assert "No handover in hand" in main_text(app, "#cage")
         assert "Posten — 2 waiting" in main_text(app, "#waiting")
@@ -271,11 +271,11 @@ async def test_post_station_resumes_its_open_cage_after_a_restart(shipped) -> No
         await pilot.press("f7")
         await settle(pilot)
         kind, message = again.feedback_log[-1]
-        assert kind == "error" and "1 Posten parcel(s) were shipped but not scanned" in message
+        assert kind == "error" and "1 Posten parcel was shipped but not scanned" in message
         await pilot.press("f8")
         await settle(pilot)
         kind, message = again.feedback_log[-1]
-        assert "2 parcel(s) handed over to Posten. 1 stay" in message
+        assert "2 parcels handed over to Posten. 1 stays" in message
     assert order(db, ids["first"]).status == "handed_over"
 
 

@@ -901,27 +901,35 @@ def ship_scan(
     printer: Printer,
     *,
     order_id: int | None,
+    done_number: str | None = None,
 ) -> ShipOutcome | None:
     """The ship station's own scans; ``None`` hands the scan to the common ``handle_scan``.
 
     A packed order's slip (or a parcel label of it) ships it and prints the labels; a shipped
     order's slip opens it; ``CMD-COMPLETE`` completes the open order's transaction;
-    ``CMD-CANCEL`` asks for a reason to cancel the open order's shipment.
+    ``CMD-CANCEL`` asks for a reason to cancel the open order's shipment. ``done_number`` is
+    the order still on the screen whose transaction is complete: it takes no more commands.
     """
     if not actor.signed_in:
         return None
     scan = classify(raw, rules)
     if scan.kind is CodeKind.COMMAND:
+        no_order = "Scan a packing slip first: no order is open."
+        if order_id is None and done_number is not None:
+            no_order = (
+                f"Order {done_number} is done. Scan the next packed order's slip first: "
+                "no order is open."
+            )
         if scan.command is Command.COMPLETE:
             if order_id is None:
-                return _refuse(db, actor, raw, "Scan a packing slip first: no order is open.", None)
+                return _refuse(db, actor, raw, no_order, None)
             try:
                 return complete_transaction(db, actor, order_id, code=raw, ship=settings.ship)
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, order_id, kind="error")
         if scan.command is Command.CANCEL:
             if order_id is None:
-                return _refuse(db, actor, raw, "Scan a packing slip first: no order is open.", None)
+                return _refuse(db, actor, raw, no_order, None)
             return ShipOutcome(
                 True, "Why is the shipment cancelled?", raw, order_id, ask_cancel=True, kind="info"
             )

@@ -60,6 +60,10 @@ class ShipScreen(OrderStationScreen):
     def __init__(self) -> None:
         super().__init__()
         self.view: ShipView | None = None
+        # The order on screen whose transaction is complete: still shown (the shop's answer),
+        # but F7/F10 and their cards no longer act on it — a key pressed before the next slip
+        # must not land on the last order.
+        self.done: tuple[int, str] | None = None
         self.ready: list[tuple[int, str]] = []
         self.pickup: list[tuple[int, str]] = []
 
@@ -78,6 +82,7 @@ class ShipScreen(OrderStationScreen):
     # -- scans (in the scan worker's thread) ---------------------------------------------------
     def process_scan(self, scan: Scanned) -> ScanOutcome | ShipOutcome:  # type: ignore[override]
         pb = self.pb
+        done = self.done if self.done is not None and self.done[0] == self.wanted_id else None
         outcome = ship_scan(
             pb.db,
             pb.actor,
@@ -85,7 +90,8 @@ class ShipScreen(OrderStationScreen):
             pb.rules,
             pb.settings,
             self._printer(),
-            order_id=self.wanted_id,
+            order_id=None if done else self.wanted_id,
+            done_number=done[1] if done else None,
         )
         if outcome is not None:
             return outcome
@@ -107,6 +113,7 @@ class ShipScreen(OrderStationScreen):
             # A refused scan changes nothing here either: the open order stays open. A shipment
             # whose labels did not print is shown (its view comes back with the outcome).
             if outcome.order_id is not None and (outcome.ok or outcome.view is not None):
+                self._note_done(outcome.view)
                 self.open_order(outcome.order_id)
             self._load_ready()
             return
@@ -204,7 +211,12 @@ class ShipScreen(OrderStationScreen):
         if view is not None and view.order_id != self.wanted_id:
             return  # a cancelled worker finished late: show only what was last asked for
         self.view = view
+        self._note_done(view)
         self._show(detail)
+
+    def _note_done(self, view: ShipView | None) -> None:
+        if view is not None and view.completed_at is not None:
+            self.done = (view.order_id, view.number)
 
     @work(thread=True, exclusive=True, group="ship-ready", exit_on_error=False)
     def _load_ready(self) -> None:
@@ -290,4 +302,6 @@ def render_ship(view: ShipView) -> RenderableType:
     else:
         style = "yellow"
     parts.append(plain(answer, style=style))  # the shop's answer, in its own words
+    if view.completed_at is not None:
+        parts.append(plain("This order is done: scan the next packed order's slip.", style="dim"))
     return Group(*parts)

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from packbench.app import PackbenchApp
 from packbench.config import load_settings
 from packbench.data.engine import Database
-from packbench.data.models import Order, OutboxItem, Parcel
+from packbench.data.models import Event, Order, OutboxItem, Parcel
 from packbench.operations.common import Actor
 from packbench.operations.shipping import create_shipment
 from tests.operations.seed import seed
@@ -76,14 +76,30 @@ async def test_ship_complete_with_scanner_bursts(bench, cups_ready) -> None:  # 
         kind, message = app.feedback_log[-1]
         assert kind == "ok" and "transaction completed" in message
         assert "will complete by itself" in main_text(app)
-        bells = app.bells
-        await pilot.press("f7")  # twice: nothing more is queued
+        assert "scan the next packed order's slip" in main_text(app)
+        # F7 again before the next slip: the done order takes no more commands, and nothing
+        # lands in its history.
+        with db.read() as s:
+            events_before = len(s.exec(select(Event).where(Event.order_id == ids["first"])).all())
+        await pilot.press("f7")
+        await pilot.press("f10")
         await settle(pilot)
         kind, message = app.feedback_log[-1]
-        assert kind == "info" and "already completed" in message and app.bells == bells
+        assert kind == "error" and "Order 5001 is done" in message
+        assert "Scan the next packed order's slip first" in message
+        with db.read() as s:
+            events_after = len(s.exec(select(Event).where(Event.order_id == ids["first"])).all())
+        assert events_after == events_before
+        # The next slip opens the next order, and F7 acts on that one.
+        await scan(pilot, "ORD-5002")
+        assert "Order 5002 shipped" in app.feedback_log[-1][1]
+        await pilot.press("f7")
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok" and "5002" in message and "transaction completed" in message
     with db.read() as s:
         keys = [x.kind for x in s.exec(select(OutboxItem)).all()]
-    assert keys == ["meta", "note", "complete"]
+    assert keys == ["meta", "note", "complete"] * 2
     assert order(db, ids["first"]).completed_at is not None
 
 

@@ -8,6 +8,7 @@ sends the same command through the same scan queue, so keys and scans keep their
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -69,6 +70,9 @@ def big_code(code: str) -> list[str]:
     return [" ".join(g[row] for g in glyphs) for row in range(3)]
 
 
+SHORT_CONFIRM_S = 10.0  # how long F7's "short pick?" waits for the second F7
+
+
 class PickScreen(StationScreen):
     STATION = "pick"
     TITLE_TEXT = "② Warehouse — pick"
@@ -103,6 +107,7 @@ class PickScreen(StationScreen):
         self.location_problems: list[str] = []
         self._shown_for: int | None = None  # whose batch is on show
         self.loads = 0  # how many times the batch was (re)loaded; tests wait on it
+        self._short_asked: float | None = None  # when F7 asked "short pick?"
 
     @property
     def rules(self) -> PickRules:
@@ -162,6 +167,8 @@ class PickScreen(StationScreen):
     # -- scans ------------------------------------------------------------------------------
     def process_scan(self, scan: Scanned) -> PickOutcome | ScanOutcome:  # type: ignore[override]
         code = scan.code
+        if not code.endswith("SHORT"):
+            self._short_asked = None  # a scan answers "short pick?" with "no, go on"
         pending = self.pending_qty
         if pending is not None and classify(code, self.pb.rules).kind in (
             CodeKind.GTIN,
@@ -202,7 +209,24 @@ class PickScreen(StationScreen):
         self._send("NEXT")
 
     def action_short_pick(self) -> None:
-        self._send("SHORT")
+        """F7 asks first, F7 again within ``SHORT_CONFIRM_S`` short-picks: a short pick puts
+        the order on hold, and F7 means "next" or "complete" at the other stations. Any scan in
+        between cancels the question (the ``CMD-SHORT`` card is deliberate and acts at once)."""
+        now = time.monotonic()
+        if self._short_asked is not None and now - self._short_asked <= SHORT_CONFIRM_S:
+            self._short_asked = None
+            self._send("SHORT")
+            return
+        stop = self.pick_list.current if self.pick_list is not None else None
+        if stop is None:
+            self._send("SHORT")  # nothing to short-pick: the operation says so, and logs it
+            return
+        self._short_asked = now
+        self.pb.feedback(
+            "info",
+            f"Short pick at {stop.location}? {stop.picked} of {stop.quantity} found, "
+            f"{stop.left} missing. Press F7 again to confirm; scan the item to go on picking.",
+        )
 
     def action_quantity(self) -> None:
         def chosen(answer: str | None) -> None:

@@ -131,6 +131,17 @@ async def test_a_short_pick_by_key_puts_the_order_on_hold(bench) -> None:  # typ
         await scan(pilot, TX)
         view = shown(app)
         assert (view["qty"], view["tote"]) == ("2", "3")
+        # F7 asks first; a scan in between answers "go on picking".
+        await pilot.press("f7")
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "info" and "Short pick at C-07-2? 2 of 4 found, 2 missing" in message
+        assert "Press F7 again" in message
+        assert statuses(bench)["5003"] != "on_hold"
+        await scan(pilot, KJ)  # a wrong item: refused, and the question is gone
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.feedback_log[-1][0] == "info" and statuses(bench)["5003"] != "on_hold"
         await pilot.press("f7")
         await settle(pilot)
         kind, message = app.feedback_log[-1]

@@ -144,6 +144,10 @@ class AdminScreen(StationScreen):
         else:
             text = "📄 No orders waiting for packing slips."
         self.query_one("#slip-queue", Static).update(plain(text))
+        if self.selected_id is not None:
+            # The open order's detail follows the list: after F7 the list said "Slip printed"
+            # while the detail still said "New".
+            self._load_detail(self.selected_id)
         self.loads += 1
 
     @work(thread=True, exclusive=True, group="admin-detail", exit_on_error=False)

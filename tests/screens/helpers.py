@@ -50,13 +50,14 @@ async def typed(pilot: Pilot, code: str) -> None:
     await settle(pilot)
 
 
-def text_of(widget) -> str:  # type: ignore[no-untyped-def]
-    """What a Static shows, as plain text (renders its Rich content off-screen)."""
+def text_of(widget, width: int = 200) -> str:  # type: ignore[no-untyped-def]
+    """What a Static shows, as plain text (renders its Rich content off-screen, ``width``
+    columns wide; ``text_of(w, w.content_region.width)`` draws it as wide as it is on screen)."""
     import io
 
     from rich.console import Console
 
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
     console.print(widget.content)
     return console.export_text()
 

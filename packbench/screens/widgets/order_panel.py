@@ -21,26 +21,68 @@ def _local(dt) -> str:  # type: ignore[no-untyped-def]
     return dt.astimezone().strftime("%d.%m %H:%M") if dt else "—"
 
 
+WIDE_LINES = 72  # narrower than this, the lines are listed one under another, not as a table
+
+
+def _line_name(ln) -> Text:  # type: ignore[no-untyped-def]
+    name = plain(ln.name)
+    if ln.fragile:
+        name.append(" FRAGILE", style="bold red")
+    if ln.keep_upright:
+        name.append(" ↑UP", style="bold magenta")
+    return name
+
+
 def _lines_table(detail: OrderDetail) -> Table:
     table = Table(title="Lines", expand=True, title_justify="left")
     table.add_column("Loc", no_wrap=True)
-    table.add_column("Qty", justify="right")
-    table.add_column("Picked", justify="right")
-    table.add_column("Packed", justify="right")
+    table.add_column("Qty", justify="right", no_wrap=True)
+    table.add_column("Picked", justify="right", no_wrap=True)
+    table.add_column("Packed", justify="right", no_wrap=True)
     table.add_column("SKU", no_wrap=True)
-    table.add_column("Name")
+    table.add_column("Name", ratio=1)
     for ln in detail.lines:
-        name = plain(ln.name)
-        if ln.fragile:
-            name.append(" FRAGILE", style="bold red")
-        if ln.keep_upright:
-            name.append(" ↑UP", style="bold magenta")
         table.add_row(
             *cells(
-                ln.location or "—", str(ln.quantity), str(ln.picked), str(ln.packed), ln.sku, name
+                ln.location or "—",
+                str(ln.quantity),
+                str(ln.picked),
+                str(ln.packed),
+                ln.sku,
+                _line_name(ln),
             )
         )
     return table
+
+
+def _lines_list(detail: OrderDetail) -> Group:
+    """The lines for a narrow pane: "2 × SKU  at C-07-2 · picked 1 · packed 0", the name under
+    it. A table squeezed this narrow cut its headers to "Q…" and set names a letter a row."""
+    rows: list[RenderableType] = [Text("Lines", style="italic")]
+    for ln in detail.lines:
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(f"{ln.quantity} × ", style="bold")
+        head.append_text(plain(ln.sku, style="bold"))
+        head.append_text(plain(f"  at {ln.location or '—'}"))
+        head.append(f" · picked {ln.picked} · packed {ln.packed}", style="dim")
+        name = Text("  ")
+        name.append_text(_line_name(ln))
+        rows.extend((head, name))
+    return Group(*rows)
+
+
+class OrderLines:
+    """The order's lines as a table where there is room, else as a list (chosen at draw time,
+    from the width the pane really has)."""
+
+    def __init__(self, detail: OrderDetail) -> None:
+        self.detail = detail
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        if options.max_width >= WIDE_LINES:
+            yield _lines_table(self.detail)
+        else:
+            yield _lines_list(self.detail)
 
 
 def render_order(
@@ -79,7 +121,7 @@ def render_order(
             Panel(plain(detail.customer_note), title="Customer note", border_style="yellow")
         )
     if lines:
-        parts.append(_lines_table(detail))
+        parts.append(OrderLines(detail))
     if parcels and detail.parcels:
         parcels_table = Table(title="Parcels", expand=True, title_justify="left")
         for col in ("#", "Box", "Weight", "SSCC", "Tracking", "Carrier", "Status"):

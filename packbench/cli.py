@@ -1077,8 +1077,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _is_database_error(exc):
             from packbench.data.engine import DatabaseError, error_text
 
-            reason = str(exc) if isinstance(exc, DatabaseError) else error_text(exc)
-            line = f"{doing} on {_database_shown(settings)}: {reason} ({where})"
+            if isinstance(exc, DatabaseError):  # its message names the database already
+                line = f"{doing}: {exc} ({where})"
+            else:
+                line = f"{doing} on {_database_shown(settings)}: {error_text(exc)} ({where})"
         else:
             line = f"{doing}: {type(exc).__name__}: {exc} ({where})"
         print(f"packbench: {one_line(line, 2 * MESSAGE_LIMIT)}", file=sys.stderr)

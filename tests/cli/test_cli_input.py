@@ -216,6 +216,17 @@ def test_a_database_error_is_one_line_with_the_password_masked(
     assert "Traceback" in details and "hunter2secret" not in details
 
 
+def test_a_database_url_that_cannot_be_used_is_named_once_and_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli(capsys, "orders", "--db", "mysql://bench:hunter2secret@127.0.0.1/x")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(
+        "packbench: orders failed: cannot use the database mysql://bench:***@127.0.0.1/x: "
+    )
+    assert err.count("127.0.0.1") == 1 and "hunter2secret" not in err
+
+
 def test_a_damaged_sqlite_file_is_one_line_too(
     capsys: pytest.CaptureFixture[str], bench_file: Path
 ) -> None:

@@ -9,6 +9,7 @@ batch by name while every other slip prints, at the operation and at the admin s
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -181,3 +182,32 @@ async def test_f7_at_the_admin_screen_says_which_order_was_left_out(cups_ready, 
         assert kind == "error" and message.startswith(f"No slip for order {FULL_WIDTH}: ")
     counts = status_counts(db)
     assert counts["new"] == 1 and counts["slip_printed"] == 3
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_print_slip_writes_the_others_and_names_the_order_left_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from packbench.cli import main
+    from packbench.data.engine import create_database
+    from packbench.data.migrate import upgrade
+
+    path = tmp_path / "bench.db"
+    db = create_database(path)
+    upgrade(db)
+    seed(db)
+    add_order(db, 5090, FULL_WIDTH)
+    db.dispose()
+    out_pdf = tmp_path / "slips.pdf"
+    code = main(["print", "slip", "--db", str(path), "5001", FULL_WIDTH, "--out", str(out_pdf)])
+    out, err = capsys.readouterr()
+    assert code == 1  # written, but not every slip asked for
+    assert out.startswith(f"wrote {out_pdf}")
+    assert err.startswith(f"packbench: No slip for order {FULL_WIDTH}: ") and err.count("\n") == 1
+    assert [c.text for page in pages(out_pdf.read_bytes()) for c in page.codes()] == ["ORD-5001"]
+    code = main(["print", "slip", "--db", str(path), FULL_WIDTH, "--out", str(tmp_path / "x.pdf")])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and not (tmp_path / "x.pdf").exists()
+    assert err.startswith(f"packbench: No slip for order {FULL_WIDTH}: ")

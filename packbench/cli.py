@@ -1047,6 +1047,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_shop_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
+    if args.command == "demo-shop":  # only reached with options before it: not the app
+        print(
+            "packbench: demo-shop takes its own options only, after its name "
+            "(packbench demo-shop --help)",
+            file=sys.stderr,
+        )
+        return 2
     settings: Settings | None = None
     log_file: Path | None = None
     command = " ".join(

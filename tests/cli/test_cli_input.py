@@ -112,6 +112,13 @@ def test_the_option_after_the_command_wins(
     assert code == 0 and 'terminal = "second"' in out
 
 
+def test_global_options_before_demo_shop_do_not_open_the_app(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli(capsys, "--log-level", "debug", "demo-shop")
+    assert code == 2 and out == "" and "demo-shop takes its own options only" in err
+
+
 # --------------------------------------------------------------------------- empty options
 
 

@@ -315,7 +315,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.operations.demo import DemoError, load_demo
 
     path = sqlite_file(settings.database_path())
-    was_empty = path is not None and path.is_file() and path.stat().st_size == 0
+    try:
+        was_empty = path is not None and path.is_file() and path.stat().st_size == 0
+    except OSError:  # _open_db says what is wrong with the path
+        was_empty = False
     db = _open_db(settings, create=True, empty_ok=True)
     print(f"database ready at {db.url} (schema {current_revision(db)})")
     if was_empty:

@@ -30,9 +30,10 @@ def _shown(ch: str) -> str:
 
 
 def code128_problem(data: str) -> str | None:
-    """Why ``data`` cannot be printed as a Code 128 barcode, or ``None`` when it can."""
+    """Why ``data`` cannot be printed as a Code 128 barcode, or ``None`` when it can. Worded
+    to follow "it": ``f"… cannot be a barcode: it {problem}"``."""
     if not data:
-        return "it is empty"
+        return "is empty"
     bad: list[str] = []
     for ch in data:
         if not _printable(ch) and ch not in bad:
@@ -40,17 +41,17 @@ def code128_problem(data: str) -> str | None:
     if bad:
         listed = ", ".join(_shown(ch) for ch in bad[:5]) + (", …" if len(bad) > 5 else "")
         return (
-            f"a barcode cannot carry {listed} (Code 128 takes only ASCII letters, digits, "
-            "spaces and signs)"
+            f"has {listed}, which Code 128 cannot carry (only ASCII letters, digits, spaces "
+            "and signs)"
         )
     if len(data) > MAX_LENGTH:
-        return f"it is longer than the {MAX_LENGTH} characters a barcode here can carry"
+        return f"is longer than the {MAX_LENGTH} characters a barcode here can carry"
     return None
 
 
 def order_code_problem(number: str, prefix: str = "ORD-") -> str | None:
     """Why the slip of the order numbered ``number`` cannot carry its barcode
-    (``prefix + number``), or ``None`` when it can."""
+    (``prefix + number``), or ``None`` when it can; worded like :func:`code128_problem`."""
     if not number:
-        return "the order has no number"
+        return "is empty"
     return code128_problem(prefix + number)

@@ -57,7 +57,7 @@ def render_batch(
             _leave_out(
                 left_out,
                 detail.summary.number,
-                f"its number cannot be the slip's barcode — {problem}",
+                f"its number cannot be printed as a barcode: it {problem}",
             )
     if not printable:
         return None, [], left_out

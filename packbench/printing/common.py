@@ -398,7 +398,7 @@ def check_code(value: str, what: str) -> str:
     is refused (:class:`BarcodeError`) rather than printed as bars that scan as something else."""
     if not isinstance(value, str) or not _CODE128_CHARS.fullmatch(value):
         why = code128_problem(value) if isinstance(value, str) else "it is not text"
-        raise BarcodeError(f"{what} {value!r} cannot be printed as a Code 128 barcode: {why}")
+        raise BarcodeError(f"{what} {value!r} cannot be printed as a Code 128 barcode: it {why}")
     return value
 
 

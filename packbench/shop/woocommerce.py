@@ -436,7 +436,9 @@ def map_order(payload: object) -> OrderIn:
     # The slip's barcode is ORD-<number> in Code 128: a number it cannot carry (full-width
     # digits, Æ) would stop the slip batch at the admin station, so refuse the order here.
     if (problem := code128_problem(number)) is not None:
-        raise PayloadError(f"number {_show(number)}: {problem}", field="number")
+        raise PayloadError(
+            f"number {_show(number)} cannot be the slip's barcode: it {problem}", field="number"
+        )
 
     currency = _ident(order.get("currency"), "currency", 3, required=True).upper()
     if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):

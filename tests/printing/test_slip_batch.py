@@ -69,7 +69,7 @@ def test_printable_ascii_numbers_are_barcodes(number: str) -> None:
 
 def test_a_code_too_long_for_one_symbol() -> None:
     assert "longer than the 48" in (code128_problem("9" * 49) or "")
-    assert order_code_problem("") == "the order has no number"
+    assert order_code_problem("") == "is empty"
 
 
 # --------------------------------------------------------------------------- at import
@@ -80,7 +80,7 @@ def test_the_shop_adapter_refuses_an_order_whose_number_is_no_barcode(number: st
     with pytest.raises(PayloadError) as info:
         map_order(order_727() | {"number": number})
     assert info.value.field == "number"
-    assert str(info.value).startswith(f"number {number!r}: a barcode cannot carry")
+    assert str(info.value).startswith(f"number {number!r} cannot be the slip's barcode: it has “")
 
 
 def test_the_other_orders_of_the_page_still_arrive() -> None:
@@ -108,7 +108,7 @@ def test_the_batch_leaves_the_order_out_by_name_and_draws_the_others(db, setting
     assert doc.spec["orders"] == ["5001", "5002", "5003"]  # a reprint makes the same slips
     assert len(doc.left_out) == 1
     assert doc.left_out[0].startswith(
-        f"order {FULL_WIDTH}: its number cannot be the slip's barcode"
+        f"order {FULL_WIDTH}: its number cannot be printed as a barcode: it has “"
     )
     # The PDF is real: each printed order's page carries its own barcode, and scans.
     decoded = [c.text for page in pages(doc.data) for c in page.codes()]
@@ -171,7 +171,10 @@ async def test_f7_at_the_admin_screen_says_which_order_was_left_out(cups_ready, 
         # Printed, but one order needs the admin: an error (red, bell), naming the order.
         assert kind == "error", message
         assert message.startswith("Slip printed on PACKBENCH-PDF (3 orders)"), message
-        assert f"No slip for order {FULL_WIDTH}: its number cannot be the slip's barcode" in message
+        assert (
+            f"No slip for order {FULL_WIDTH}: its number cannot be printed as a barcode: it has “"
+            in message
+        )
         bells = app.bells
         await pilot.press("f7")  # only the bad order is left: said again, not stuck
         for _ in range(100):

@@ -5,15 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from packbench import __version__
 from packbench.config import STATIONS, ConfigError, Settings, data_dir, load_settings, render_toml
 from packbench.core.workflow import OrderStatus
+from packbench.redact import cut, redact
+from packbench.screens.plain import cells, shown
 
 log = logging.getLogger("packbench.cli")
+
+#: An error line quotes what it was given (an order number, a path, a shop's answer): never
+#: more than this, whatever was typed or pasted (a 100 000-character argument came back whole).
+MESSAGE_LIMIT = 600
+_QUOTED_LIMIT = 200  # one long word (an argument, a path) inside an error line
+_LONG_WORD = re.compile(rf"\S{{{_QUOTED_LIMIT + 1},}}")
 
 
 class CliError(Exception):
@@ -24,26 +34,56 @@ class CliError(Exception):
         self.code = code
 
 
-def _common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
+def one_line(text: object, limit: int = MESSAGE_LIMIT) -> str:
+    """An error message as one safe line: secrets redacted, then cut; each over-long word (an
+    echoed argument) cut on its own so the rest of the sentence survives; control characters
+    shown as escapes, line breaks as spaces, so nothing in it acts on the terminal."""
+    text = _LONG_WORD.sub(lambda m: m.group()[: _QUOTED_LIMIT - 1] + "…", redact(text))
+    return shown(cut(" ".join(text.split()), limit))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its error line bounded and safe: it quotes the argument it refuses."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+#: Options every command takes, before or after the command's name (``packbench --db x orders``
+#: and ``packbench orders --db x``). Below the top level they default to SUPPRESS: a command's
+#: parser that was not given one must not overwrite the value given before the command.
+def _common(p: argparse.ArgumentParser, *, db: bool = True, top: bool = False) -> None:
+    default = None if top else argparse.SUPPRESS
     if db:
         p.add_argument(
-            "--db", help="database file or URL (default: PACKBENCH_DB, then the data dir)"
+            "--db",
+            default=default,
+            help="database file or URL (default: PACKBENCH_DB, then the data dir)",
         )
     p.add_argument(
-        "--config", help="configuration file (default: PACKBENCH_CONFIG, then the config dir)"
+        "--config",
+        default=default,
+        help="configuration file (default: PACKBENCH_CONFIG, then the config dir)",
     )
-    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    p.add_argument(
+        "--log-level",
+        default=default,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="what goes into the log file (default: [log] level, INFO)",
+    )
+    p.add_argument("--terminal", default=default, help="this terminal's name in the audit trail")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="packbench",
         description="The packing bench of a web shop: admin, pick, pack, ship and post stations.",
     )
     parser.add_argument("--version", action="version", version=f"packbench {__version__}")
-    _common(parser)
+    _common(parser, top=True)
     parser.add_argument("--station", choices=STATIONS, help="the station to open (default: admin)")
-    parser.add_argument("--terminal", help="this terminal's name in the audit trail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("init", help="create or upgrade the database (optionally with demo data)")
@@ -54,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="open the app on the demo database (created if missing)")
     _common(p)
-    p.add_argument("--station", choices=STATIONS)
+    p.add_argument("--station", choices=STATIONS, default=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--reset", action="store_true", help="start again from fresh demo data")
     p.add_argument(
@@ -126,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8070)")
     p.add_argument(
-        "--station", choices=STATIONS, help="the station each browser opens (default: dashboard)"
+        "--station",
+        choices=STATIONS,
+        default=argparse.SUPPRESS,
+        help="the station each browser opens (default: dashboard)",
     )
 
     p = sub.add_parser("packers", help="the people of the bench; supervisors' PINs")
@@ -217,16 +260,48 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _open_db(settings: Settings, *, create: bool = False, migrate: bool = True):  # type: ignore[no-untyped-def]
-    from packbench.data.engine import create_database, url_for
+def _open_db(  # type: ignore[no-untyped-def]
+    settings: Settings,
+    *,
+    create: bool = False,
+    migrate: bool = True,
+    empty_ok: bool = False,
+    empty_hint: str = "",
+):
+    """The database, migrated. A missing file is made only with ``create``; an existing file
+    must be a SQLite database — a 0-byte one only with ``empty_ok`` (``packbench init``)."""
+    from packbench.data.engine import (
+        DatabaseError,
+        EmptyDatabaseFile,
+        check_database_file,
+        create_database,
+        sqlite_file,
+    )
     from packbench.data.migrate import needs_upgrade, upgrade
 
     target = settings.database_path()
-    url = url_for(target)
-    if url.startswith("sqlite:///") and not create:
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            raise CliError(f"no database at {path}; create one with: packbench init --db {path}")
+    path = sqlite_file(target)
+    if path is not None:
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a name too long for the file system, say
+            raise CliError(f"cannot use {path} as the database: {exc.strerror}") from None
+        if not exists:
+            if not create:
+                raise CliError(
+                    f"no database at {path}; create one with: packbench init --db {path}"
+                )
+        else:
+            try:
+                check_database_file(path, empty_ok=empty_ok)
+            except EmptyDatabaseFile as exc:
+                hint = empty_hint or (
+                    "restore it from a backup, or make a new database in it with: "
+                    f"packbench init --db {path}"
+                )
+                raise CliError(f"{exc}; {hint}") from None
+            except DatabaseError as exc:
+                raise CliError(str(exc)) from None
     db = create_database(target)
     if migrate and needs_upgrade(db):
         log.info("upgrading the database schema at %s", db.url)
@@ -242,11 +317,19 @@ def _now():  # type: ignore[no-untyped-def]
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.data.engine import sqlite_file
     from packbench.data.migrate import current_revision
     from packbench.operations.demo import DemoError, load_demo
 
-    db = _open_db(settings, create=True)
+    path = sqlite_file(settings.database_path())
+    try:
+        was_empty = path is not None and path.is_file() and path.stat().st_size == 0
+    except OSError:  # _open_db says what is wrong with the path
+        was_empty = False
+    db = _open_db(settings, create=True, empty_ok=True)
     print(f"database ready at {db.url} (schema {current_revision(db)})")
+    if was_empty:
+        print(f"(the file {path} was empty: a new database was made in it)")
     if args.demo:
         try:
             summary = load_demo(
@@ -279,13 +362,17 @@ def cmd_orders(args: argparse.Namespace, settings: Settings) -> int:
 
     table = Table("Order", "Status", "Customer", "City", "Lines", "Method")
     for o in orders:
+        # The shop's text as plain Text: a name like "[/x]" is a name, not Rich markup, and an
+        # escape sequence in it is shown, not sent to the terminal.
         table.add_row(
-            o["number"],
-            o["status"],
-            o["shipping"]["name"],
-            o["shipping"]["city"],
-            str(len(o["lines"])),
-            o["shipping_method"],
+            *cells(
+                o["number"],
+                o["status"],
+                o["shipping"]["name"],
+                o["shipping"]["city"],
+                str(len(o["lines"])),
+                o["shipping_method"],
+            )
         )
     Console().print(table)
     return 0
@@ -328,7 +415,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         shop_state.unlink(missing_ok=True)
     fresh = not path.exists()
     settings = settings.model_copy(update={"db": str(path)})
-    db = _open_db(settings, create=True)
+    db = _open_db(
+        settings,
+        create=True,
+        empty_hint=f"start the demo again from fresh data with: packbench demo --reset --db {path}",
+    )
     if fresh:
         load_demo(db, seed=args.seed, terminal=settings.bench.terminal, now=_now())
     state = DemoShopState.open(
@@ -366,7 +457,7 @@ def cmd_packers(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps([{"name": p.name, "badge": p.badge, "role": p.role} for p in people]))
         else:
             for p in people:
-                print(f"{p.badge:<12} {p.role:<10} {p.name}")
+                print(shown(f"{p.badge:<12} {p.role:<10} {p.name}"))
         return 0
     if sys.stdin.isatty():
         import getpass
@@ -395,15 +486,18 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(history.to_json(), ensure_ascii=False, indent=1))
         return 0
     events = len(history.entries)
-    print(f"Order {history.number} ({history.status}), {events} event{'' if events == 1 else 's'}")
+    plural = "" if events == 1 else "s"
+    print(shown(f"Order {history.number} ({history.status}), {events} event{plural}"))
     for e in history.entries:
         who = e.packer or "-"
         code = f" [{e.code}]" if e.code else ""
         flag = " REFUSED" if e.result == "refused" else ""
-        print(
+        # Scanned codes, names and messages quoting the shop's text: one line each, shown.
+        line = (
             f"{e.at.astimezone():%Y-%m-%d %H:%M:%S} {e.station:<9} {e.terminal:<12} {who:<18} "
             f"{e.kind}{flag}{code} {e.message}"
         )
+        print(shown(line).replace("\n", " ").replace("\t", " "))
     return 0
 
 
@@ -451,7 +545,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                 queue=args.printer,
                 timeout_s=settings.printers.timeout_s,
             )
-            print(result.message)
+            print(shown(result.message))
             if not result.ok:
                 return 1
     if args.json or not (args.csv or args.pdf or args.printer):
@@ -506,6 +600,9 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         printing.export_file(args.out, job.data)
         print(f"wrote {args.out} ({len(job.data)} bytes); nothing was marked printed")
+        if job.left_out:
+            print(f"packbench: {one_line(printing.left_out_text(job.left_out))}", file=sys.stderr)
+            return 1
         return 0
     result = printing.print_job(
         db,
@@ -517,8 +614,8 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     )
     if not result.ok:
         raise CliError(result.message)
-    print(result.message)
-    return 0
+    print(shown(result.message))
+    return 1 if result.left_out else 0  # printed, but not every slip asked for
 
 
 def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
@@ -544,7 +641,8 @@ def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) 
             style = None if j.status in ("completed", "submitted") else "bold red"
             when = j.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
             table.add_row(
-                str(j.id), when, j.kind, j.ref, j.printer, state, j.error or "", style=style
+                *cells(str(j.id), when, j.kind, j.ref, j.printer, state, j.error or ""),
+                style=style,
             )
         Console().print(table)
         return 0
@@ -556,7 +654,7 @@ def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) 
         raise CliError(exc.message) from None
     if not result.ok:
         raise CliError(result.message)
-    print(f"{result.message} (job {result.print_job_id}, reprint of job {args.job})")
+    print(shown(f"{result.message} (job {result.print_job_id}, reprint of job {args.job})"))
     return 0
 
 
@@ -571,7 +669,7 @@ def _settle_print_jobs(settings: Settings) -> None:
         return
     report = settle_unfinished_jobs(db, Actor("admin", settings.bench.terminal), settings)
     if report.message:
-        print(report.message, file=sys.stderr)
+        print(one_line(report.message, 2 * MESSAGE_LIMIT), file=sys.stderr)
 
 
 def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
@@ -607,11 +705,14 @@ def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
     table = Table("Queue", "State", "Accepting", "Device", "Used for", "Message")
     for q in queues:
         used = used_for(q.name) or "—"
-        table.add_row(q.name, q.state, "yes" if q.accepting else "NO", q.device, used, q.message)
+        # CUPS's names, devices and messages are outside text too.
+        table.add_row(
+            *cells(q.name, q.state, "yes" if q.accepting else "NO", q.device, used, q.message)
+        )
     Console().print(table)
     missing = sorted(name for name in uses if name and name not in {q.name for q in queues})
     for name in missing:
-        print(f"configured but missing in CUPS: {name}", file=sys.stderr)
+        print(f"configured but missing in CUPS: {one_line(name)}", file=sys.stderr)
     return 1 if missing else 0
 
 
@@ -646,9 +747,10 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     def show(report: SyncReport) -> None:
-        print(f"sync: {report.summary()}", flush=True)
+        # The summary and the refusals quote the shop's data and answers: shown, one line each.
+        print(f"sync: {one_line(report.summary(), 2 * MESSAGE_LIMIT)}", flush=True)
         for rejected in report.rejected:
-            print(f"  rejected: {rejected}", flush=True)
+            print(f"  rejected: {one_line(rejected)}", flush=True)
 
     try:
         if args.once:
@@ -710,7 +812,7 @@ def cmd_slotting(args: argparse.Namespace, settings: Settings) -> int:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(report.as_text())
+    print(shown(report.as_text()))  # SKUs and product names come from the shop
     return 0
 
 
@@ -752,11 +854,13 @@ def cmd_box(args: argparse.Namespace, settings: Settings) -> int:
         dims = "×".join(map(str, parcel["inner_mm"]))
         units = len(parcel["items"])
         print(
-            f"parcel {n}: {parcel['box']} ({dims} mm), {units} units, "
-            f"{parcel['weight_g']} g, {parcel['fill']:.0%} full"
+            shown(
+                f"parcel {n}: {parcel['box']} ({dims} mm), {units} units, "
+                f"{parcel['weight_g']} g, {parcel['fill']:.0%} full"
+            )
         )
     if out["alternatives"]:
-        print(f"also fits: {', '.join(out['alternatives'])}")
+        print(shown(f"also fits: {', '.join(out['alternatives'])}"))
     return 0
 
 
@@ -780,7 +884,7 @@ def cmd_boxes(args: argparse.Namespace, settings: Settings) -> int:
                 f"{r['code']:<12} {r['kind']:<4} {size:>13} mm ({what}), max {r['max_weight_g']} g,"
                 f" tare {r['tare_g']} g, {r['cost_ore'] / 100:.2f} kr  {r['name']}  {flags}"
             )
-            print(line.rstrip())
+            print(shown(line.rstrip()))
         return 0
     from packbench.operations.boxadvice import advice_json, advise_boxes
 
@@ -799,15 +903,17 @@ def cmd_boxes(args: argparse.Namespace, settings: Settings) -> int:
     )
     for b in data["boxes"]:
         size = "×".join(map(str, b["inner_mm"]))
-        print(f"  {b['label']:<22} {size:>13} mm  {b['share']:6.1%} of orders  ({b['orders']})")
+        print(
+            shown(f"  {b['label']:<22} {size:>13} mm  {b['share']:6.1%} of orders  ({b['orders']})")
+        )
     print(
         f"empty volume: {data['empty_litres']} l with these, {data['baseline_empty_litres']} l "
         f"with today's catalogue — {data['saved_litres']} l ({data['saved_pct']} %) saved"
     )
     if advice.uncovered:
-        print(f"not held by these {args.count}: {', '.join(advice.uncovered)}")
+        print(shown(f"not held by these {args.count}: {', '.join(advice.uncovered)}"))
     if advice.too_big:
-        print(f"too big for any one box today (left out): {', '.join(advice.too_big)}")
+        print(shown(f"too big for any one box today (left out): {', '.join(advice.too_big)}"))
     return 0
 
 
@@ -845,7 +951,7 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
             )
         except Refused as exc:
             raise CliError(exc.message, code=2) from None
-        print(result.message)
+        print(one_line(result.message))
         return 0 if result.ok else 1
     groups = waiting_by_carrier(db)
     handovers = recent_handovers(db)
@@ -875,18 +981,22 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     for g in groups:
-        print(f"{g.carrier}: {len(g.parcels)} waiting, {g.in_cage} in the cage")
+        print(shown(f"{g.carrier}: {len(g.parcels)} waiting, {g.in_cage} in the cage"))
         for r in g.parcels:
             cage = "in cage" if r.in_cage else ""
             print(
-                f"  {r.since.astimezone():%Y-%m-%d %H:%M}  {r.order_number:<10} {r.seq}  "
-                f"{r.tracking_number or '-':<14} {r.sscc or '-':<18} {cage}"
+                shown(
+                    f"  {r.since.astimezone():%Y-%m-%d %H:%M}  {r.order_number:<10} {r.seq}  "
+                    f"{r.tracking_number or '-':<14} {r.sscc or '-':<18} {cage}"
+                )
             )
     if not groups:
         print("no parcels waiting")
     for h in handovers:
         when = f"{h.closed_at.astimezone():%Y-%m-%d %H:%M}" if h.closed_at else "open"
-        print(f"handover {h.id}: {h.carrier} {h.day} {h.status} ({when}), {h.parcels} parcels")
+        print(
+            shown(f"handover {h.id}: {h.carrier} {h.day} {h.status} ({when}), {h.parcels} parcels")
+        )
     return 0
 
 
@@ -913,6 +1023,41 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+def _check_not_empty(args: argparse.Namespace) -> None:
+    """``--db ''`` (an unset shell variable, say) would silently mean the default database."""
+    for option in ("db", "config", "terminal"):
+        value = getattr(args, option, None)
+        if value is not None and not value.strip():
+            flag = "--" + option.replace("_", "-")
+            what = {
+                "db": "a database file or a postgresql:// URL",
+                "config": "a configuration file",
+                "terminal": "this terminal's name",
+            }[option]
+            raise CliError(f"{flag} is empty: give {what}, or leave {flag} out", code=2)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from packbench.data.engine import DatabaseError
+
+    return isinstance(exc, SQLAlchemyError | DatabaseError | sqlite3.Error)
+
+
+def _database_shown(settings: Settings | None) -> str:
+    from packbench.data.engine import url_for
+
+    if settings is None:
+        return "the database"
+    try:
+        return f"the database {url_for(settings.database_path())}"
+    except Exception:  # a target too odd to resolve: say which by name only
+        return f"the database {settings.database_path()}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["demo-shop"]:
@@ -921,18 +1066,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_shop_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
+    if args.command == "demo-shop":  # only reached with options before it: not the app
+        print(
+            "packbench: demo-shop takes its own options only, after its name "
+            "(packbench demo-shop --help)",
+            file=sys.stderr,
+        )
+        return 2
+    settings: Settings | None = None
+    log_file: Path | None = None
+    command = " ".join(
+        x for x in (args.command, *(getattr(args, f"{args.command}_command", None),)) if x
+    )
     try:
+        _check_not_empty(args)
         settings = _settings(args)
         from packbench.logs import setup_logging
 
-        setup_logging(settings)
+        log_file = setup_logging(settings)
         handler = COMMANDS.get(args.command or "", cmd_app)
         return handler(args, settings)
     except CliError as exc:
-        print(f"packbench: {exc}", file=sys.stderr)
+        print(f"packbench: {one_line(exc)}", file=sys.stderr)
         return exc.code
     except ConfigError as exc:
-        print(f"packbench: configuration error: {exc}", file=sys.stderr)
+        print(f"packbench: configuration error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -940,13 +1098,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # the last line of defence: one line for the user, details in the log
         log.exception("unexpected error")
-        from packbench.data.engine import DatabaseError
+        where = f"details in {log_file}" if log_file else "details in the log"
+        doing = f"{command} failed" if command else "packbench failed"
+        if _is_database_error(exc):
+            from packbench.data.engine import DatabaseError, error_text
 
-        if isinstance(exc, DatabaseError):
-            print(f"packbench: {exc}", file=sys.stderr)
+            if isinstance(exc, DatabaseError):  # its message names the database already
+                line = f"{doing}: {exc} ({where})"
+            else:
+                line = f"{doing} on {_database_shown(settings)}: {error_text(exc)} ({where})"
         else:
-            name = type(exc).__name__
-            print(f"packbench: {name}: {exc} (details in the log)", file=sys.stderr)
+            line = f"{doing}: {type(exc).__name__}: {exc} ({where})"
+        print(f"packbench: {one_line(line, 2 * MESSAGE_LIMIT)}", file=sys.stderr)
         return 1
 
 

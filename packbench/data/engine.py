@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+
+from packbench.redact import cut
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,22 @@ class DatabaseError(Exception):
     """A database that cannot be opened or used; the message is for a person."""
 
 
+class EmptyDatabaseFile(DatabaseError):
+    """A 0-byte file where a database should be: a failed copy or a full disk, not a new
+    database. Only ``packbench init`` may make a database in it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the database file {path} is empty (0 bytes), which usually means a failed copy "
+            "or a full disk"
+        )
+        self.path = path
+
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def url_for(db: str | os.PathLike[str]) -> str:
     """A SQLAlchemy URL from a path or a URL. ``postgresql://…`` (the form people and
     ``PACKBENCH_DB`` use) gets the psycopg 3 driver; any other URL passes through."""
@@ -46,6 +65,55 @@ def url_for(db: str | os.PathLike[str]) -> str:
                 return "postgresql+psycopg://" + text.removeprefix(plain)
         return text
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def sqlite_file(db: str | os.PathLike[str]) -> Path | None:
+    """The file of a SQLite database given as a path or URL; ``None`` for a server database
+    or an in-memory one."""
+    url = url_for(db)
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    return None
+
+
+def check_database_file(path: Path, *, empty_ok: bool = False) -> None:
+    """Refuse an existing file that is not a SQLite database before SQLite touches it.
+
+    SQLite takes a 0-byte file for a new, empty database and would build a fresh schema in
+    it: the bench would start with no orders, no people and no history, and say nothing. A
+    file of any other kind would fail later with a driver error; here it fails first with a
+    sentence. ``empty_ok`` is for ``packbench init``, which is asked to make a database.
+    """
+    try:
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a folder, not a database file")
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"cannot read the database file {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        if empty_ok:
+            return
+        raise EmptyDatabaseFile(path)
+    if head != SQLITE_HEADER:
+        raise DatabaseError(f"{path} is not a database file (it is not SQLite's format)")
+
+
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+_DRIVER_TAG = re.compile(r"^\((?:[\w.]+\.)?\w+\)\s*")  # "(sqlite3.OperationalError) "
+
+
+def error_text(exc: BaseException, *, limit: int = 300) -> str:
+    """What a database error says, in one line for a person: the driver's own first line
+    without SQLAlchemy's class tag, SQL, parameters and "Background on this error" link;
+    redacted (a URL's password), then cut. The whole error goes to the log, not here."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    text = _BACKGROUND.sub("", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = _DRIVER_TAG.sub("", lines[0]) if lines else ""
+    return cut(first or type(exc).__name__, limit)
 
 
 #: PostgreSQL's "try again" answers: a serialization failure, a deadlock, and a unique key
@@ -174,5 +242,7 @@ def create_database(db: str | os.PathLike[str], *, echo: bool = False) -> Databa
         try:
             engine = create_engine(url, echo=echo, pool_pre_ping=True)
         except Exception as exc:  # a bad URL or a missing driver
-            raise DatabaseError(f"cannot use database {url!r}: {exc}") from exc
+            raise DatabaseError(
+                f"cannot use the database {cut(url, 200)}: {error_text(exc)}"
+            ) from exc
     return Database(engine)

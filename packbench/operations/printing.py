@@ -26,6 +26,7 @@ from packbench.data.models import Event, Order, Parcel, PrintJob, Shipment
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
+from packbench.operations.slipbatch import left_out_text, render_batch
 from packbench.operations.views import Address, OrderDetail
 
 
@@ -61,6 +62,9 @@ class PrintResult:
     print_job_id: int | None
     cups_job_id: int | None
     orders: tuple[str, ...]
+    #: Orders of a slip batch whose slip could not be made, each "order N: why" — the rest
+    #: of the batch printed without them (an error for the admin, though the job went through).
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,7 @@ class Document:
     options: tuple[tuple[str, str], ...] = ()
     mark_slips: bool = False
     ref: str = ""  # for the history; default: the order numbers
+    left_out: tuple[str, ...] = ()  # a slip batch's orders left out, each "order N: why"
     # How to make this document again (a reprint, or settling a job after a crash).
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -281,31 +286,45 @@ def print_job(
     if settled != status:
         status, error = settled, f"the job was settled elsewhere as {settled}"
     n = len(doc.order_numbers)
+    left_out = left_out_text(doc.left_out)
     if status == "completed":
         message = f"{doc.kind.capitalize()} printed on {queue}"
         if n:
             message += f" ({n} order{'s' if n != 1 else ''})"
-        message += f", CUPS job {cups_job_id}."
-        return PrintResult(True, message, print_job_id, cups_job_id, doc.order_numbers)
-    return PrintResult(
-        False, f"Not printed on {queue}: {error}", print_job_id, cups_job_id, doc.order_numbers
-    )
+        message += f", CUPS job {cups_job_id}." + (f" {left_out}" if left_out else "")
+        return PrintResult(
+            True, message, print_job_id, cups_job_id, doc.order_numbers, doc.left_out
+        )
+    message = f"Not printed on {queue}: {error}" + (f" {left_out}" if left_out else "")
+    return PrintResult(False, message, print_job_id, cups_job_id, doc.order_numbers, doc.left_out)
 
 
 def slip_document(
-    db: Database, order_numbers: Sequence[str], render: Callable[[list[OrderDetail]], bytes]
+    db: Database,
+    order_numbers: Sequence[str],
+    render: Callable[[list[OrderDetail]], bytes],
+    *,
+    prefix: str = "ORD-",
 ) -> Document:
+    """One PDF for a batch of slips. An order whose slip cannot be made — its number cannot
+    be the slip's barcode (``prefix`` + number as Code 128), or drawing it fails — is left out
+    by name (``Document.left_out``) and the others print; with none left, it is refused."""
     if not order_numbers:
         raise Refused("No orders are waiting for packing slips.")
     details = slip_details(db, order_numbers)
-    first, more = order_numbers[0], len(order_numbers) - 1
+    data, printed, left_out = render_batch(details, render, prefix=prefix)
+    if data is None:
+        raise Refused(left_out_text(left_out))
+    numbers = [d.summary.number for d in printed]
+    first, more = numbers[0], len(numbers) - 1
     return Document(
         kind="slip",
-        data=render(details),
+        data=data,
         title=f"slips {first}" + (f"+{more}" if more else ""),
-        order_numbers=tuple(d.summary.number for d in details),
+        order_numbers=tuple(numbers),
         mark_slips=True,
-        spec={"kind": "slip", "orders": [d.summary.number for d in details]},
+        spec={"kind": "slip", "orders": numbers},
+        left_out=tuple(left_out),
     )
 
 
@@ -380,11 +399,15 @@ def print_new_slips(db: Database, actor: Actor, settings: Settings) -> PrintResu
     if not numbers:
         return PrintResult(False, "No orders are waiting for packing slips.", None, None, ())
     printers = settings.printers
+    try:
+        doc = slip_job(db, numbers, settings)
+    except Refused as exc:  # not one slip of the batch could be made: say which and why
+        return PrintResult(False, exc.message, None, None, ())
     return print_job(
         db,
         actor,
         make_printer(server=printers.server or None),
-        slip_job(db, numbers, settings),
+        doc,
         queue=printers.for_station(actor.station).slip,
         timeout_s=printers.timeout_s,
     )
@@ -396,7 +419,10 @@ def slip_job(db: Database, order_numbers: Sequence[str], settings: Settings) -> 
     shop = _shop_info(settings)
     prefix = settings.codes.order_prefix
     return slip_document(
-        db, order_numbers, lambda details: render_slips(details, shop, order_prefix=prefix)
+        db,
+        order_numbers,
+        lambda details: render_slips(details, shop, order_prefix=prefix),
+        prefix=prefix,
     )
 
 

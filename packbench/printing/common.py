@@ -32,10 +32,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from packbench.core.code128 import code128_problem
+
 __all__ = [
     "DOT",
     "MM",
     "AddressLike",
+    "BarcodeError",
     "Block",
     "Fonts",
     "ShopInfo",
@@ -385,11 +388,17 @@ def _barcode(data: str, height: float, dots: int) -> Code128:
     )
 
 
+class BarcodeError(ValueError):
+    """A code that cannot be printed as a barcode; the message says which and why."""
+
+
 def check_code(value: str, what: str) -> str:
-    """A code we print as Code 128: printable ASCII, 1-48 characters. Anything else is a bug
-    upstream (codes are ours or the carrier's, never customer text), so refuse to print it."""
+    """A code we print as Code 128: printable ASCII, 1-48 characters. Codes are ours or the
+    carrier's, and an order's number is checked when the shop sends it; anything else here
+    is refused (:class:`BarcodeError`) rather than printed as bars that scan as something else."""
     if not isinstance(value, str) or not _CODE128_CHARS.fullmatch(value):
-        raise ValueError(f"{what} {value!r} cannot be printed as a Code 128 barcode")
+        why = code128_problem(value) if isinstance(value, str) else "it is not text"
+        raise BarcodeError(f"{what} {value!r} cannot be printed as a Code 128 barcode: it {why}")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,6 +23,8 @@ from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.order_panel import OrderPanel
+
+log = logging.getLogger(__name__)
 
 ALL = "all"
 OPEN_WORK = "open"
@@ -226,8 +229,17 @@ class AdminScreen(StationScreen):
 
     @work(thread=True, exclusive=True, group="admin-print", exit_on_error=False)
     def _print_slips(self) -> None:
-        result = print_new_slips(self.pb.db, self.pb.actor, self.pb.settings)
-        self.app.call_from_thread(self.pb.feedback, "ok" if result.ok else "error", result.message)
+        try:
+            result = print_new_slips(self.pb.db, self.pb.actor, self.pb.settings)
+        except Exception as exc:  # never "Printing packing slips…" for ever: say it failed
+            log.exception("printing the new slips failed")
+            message = f"Printing the slips failed: {exc} (details in the log)."
+            self.app.call_from_thread(self.pb.feedback, "error", message)
+            self.app.call_from_thread(self.refresh_data)
+            return
+        # Slips printed with an order left out still need the admin: an error, naming it.
+        kind = "ok" if result.ok and not result.left_out else "error"
+        self.app.call_from_thread(self.pb.feedback, kind, result.message)
         self.app.call_from_thread(self.refresh_data)
 
     def action_clear_flag(self) -> None:

@@ -51,6 +51,7 @@ import httpx
 from pydantic import SecretStr
 
 from packbench import __version__
+from packbench.core.code128 import code128_problem
 from packbench.core.codes import is_valid_gtin
 from packbench.operations.intake import LineIn, OrderIn
 from packbench.shop.base import (
@@ -432,6 +433,12 @@ def map_order(payload: object) -> OrderIn:
     if _is_int(number_raw):
         number_raw = str(number_raw)
     number = _ident(number_raw, "number", NUMBER) or str(order_id)
+    # The slip's barcode is ORD-<number> in Code 128: a number it cannot carry (full-width
+    # digits, Æ) would stop the slip batch at the admin station, so refuse the order here.
+    if (problem := code128_problem(number)) is not None:
+        raise PayloadError(
+            f"number {_show(number)} cannot be the slip's barcode: it {problem}", field="number"
+        )
 
     currency = _ident(order.get("currency"), "currency", 3, required=True).upper()
     if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):

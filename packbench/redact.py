@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -97,9 +97,26 @@ def redact(text: object) -> str:
     return out
 
 
-def redact_url(url: str) -> str:
-    """A URL safe to print: its password (and any registered secret in it) masked."""
-    return redact(url)
+def redact_url(url: object) -> str:
+    """A URL safe to print: its whole user part (name and password), its query's values and any
+    registered secret masked. A user name can be a consumer key pasted in by mistake, and a
+    query can hold ``consumer_secret=…``, so neither is repeated."""
+    text = url if isinstance(url, str) else str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return redact(text)
+    if parts.scheme and parts.netloc:
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = MASK + "@" + netloc.rpartition("@")[2]
+        query = "&".join(
+            f"{name}={MASK}" if sep else name
+            for name, sep, _value in (item.partition("=") for item in parts.query.split("&"))
+            if name
+        )
+        text = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return redact(text)
 
 
 def cut(text: object, limit: int) -> str:

@@ -60,3 +60,30 @@ def test_any_registered_secret_never_survives(secret: str) -> None:
     r.clear_secrets()
     r.register_secret(secret)
     assert secret not in r.redact(f"before {secret} after")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://ck_abc:cs_def@shop.example/x", "https://***@shop.example/x"),
+        ("https://ck_abc@shop.example", "https://***@shop.example"),
+        (
+            "https://shop.example/?consumer_key=ck_abc&consumer_secret=cs_def&x",
+            "https://shop.example/?consumer_key=***&consumer_secret=***&x",
+        ),
+        ("postgresql://bench:pw1234@db:5432/pb", "postgresql://***@db:5432/pb"),
+        ("https://shop.example", "https://shop.example"),
+        ("/var/lib/packbench/packbench.db", "/var/lib/packbench/packbench.db"),
+        ("https://[::1", "https://[::1"),  # not parseable: redacted as text, not raised
+    ],
+)
+def test_redact_url_hides_the_user_part_and_query_values(url: str, shown: str) -> None:
+    assert r.redact_url(url) == shown
+
+
+def test_cut_never_leaves_a_prefix_of_an_echoed_basic_token() -> None:
+    r.register_basic_auth("ck_0123456789abcdef", "cs_fedcba9876543210")
+    token = base64.b64encode(b"ck_0123456789abcdef:cs_fedcba9876543210").decode()
+    for start in range(0, 40):
+        out = r.cut("." * start + f"Authorization: Basic {token}" + " tail" * 20, 40)
+        assert token[:8] not in out

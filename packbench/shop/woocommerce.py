@@ -163,6 +163,8 @@ def _show(value: object, where: str = "") -> str:
     is described, not repeated."""
     if _personal(where) and isinstance(value, str):
         return f"text of {len(value):,} characters"
+    if _personal(where) and isinstance(value, int | float | Decimal):
+        return "a number"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -12,10 +12,11 @@ A shop is a server on the internet, hacked or merely broken. httpx's own limits 
   decompresses the whole chain itself, in slices of :data:`SLICE` bytes, refusing the answer
   as soon as any stage's output passes the limit.
 - **Depth.** One deeply nested order makes Python's JSON parser raise ``RecursionError`` for the
-  whole page. :func:`decode_items` splits a top-level array into its items with a flat scan and
-  decodes each alone; an item nested deeper than ``max_depth`` becomes an :class:`Unreadable`
-  in its place, so the page's other items still arrive. Broken JSON anywhere still refuses the
-  whole answer: that is a broken transfer, asked for again, not one bad order.
+  whole page. :func:`decode_items` then splits the top-level array into its items with a flat
+  scan and decodes each alone; any item nested deeper than ``max_depth`` becomes an
+  :class:`Unreadable` in its place, so the page's other items still arrive. Broken JSON
+  anywhere still refuses the whole answer: a broken transfer is asked for again, not taken in
+  part.
 """
 
 from __future__ import annotations
@@ -359,31 +360,75 @@ def _array_items(content: bytes) -> list[tuple[int, int, int]] | None:
     return items
 
 
+def _depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests (a scalar is 0), counting no further than ``limit + 1``.
+    Level by level, so the work is one pass over the containers, in comprehensions."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return depth
+
+
 def decode_items(content: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Decode a shop's JSON answer, every non-integer number as :class:`~decimal.Decimal`.
 
-    A top-level array is decoded item by item: an item nested deeper than ``max_depth`` becomes
-    an :class:`Unreadable` in its place. Anything else (an object) is decoded
-    whole, and refused with :class:`NotJSON` if it is nested too deeply or is not JSON.
+    In a top-level array, an item nested deeper than ``max_depth`` becomes an
+    :class:`Unreadable` in its place. Anything else (an object) nested too deeply, or anything
+    that is not JSON, is refused with :class:`NotJSON`.
+
+    The common case is one ``json.loads`` and a walk over the containers it made. Only when the
+    parser itself gives up (``RecursionError``: an item nested hundreds of levels deep) is the
+    array split into its items by a flat scan of the bytes and each decoded alone.
     """
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
+    try:
+        data = _loads(content)
+    except RecursionError:
+        return _decode_one_by_one(content, max_depth)
+    except ValueError:
+        raise NotJSON("not JSON") from None
+    if isinstance(data, list):
+        return [
+            _unreadable(item, max_depth) if _depth(item, max_depth) > max_depth else item
+            for item in data
+        ]
+    depth = _depth(data, max_depth)
+    if depth > max_depth:
+        raise NotJSON(f"nested more than {max_depth} levels deep")
+    return data
+
+
+def _unreadable(item: Any, max_depth: int) -> Unreadable:
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if not (isinstance(item_id, int) and not isinstance(item_id, bool) and item_id > 0):
+        item_id = None
+    return Unreadable(f"nested more than {max_depth} levels deep", item_id)
+
+
+def _decode_one_by_one(content: bytes, max_depth: int) -> Any:
     items = _array_items(content)
     if items is None:
         depth = _max_depth(content)
-        if depth > max_depth:
-            raise NotJSON(f"nested {depth} levels deep (more than {max_depth})")
-        try:
-            return _loads(content)
-        except (ValueError, RecursionError):
-            raise NotJSON("not JSON") from None
+        raise NotJSON(f"nested {depth} levels deep (more than {max_depth})")
     out: list[Any] = []
     for start, end, depth in items:
         piece = content[start:end]
-        found = _LEADING_ID.match(piece)
-        item_id = int(found.group(1)) if found else None
         if depth > max_depth:
-            out.append(Unreadable(f"nested more than {max_depth} levels deep", item_id))
+            found = _LEADING_ID.match(piece)
+            out.append(
+                Unreadable(
+                    f"nested more than {max_depth} levels deep",
+                    int(found.group(1)) if found else None,
+                )
+            )
             continue
         try:
             out.append(_loads(piece))

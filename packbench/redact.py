@@ -53,7 +53,7 @@ _AUTH_HEADER = re.compile(
 )
 # "Basic dXNlcjpwYXNz" / "Bearer eyJ…": capitalised as HTTP writes them, so "a basic checklist"
 # stays readable.
-_AUTH_TOKEN = re.compile(r"(?P<head>\b(?:Basic|BASIC|Bearer|BEARER)\s+)[A-Za-z0-9+/=._~\-]{12,}")
+_AUTH_TOKEN = re.compile(r"(?P<head>\b(?:Basic|BASIC|Bearer|BEARER)\s+)[A-Za-z0-9+/=._~\\\-]{12,}")
 
 
 def register_secret(value: str | None) -> None:
@@ -61,7 +61,9 @@ def register_secret(value: str | None) -> None:
     global _secrets
     if not value or len(value) < MIN_SECRET_LENGTH:
         return
-    forms = {value, quote(value, safe=""), quote_plus(value)}
+    # As written, URL-encoded, and JSON-escaped the way PHP's json_encode writes "/" ("\/"): a
+    # shop that echoes a base64 value inside an HTML page or a broken JSON answer does that.
+    forms = {value, quote(value, safe=""), quote_plus(value), value.replace("/", "\\/")}
     with _lock:
         _secrets = _secrets | {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 

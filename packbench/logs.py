@@ -31,6 +31,8 @@ class RedactSecrets(logging.Filter):
         record.msg, record.args = redact(text), None
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

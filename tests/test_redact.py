@@ -103,3 +103,24 @@ def test_a_basic_token_escaped_the_way_php_writes_json_is_masked() -> None:
     r.clear_secrets()
     out = r.redact(f"Authorization was Basic {escaped} here")
     assert escaped.split("\\/")[-1][-8:] not in out  # the pattern alone, unregistered
+
+
+def test_the_log_filter_masks_message_traceback_and_stack() -> None:
+    import logging
+
+    from packbench.logs import RedactSecrets
+
+    r.register_secret("cs_in_a_stack_frame")
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "got %s", ("cs_in_a_stack_frame",), None
+    )
+    record.stack_info = "Stack (most recent call last):\n  secret=cs_in_a_stack_frame"
+    try:
+        raise RuntimeError("cs_in_a_stack_frame")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert RedactSecrets().filter(record)
+    text = logging.Formatter().format(record)
+    assert "cs_in_a_stack_frame" not in text and text.count("***") >= 3

@@ -27,10 +27,12 @@ _LONG_WORD = re.compile(rf"\S{{{_QUOTED_LIMIT + 1},}}")
 
 
 class CliError(Exception):
-    """A failure to report as one line, with exit status ``code``."""
+    """A failure to report as one line, with exit status ``code``; credentials masked."""
 
     def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
+        from packbench.redact import redact
+
+        super().__init__(redact(message))
         self.code = code
 
 
@@ -117,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="sync with the shop: pull orders, push the outbox")
     _common(p)
     p.add_argument("--shop-url", help="the shop's base URL (default: [shop] url)")
-    p.add_argument("--key", help="consumer key (default: PACKBENCH_SHOP_KEY)")
-    p.add_argument("--secret", help="consumer secret (default: PACKBENCH_SHOP_SECRET)")
+    # Refused when given (see cmd_sync): a credential on the command line is visible in ps.
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    p.add_argument("--secret", help=argparse.SUPPRESS)
     once = p.add_mutually_exclusive_group(required=True)
     once.add_argument("--once", action="store_true", help="one round, then exit")
     once.add_argument("--watch", action="store_true", help="sync until interrupted")
@@ -522,7 +525,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if str(args.csv) == "-":
             sys.stdout.write(text)
         else:
-            args.csv.write_text(text, encoding="utf-8")
+            from packbench.operations.printing import export_file
+
+            export_file(args.csv, text.encode("utf-8"))  # 0600: it names people
     if args.pdf or args.printer:
         pdf = report_pdf(report, settings.bench.shop_name)
         if args.pdf:
@@ -722,9 +727,16 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.shop.factory import ShopNotConfigured, make_adapter
     from packbench.shop.sync import SyncEngine, SyncReport, SyncStopped
 
+    if args.key is not None or args.secret is not None:
+        raise CliError(
+            "--key and --secret are not accepted: any user of this machine can read them in ps. "
+            "Set PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET in the environment, or store them "
+            "in the OS keyring (keyring set packbench shop_key / shop_secret)",
+            code=2,
+        )
     db = _open_db(settings)
     try:
-        adapter = make_adapter(settings, url=args.shop_url, key=args.key, secret=args.secret)
+        adapter = make_adapter(settings, url=args.shop_url)
     except ShopNotConfigured as exc:
         raise CliError(str(exc), code=2) from None
     progress = None

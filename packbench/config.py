@@ -33,6 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from packbench.core.codes import LAYOUT_SWAPS, CodeRules
 from packbench.core.routing import Layout, LayoutError, load_layout
+from packbench.redact import redact_url
 
 APP_NAME = "packbench"
 STATIONS = ("admin", "pick", "pack", "ship", "post", "dashboard")
@@ -422,4 +423,8 @@ def render_toml(settings: Settings) -> str:
         if getattr(settings, secret) is not None:
             data[secret] = "********"
     data.setdefault("db", settings.database_path())
+    # A PostgreSQL URL's password, or credentials pasted into the shop URL, are not printed.
+    data["db"] = redact_url(data["db"])
+    if data.get("shop", {}).get("url"):
+        data["shop"]["url"] = redact_url(data["shop"]["url"])
     return tomli_w.dumps(data)

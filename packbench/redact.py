@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -53,7 +53,7 @@ _AUTH_HEADER = re.compile(
 )
 # "Basic dXNlcjpwYXNz" / "Bearer eyJ…": capitalised as HTTP writes them, so "a basic checklist"
 # stays readable.
-_AUTH_TOKEN = re.compile(r"(?P<head>\b(?:Basic|BASIC|Bearer|BEARER)\s+)[A-Za-z0-9+/=._~\-]{12,}")
+_AUTH_TOKEN = re.compile(r"(?P<head>\b(?:Basic|BASIC|Bearer|BEARER)\s+)[A-Za-z0-9+/=._~\\\-]{12,}")
 
 
 def register_secret(value: str | None) -> None:
@@ -61,7 +61,9 @@ def register_secret(value: str | None) -> None:
     global _secrets
     if not value or len(value) < MIN_SECRET_LENGTH:
         return
-    forms = {value, quote(value, safe=""), quote_plus(value)}
+    # As written, URL-encoded, and JSON-escaped the way PHP's json_encode writes "/" ("\/"): a
+    # shop that echoes a base64 value inside an HTML page or a broken JSON answer does that.
+    forms = {value, quote(value, safe=""), quote_plus(value), value.replace("/", "\\/")}
     with _lock:
         _secrets = _secrets | {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
@@ -97,9 +99,26 @@ def redact(text: object) -> str:
     return out
 
 
-def redact_url(url: str) -> str:
-    """A URL safe to print: its password (and any registered secret in it) masked."""
-    return redact(url)
+def redact_url(url: object) -> str:
+    """A URL safe to print: its whole user part (name and password), its query's values and any
+    registered secret masked. A user name can be a consumer key pasted in by mistake, and a
+    query can hold ``consumer_secret=…``, so neither is repeated."""
+    text = url if isinstance(url, str) else str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return redact(text)
+    if parts.scheme and parts.netloc:
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = MASK + "@" + netloc.rpartition("@")[2]
+        query = "&".join(
+            f"{name}={MASK}" if sep else name
+            for name, sep, _value in (item.partition("=") for item in parts.query.split("&"))
+            if name
+        )
+        text = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return redact(text)
 
 
 def cut(text: object, limit: int) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from packbench.redact import cut
+from packbench.redact import cut, redact
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,11 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class DatabaseError(Exception):
-    """A database that cannot be opened or used; the message is for a person."""
+    """A database that cannot be opened or used; the message is for a person, and never holds
+    a password (it is redacted when the error is made)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class EmptyDatabaseFile(DatabaseError):
@@ -150,6 +154,7 @@ class Database:
 
     @property
     def url(self) -> str:
+        """The URL to show or log: password masked."""
         return self.engine.url.render_as_string(hide_password=True)
 
     @property
@@ -159,7 +164,7 @@ class Database:
         url = self.engine.url
         if url.drivername.startswith("sqlite") and url.database:
             return url.database
-        return url.render_as_string(hide_password=False)
+        return url.render_as_string(hide_password=False)  # never shown: see ``url``
 
     @property
     def is_sqlite(self) -> bool:
@@ -229,6 +234,7 @@ def create_database(db: str | os.PathLike[str], *, echo: bool = False) -> Databa
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # an error or echo line must not carry a customer's address
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             # One file, several threads (Textual workers): a small pool of real connections.
             pool_size=5,
@@ -236,11 +242,11 @@ def create_database(db: str | os.PathLike[str], *, echo: bool = False) -> Databa
         )
         _sqlite_setup(engine)
     elif url.startswith("sqlite://"):
-        engine = create_engine(url, echo=echo, poolclass=NullPool)
+        engine = create_engine(url, echo=echo, poolclass=NullPool, hide_parameters=True)
         _sqlite_setup(engine)
     else:
         try:
-            engine = create_engine(url, echo=echo, pool_pre_ping=True)
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
         except Exception as exc:  # a bad URL or a missing driver
             raise DatabaseError(
                 f"cannot use the database {cut(url, 200)}: {error_text(exc)}"

@@ -8,7 +8,10 @@ job, in one transaction. A failed, cancelled or timed-out job changes no order, 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -344,11 +347,23 @@ def print_slips(
 
 
 def export_file(path: Path, data: bytes) -> None:
-    """Write a document to a file (``--out``): exported, not printed, so no order moves."""
+    """Write a document to a file (``--out``): exported, not printed, so no order moves.
+
+    The file is 0600, like the database: slips, labels, manifests and reports carry customers'
+    names and addresses. Written to a private temporary file in the same directory, then
+    renamed over ``path``, so a reader never sees half a document and an old file's wider mode
+    is not inherited.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:  # mkstemp makes it 0600
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:

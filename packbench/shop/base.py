@@ -8,7 +8,9 @@ shop answered, but with something we must not act on) and raise :class:`PayloadE
 inside a page, become a :class:`RejectedPayload` so one broken order does not hold up the rest.
 
 Messages in these exceptions are written for a person at the bench and never contain the
-shop's credentials.
+shop's credentials: :class:`ShopError` passes its message and code through
+:func:`packbench.redact.redact` when it is made, so whatever the shop echoed back (the key, the
+secret, their ``Authorization: Basic`` form) is masked before anyone can log, store or show it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Protocol
 # ProductIn lives next to OrderIn in intake so that operations.syncing can take it without
 # importing the shop package; it is re-exported here as part of the adapter's vocabulary.
 from packbench.operations.intake import OrderIn, ProductIn
+from packbench.redact import redact
 
 __all__ = [
     "AuthError",
@@ -55,10 +58,11 @@ class ShopError(Exception):
         code: str | None = None,
         retry_after: float | None = None,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
-        self.code = code
+        self.code = redact(code) if code is not None else None
         self.retry_after = retry_after
 
     def __repr__(self) -> str:

@@ -3,13 +3,15 @@
 Credentials come from the environment (``PACKBENCH_SHOP_KEY``/``PACKBENCH_SHOP_SECRET``) or,
 when those are not set, from the OS keyring (service ``packbench``, names ``shop_key`` and
 ``shop_secret``; e.g. ``keyring set packbench shop_key``). Never from a file, the database or
-the command line's history: ``--key``/``--secret`` exist for a one-off run only.
+the command line, where any user of the machine reads them in ``ps`` (``packbench sync`` refuses
+``--key``/``--secret``), and never from the shop URL: ``https://key:secret@shop`` is refused
+with a message that does not repeat it.
 """
 
 from __future__ import annotations
 
 from packbench.config import Settings
-from packbench.logs import register_basic_auth
+from packbench.redact import redact_url, register_basic_auth
 from packbench.shop.base import ShopAdapter
 
 KEYRING_SERVICE = "packbench"
@@ -36,16 +38,14 @@ def make_adapter(
     settings: Settings,
     *,
     url: str | None = None,
-    key: str | None = None,
-    secret: str | None = None,
 ) -> ShopAdapter:
     from packbench.shop.woocommerce import WooCommerceAdapter
 
     base = url or settings.shop.url
     if not base:
         raise ShopNotConfigured("no shop URL: use --shop-url or [shop] url in the configuration")
-    key = key or (settings.shop_key.get_secret_value() if settings.shop_key else None)
-    secret = secret or (settings.shop_secret.get_secret_value() if settings.shop_secret else None)
+    key = settings.shop_key.get_secret_value() if settings.shop_key else None
+    secret = settings.shop_secret.get_secret_value() if settings.shop_secret else None
     key = key or from_keyring("shop_key")
     secret = secret or from_keyring("shop_secret")
     if not key or not secret:
@@ -59,4 +59,6 @@ def make_adapter(
             base.rstrip("/"), key, secret, location_meta_key=settings.shop.location_meta_key
         )
     except ValueError as exc:  # a URL the adapter will not use (plain http off loopback, …)
-        raise ShopNotConfigured(f"shop URL {base!r}: {exc}") from None
+        # Shown without its user part or query values: a key or secret pasted into the URL is
+        # not repeated to the terminal or the log.
+        raise ShopNotConfigured(f"shop URL {redact_url(base)}: {exc}") from None

@@ -26,9 +26,12 @@ Two halves:
     so no binary float ever touches an amount) and rounded half up to whole øre.
 
 * **Transport** (:class:`WooCommerceAdapter`): one ``httpx.Client`` with HTTP Basic auth, TLS
-  verification always on, no redirects followed, bounded response sizes, and every failure
-  turned into a :mod:`packbench.shop.base` exception whose text never contains the key or
-  secret.
+  verification always on, no redirects followed, and every failure turned into a
+  :mod:`packbench.shop.base` exception whose text never contains the key, the secret or their
+  Basic form (:func:`packbench.redact.redact`). Each request is bounded
+  (:mod:`packbench.shop.bounded`): a total deadline, not only per-read timeouts; a cap on the
+  body after decompressing every ``Content-Encoding`` layer; and a JSON depth limit per item, so
+  one deeply nested order is refused alone and the rest of its page still arrives.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import json
 import logging
 import re
 import ssl
+import time
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -54,6 +58,7 @@ from packbench import __version__
 from packbench.core.code128 import code128_problem
 from packbench.core.codes import is_valid_gtin
 from packbench.operations.intake import LineIn, OrderIn
+from packbench.redact import cut, register_basic_auth
 from packbench.shop.base import (
     AuthError,
     NotFound,
@@ -67,6 +72,17 @@ from packbench.shop.base import (
     RemoteOrder,
     ShopError,
     TransientError,
+)
+from packbench.shop.bounded import (
+    MAX_DEPTH,
+    BadEncoding,
+    BodyTooLarge,
+    BoundedBody,
+    NotJSON,
+    Unreadable,
+    deadline,
+    decode_items,
+    install_deadline,
 )
 
 __all__ = [
@@ -101,6 +117,9 @@ MAX_WEIGHT_G = 10_000_000  # 10 t
 MAX_RETRY_AFTER = 86_400.0  # a shop asking us to wait more than a day is treated as a day
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
+#: A whole request (connect, send, headers, body) ends within this, however slowly the shop
+#: drips its answer; a page of 100 orders is about 1 MB.
+REQUEST_DEADLINE_S = 60.0
 
 # Field limits follow the database columns (packbench/data/models.py).
 TEXT = 200
@@ -131,8 +150,22 @@ _REL_RE = re.compile(r';\s*rel\s*=\s*"?([^";,]*)"?', re.IGNORECASE)
 # --------------------------------------------------------------------------- small helpers
 
 
-def _show(value: object) -> str:
-    """A short, log-safe rendering of a bad value for an error message."""
+#: Fields whose values are a customer's (name, address, e-mail, phone, note): error messages say
+#: what is wrong with them but never repeat them, because rejections are logged and stored.
+_PERSONAL = ("billing", "shipping.", "customer_note")
+
+
+def _personal(where: str) -> bool:
+    return where.startswith(_PERSONAL)
+
+
+def _show(value: object, where: str = "") -> str:
+    """A short, log-safe rendering of a bad value for an error message; a customer's own data
+    is described, not repeated."""
+    if _personal(where) and isinstance(value, str):
+        return f"text of {len(value):,} characters"
+    if _personal(where) and isinstance(value, int | float | Decimal):
+        return "a number"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -150,7 +183,7 @@ def _show(value: object) -> str:
 
 
 def _fail(where: str, expected: str, value: object) -> NoReturn:
-    raise PayloadError(f"{where}: expected {expected}, got {_show(value)}", field=where)
+    raise PayloadError(f"{where}: expected {expected}, got {_show(value, where)}", field=where)
 
 
 def _is_int(value: object) -> bool:
@@ -224,7 +257,9 @@ def _ident(value: object, where: str, limit: int, *, required: bool = False) -> 
         raise PayloadError(f"{where}: longer than {limit} characters", field=where)
     text = _clean(value, limit)
     if len(text) > limit:
-        raise PayloadError(f"{where}: longer than {limit} characters ({_show(text)})", field=where)
+        raise PayloadError(
+            f"{where}: longer than {limit} characters ({_show(text, where)})", field=where
+        )
     if required and not text:
         raise PayloadError(f"{where}: missing or empty", field=where)
     return text
@@ -240,6 +275,12 @@ def _contact(value: object, where: str, limit: int, notes: _Notes) -> str:
         notes.add(f"{where} dropped: longer than {limit} characters")
         return ""
     return text
+
+
+def _readable(value: object) -> None:
+    """An item the decoder left undecoded (:class:`~packbench.shop.bounded.Unreadable`)."""
+    if isinstance(value, Unreadable):
+        raise PayloadError(value.reason)
 
 
 def _obj(value: object, where: str) -> dict[str, Any]:
@@ -425,6 +466,7 @@ def map_order(payload: object) -> OrderIn:
     """One WooCommerce order object → :class:`OrderIn`, or :class:`PayloadError` naming the
     field. Never raises anything else, whatever JSON it is given."""
     notes = _Notes()
+    _readable(payload)
     order = _obj(payload, "order")
     order_id = _pos_int(order.get("id"), "id")
     status = _ident(order.get("status"), "status", STATUS, required=True)
@@ -552,6 +594,7 @@ def map_product(payload: object, *, location_meta_key: str = "_packbench_locatio
     Assumes the shop's units are cm and kg (WooCommerce → Settings → Products).
     """
     notes = _Notes()
+    _readable(payload)
     product = _obj(payload, "product")
     product_id = _pos_int(product.get("id"), "id")
     sku = _ident(product.get("sku"), "sku", SKU).strip().upper()
@@ -628,6 +671,8 @@ def page_flags(headers: Mapping[str, str], page: int, count: int) -> tuple[int, 
 def _ref(item: object, kind: str, index: int, page: int) -> str:
     if isinstance(item, dict) and _is_int(item.get("id")) and item["id"] > 0:
         return f"{kind} {item['id']}"
+    if isinstance(item, Unreadable) and item.id:
+        return f"{kind} {item.id}"
     return f"item #{index} on page {page}"
 
 
@@ -747,14 +792,22 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number")
 
 
-def decode_json(content: bytes, what: str = "answer") -> Any:
-    """JSON with every non-integer number as Decimal; NaN/Infinity are refused."""
+def _beginning(content: bytes, length: int = 40) -> str:
+    """The first ``length`` characters of a body for a message: cleaned and redacted *before*
+    they are cut, from a window long enough that a secret in them is seen whole."""
+    window = content[: length * 4 + 4096].decode("utf-8", "replace")
+    return cut(_clean(window, len(window)), length)
+
+
+def decode_json(content: bytes, what: str = "answer", *, max_depth: int = MAX_DEPTH) -> Any:
+    """JSON with every non-integer number as Decimal; NaN/Infinity are refused. In a top-level
+    array, an item nested deeper than ``max_depth`` becomes an
+    :class:`~packbench.shop.bounded.Unreadable` (rejected alone by the page mapping)."""
     try:
-        return json.loads(content, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        start = content[:60].decode("utf-8", "replace")
+        return decode_items(content, max_depth=max_depth)
+    except NotJSON as exc:
         raise PayloadError(
-            f"{what}: the shop's answer is not JSON (it starts {_show(start)})"
+            f"{what}: the shop's answer is {exc} (it starts {_beginning(content)!r})"
         ) from None
 
 
@@ -772,7 +825,10 @@ class WooCommerceAdapter:
 
     ``key`` and ``secret`` are a REST API key pair (WooCommerce → Settings → Advanced → REST
     API) with read/write permission. They are kept as :class:`~pydantic.SecretStr`, sent only
-    as a Basic auth header, and scrubbed from anything the shop echoes back.
+    as a Basic auth header, and registered with :mod:`packbench.redact`, so they and their Basic
+    form are masked in anything the shop echoes back and in every log line.
+
+    ``timeout`` bounds each socket operation, ``deadline`` the whole request.
     """
 
     def __init__(
@@ -782,6 +838,7 @@ class WooCommerceAdapter:
         secret: str | SecretStr,
         *,
         timeout: float = 10.0,
+        deadline: float = REQUEST_DEADLINE_S,
         location_meta_key: str = "_packbench_location",
         transport: httpx.BaseTransport | None = None,
         verify: Literal[True] | str | ssl.SSLContext = True,
@@ -794,6 +851,10 @@ class WooCommerceAdapter:
                 "the shop's consumer key and secret are required "
                 "(PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET)"
             )
+        register_basic_auth(self._key.get_secret_value(), self._secret.get_secret_value())
+        if not deadline > 0:
+            raise ValueError("the request deadline must be more than 0 seconds")
+        self._deadline = float(deadline)
         self._base_url = self._check_url(base_url)
         context: ssl.SSLContext | Literal[True]
         if isinstance(verify, str):
@@ -814,12 +875,23 @@ class WooCommerceAdapter:
         self._client = httpx.Client(
             base_url=api,
             auth=httpx.BasicAuth(self._key.get_secret_value(), self._secret.get_secret_value()),
-            headers={"User-Agent": f"packbench/{__version__}", "Accept": "application/json"},
+            headers={
+                "User-Agent": f"packbench/{__version__}",
+                "Accept": "application/json",
+                # Only what BoundedBody decompresses within its limit (no br, no zstd).
+                "Accept-Encoding": "gzip, deflate",
+            },
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # a redirect means a wrong URL; never resend credentials
             transport=transport,
             verify=context,
         )
+        if transport is None:
+            # httpx's own transports (and any for proxies from the environment) get the total
+            # deadline at the socket; a given transport (tests) is checked between reads only.
+            mounted = [self._client._transport, *self._client._mounts.values()]
+            if not install_deadline(mounted):
+                raise RuntimeError("this httpx keeps its connection pool elsewhere: see bounded.py")
 
     @staticmethod
     def _check_url(base_url: str) -> str:
@@ -941,14 +1013,11 @@ class WooCommerceAdapter:
             )
         return remote
 
-    def _scrub(self, text: str) -> str:
-        """Remove the credentials from text the shop or the network stack produced."""
-        key = self._key.get_secret_value()
-        secret = self._secret.get_secret_value()
-        for value in (secret, key):
-            if value:
-                text = text.replace(value, "***")
-        return text
+    @staticmethod
+    def _scrub(text: str, limit: int) -> str:
+        """Text the shop or the network stack produced, cleaned for a terminal, credentials
+        masked, then cut (in that order: a cut secret would no longer be recognised)."""
+        return cut(_clean(text, limit * 4 + 4096), limit)
 
     def _call(
         self,
@@ -965,14 +1034,18 @@ class WooCommerceAdapter:
         the Authorization header, into any traceback a log handler might render.
         """
         try:
-            with self._client.stream(method, path, params=params, json=body) as response:
-                content = self._read(response, what)
+            with (
+                deadline(self._deadline) as until,
+                self._client.stream(method, path, params=params, json=body) as response,
+            ):
+                content = self._read(response, what, until)
         except httpx.TimeoutException as exc:
             raise TransientError(
-                f"{what}: the shop did not answer in time ({type(exc).__name__})"
+                f"{what}: the shop did not answer in time ({type(exc).__name__}; "
+                f"{self._deadline:g} s for the whole answer)"
             ) from None
         except httpx.TransportError as exc:
-            detail = self._scrub(_clean(str(exc), 200))[:200]
+            detail = self._scrub(str(exc), 200)
             raise TransientError(
                 f"{what}: could not talk to the shop ({type(exc).__name__}"
                 + (f": {detail})" if detail else ")")
@@ -983,23 +1056,32 @@ class WooCommerceAdapter:
             ) from None
         if not response.is_success:
             self._raise_for_status(response, content, what)
-        try:
-            return response, decode_json(content, what)
-        except PayloadError as exc:  # its message quotes the body, which we do not control
-            raise PayloadError(self._scrub(str(exc))) from None
+        return response, decode_json(content, what)
 
-    def _read(self, response: httpx.Response, what: str) -> bytes:
-        limit = self._max_bytes if response.is_success else MAX_ERROR_BODY_BYTES
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                if response.is_success:
-                    raise PayloadError(f"{what}: the shop's answer is larger than {limit:,} bytes")
-                break  # an error page only needs its beginning
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _read(self, response: httpx.Response, what: str, until: float) -> bytes:
+        """The decoded body, bounded in size after every Content-Encoding layer and in time by
+        ``until`` (checked here too, for transports without the deadline backend)."""
+        success = response.is_success
+        limit = self._max_bytes if success else MAX_ERROR_BODY_BYTES
+        # A response made in memory (httpx.MockTransport in tests) arrives already read and
+        # decoded; one from the network is read here, raw, and decoded within the limit.
+        preread = response.is_stream_consumed
+        encodings = [] if preread else response.headers.get_list("content-encoding", True)
+        try:
+            body = BoundedBody(encodings, limit, truncate=not success)  # an error page: its start
+            for chunk in [response.content] if preread else response.iter_raw():
+                body.feed(chunk)
+                if body.full:
+                    break
+                if time.monotonic() > until:
+                    raise httpx.ReadTimeout("the request's total deadline passed")
+            return body.result()
+        except BodyTooLarge as exc:
+            raise PayloadError(f"{what}: the shop's answer is {exc}") from None
+        except BadEncoding as exc:
+            if not success:
+                return b""  # the status alone says enough
+            raise PayloadError(f"{what}: the shop's answer could not be decoded ({exc})") from None
 
     def _raise_for_status(self, response: httpx.Response, content: bytes, what: str) -> NoReturn:
         status = response.status_code
@@ -1010,9 +1092,10 @@ class WooCommerceAdapter:
             data = None
         if isinstance(data, dict):
             if isinstance(data.get("code"), str):
-                code = self._scrub(_clean(data["code"], 100))[:100] or None
+                code = self._scrub(data["code"], 100) or None
             if isinstance(data.get("message"), str):
-                message = self._scrub(_clean(data["message"], 300, unescape=True))[:300] or None
+                text = _clean(data["message"], 300 * 4 + 4096, unescape=True)
+                message = cut(text, 300) or None
         detail = f"HTTP {status}" + (f": {message}" if message else "")
         error: ShopError
         if status in (401, 403):

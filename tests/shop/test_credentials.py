@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import logging
+from contextlib import redirect_stdout
+from pathlib import Path
+
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked
+from sqlalchemy.engine import make_url
 
+from packbench import cli
 from packbench.config import ConfigError, load_settings
 from packbench.shop.factory import ShopNotConfigured, make_adapter
+
+log = logging.getLogger("packbench.test")
 
 
 class MemoryKeyring(KeyringBackend):
@@ -137,3 +147,117 @@ def test_no_secret_reaches_the_log_even_at_debug(tmp_path, monkeypatch) -> None:
     basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
     for leaked in (key, secret, basic):
         assert leaked not in text
+
+
+# --------------------------------------------------------------------------- never shown
+
+
+KEY = "ck_5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d"
+SECRET = "cs_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
+BASIC = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty configuration, a log file of our own; returns the log file's path."""
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.setenv("PACKBENCH_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("PACKBENCH_LOG__FILE", str(tmp_path / "pb.log"))
+    monkeypatch.setenv("PACKBENCH_LOG__LEVEL", "DEBUG")
+    return tmp_path / "pb.log"
+
+
+def _log_text(path: Path) -> str:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return path.read_text() if path.exists() else ""
+
+
+def test_sync_refuses_key_and_secret_on_the_command_line(
+    tmp_path: Path, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bench.db"
+    argv = ["sync", "--once", "--db", str(db), "--shop-url", "https://shop.example"]
+    code = cli.main([*argv, "--key", KEY, "--secret", SECRET])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "--key and --secret are not accepted: any user of this machine can read them" in out.err
+    assert "PACKBENCH_SHOP_KEY and PACKBENCH_SHOP_SECRET" in out.err and "keyring" in out.err
+    assert not db.exists()  # refused before anything was opened
+    for text in (out.out, out.err, _log_text(cli_env)):
+        assert KEY not in text and SECRET not in text
+    assert "--key" not in cli.build_parser().format_help()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://{KEY}:{SECRET}@shop.example",
+        f"https://{KEY}@shop.example",
+        f"https://shop.example/?consumer_key={KEY}&consumer_secret={SECRET}",
+        f"http://{KEY}:{SECRET}@shop.example",  # refused for plain http first: still not echoed
+    ],
+)
+def test_credentials_in_the_shop_url_are_refused_without_repeating_them(
+    tmp_path: Path,
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    monkeypatch.setenv("PACKBENCH_SHOP_KEY", "ck_the_configured_key")
+    monkeypatch.setenv("PACKBENCH_SHOP_SECRET", "cs_the_configured_secret")
+    db = tmp_path / "bench.db"
+    assert cli.main(["init", "--db", str(db)]) == 0
+    capsys.readouterr()
+    code = cli.main(["sync", "--once", "--db", str(db), "--shop-url", url])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "shop URL http" in out.err and "shop.example" in out.err
+    for text in (out.out, out.err, _log_text(cli_env)):
+        assert KEY not in text and SECRET not in text and BASIC not in text
+
+
+def test_credentials_in_the_configured_shop_url_are_not_logged(
+    tmp_path: Path, cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's sync worker logs why the sync is off; that line must not carry them either."""
+    monkeypatch.setenv("PACKBENCH_SHOP__URL", f"https://{KEY}:{SECRET}@shop.example")
+    monkeypatch.setenv("PACKBENCH_SHOP_KEY", "ck_other_key_value")
+    monkeypatch.setenv("PACKBENCH_SHOP_SECRET", "cs_other_secret_value")
+    settings = load_settings()
+    with pytest.raises(ShopNotConfigured) as info:
+        make_adapter(settings)
+    assert str(info.value) == (
+        "shop URL https://***@shop.example: the shop URL must not contain a user name or password"
+    )
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cli.main(["config", "show"]) == 0
+    assert "https://***@shop.example" in out.getvalue()
+    assert KEY not in out.getvalue() and SECRET not in out.getvalue()
+
+
+def test_a_postgresql_password_is_never_printed_or_logged(
+    tmp_path: Path, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against the real server when there is one (a wrong password: refused), or a closed port:
+    the error reaches the terminal and the log, the password does not."""
+    from tests.conftest import PG_URL
+
+    password = "Wr0ng-pg-Passw0rd-7c1e"
+    host = make_url(PG_URL).host if PG_URL else "127.0.0.1"
+    port = make_url(PG_URL).port if PG_URL else 5432
+    url = f"postgresql://packbench:{password}@{host}:{port}/packbench"
+    assert cli.main(["orders", "--db", url]) != 0
+    out = capsys.readouterr()
+    assert out.err.startswith("packbench: ")
+    assert cli.main(["config", "show", "--db", url]) == 0
+    shown = capsys.readouterr()
+    assert f"postgresql://***@{host}:{port}/packbench" in shown.out
+    log.error("connecting with %s failed", url)  # a careless line: the filter catches it
+    log.error("and password %s alone", password)  # registered from the URL by setup_logging
+    logged = _log_text(cli_env)
+    assert "unexpected error" in logged or "packbench:" in out.err
+    for text in (out.out, out.err, shown.out, shown.err, logged):
+        assert password not in text

@@ -314,8 +314,12 @@ MALFORMED = [
     ("billing", None, "billing: expected an object, got null"),
     ("shipping", None, "shipping: expected an object, got null"),
     ("shipping", KeyError, "shipping: expected an object, got null"),
-    ("shipping.city", 123, "shipping.city: expected text, got 123"),
-    ("shipping.postcode", 150, "shipping.postcode: expected text, got 150"),  # not "0150"
+    ("shipping.city", 123, "shipping.city: expected text, got a number"),
+    (
+        "shipping.postcode",
+        150,
+        "shipping.postcode: expected text, got a number",
+    ),  # not "0150", and not repeated
     ("shipping.postcode", "1" * 21, "shipping.postcode: longer than 20 characters"),
     ("shipping.country", "Norway", "shipping.country: longer than 2 characters"),
     ("shipping.country", "N1", "shipping.country: expected a two-letter country code"),
@@ -974,3 +978,44 @@ def test_tls_verification_cannot_be_turned_off() -> None:
         WooCommerceAdapter("https://shop.test", KEY, SECRET, verify=False)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         WooCommerceAdapter("https://shop.test", "", SECRET)
+
+
+# --------------------------------------------------------------------------- customer data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("shipping.postcode", "0150 OSLO, Karl Johans gate 22", "shipping.postcode"),
+        ("billing.email", 4712345678, "billing.email"),
+        ("shipping.city", ["Kari Nordmann", "Oslo"], "shipping.city"),
+        ("billing.phone", {"number": "+47 912 34 567"}, "billing.phone"),
+    ],
+)
+def test_rejections_do_not_repeat_customer_data(
+    path: str, value: object, field: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rejections are logged at WARNING and shown on the dashboard: they say what is wrong with
+    a customer's field, never what it holds."""
+    order = order_727()
+    _set(path, value)(order)
+    page = orders_page([order], {}, 1)
+    assert not page.orders and page.rejected[0].reason.startswith(field)
+    shown = str(page.rejected[0]) + caplog.text
+    for piece in ("OSLO", "Karl", "4712345678", "Kari", "912"):
+        assert piece not in shown
+
+
+def test_mapping_notes_at_info_name_fields_not_their_content(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    order = order_727()
+    order["shipping"]["address_1"] = "Karl Johans gate " + "22 " * 200
+    order["billing"]["email"] = "kari.nordmann" * 30 + "@example.no"
+    order["customer_note"] = "Ring Kari on 912 34 567 " * 200
+    map_order(order)
+    assert "shipping.address_1 cut to 200 characters" in caplog.text
+    assert "billing.email dropped" in caplog.text
+    for piece in ("Karl", "kari.nordmann", "912 34"):
+        assert piece not in caplog.text

@@ -22,6 +22,7 @@ that lets it connect to its own origin only, and the web socket's address taken 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import html
 import ipaddress
@@ -37,6 +38,7 @@ from urllib.parse import urlsplit
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8070
 WILDCARDS = ("0.0.0.0", "::", "")
+SHUTDOWN_S = 10  # how long the tabs' apps get to quit when the server stops
 _HOST_CHARS = re.compile(r"[A-Za-z0-9.\-_:\[\]]+")
 
 NOTE_REMOTE = (
@@ -195,6 +197,7 @@ PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>{title}</title>
 <link rel="stylesheet" href="/static/css/xterm.css">
 <script src="/static/js/textual.js"></script>
@@ -223,6 +226,7 @@ LOGIN_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>{title} — access token</title>
 <style>
 body {{ background: #0c181f; color: #eee; font: 16px sans-serif; display: flex;
@@ -252,8 +256,9 @@ REFUSED_TOKEN = "packbench serve: sign in with the access token first (/login).\
 
 def _server_class():  # type: ignore[no-untyped-def]
     """BenchServer, built on first use: textual-serve and aiohttp load only for ``serve``."""
-    from aiohttp import web
-    from textual_serve.server import Server, to_int
+    from aiohttp import WSCloseCode, web
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, log, to_int
 
     from packbench.redact import redact
 
@@ -273,6 +278,12 @@ def _server_class():  # type: ignore[no-untyped-def]
             super().__init__(command, host=host, port=port, title="packbench")
             self.gate = Gate(host, port, token=token, names=names)
             self._out = out
+            self._sockets: set[web.WebSocketResponse] = set()  # one per open tab
+
+        def initialize_logging(self) -> None:
+            """Nothing: the CLI logs to packbench's own file, redacted (textual-serve's console
+            handler would print the local variables of a traceback, a submitted token among
+            them)."""
 
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
@@ -302,7 +313,8 @@ def _server_class():  # type: ignore[no-untyped-def]
                 if not isinstance(response, web.WebSocketResponse):
                     response.headers.setdefault("X-Frame-Options", "DENY")
                     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-                    response.headers.setdefault("Referrer-Policy", "no-referrer")
+                    # not no-referrer: with it Chromium sends `Origin: null` with the sign-in form
+                    response.headers.setdefault("Referrer-Policy", "same-origin")
                 return response
 
             return guard
@@ -332,7 +344,8 @@ def _server_class():  # type: ignore[no-untyped-def]
                 content_type="text/html",
                 headers={
                     "Content-Security-Policy": (
-                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                        "form-action 'self'; "
                         "frame-ancestors 'none'; base-uri 'none'"
                     ),
                     "Cache-Control": "no-store",
@@ -364,6 +377,49 @@ def _server_class():  # type: ignore[no-untyped-def]
             if self.gate.token:
                 self._out(f"access token: {self.gate.token}")
             self._out("Ctrl+C stops the server.", flush=True)
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            """textual-serve 1.1.3's handler, keeping each tab's socket so that stopping the
+            server can close them (and a terminal size a browser could not have is refused)."""
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width = min(max(to_int(request.query.get("width", "80"), 80), 10), 1000)
+            height = min(max(to_int(request.query.get("height", "24"), 24), 5), 500)
+            app_service: AppService | None = None
+            try:
+                await websocket.prepare(request)
+                self._sockets.add(websocket)
+                app_service = AppService(
+                    self.command,
+                    write_bytes=websocket.send_bytes,
+                    write_str=websocket.send_str,
+                    close=websocket.close,
+                    download_manager=self.download_manager,
+                    debug=self.debug,
+                )
+                await app_service.start(width, height)
+                try:
+                    await self._process_messages(websocket, app_service)
+                finally:
+                    await app_service.stop()
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception as error:
+                log.exception(error)
+            finally:
+                self._sockets.discard(websocket)
+                if app_service is not None:
+                    await app_service.stop()
+            return websocket
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Ctrl+C or SIGTERM: close every tab's web socket now, so each app is told to
+            quit and the server exits in seconds, instead of waiting for the browsers."""
+            closing = [
+                asyncio.create_task(ws.close(code=WSCloseCode.GOING_AWAY, message=b"stopped"))
+                for ws in list(self._sockets)
+            ]
+            if closing:
+                await asyncio.wait(closing, timeout=SHUTDOWN_S)
 
         def urls(self) -> list[str]:
             names = [socket.getfqdn(), "localhost"] if self.gate.wildcard else [self.host]

@@ -422,7 +422,10 @@ def _server_class():  # type: ignore[no-untyped-def]
                 await asyncio.wait(closing, timeout=SHUTDOWN_S)
 
         def urls(self) -> list[str]:
-            names = [socket.getfqdn(), "localhost"] if self.gate.wildcard else [self.host]
+            names = [self.host]
+            if self.gate.wildcard:  # the names a browser elsewhere would use for this machine
+                names = [n for n in (socket.getfqdn(), socket.gethostname()) if n != "localhost"]
+                names = names or ["localhost"]
             hosts = [f"[{n}]" if ":" in n else n for n in dict.fromkeys(names)]
             return [f"http://{h}:{self.port}/" for h in hosts]
 

@@ -436,3 +436,89 @@ def test_loopback_does_not_warn(bench_db: Path, monkeypatch, capsys) -> None:
     assert capsys.readouterr().err == ""
     [server] = started
     assert server.gate.token is None  # type: ignore[attr-defined]
+
+
+# -- on every address, inside a network namespace of the test's own -------------------------
+
+NAMESPACE_CLIENT = r"""
+import json, os, socket, subprocess, sys, time
+import httpx
+
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+db, port = sys.argv[1], int(sys.argv[2])
+proc = subprocess.Popen(
+    [sys.executable, "-m", "packbench", "serve", "--db", db, "--host", "0.0.0.0",
+     "--port", str(port), "--allow-host", "bench.office.lan"],
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+)
+out = []
+try:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("serve did not start")
+            time.sleep(0.1)
+    base = f"http://127.0.0.1:{port}"
+    token = None
+    while token is None:
+        line = proc.stdout.readline()
+        out.append(line)
+        if line.startswith("access token: "):
+            token = line.split(": ", 1)[1].strip()
+    result = {"out": out}
+    for name in (socket.gethostname(), "bench.office.lan", "evil.example"):
+        host = f"{name}:{port}"
+        r = httpx.post(base + "/login", data={"token": token},
+                       headers={"Host": host, "Origin": f"http://{host}"})
+        entry = {"login": r.status_code}
+        if r.status_code == 303:
+            cookie = r.headers["set-cookie"].split(";", 1)[0]
+            page = httpx.get(base + "/", headers={"Host": host, "Cookie": cookie})
+            entry["page"] = page.status_code
+            entry["ws"] = page.text.split('data-session-websocket-url="', 1)[1].split('"', 1)[0]
+        result[name] = entry
+    bare = httpx.get(base + "/", headers={"Host": f"bench.office.lan:{port}"})
+    result["no_token"] = bare.status_code
+    print(json.dumps(result))
+finally:
+    proc.terminate()
+    proc.wait(timeout=20)
+    sys.stderr.write(proc.stderr.read())
+"""
+
+
+def test_on_every_address_the_page_asks_for_the_token_and_advertises_the_host_used(
+    bench_db: Path, tmp_path: Path
+) -> None:
+    """`--host 0.0.0.0` for real, in a network namespace that has only its own loopback (so
+    nothing is exposed): the token is asked for, this machine's names and --allow-host are
+    served with their own ws:// address, another name is refused."""
+    import shutil
+
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("needs unshare (util-linux) and ip (iproute2)")
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here (needs root)")
+    script = tmp_path / "client.py"
+    script.write_text(NAMESPACE_CLIENT)
+    port = 8070
+    done = subprocess.run(
+        ["unshare", "--net", sys.executable, str(script), str(bench_db), str(port)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    hostname = socket.gethostname()
+    assert result[hostname] == {"login": 303, "page": 200, "ws": f"ws://{hostname}:{port}/ws"}
+    assert result["bench.office.lan"]["ws"] == f"ws://bench.office.lan:{port}/ws"
+    assert result["evil.example"] == {"login": 421}
+    assert result["no_token"] == 303  # to the token form
+    assert "0.0.0.0, which other machines can reach" in done.stderr
+    assert not any("0.0.0.0" in line for line in result["out"])  # never advertised

@@ -44,7 +44,8 @@ _HOST_CHARS = re.compile(r"[A-Za-z0-9.\-_:\[\]]+")
 NOTE_REMOTE = (
     "packbench serve is listening on {host}, which other machines can reach. Every browser\n"
     "must give the access token below (it is shown this once; a restart makes a new one).\n"
-    "The traffic is plain HTTP: use a network you trust, or a TLS reverse proxy in front."
+    "The traffic is plain HTTP: on a network you do not trust, keep the default (loopback)\n"
+    "and reach it through an SSH tunnel (ssh -L 8070:127.0.0.1:8070 THIS-MACHINE) instead."
 )
 
 
@@ -300,7 +301,11 @@ def _server_class():  # type: ignore[no-untyped-def]
                 host = request.headers.get("Host")
                 if not gate.host_ok(host):
                     return web.Response(status=421, text=REFUSED_HOST)
-                needs_origin = request.method not in ("GET", "HEAD") or request.path == "/ws"
+                needs_origin = (
+                    request.method not in ("GET", "HEAD")
+                    or request.match_info.route.name == "websocket"
+                    or request.headers.get("Upgrade", "").lower() == "websocket"
+                )
                 if needs_origin and not gate.origin_ok(request.headers.get("Origin"), host):
                     return web.Response(status=403, text=REFUSED_ORIGIN)
                 if request.path != "/login" and not gate.session_ok(

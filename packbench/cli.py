@@ -166,8 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="serve the app in a browser (textual-serve; loopback by default)"
     )
     _common(p)
-    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--host",
+        default=None,
+        help="address to bind (default 127.0.0.1); any other than loopback asks for a token",
+    )
     p.add_argument("--port", type=int, default=None, help="port (default 8070)")
+    p.add_argument(
+        "--require-token",
+        action="store_true",
+        help="ask for the access token on loopback too (a machine with several users)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name browsers use for this server (its DNS name); repeatable",
+    )
     p.add_argument(
         "--station",
         choices=STATIONS,
@@ -566,10 +582,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
     _open_db(settings).dispose()  # a missing or unmigratable database fails here, not per tab
-    app_args = ["--db", str(settings.database_path()), "--station", args.station or "dashboard"]
+    app_args = ["--station", args.station or "dashboard"]
     if args.config:
         app_args += ["--config", str(args.config)]
-    serve(args.host or DEFAULT_HOST, args.port or DEFAULT_PORT, app_args)
+    serve(
+        args.host or DEFAULT_HOST,
+        args.port or DEFAULT_PORT,
+        app_args,
+        # In the environment, not on each tab's command line (`ps` shows a PostgreSQL password)
+        env={"PACKBENCH_DB": settings.database_path()},
+        require_token=args.require_token,
+        names=args.allow_host,
+    )
     return 0
 
 

@@ -486,14 +486,40 @@ def _plain_element(raw: str, code: str, rules: CodeRules, upper: str) -> Scan | 
     try:
         es = parse_element_string(code)
     except GS1CheckDigitError as exc:
+        if not _parses_with_key_fixed(code):
+            return None
         return replace(
             _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
         )
-    except GS1Error:
-        return None
-    if not any(key in es.values for key in KEY_AIS):  # pragma: no cover - starts with one
-        return None
+    except GS1Error as exc:
+        if not _key_ok(code):
+            return None
+        return replace(
+            _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
+        )
     return _element_scan(raw, code, es, rules, sku=sku)
+
+
+def _parses_with_key_fixed(code: str) -> bool:
+    """Whether the code would be a good element string but for its key's check digit."""
+    width = 18 if code.startswith("00") else 14
+    key = code[2 : 2 + width]
+    if len(key) != width or not _is_digits(key):
+        return False
+    fixed = code[:2] + key[:-1] + str(gs1_check_digit(key[:-1])) + code[2 + width :]
+    try:
+        parse_element_string(fixed)
+    except GS1Error:
+        return False
+    return True
+
+
+def _key_ok(code: str) -> bool:
+    """The code starts with a key AI whose value has a right check digit: from there on it
+    is taken for a GS1 element string, and a later fault is a refusal, not another kind."""
+    width = 18 if code.startswith("00") else 14
+    key = code[2 : 2 + width]
+    return code[:2] in KEY_AIS and len(key) == width and is_valid_gs1(key)
 
 
 def _eight_digits(raw: str, code: str, aim: str) -> Scan:
@@ -548,8 +574,11 @@ def _classify_digits(raw: str, code: str, rules: CodeRules, aim: str) -> Scan | 
     if n >= 16 and code.startswith(("01", "02", "03")):
         try:
             return _element_scan(raw, code, parse_element_string(code), rules)
-        except GS1Error:
-            pass  # not an element string after all (maybe an SSCC starting 01/02)
+        except GS1Error as exc:
+            # Not an element string after all (maybe an SSCC starting 01/02), unless its key
+            # checked out: then it is one with a fault.
+            if _key_ok(code) and not (n == 18 and is_valid_sscc(code)):
+                return _invalid(raw, f"“{code}” is not a valid GS1 element string: {exc}")
     if n == 18:
         if is_valid_sscc(code):
             return Scan(raw, CodeKind.SSCC, code)

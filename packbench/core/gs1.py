@@ -32,6 +32,7 @@ from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
+from biip.gs1_prefixes import GS1CompanyPrefix
 from biip.gtin import Gtin
 from biip.rcn import Rcn, RcnRegion
 from biip.upc import Upc
@@ -53,6 +54,7 @@ __all__ = [
     "parse_element_string",
     "parse_gs1",
     "read_variable_measure",
+    "sscc_groups",
     "upc_e_check_digit",
     "upc_e_to_gtin12",
 ]
@@ -517,3 +519,25 @@ def read_variable_measure(gtin: str, region: str | None) -> VariableMeasure | No
     weight = None if parsed.weight is None else int(parsed.weight * 1000)
     price = None if parsed.price is None else int(parsed.price * 100)
     return VariableMeasure(item, weight_g=weight, price_minor=price, count=parsed.count)
+
+
+# ------------------------------------------------------------------------- SSCC groups
+
+
+def sscc_groups(sscc: str, company_prefix: str = "") -> tuple[str, str, str, str]:
+    """An SSCC as it is printed: extension digit, GS1 company prefix, serial reference,
+    check digit (``3 7071234 000000001 6``).
+
+    The prefix is ``company_prefix`` (the shop's own, from the configuration) when the SSCC
+    carries it; otherwise GS1's table of prefix lengths for the range (as biip bundles it);
+    otherwise 7 digits, the shortest prefix GS1 issues.
+    """
+    if not (isinstance(sscc, str) and len(sscc) == 18 and _is_digits(sscc)):
+        raise ValueError(f"an SSCC is 18 digits, got {sscc!r}")
+    body = sscc[1:17]
+    if company_prefix and 7 <= len(company_prefix) <= 10 and body.startswith(company_prefix):
+        width = len(company_prefix)
+    else:
+        found = GS1CompanyPrefix.extract(body)
+        width = len(found.value) if found is not None and 7 <= len(found.value) <= 10 else 7
+    return sscc[0], body[:width], body[width:], sscc[17]

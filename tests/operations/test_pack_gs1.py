@@ -2,6 +2,7 @@
 count their contents, expired items, UPC-E and variable-measure numbers, and a SKU that
 reads like an element string (the catalogue wins)."""
 
+# ruff: noqa: F811 - the tests take the imported `bench` fixture by name
 from __future__ import annotations
 
 import json

@@ -26,16 +26,8 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 from urllib.parse import urlsplit
-
-from biip import ParseConfig, ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_element_strings import GS1ElementString
-from biip.gs1_prefixes import GS1CompanyPrefix
-from biip.gtin import Gtin
-from biip.rcn import Rcn, RcnRegion
-from biip.upc import Upc
 
 __all__ = [
     "GS",
@@ -53,6 +45,7 @@ __all__ = [
     "parse_digital_link",
     "parse_element_string",
     "parse_gs1",
+    "preload",
     "read_variable_measure",
     "sscc_groups",
     "upc_e_check_digit",
@@ -71,7 +64,7 @@ GS1_SYMBOLOGY_IDS = ("]C1", "]d2", "]Q3", "]e0", "]J1")
 KEY_AIS = ("00", "01", "02", "03")
 
 #: Regions whose variable-measure rules packbench can read (biip's list; ISO 3166 alpha-2).
-RCN_REGIONS = tuple(region.value for region in RcnRegion)
+RCN_REGIONS = ("dk", "ee", "fi", "de", "gb", "lv", "lt", "no", "se")  # a test holds biip to it
 
 # The GS1 "character set 82", the only characters allowed in alphanumeric AI values.
 _CSET82 = frozenset(string.ascii_letters + string.digits + "!\"%&'()*+,-./:;<=>?_")
@@ -93,7 +86,38 @@ _PREDEFINED = {
 _CHECKED = frozenset({"00", "01", "02", "03", *(f"41{k}" for k in range(8))})
 # The YYMMDD dates of GS1 General Specifications 3.4 (DD may be 00: end of month).
 _DATES = frozenset({"11", "12", "13", "15", "16", "17"})
-_CONFIG = ParseConfig(separator_chars=(GS,))
+
+
+@lru_cache(maxsize=1)
+def _biip() -> SimpleNamespace:
+    """biip, imported on first use: loading its tables takes 0.1-0.25 s here, which every app
+    start would pay before the first GS1 scan needs them (see :func:`preload`)."""
+    from biip import ParseConfig, ParseError
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+    from biip.gs1_element_strings import GS1ElementString
+    from biip.gs1_prefixes import GS1CompanyPrefix
+    from biip.gtin import Gtin
+    from biip.rcn import Rcn
+    from biip.upc import Upc
+
+    return SimpleNamespace(
+        ParseConfig=ParseConfig,
+        ParseError=ParseError,
+        AI=GS1ApplicationIdentifier,
+        DigitalLink=GS1DigitalLinkURI,
+        ElementString=GS1ElementString,
+        CompanyPrefix=GS1CompanyPrefix,
+        Gtin=Gtin,
+        Rcn=Rcn,
+        Upc=Upc,
+        config=ParseConfig(separator_chars=(GS,)),
+    )
+
+
+def preload() -> None:
+    """Load biip's tables now (e.g. in a thread at start) rather than at the first GS1 scan."""
+    _biip()
 
 
 class GS1Error(ValueError):
@@ -189,8 +213,8 @@ def _lengths(fmt: str) -> tuple[int | None, int | None, bool]:
 def _spec(head: str) -> _Spec | None:
     """The AI that ``head`` (up to four characters of data) starts with, or None."""
     try:
-        ai = GS1ApplicationIdentifier.extract(head)
-    except ParseError:
+        ai = _biip().AI.extract(head)
+    except _biip().ParseError:
         width = _AI_LENGTH.get(head[:2])
         if width is None or len(head) < width or not _is_digits(head[:width]):
             return None
@@ -288,8 +312,8 @@ def _element(spec: _Spec, value: str, at: int) -> Element:
     if not spec.known:
         return Element(spec.ai, value, spec.title, known=False)
     try:
-        parsed = GS1ElementString.parse(spec.ai + value, config=_CONFIG)
-    except ParseError:
+        parsed = _biip().ElementString.parse(spec.ai + value, config=_biip().config)
+    except _biip().ParseError:
         raise GS1Error(
             f"{label} “{_show(value)}” at character {at + 1} does not have the form GS1 "
             f"sets for it ({spec.format})"
@@ -442,10 +466,9 @@ def parse_digital_link(uri: str) -> ElementString:
     """
     host = urlsplit(uri).netloc
     try:
-        link = GS1DigitalLinkURI.parse(
-            uri, config=ParseConfig(gs1_element_strings_verify_date=False)
-        )
-    except ParseError as exc:
+        b = _biip()
+        link = b.DigitalLink.parse(uri, config=b.ParseConfig(gs1_element_strings_verify_date=False))
+    except _biip().ParseError as exc:
         raise GS1Error(
             f"the web address on {host or 'no host'} is no GS1 Digital Link: {exc}"
         ) from None
@@ -471,8 +494,8 @@ def upc_e_to_gtin12(code: str) -> str | None:
     if not (isinstance(code, str) and len(code) == 8 and _is_digits(code)):
         return None
     try:
-        return Upc.parse(code).as_gtin_12()
-    except ParseError:
+        return _biip().Upc.parse(code).as_gtin_12()
+    except _biip().ParseError:
         return None
 
 
@@ -480,7 +503,7 @@ def upc_e_check_digit(code: str) -> int | None:
     """The check digit an 8-digit UPC-E with number system 0/1 should end in, else None."""
     if not (len(code) == 8 and _is_digits(code) and code[0] in "01"):
         return None
-    return int(Upc.parse(code[:7]).as_upc_e()[-1])
+    return int(_biip().Upc.parse(code[:7]).as_upc_e()[-1])
 
 
 # ---------------------------------------------------------------- variable measure (RCN)
@@ -507,11 +530,15 @@ def read_variable_measure(gtin: str, region: str | None) -> VariableMeasure | No
     """
     if region is None or not (_is_digits(gtin) and len(gtin) in (12, 13, 14)):
         return None
+    as13 = gtin[-13:].zfill(13)
+    if not as13.startswith(("2", "02")):  # GS1's geographic RCN prefixes: 02, 20-29
+        return None
     try:
-        parsed = Gtin.parse(gtin, config=ParseConfig(rcn_region=region))
-    except ParseError as exc:
+        b = _biip()
+        parsed = b.Gtin.parse(gtin, config=b.ParseConfig(rcn_region=region))
+    except _biip().ParseError as exc:
         raise GS1Error(f"“{gtin}” is a variable-measure number with a bad check: {exc}") from None
-    if not isinstance(parsed, Rcn) or (
+    if not isinstance(parsed, _biip().Rcn) or (
         parsed.weight is None and parsed.price is None and parsed.count is None
     ):
         return None
@@ -538,6 +565,6 @@ def sscc_groups(sscc: str, company_prefix: str = "") -> tuple[str, str, str, str
     if company_prefix and 7 <= len(company_prefix) <= 10 and body.startswith(company_prefix):
         width = len(company_prefix)
     else:
-        found = GS1CompanyPrefix.extract(body)
+        found = _biip().CompanyPrefix.extract(body)
         width = len(found.value) if found is not None and 7 <= len(found.value) <= 10 else 7
     return sscc[0], body[:width], body[width:], sscc[17]

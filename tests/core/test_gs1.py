@@ -28,6 +28,7 @@ from packbench.core.codes import (
     gs1_check_digit,
     parse_element_string,
     parse_gs1,
+    swap,
     upc_e_to_gtin12,
 )
 from packbench.core.gs1 import parse_digital_link, read_variable_measure
@@ -344,3 +345,29 @@ def test_element_details_from_biip() -> None:
 def test_check_digit_errors_have_their_own_type() -> None:
     with pytest.raises(GS1CheckDigitError, match="should be 2"):
         parse_gs1(f"01{GTIN[:-1]}0")
+
+
+@pytest.mark.parametrize("layout", ["no", "de", "fr"])
+def test_a_digital_link_typed_through_another_keyboard_layout_is_repaired(layout: str) -> None:
+    uri = f"https://id.gs1.org/01/{GTIN}/10/ABC?17=261231"
+    scan = classify(swap(uri, layout), CodeRules(layout=layout))
+    assert (scan.kind, scan.value, scan.batch, scan.swapped) == (CodeKind.GTIN, GTIN, "ABC", True)
+
+
+def test_the_regions_we_list_are_biips() -> None:
+    from biip.rcn import RcnRegion
+
+    assert sorted(gs1.RCN_REGIONS) == sorted(region.value for region in RcnRegion)
+
+
+def test_biip_is_loaded_only_when_a_gs1_code_needs_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from packbench.core.codes import classify; "
+        "classify('5901234123457'); classify('BDG-1'); a = 'biip' in sys.modules; "
+        "classify('04252614'); print(a, 'biip' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -464,11 +464,14 @@ def parse_digital_link(uri: str) -> ElementString:
 
     Its values are checked by the same rules as a scanned element string.
     """
-    host = urlsplit(uri).netloc
     try:
-        b = _biip()
+        host = urlsplit(uri).netloc
+    except ValueError as exc:  # "http://[" is no URL at all
+        raise GS1Error(f"the web address is no GS1 Digital Link: {exc}") from None
+    b = _biip()
+    try:
         link = b.DigitalLink.parse(uri, config=b.ParseConfig(gs1_element_strings_verify_date=False))
-    except _biip().ParseError as exc:
+    except (b.ParseError, ValueError) as exc:
         raise GS1Error(
             f"the web address on {host or 'no host'} is no GS1 Digital Link: {exc}"
         ) from None

@@ -371,3 +371,24 @@ def test_biip_is_loaded_only_when_a_gs1_code_needs_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+_FUZZ_PARTS = st.sampled_from(
+    ["https://", "http://[", "id.gs1.org", "/01/", "/00/", "/10/", "/21/", "?", "&", "=", "17=",
+     "%", "%2F", "01", "00", "02", "37", "10", "17", "3103", "3922", "8008", "7003", "422",
+     "\x1d", "(", ")", "(01)", "(00)", " ", "]C1", "]d2", "]E0", "]E4", "]Q1", "A", "x", "-",
+     GTIN, SSCC, CONTENT, "2302148210869", "04252614", "0", "9", "99", "261231", "000000"]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(_FUZZ_PARTS, min_size=1, max_size=12).map("".join),
+    st.sampled_from([CodeRules(), NO, CodeRules(rcn_region="de", layout="no")]),
+)
+def test_classify_never_raises_on_gs1_shaped_input(raw: str, rules: CodeRules) -> None:
+    scan = classify(raw, rules)
+    if scan.ok:
+        assert scan.value
+    else:
+        assert scan.reason.strip()

@@ -369,6 +369,30 @@ class Scan:
         """Every GTIN-14 this scan may name, the likeliest first."""
         return ((self.gtin14,) if self.gtin14 else ()) + self.alternatives
 
+    def details(self) -> str:
+        """What a GS1 code said beyond its kind and value, in one line (the test-scan view)."""
+        parts = []
+        if self.gtin14 and self.gtin14 != self.value:
+            parts.append(f"{'contents ' if self.content else ''}GTIN {self.gtin14}")
+        parts += [f"or GTIN {g}" for g in self.alternatives]
+        if self.count is not None:
+            parts.append(f"{self.count} units")
+        if self.batch:
+            parts.append(f"batch {self.batch}")
+        if self.expiry:
+            parts.append(f"expiry {self.expiry:%d.%m.%Y}")
+        if self.weight_g is not None:
+            parts.append(f"{self.weight_g} g")
+        if self.price_minor is not None:
+            parts.append(f"price {self.price_minor / 100:.2f}")
+        if self.ai:
+            parts.append("AIs " + "".join(f"({k})" for k in self.ai))
+        if self.unknown_ais:
+            parts.append("unknown to packbench: " + "".join(f"({k})" for k in self.unknown_ais))
+        if self.sku:
+            parts.append(f"a product with SKU {self.sku} would take precedence")
+        return " · ".join(parts)
+
     def as_sku(self) -> Scan:
         """The same scan read as the SKU it also looks like (see ``sku``)."""
         if self.sku is None:

@@ -392,3 +392,18 @@ def test_classify_never_raises_on_gs1_shaped_input(raw: str, rules: CodeRules) -
         assert scan.value
     else:
         assert scan.reason.strip()
+
+
+def test_the_details_line_names_what_the_code_said() -> None:
+    pallet = classify(f"00{SSCC}02{CONTENT}3712")
+    assert pallet.details() == f"contents GTIN {CONTENT} · 12 units · AIs (00)(02)(37)"
+    item = classify(f"01{GTIN}17261231" + "10ABC")
+    assert item.details() == (
+        "batch ABC · expiry 31.12.2026 · AIs (01)(17)(10) · "
+        f"a product with SKU 01{GTIN}1726123110ABC would take precedence"
+    )
+    assert classify("2302148210869", NO).details() == (
+        "GTIN 02302148200006 · or GTIN 02302148210869 · 1086 g"
+    )
+    assert classify("5901234123457").details() == "GTIN 05901234123457"
+    assert classify("SKU-1").details() == ""

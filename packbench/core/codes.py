@@ -5,8 +5,12 @@ labels, shelf labels, box labels and command cards) arrives as a line of keyboar
 module turns that line into a :class:`Scan` the screens and the operations layer can act on,
 and explains in plain words why a scan was refused.
 
-Pure logic, standard library only: the screens, the operations layer and the tests share one
-definition of a code without dragging in Textual, the database or the network.
+GS1 element strings, Digital Link, UPC-E and variable-measure numbers are read by
+:mod:`packbench.core.gs1` (biip's AI table behind our own messages); their names are
+re-exported here, so ``packbench.core.codes`` stays the one import for the rest of the app.
+
+Pure logic: the screens, the operations layer and the tests share one definition of a code
+without dragging in Textual, the database or the network.
 """
 
 from __future__ import annotations

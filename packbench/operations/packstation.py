@@ -1042,6 +1042,16 @@ def _pack_units(
     product = _product_for(session, order_id, scan, raw)
     shown = msg.quote(raw.strip())
     expired = _expired(rules, scan, product, shown, order)
+    serial = scan.ai.get("21")
+    if serial and any(
+        d.get("serial") == serial and d.get("gtin") == scan.gtin14
+        for d in _unit_scans(session, order)
+    ):
+        raise Refused(
+            f"Already packed: {shown} is {product.name} with serial {serial}, counted in this "
+            "order before — the same unit scanned twice. Nothing counted.",
+            order_id=order.id,
+        )
     lines = [ln for ln in _lines(session, order_id) if ln.product_id == product.id]
     if not lines:
         other = _other_open_order(session, order, product)

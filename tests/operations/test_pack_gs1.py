@@ -193,3 +193,19 @@ def test_the_configured_regions_are_the_ones_the_core_reads() -> None:
     assert allowed - {""} == set(RCN_REGIONS)
     with pytest.raises(ValueError):
         CodeSettings(variable_measure_region="xx")  # type: ignore[arg-type]
+
+
+def test_a_serialised_unit_scanned_twice_counts_once(bench) -> None:
+    db, ids = bench
+    oid = ids["first"]  # two cups
+    scan(db, "ORD-5001", None)
+    assert scan(db, f"01{CUP14}21SN1", oid).ok
+    before = snapshot(db)
+    again = scan(db, f"(01){CUP14}(21)SN1", oid)
+    assert not again.ok and "Already packed" in again.message and "serial SN1" in again.message
+    assert snapshot(db) == before
+    # Undone, the same unit may be scanned again; another serial is another unit.
+    assert scan(db, "CMD-UNDO", oid).ok
+    assert scan(db, f"01{CUP14}21SN1", oid).ok
+    out = scan(db, f"01{CUP14}21SN2", oid)
+    assert out.ok and out.view.units_packed == 2, out.message

@@ -505,16 +505,18 @@ def _plain_element(raw: str, code: str, rules: CodeRules, upper: str) -> Scan | 
     element string with a key (SSCC, GTIN): `01` + GTIN + `17` + date + `10` + batch is
     how GS1 DataMatrix and GS1-128 on food and medicine arrive when the batch comes last.
 
-    None when it does not read so; a key with a wrong check digit in an otherwise good
-    element string is refused (with the SKU reading kept for the catalogue to claim).
+    The key need not come first (``17`` + date + ``01`` + GTIN is as good), but it must be
+    there. None when the code does not read so; one that starts with a key and is a good
+    element string but for that key's check digit, or whose key checks out but a later part
+    does not, is refused (with the SKU reading kept for the catalogue to claim).
     """
-    if code[:2] not in KEY_AIS:
+    if not _is_digits(code[:2]):
         return None
     sku = upper if rules.sku_pattern and _compile(rules.sku_pattern).fullmatch(upper) else None
     try:
         es = parse_element_string(code)
     except GS1CheckDigitError as exc:
-        if not _parses_with_key_fixed(code):
+        if code[:2] not in KEY_AIS or not _parses_with_key_fixed(code):
             return None
         return replace(
             _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
@@ -525,6 +527,8 @@ def _plain_element(raw: str, code: str, rules: CodeRules, upper: str) -> Scan | 
         return replace(
             _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
         )
+    if not any(key in es.values for key in KEY_AIS):
+        return None
     return _element_scan(raw, code, es, rules, sku=sku)
 
 
@@ -679,10 +683,9 @@ def _classify_code(raw: str, code: str, rules: CodeRules) -> Scan:
         if found is not None:
             return found
     upper = _ascii_upper(code)
-    if not _is_digits(code):
-        found = _plain_element(raw, code, rules, upper)
-        if found is not None:
-            return found
+    found = _plain_element(raw, code, rules, upper)
+    if found is not None:
+        return found
     if _S10_RE.fullmatch(upper):
         if is_valid_s10(upper):
             return Scan(raw, CodeKind.TRACKING, upper)

@@ -62,6 +62,10 @@ CASES = [
     (f"02{CONTENT}3724", CodeKind.GTIN, CONTENT, {"count": 24, "content": True}),
     (f"(02){CONTENT}(37)6", CodeKind.GTIN, CONTENT, {"count": 6}),
     (f"01{GTIN}3724", CodeKind.GTIN, GTIN, {"count": None, "content": False}),
+    # The key need not come first.
+    ("17261231" + f"01{GTIN}10ABC", CodeKind.GTIN, GTIN, {"batch": "ABC"}),
+    ("17261231" + f"01{GTIN}", CodeKind.GTIN, GTIN, {"expiry": dt.date(2026, 12, 31)}),
+    ("10ABC", CodeKind.SKU, "10ABC", {}),  # an element string, but with no key: a SKU
     # AIs the old table lacked: known to the whole table now.
     (f"01{GTIN}3922995\x1d4225787003261231235980081012311230", CodeKind.GTIN, GTIN,
      {"price_minor": 995}),
@@ -273,6 +277,15 @@ def test_any_valid_element_string_parses_back_however_it_is_sent(
         assume(not any("(" in value for _, value in items))
     data = _serialize(items, how, sid, lead)
     assert parse_gs1(data) == dict(items)
+    if how == "brackets":  # as printed under a label: digits grouped by spaces, anywhere
+        spaced = "".join(f"({ai}) {' '.join(value[i : i + 4] for i in range(0, len(value), 4))} "
+                         for ai, value in items)  # fmt: skip
+        assert parse_gs1(spaced) == dict(items)
+    if any(key in dict(items) for key in ("00", "01", "02", "03")) and len(data) <= 200:
+        # A key anywhere makes the scan that SSCC or GTIN, however it was sent.
+        scan = classify(data)
+        assert scan.ai == dict(items), scan.reason
+        assert scan.kind is (CodeKind.SSCC if "00" in dict(items) else CodeKind.GTIN)
 
 
 @settings(max_examples=100, deadline=None)

@@ -25,6 +25,7 @@ from textual.timer import Timer
 
 from packbench.config import Settings, load_warehouse_layout
 from packbench.core.codes import CodeRules
+from packbench.core.gs1 import preload as preload_gs1
 from packbench.core.routing import Layout
 from packbench.data.engine import Database
 from packbench.operations.common import Actor
@@ -120,6 +121,8 @@ class PackbenchApp(App[None]):
             self.actor = self.actor.at_station(station)
         self.switch_mode(station)
         self._start_sync()
+        # biip's GS1 tables (0.1-0.25 s) load beside the first frame, not at the first GS1 scan.
+        self.run_worker(preload_gs1, thread=True, group="gs1-preload", exit_on_error=False)
         self._settle_print_jobs()
         self.set_interval(SYNC_HEALTH_S, self._poll_sync_health)
         self._poll_sync_health()

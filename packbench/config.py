@@ -132,6 +132,12 @@ class CodeSettings(_Section):
     badge_prefix: str = Field(default="BDG-", min_length=1, max_length=10)
     order_prefix: str = Field(default="ORD-", min_length=1, max_length=10)
     command_prefix: str = Field(default="CMD-", min_length=1, max_length=10)
+    #: Whose rules read the weight or price printed into a variable-measure GTIN-13
+    #: (prefix 20-29): "no", "se", "dk", "fi", "de", "gb", "ee", "lv", "lt"; "" reads them
+    #: as plain GTINs.
+    variable_measure_region: Literal["", "no", "se", "dk", "fi", "de", "gb", "ee", "lv", "lt"] = (
+        "no"
+    )
 
 
 class ShopSettings(_Section):
@@ -216,6 +222,8 @@ class PackSettings(_Section):
     learn_after: int = Field(default=3, ge=1, le=100)
     #: A weighed parcel further off its expected weight than this must be confirmed.
     weight_tolerance_pct: float = Field(default=10.0, gt=0, le=100)
+    #: An item whose GS1 expiry date (AI 17) has passed: refuse it, or warn and pack it.
+    expired_items: Literal["refuse", "warn"] = "refuse"
 
 
 # -- end of the pack station block ----------------------------------------------------------------
@@ -335,6 +343,7 @@ class Settings(BaseSettings):
             order_prefix=self.codes.order_prefix,
             command_prefix=self.codes.command_prefix,
             layout=self.scanner.layout,
+            rcn_region=self.codes.variable_measure_region or None,
         )
 
     def database_path(self) -> str:

@@ -5,13 +5,17 @@ labels, shelf labels, box labels and command cards) arrives as a line of keyboar
 module turns that line into a :class:`Scan` the screens and the operations layer can act on,
 and explains in plain words why a scan was refused.
 
-Pure logic, standard library only: the screens, the operations layer and the tests share one
-definition of a code without dragging in Textual, the database or the network.
+GS1 element strings, Digital Link, UPC-E and variable-measure numbers are read by
+:mod:`packbench.core.gs1` (biip's AI table behind our own messages); their names are
+re-exported here, so ``packbench.core.codes`` stays the one import for the rest of the app.
+
+Pure logic: the screens, the operations layer and the tests share one definition of a code
+without dragging in Textual, the database or the network.
 """
 
 from __future__ import annotations
 
-import calendar
+import datetime as dt
 import re
 import string
 import unicodedata
@@ -19,13 +23,36 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 
+from packbench.core.gs1 import (
+    GS,
+    GS1_SYMBOLOGY_IDS,
+    KEY_AIS,
+    RCN_REGIONS,
+    ElementString,
+    GS1CheckDigitError,
+    GS1Error,
+    _esc,
+    _show,
+    gs1_check_digit,
+    is_digital_link,
+    is_valid_gs1,
+    parse_digital_link,
+    parse_element_string,
+    parse_gs1,
+    read_variable_measure,
+    upc_e_check_digit,
+    upc_e_to_gtin12,
+)
+
 __all__ = [
     "DEFAULT_RULES",
     "GS1_SYMBOLOGY_IDS",
+    "KEY_AIS",
     "LAYOUT_SWAPS",
     "CodeKind",
     "CodeRules",
     "Command",
+    "GS1CheckDigitError",
     "GS1Error",
     "Scan",
     "classify",
@@ -38,13 +65,13 @@ __all__ = [
     "make_s10",
     "make_sscc",
     "normalize_gtin",
+    "parse_element_string",
     "parse_gs1",
     "s10_check_digit",
     "swap",
     "unswap",
+    "upc_e_to_gtin12",
 ]
-
-GS = "\x1d"  # ASCII group separator: how scanners transmit the GS1 FNC1 separator
 
 _UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
@@ -61,27 +88,6 @@ def _is_digits(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- check digits
-
-
-def gs1_check_digit(body: str) -> int:
-    """GS1 mod-10 check digit of ``body`` (the key without its check digit).
-
-    Weights run 3, 1, 3, … from the right, so GTIN-8/12/13/14, SSCC and GLN share one rule.
-    """
-    if not isinstance(body, str) or not _is_digits(body):
-        raise ValueError(f"a GS1 key body must be one or more digits 0-9, got {body!r}")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
-def is_valid_gs1(code: str) -> bool:
-    """True for an all-digit code whose last digit is the GS1 check digit of the rest."""
-    return (
-        isinstance(code, str)
-        and len(code) >= 2
-        and _is_digits(code)
-        and gs1_check_digit(code[:-1]) == int(code[-1])
-    )
 
 
 def is_valid_gtin(code: str) -> bool:
@@ -166,240 +172,6 @@ def make_s10(prefix2: str, serial: int, country2: str) -> str:
         raise ValueError(f"an S10 serial number is 0-99999999, got {serial}")
     digits = f"{serial:08d}"
     return f"{prefix}{digits}{s10_check_digit(digits)}{country}"
-
-
-# --------------------------------------------------------------------- GS1 element strings
-
-
-class GS1Error(ValueError):
-    """A GS1 element string that cannot be trusted; the message says what is wrong and where."""
-
-
-#: AIM symbology identifiers whose data is a GS1 element string (GS1-128, GS1 DataMatrix,
-#: GS1 QR Code, GS1 DataBar, GS1 DotCode); scanners may be set to prefix them.
-GS1_SYMBOLOGY_IDS = ("]C1", "]d2", "]Q3", "]e0", "]J1")
-
-# The GS1 "character set 82", the only characters allowed in alphanumeric AI values.
-_CSET82 = frozenset(string.ascii_letters + string.digits + "!\"%&'()*+,-./:;<=>?_")
-
-
-@dataclass(frozen=True)
-class _AI:
-    title: str
-    length: int  # exact length when fixed, else the maximum
-    fixed: bool
-    numeric: bool
-    check: bool = False  # the value is a GS1 key with a mod-10 check digit
-    date: bool = False  # YYMMDD
-
-
-def _ai_table() -> dict[str, _AI]:
-    table = {
-        "00": _AI("SSCC", 18, fixed=True, numeric=True, check=True),
-        "01": _AI("GTIN", 14, fixed=True, numeric=True, check=True),
-        "02": _AI("CONTENT", 14, fixed=True, numeric=True, check=True),
-        "10": _AI("BATCH/LOT", 20, fixed=False, numeric=False),
-        "11": _AI("PROD DATE", 6, fixed=True, numeric=True, date=True),
-        "12": _AI("DUE DATE", 6, fixed=True, numeric=True, date=True),
-        "13": _AI("PACK DATE", 6, fixed=True, numeric=True, date=True),
-        "15": _AI("BEST BEFORE", 6, fixed=True, numeric=True, date=True),
-        "16": _AI("SELL BY", 6, fixed=True, numeric=True, date=True),
-        "17": _AI("USE BY/EXPIRY", 6, fixed=True, numeric=True, date=True),
-        "20": _AI("VARIANT", 2, fixed=True, numeric=True),
-        "21": _AI("SERIAL", 20, fixed=False, numeric=False),
-        "22": _AI("CPV", 20, fixed=False, numeric=False),
-        "30": _AI("VAR. COUNT", 8, fixed=False, numeric=True),
-        "37": _AI("COUNT", 8, fixed=False, numeric=True),
-        "240": _AI("ADDITIONAL ID", 30, fixed=False, numeric=False),
-        "241": _AI("CUST. PART No.", 30, fixed=False, numeric=False),
-        "400": _AI("ORDER NUMBER", 30, fixed=False, numeric=False),
-        "90": _AI("INTERNAL", 30, fixed=False, numeric=False),
-    }
-    measures = ("NET WEIGHT (kg)", "LENGTH (m)", "WIDTH (m)", "HEIGHT (m)", "AREA (m²)")
-    measures += ("NET VOLUME (l)", "NET VOLUME (m³)")
-    for k, title in enumerate(measures):
-        for decimals in range(6):
-            table[f"31{k}{decimals}"] = _AI(title, 6, fixed=True, numeric=True)
-    glns = ("SHIP TO LOC", "BILL TO", "PURCHASE FROM", "SHIP FOR LOC", "LOC No.", "PAY TO")
-    for k, title in enumerate(glns):
-        table[f"41{k}"] = _AI(title, 13, fixed=True, numeric=True, check=True)
-    for k in range(91, 100):
-        table[str(k)] = _AI("INTERNAL", 90, fixed=False, numeric=False)
-    return table
-
-
-_AIS = _ai_table()
-_BRACKET_AI = re.compile(r"\(([0-9]{2,4})\)")
-
-
-def _esc(ch: str) -> str:
-    """One character as text a person can read (``\\x1d`` for GS, ``\\r`` for CR)."""
-    if ch.isprintable():
-        return ch
-    special = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-    if ch in special:
-        return special[ch]
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def _show(text: str, limit: int = 60) -> str:
-    """A code for a message: control characters escaped, very long input shortened."""
-    shown = "".join(_esc(c) for c in text[:limit])
-    return shown + "…" if len(text) > limit else shown
-
-
-def _match_ai(data: str, pos: int) -> str | None:
-    """The AI starting at ``pos``: the table is prefix-free, so the first hit is the only one."""
-    for width in (2, 3, 4):
-        candidate = data[pos : pos + width]
-        if candidate in _AIS:
-            return candidate
-    return None
-
-
-def _check_value(ai: str, value: str, at: int) -> None:
-    """Validate one AI value; ``at`` is the 0-based offset of the value in the input."""
-    spec = _AIS[ai]
-    label = f"AI ({ai}) {spec.title}"
-    if not value:
-        raise GS1Error(f"{label} at character {at + 1} is empty")
-    if spec.fixed and len(value) != spec.length:
-        raise GS1Error(
-            f"{label} at character {at + 1} must be {spec.length} characters, "
-            f"got {len(value)} (“{_show(value)}”)"
-        )
-    if not spec.fixed and len(value) > spec.length:
-        raise GS1Error(
-            f"{label} at character {at + 1} is {len(value)} characters long, at most "
-            f"{spec.length} are allowed (is a GS/FNC1 separator missing?)"
-        )
-    for i, ch in enumerate(value):
-        if spec.numeric and not ("0" <= ch <= "9"):
-            raise GS1Error(
-                f"{label} must be digits, but has “{_esc(ch)}” at character {at + i + 1}"
-            )
-        if ch not in _CSET82:
-            raise GS1Error(
-                f"{label} has “{_esc(ch)}” at character {at + i + 1}, "
-                "which GS1 does not allow in element strings"
-            )
-    if spec.check and not is_valid_gs1(value):
-        raise GS1Error(
-            f"{label} {value} at character {at + 1} has a wrong check digit "
-            f"(should be {gs1_check_digit(value[:-1])})"
-        )
-    if spec.date:
-        yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
-        # DD=00 means "end of month"; the century only matters for 29 Feb, and GS1's
-        # sliding window puts every YY in the 2000s for years to come.
-        if not 1 <= mm <= 12 or dd > calendar.monthrange(2000 + yy, mm)[1]:
-            raise GS1Error(f"{label} {value} at character {at + 1} is not a date (YYMMDD)")
-
-
-def _store(out: dict[str, str], ai: str, value: str, at: int) -> None:
-    _check_value(ai, value, at)
-    if ai in out and out[ai] != value:
-        raise GS1Error(
-            f"AI ({ai}) appears twice with different values, again at character {at + 1}"
-        )
-    out[ai] = value
-
-
-def _parse_plain(data: str, pos: int) -> dict[str, str]:
-    out: dict[str, str] = {}
-    end_of_data = len(data)
-    while pos < end_of_data:
-        if data[pos] == GS:  # after a variable field, or a redundant FNC1
-            pos += 1
-            continue
-        ai = _match_ai(data, pos)
-        if ai is None:
-            head = data[pos : pos + 4]
-            if not _is_digits(head[:2]):
-                raise GS1Error(
-                    f"expected an application identifier (digits) at character {pos + 1}, "
-                    f"found “{_show(head)}”"
-                )
-            raise GS1Error(f"unknown application identifier “{head}…” at character {pos + 1}")
-        start = pos + len(ai)
-        spec = _AIS[ai]
-        if spec.fixed:
-            end = start + spec.length
-            value = data[start:end]
-            cut = value.find(GS)
-            if cut != -1 or len(value) < spec.length:
-                value = value[:cut] if cut != -1 else value
-                raise GS1Error(
-                    f"AI ({ai}) {spec.title} at character {start + 1} needs {spec.length} "
-                    f"characters but the data gives only {len(value)}"
-                )
-        else:
-            end = data.find(GS, start)
-            end = end_of_data if end == -1 else end
-            value = data[start:end]
-        _store(out, ai, value, start)
-        pos = end
-    return out
-
-
-def _next_bracket_ai(data: str, pos: int) -> re.Match[str] | None:
-    """The next "(AI)" with a known AI; "(" and ")" may also occur inside a batch."""
-    match = _BRACKET_AI.search(data, pos)
-    while match is not None and match.group(1) not in _AIS:
-        match = _BRACKET_AI.search(data, match.start() + 1)
-    return match
-
-
-def _parse_bracketed(data: str, pos: int) -> dict[str, str]:
-    out: dict[str, str] = {}
-    end_of_data = len(data)
-    while pos < end_of_data:
-        if data[pos] == " ":
-            pos += 1
-            continue
-        match = _BRACKET_AI.match(data, pos)
-        if match is None:
-            raise GS1Error(f"expected “(AI)” at character {pos + 1}, found “{_show(data[pos])}”")
-        ai = match.group(1)
-        if ai not in _AIS:
-            raise GS1Error(f"unknown application identifier ({ai}) at character {pos + 1}")
-        start = match.end()
-        following = _next_bracket_ai(data, start)
-        end = following.start() if following else end_of_data
-        value = data[start:end]
-        stripped = value.lstrip(" ")  # printed HRI often has spaces; GS1 values never do
-        _store(out, ai, stripped.rstrip(" "), start + len(value) - len(stripped))
-        pos = end
-    return out
-
-
-def parse_gs1(data: str) -> dict[str, str]:
-    """Parse a GS1 element string into ``{AI: value}``.
-
-    Accepts what scanners send (optional AIM symbology identifier, FNC1 as ASCII 29 before
-    the data and after variable-length values) and the printed form ``(01)…(17)…(10)…``.
-    Check digits of AIs 00, 01, 02 and 410-415 are verified.
-    """
-    if not isinstance(data, str):
-        raise GS1Error(f"a GS1 element string must be text, got {type(data).__name__}")
-    pos = 0
-    if data.startswith("]"):
-        if data[:3] not in GS1_SYMBOLOGY_IDS:
-            raise GS1Error(
-                f"symbology identifier “{_show(data[:3])}” does not announce GS1 data "
-                f"(expected one of {', '.join(GS1_SYMBOLOGY_IDS)})"
-            )
-        pos = 3
-    while data[pos : pos + 1] == GS:
-        pos += 1
-    if pos >= len(data):
-        raise GS1Error("the element string holds no data")
-    if data[pos] == "(":
-        return _parse_bracketed(data, pos)
-    return _parse_plain(data, pos)
 
 
 # --------------------------------------------------------------------- keyboard layouts
@@ -536,6 +308,9 @@ class CodeRules:
     sku_pattern: str = r"[A-Z0-9][A-Z0-9._/-]{1,39}"
     layout: str = "us"  # the host layout a US-configured scanner types into; see LAYOUT_SWAPS
     max_length: int = 200
+    #: Whose rules read weight/price out of restricted-circulation GTINs (prefix 20-29):
+    #: a region in RCN_REGIONS ("no", "se", "dk", …), or None to take them as plain GTINs.
+    rcn_region: str | None = None
 
     def __post_init__(self) -> None:
         # Fail when the settings are loaded, not on the first scan at the bench.
@@ -547,6 +322,11 @@ class CodeRules:
                 raise ValueError(f"{name} is not a valid regular expression: {exc}") from exc
         if self.max_length < 1:
             raise ValueError(f"max_length must be positive, got {self.max_length}")
+        if self.rcn_region is not None and self.rcn_region not in RCN_REGIONS:
+            raise ValueError(
+                f"rcn_region must be one of {', '.join(RCN_REGIONS)} (or unset), "
+                f"got {self.rcn_region!r}"
+            )
 
 
 DEFAULT_RULES = CodeRules()
@@ -564,11 +344,64 @@ class Scan:
     ai: dict[str, str] = field(default_factory=dict)
     swapped: bool = False
     command: Command | None = None
+    #: How many units of ``gtin14`` the code stands for: AI (37) beside (02), the contents
+    #: of a case or pallet. None for a single item.
+    count: int | None = None
+    #: True when ``gtin14`` came from AI (02): the GTIN of what a case holds, not of the case.
+    content: bool = False
+    expiry: dt.date | None = None  # AI (17), its day-00 already the month's last day
+    batch: str | None = None  # AI (10)
+    #: A variable-measure item's weight or price: from a restricted-circulation GTIN read
+    #: under ``CodeRules.rcn_region``, or from AI (310n) / (392n).
+    weight_g: int | None = None
+    price_minor: int | None = None
+    #: Other GTIN-14s the same digits could be (an 8-digit code valid as EAN-8 and as
+    #: UPC-E); whoever looks the product up should try them after ``gtin14``.
+    alternatives: tuple[str, ...] = ()
+    #: The SKU this code would be if it were not a GS1 element string; the operations layer
+    #: takes that reading when the catalogue has a product with this SKU.
+    sku: str | None = None
+    unknown_ais: tuple[str, ...] = ()  # AIs kept as scanned but unknown to packbench
 
     @property
     def ok(self) -> bool:
         """True unless the scan was refused (INVALID) or not understood (UNKNOWN)."""
         return self.kind not in (CodeKind.INVALID, CodeKind.UNKNOWN)
+
+    @property
+    def gtins(self) -> tuple[str, ...]:
+        """Every GTIN-14 this scan may name, the likeliest first."""
+        return ((self.gtin14,) if self.gtin14 else ()) + self.alternatives
+
+    def details(self) -> str:
+        """What a GS1 code said beyond its kind and value, in one line (the test-scan view)."""
+        parts = []
+        if self.gtin14 and self.gtin14 != self.value:
+            parts.append(f"{'contents ' if self.content else ''}GTIN {self.gtin14}")
+        parts += [f"or GTIN {g}" for g in self.alternatives]
+        if self.count is not None:
+            parts.append(f"{self.count} units")
+        if self.batch:
+            parts.append(f"batch {self.batch}")
+        if self.expiry:
+            parts.append(f"expiry {self.expiry:%d.%m.%Y}")
+        if self.weight_g is not None:
+            parts.append(f"{self.weight_g} g")
+        if self.price_minor is not None:
+            parts.append(f"price {self.price_minor / 100:.2f}")
+        if self.ai:
+            parts.append("AIs " + "".join(f"({k})" for k in self.ai))
+        if self.unknown_ais:
+            parts.append("unknown to packbench: " + "".join(f"({k})" for k in self.unknown_ais))
+        if self.sku:
+            parts.append(f"a product with SKU {self.sku} would take precedence")
+        return " · ".join(parts)
+
+    def as_sku(self) -> Scan:
+        """The same scan read as the SKU it also looks like (see ``sku``)."""
+        if self.sku is None:
+            raise ValueError(f"{self.raw!r} has no SKU reading")
+        return Scan(self.raw, CodeKind.SKU, self.sku, swapped=self.swapped)
 
 
 _WHITESPACE = "".join(
@@ -576,6 +409,7 @@ _WHITESPACE = "".join(
 )
 _COMMANDS = {c.value: c for c in Command}
 _AIM_ID = re.compile(r"\][A-Za-z][0-9A-Za-z]")
+_BRACKET_AI = re.compile(r"\(([0-9]{2,4})\)")
 _ID_TAIL = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
 _GTIN_NAMES = {8: "GTIN-8", 12: "GTIN-12 (UPC-A)", 13: "GTIN-13", 14: "GTIN-14"}
 
@@ -588,13 +422,35 @@ def _unknown(raw: str, reason: str, value: str = "") -> Scan:
     return Scan(raw=raw, kind=CodeKind.UNKNOWN, value=value, reason=reason)
 
 
-def _element_scan(raw: str, code: str, ai: dict[str, str]) -> Scan:
+def _element_scan(
+    raw: str, code: str, es: ElementString, rules: CodeRules, *, sku: str | None = None
+) -> Scan:
     """An element string names an SSCC (a logistic unit) before a GTIN (its content)."""
-    gtin = ai.get("01") or ai.get("02")
+    ai = es.values
+    gtin = ai.get("01") or ai.get("02") or ai.get("03")
+    content = "01" not in ai and "02" in ai
+    expiry = es.get("17")
+    weight = next((e for e in es.elements if e.ai[:3] == "310" and e.decimal is not None), None)
+    price = next((e for e in es.elements if e.ai[:3] == "392" and e.decimal is not None), None)
+    facts: dict[str, object] = {
+        "ai": ai,
+        "gtin14": gtin,
+        "content": content,
+        # GS1: (37) counts the trade items of (02) in a logistic unit; beside (01) it is
+        # not allowed, and a count taken from it would be a guess.
+        "count": int(ai["37"]) if content and "37" in ai else None,
+        "expiry": expiry.date if expiry is not None else None,
+        "batch": ai.get("10"),
+        "weight_g": int(weight.decimal * 1000) if weight and weight.decimal else None,
+        "price_minor": int(price.decimal * 100) if price and price.decimal else None,
+        "unknown_ais": es.unknown,
+        "sku": sku,
+    }
     if "00" in ai:
-        return Scan(raw, CodeKind.SSCC, ai["00"], gtin14=gtin, ai=ai)
+        return Scan(raw, CodeKind.SSCC, ai["00"], **facts)  # type: ignore[arg-type]
     if gtin is not None:
-        return Scan(raw, CodeKind.GTIN, gtin, gtin14=gtin, ai=ai)
+        scan = Scan(raw, CodeKind.GTIN, gtin, **facts)  # type: ignore[arg-type]
+        return _with_measure(scan, gtin, rules)
     listed = ", ".join(f"({k})" for k in ai)
     return Scan(
         raw,
@@ -602,19 +458,139 @@ def _element_scan(raw: str, code: str, ai: dict[str, str]) -> Scan:
         "",
         reason=f"“{_show(code)}” is a GS1 element string with {listed} but no GTIN or SSCC",
         ai=ai,
+        unknown_ais=es.unknown,
+        sku=sku,
     )
 
 
-def _parse_element(raw: str, code: str) -> Scan:
+def _with_measure(scan: Scan, gtin: str, rules: CodeRules) -> Scan:
+    """A restricted-circulation GTIN read under the configured region: the item (its
+    measure zeroed, as a catalogue lists it) and the weight or price printed into it."""
     try:
-        ai = parse_gs1(code)
+        measure = read_variable_measure(gtin, rules.rcn_region)
+    except GS1Error as exc:
+        return _invalid(scan.raw, str(exc), gtin)
+    if measure is None:
+        return scan
+    return replace(
+        scan,
+        gtin14=measure.item_gtin14,
+        weight_g=measure.weight_g if measure.weight_g is not None else scan.weight_g,
+        price_minor=measure.price_minor if measure.price_minor is not None else scan.price_minor,
+        count=measure.count if measure.count is not None else scan.count,
+        alternatives=(gtin.zfill(14),),
+    )
+
+
+def _parse_element(raw: str, code: str, rules: CodeRules) -> Scan:
+    try:
+        es = parse_element_string(code)
     except GS1Error as exc:
         return _invalid(raw, f"“{_show(code)}” is not a valid GS1 element string: {exc}")
-    return _element_scan(raw, code, ai)
+    return _element_scan(raw, code, es, rules)
 
 
-def _classify_digits(raw: str, code: str) -> Scan | None:
-    """GS1 keys without separators: SSCC (18), AI 00 + SSCC (20), GTIN (8/12/13/14)."""
+def _digital_link(raw: str, code: str, rules: CodeRules) -> Scan:
+    try:
+        es = parse_digital_link(code)
+    except GS1Error as exc:
+        if "no GS1 Digital Link" in str(exc):
+            return _unknown(raw, f"“{_show(code)}”: {exc}")
+        return _invalid(raw, f"“{_show(code)}” is a GS1 Digital Link with a fault: {exc}")
+    return _element_scan(raw, code, es, rules)
+
+
+def _plain_element(raw: str, code: str, rules: CodeRules, upper: str) -> Scan | None:
+    """A code with no separator, brackets or symbology identifier that still reads as a GS1
+    element string with a key (SSCC, GTIN): `01` + GTIN + `17` + date + `10` + batch is
+    how GS1 DataMatrix and GS1-128 on food and medicine arrive when the batch comes last.
+
+    The key need not come first (``17`` + date + ``01`` + GTIN is as good), but it must be
+    there. None when the code does not read so; one that starts with a key and is a good
+    element string but for that key's check digit, or whose key checks out but a later part
+    does not, is refused (with the SKU reading kept for the catalogue to claim).
+    """
+    if not _is_digits(code[:2]):
+        return None
+    sku = upper if rules.sku_pattern and _compile(rules.sku_pattern).fullmatch(upper) else None
+    try:
+        es = parse_element_string(code)
+    except GS1CheckDigitError as exc:
+        if code[:2] not in KEY_AIS or not _parses_with_key_fixed(code):
+            return None
+        return replace(
+            _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
+        )
+    except GS1Error as exc:
+        if not _key_ok(code):
+            return None
+        return replace(
+            _invalid(raw, f"“{_show(code)}” reads as a GS1 element string, but {exc}"), sku=sku
+        )
+    if not any(key in es.values for key in KEY_AIS):
+        return None
+    return _element_scan(raw, code, es, rules, sku=sku)
+
+
+def _parses_with_key_fixed(code: str) -> bool:
+    """Whether the code would be a good element string but for its key's check digit."""
+    width = 18 if code.startswith("00") else 14
+    key = code[2 : 2 + width]
+    if len(key) != width or not _is_digits(key):
+        return False
+    fixed = code[:2] + key[:-1] + str(gs1_check_digit(key[:-1])) + code[2 + width :]
+    try:
+        parse_element_string(fixed)
+    except GS1Error:
+        return False
+    return True
+
+
+def _key_ok(code: str) -> bool:
+    """The code starts with a key AI whose value has a right check digit: from there on it
+    is taken for a GS1 element string, and a later fault is a refusal, not another kind."""
+    width = 18 if code.startswith("00") else 14
+    key = code[2 : 2 + width]
+    return code[:2] in KEY_AIS and len(key) == width and is_valid_gs1(key)
+
+
+def _eight_digits(raw: str, code: str, aim: str) -> Scan:
+    """EAN-8 or UPC-E. Scanners say which only with a symbology identifier (``]E4`` EAN-8,
+    ``]E0`` UPC-E); without one, whichever check digit fits. When both fit, a code starting
+    with 0 is read as UPC-E first (an EAN-8 starting 0 is a shop's own restricted number,
+    rarely on goods a web shop sells) and one starting with 1 as EAN-8 (GS1 US hands out
+    EAN-8s there; UPC-E with number system 1 is rare); the other reading goes in
+    ``alternatives`` so a product listed under either is found."""
+    ean8 = code.zfill(14) if is_valid_gtin(code) and aim != "]E0" else None
+    upc_a = upc_e_to_gtin12(code) if aim != "]E4" else None
+    upc = upc_a.zfill(14) if upc_a else None
+    if ean8 and upc:
+        first, other = (upc, ean8) if code[0] == "0" else (ean8, upc)
+        return Scan(raw, CodeKind.GTIN, code, gtin14=first, alternatives=(other,))
+    if ean8 or upc:
+        return Scan(raw, CodeKind.GTIN, code, gtin14=ean8 or upc)
+    expected_upc = upc_e_check_digit(code) if aim != "]E4" else None
+    expected_ean = gs1_check_digit(code[:-1])
+    if aim == "]E0" and expected_upc is None:
+        return _invalid(raw, f"“{code}” was read as a UPC-E, whose number system is 0 or 1")
+    if expected_upc is None:
+        return _invalid(
+            raw, f"“{code}” looks like a GTIN-8 but its check digit should be {expected_ean}"
+        )
+    if aim == "]E0":
+        return _invalid(
+            raw, f"“{code}” looks like a UPC-E but its check digit should be {expected_upc}"
+        )
+    return _invalid(
+        raw,
+        f"“{code}” is neither a GTIN-8 (its check digit should be {expected_ean}) nor a "
+        f"UPC-E (its check digit should be {expected_upc})",
+    )
+
+
+def _classify_digits(raw: str, code: str, rules: CodeRules, aim: str) -> Scan | None:
+    """GS1 keys without separators: SSCC (18), AI 00 + SSCC (20, or more with other AIs
+    behind it), GTIN (8/12/13/14; UPC-E), element strings starting with a key AI."""
     n = len(code)
     if n == 20 and code.startswith("00"):
         if is_valid_sscc(code[2:]):
@@ -624,11 +600,17 @@ def _classify_digits(raw: str, code: str) -> Scan | None:
             raw,
             f"“{code}” looks like an SSCC with AI (00) but its check digit should be {expected}",
         )
-    if n >= 16 and code.startswith(("01", "02")):
+    if n > 20 and code.startswith("00"):
+        # An SSCC followed by more AIs: (02)+(37) contents, (3302) weight, (410) ship-to.
+        return _parse_element(raw, code, rules)
+    if n >= 16 and code.startswith(("01", "02", "03")):
         try:
-            return _element_scan(raw, code, parse_gs1(code))
-        except GS1Error:
-            pass  # not an element string after all (maybe an SSCC starting 01/02)
+            return _element_scan(raw, code, parse_element_string(code), rules)
+        except GS1Error as exc:
+            # Not an element string after all (maybe an SSCC starting 01/02), unless its key
+            # checked out: then it is one with a fault.
+            if _key_ok(code) and not (n == 18 and is_valid_sscc(code)):
+                return _invalid(raw, f"“{code}” is not a valid GS1 element string: {exc}")
     if n == 18:
         if is_valid_sscc(code):
             return Scan(raw, CodeKind.SSCC, code)
@@ -636,9 +618,11 @@ def _classify_digits(raw: str, code: str) -> Scan | None:
         return _invalid(
             raw, f"“{code}” looks like an SSCC but its check digit should be {expected}"
         )
+    if n == 8:
+        return _eight_digits(raw, code, aim)
     if n in _GTIN_NAMES:
         if is_valid_gtin(code):
-            return Scan(raw, CodeKind.GTIN, code, gtin14=code.zfill(14))
+            return _with_measure(Scan(raw, CodeKind.GTIN, code, gtin14=code.zfill(14)), code, rules)
         expected = gs1_check_digit(code[:-1])
         return _invalid(
             raw, f"“{code}” looks like a {_GTIN_NAMES[n]} but its check digit should be {expected}"
@@ -681,19 +665,27 @@ def _classify_prefixed(raw: str, code: str, upper: str, rules: CodeRules) -> Sca
 
 def _classify_code(raw: str, code: str, rules: CodeRules) -> Scan:
     """Classify a stripped code without any layout repair."""
+    aim = ""
     if _AIM_ID.match(code):
-        if code[:3] in GS1_SYMBOLOGY_IDS:
-            return _parse_element(raw, code)
         if len(code) == 3:
             return _invalid(raw, f"“{_show(code)}” is a symbology identifier without data")
-        code = code[3:]  # a non-GS1 symbology (EAN, Code 128, …): classify its data
-    if GS in code or _BRACKET_AI.match(code):
-        return _parse_element(raw, code)
+        if code[:3] in GS1_SYMBOLOGY_IDS:
+            if is_digital_link(code[3:]):
+                return _digital_link(raw, code[3:], rules)
+            return _parse_element(raw, code, rules)
+        aim, code = code[:3], code[3:]  # a non-GS1 symbology (EAN, Code 128, …): its data
+    if is_digital_link(code):
+        return _digital_link(raw, code, rules)
+    if GS in code or _BRACKET_AI.match(code.lstrip(" ")):
+        return _parse_element(raw, code, rules)
     if _is_digits(code):
-        found = _classify_digits(raw, code)
+        found = _classify_digits(raw, code, rules, aim)
         if found is not None:
             return found
     upper = _ascii_upper(code)
+    found = _plain_element(raw, code, rules, upper)
+    if found is not None:
+        return found
     if _S10_RE.fullmatch(upper):
         if is_valid_s10(upper):
             return Scan(raw, CodeKind.TRACKING, upper)

@@ -508,7 +508,13 @@ def manifest_document(db: Database, settings: Settings, handover_id: int) -> Doc
 
     shop = ShopInfo(name=settings.bench.shop_name, address_lines=tuple(settings.bench.shop_address))
     data = render_manifest(
-        ManifestInput(carrier=carrier, handed_over_at=at, parcels=parcels, shop=shop)
+        ManifestInput(
+            carrier=carrier,
+            handed_over_at=at,
+            parcels=parcels,
+            shop=shop,
+            company_prefix=settings.ship.gs1_company_prefix,
+        )
     )
     return Document(
         kind="manifest",

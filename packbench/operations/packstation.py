@@ -37,7 +37,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -63,6 +63,7 @@ from packbench.data.types import utcnow
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.common import transact_logged as _transact_logged
+from packbench.operations.itemscan import find_by_gtin, is_case, prefer_catalogue_sku
 
 #: Every pack station event is a scan (or a key standing for one): the dashboard counts them.
 KIND = "scan"
@@ -82,11 +83,14 @@ class PackRules:
     stale_claim_minutes: int = 30
     learn_after: int = 3
     weight_tolerance_pct: float = 10.0
+    #: An item whose GS1 expiry date (AI 17) has passed: "refuse" it, or "warn" and pack it.
+    expired_items: str = "refuse"
 
     @classmethod
     def from_settings(cls, settings) -> PackRules:  # type: ignore[no-untyped-def]
         p = settings.pack
-        return cls(p.stale_claim_minutes, p.learn_after, p.weight_tolerance_pct)
+        expired = getattr(p, "expired_items", "refuse")
+        return cls(p.stale_claim_minutes, p.learn_after, p.weight_tolerance_pct, expired)
 
 
 # ----------------------------------------------------------------------------------- views
@@ -998,13 +1002,13 @@ def _product_by_sku(session: Session, order_id: int, sku: str) -> Product | None
 
 def _product_for(session: Session, order_id: int, scan: Scan, raw: str) -> Product:
     """The product a scan names; the order's own products are looked at first (no query)."""
-    if scan.kind is CodeKind.GTIN:
-        mine = [p for p in _products(session, order_id).values() if p.gtin14 == scan.gtin14]
-        if mine:
-            return mine[0]
-        product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
+    if scan.kind is CodeKind.GTIN or is_case(scan):
+        product = find_by_gtin(session, scan, _products(session, order_id).values())
         if product is None:
-            raise Refused(msg.unknown_gtin(scan.value) + " Nothing counted.")
+            raise Refused(
+                msg.unknown_gtin(scan.value if scan.kind is CodeKind.GTIN else scan.gtin14 or "")
+                + " Nothing counted."
+            )
         return product
     product = _product_by_sku(session, order_id, scan.value)
     if product is None:
@@ -1037,6 +1041,17 @@ def _pack_units(
     order = _mine(session, actor, order_id, raw)
     product = _product_for(session, order_id, scan, raw)
     shown = msg.quote(raw.strip())
+    expired = _expired(rules, scan, product, shown, order)
+    serial = scan.ai.get("21")
+    if serial and any(
+        d.get("serial") == serial and d.get("gtin") == scan.gtin14
+        for d in _unit_scans(session, order)
+    ):
+        raise Refused(
+            f"Already packed: {shown} is {product.name} with serial {serial}, counted in this "
+            "order before — the same unit scanned twice. Nothing counted.",
+            order_id=order.id,
+        )
     lines = [ln for ln in _lines(session, order_id) if ln.product_id == product.id]
     if not lines:
         other = _other_open_order(session, order, product)
@@ -1055,6 +1070,12 @@ def _pack_units(
     needed = sum(_needed(ln) for ln in lines)
     packed = sum(ln.packed_qty for ln in lines)
     left = needed - packed
+    if qty > left and is_case(scan) and left > 0:
+        raise Refused(
+            f"A case of {qty} × {product.name}, but only {left} still to pack: open it and "
+            "scan the units one by one. Nothing counted.",
+            order_id=order.id,
+        )
     if qty > left:
         if left <= 0:
             raise Refused(
@@ -1087,12 +1108,40 @@ def _pack_units(
         order_id=order.id,
         code=raw,
         message=f"packed {qty} × {product.sku} into parcel {parcel.seq}",
-        data={"sku": product.sku, "qty": qty, "parcel": parcel.seq},
+        data={"sku": product.sku, "qty": qty, "parcel": parcel.seq, **_traced(scan)},
     )
     session.flush()
     fragile = " — FRAGILE, wrap it" if product.fragile else ""
-    text = f"{product.name}: {packed + qty} of {needed} in parcel {parcel.seq}{fragile}."
+    text = f"{product.name}: {packed + qty} of {needed} in parcel {parcel.seq}{fragile}{expired}."
     return _after_change(session, actor, rules, order, raw, text)
+
+
+def _expired(rules: PackRules, scan: Scan, product: Product, shown: str, order: Order) -> str:
+    """Refuse an item whose GS1 expiry (AI 17) has passed, or return the warning to show."""
+    if scan.expiry is None or scan.expiry >= date.today():
+        return ""
+    when = scan.expiry.strftime("%d.%m.%Y")
+    if rules.expired_items == "warn":
+        return f" — EXPIRED {when}, check it"
+    raise Refused(
+        f"Expired: {shown} {product.name} was to be used by {when}. Put it aside and take "
+        "another; nothing counted.",
+        order_id=order.id,
+    )
+
+
+def _traced(scan: Scan) -> dict[str, Any]:
+    """What a GS1 code said about the unit (batch, expiry, case, weight), for the history."""
+    facts = {
+        "gtin": scan.gtin14 if scan.ai or scan.weight_g or scan.price_minor else None,
+        "batch": scan.batch,
+        "serial": scan.ai.get("21"),
+        "expiry": scan.expiry.isoformat() if scan.expiry else None,
+        "case_of": scan.count if is_case(scan) else None,
+        "weight_g": scan.weight_g,
+        "price_minor": scan.price_minor,
+    }
+    return {k: v for k, v in facts.items() if v is not None}
 
 
 def _unit_scans(session: Session, order: Order) -> list[dict[str, Any]]:
@@ -1448,10 +1497,26 @@ def pack_item(
     typed = _QUANTITY.fullmatch(raw)
     if typed:
         qty, text = int(typed.group(1)), typed.group(2)
-    scan = classify(text, code_rules)
-    if scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
-        return _refuse(db, actor, raw, f"{msg.quote(raw)} is no product code.", order_id)
-    if not 1 <= qty <= MAX_TYPED_QUANTITY:
+    scan = prefer_catalogue_sku(db, classify(text, code_rules))
+    if is_case(scan):
+        if typed:
+            return _refuse(
+                db, actor, raw, f"A case counts itself: scan {msg.quote(text)} alone.", order_id
+            )
+        if scan.count is None:
+            return _refuse(
+                db,
+                actor,
+                raw,
+                f"{msg.quote(raw)} names what the case holds but not how many (no AI 37): "
+                "open it and scan the units.",
+                order_id,
+            )
+        qty = scan.count
+    elif scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
+        reason = f" ({scan.reason})" if scan.kind is CodeKind.INVALID else ""
+        return _refuse(db, actor, raw, f"{msg.quote(raw)} is no product code{reason}.", order_id)
+    elif not 1 <= qty <= MAX_TYPED_QUANTITY:
         return _refuse(
             db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.", order_id
         )
@@ -1578,6 +1643,8 @@ def pack_scan(
         return record_weight(db, actor, rules, order_id, grams, raw=raw)
     typed = _QUANTITY.fullmatch(raw)
     scan = classify(typed.group(2) if typed else raw, code_rules)
+    if scan.sku is not None:
+        scan = prefer_catalogue_sku(db, scan)
     if scan.kind is CodeKind.ORDER and not typed:
         return open_slip(db, actor, rules, scan.value, raw)
     if scan.kind is CodeKind.COMMAND and scan.command is Command.CONFIRM:
@@ -1588,7 +1655,7 @@ def pack_scan(
         return _refuse(db, actor, raw, "Nothing waits for a confirmation here.", None)
     if order_id is None:
         return None
-    if scan.kind in (CodeKind.GTIN, CodeKind.SKU):
+    if scan.kind in (CodeKind.GTIN, CodeKind.SKU) or is_case(scan):
         return pack_item(db, actor, rules, order_id, raw, code_rules)
     if typed:
         return _refuse(

@@ -50,6 +50,7 @@ from packbench.data.types import utcnow
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.common import transact_logged as _transact_logged
+from packbench.operations.itemscan import find_by_gtin, is_case, prefer_catalogue_sku
 
 OPEN = "open"
 DONE = "done"
@@ -612,10 +613,12 @@ def _current_tasks(session: Session, batch: PickBatch) -> tuple[int, list[PickTa
 
 
 def _product_for(session: Session, scan: Scan) -> Product:
-    if scan.kind is CodeKind.GTIN:
-        product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
+    if scan.kind is CodeKind.GTIN or is_case(scan):
+        product = find_by_gtin(session, scan)
         if product is None:
-            raise Refused(msg.unknown_gtin(scan.value))
+            raise Refused(
+                msg.unknown_gtin(scan.value if scan.kind is CodeKind.GTIN else scan.gtin14 or "")
+            )
         return product
     product = session.exec(select(Product).where(Product.sku == scan.value)).first()
     if product is None:
@@ -727,6 +730,11 @@ def _pick_units(
             f"this stop {here} needs {' and '.join(names) or 'another item'}."
         )
     left = sum(t.quantity - t.picked - t.short for t in mine)
+    if qty > left and is_case(scan) and left > 0:
+        raise Refused(
+            f"A case of {qty} × {product.name}, but only {left} still needed at {here}: open "
+            "it and scan the units one by one; nothing counted."
+        )
     if qty > left:
         if left == 0:
             raise Refused(
@@ -861,6 +869,20 @@ def pick_scan(
     if typed:
         qty, text = int(typed.group(1)), typed.group(2)
     scan = classify(text, code_rules)
+    if scan.sku is not None:
+        scan = prefer_catalogue_sku(db, scan)
+    if is_case(scan):
+        if typed:
+            return _refuse(db, actor, raw, f"A case counts itself: scan {msg.quote(text)} alone.")
+        if scan.count is None:
+            return _refuse(
+                db,
+                actor,
+                raw,
+                f"{msg.quote(raw)} names what the case holds but not how many (no AI 37): "
+                "open it and scan the units.",
+            )
+        qty = scan.count
     if typed and scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
         return _refuse(db, actor, raw, f"A quantity goes before an item: {msg.quote(raw)}.")
     if typed and not 1 <= qty <= MAX_TYPED_QUANTITY:
@@ -872,7 +894,7 @@ def pick_scan(
         except Refused as exc:
             return PickOutcome(False, exc.message, raw)
 
-    if scan.kind in (CodeKind.GTIN, CodeKind.SKU):
+    if scan.kind in (CodeKind.GTIN, CodeKind.SKU) or is_case(scan):
         return run(lambda s: _pick_units(s, actor, layout, rules, scan, raw, qty))
     if scan.kind is CodeKind.LOCATION:
         return run(lambda s: _confirm_location(s, actor, layout, rules, scan, raw))

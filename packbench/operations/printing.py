@@ -527,6 +527,7 @@ def label_job(
             sscc=d.sscc,
             tracking_url=d.tracking_url,
             order_number=d.order_number,
+            company_prefix=settings.ship.gs1_company_prefix,
         )
         for d in data
     ]

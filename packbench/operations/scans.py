@@ -16,6 +16,7 @@ from packbench.data.engine import Database
 from packbench.data.models import BoxType, Order, Parcel, Product
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, record_event, transact_logged
+from packbench.operations.itemscan import find_by_gtin, prefer_catalogue_sku
 from packbench.operations.packers import PackerView, sign_in_badge
 
 
@@ -63,7 +64,7 @@ def _order_for(session: Session, scan: Scan) -> Order:
 def _explain(session: Session, scan: Scan, actor: Actor) -> str:
     """Why a product, location or box code does nothing here — naming what it is."""
     if scan.kind is CodeKind.GTIN:
-        product = session.exec(select(Product).where(Product.gtin14 == scan.gtin14)).first()
+        product = find_by_gtin(session, scan)
         if product is None:
             return msg.unknown_gtin(scan.value)
         return msg.product_not_here(product.name, scan.raw.strip(), actor.station)
@@ -83,6 +84,8 @@ def _explain(session: Session, scan: Scan, actor: Actor) -> str:
 def handle_scan(db: Database, actor: Actor, raw: str, rules: CodeRules) -> ScanOutcome:
     """Classify ``raw`` and do what it means at a station whose own workflow did not take it."""
     scan = classify(raw, rules)
+    if scan.sku is not None:
+        scan = prefer_catalogue_sku(db, scan)
     kind = scan.kind.value
     if scan.kind in (CodeKind.INVALID, CodeKind.UNKNOWN):
         return _refuse(db, actor, raw, scan.reason, kind)

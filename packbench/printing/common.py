@@ -33,6 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from packbench.core.code128 import code128_problem
+from packbench.core.gs1 import sscc_groups
 
 __all__ = [
     "DOT",
@@ -333,9 +334,10 @@ def format_datetime(at: datetime, *, time: bool = True, tz: tzinfo | None = None
     return at.strftime("%d.%m.%Y %H:%M" if time else "%d.%m.%Y")
 
 
-def sscc_text(sscc: str) -> str:
-    """The human-readable SSCC under a GS1-128: ``(00) 3 7071234 000000001 6``."""
-    return f"(00) {sscc[0]} {sscc[1:8]} {sscc[8:17]} {sscc[17]}"
+def sscc_text(sscc: str, company_prefix: str = "") -> str:
+    """The human-readable SSCC under a GS1-128: ``(00) 3 7071234 000000001 6``, the company
+    prefix (the configured one, ``[ship] gs1_company_prefix``, 7-10 digits) as one group."""
+    return "(00) " + " ".join(sscc_groups(sscc, company_prefix))
 
 
 # --------------------------------------------------------------------------- drawing

@@ -68,6 +68,8 @@ class LabelInput:
     sscc: str
     tracking_url: str
     order_number: str
+    #: The shop's GS1 company prefix, to group the SSCC's text; see ``sscc_text``.
+    company_prefix: str = ""
 
     def url(self) -> str:
         # replace, not str.format: a stray "{" in a configured URL must not raise
@@ -238,7 +240,7 @@ def _sscc(canvas: Canvas, label: LabelInput, top: float, width: float) -> None:
     bottom = MARGIN + hri * 1.4
     first, last = draw_code128(canvas, data, MARGIN - 2 * MM, bottom, bar_h)
     canvas.setFont(f.bold, hri)
-    text = sscc_text(label.sscc)
+    text = sscc_text(label.sscc, label.company_prefix)
     if text_width(text, f.bold, hri) > last - first + 6 * MM:
         text, _ = fit(text, f.bold, hri, last - first + 6 * MM, 7)
     canvas.drawCentredString((first + last) / 2, MARGIN + 1, text)

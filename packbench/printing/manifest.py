@@ -68,6 +68,7 @@ class ManifestInput:
     handed_over_at: datetime
     parcels: Sequence[ManifestParcel]
     shop: ShopInfo
+    company_prefix: str = ""  # the shop's GS1 company prefix, to group SSCC texts
 
 
 _COLUMNS = (("Nr.", 10), ("Strekkode", 80), ("Ordre", 28), ("Sted", 40), ("Vekt", 22))
@@ -77,14 +78,14 @@ for _title, _w in _COLUMNS[:-1]:
 _W = [w * MM for _, w in _COLUMNS]
 
 
-def _code(parcel: ManifestParcel) -> tuple[str, str]:
+def _code(parcel: ManifestParcel, company_prefix: str = "") -> tuple[str, str]:
     """The barcode data and its human-readable text: the tracking number the carrier scans,
     else the SSCC as GS1-128. A parcel with neither cannot be handed over against a list."""
     if parcel.tracking_number:
         number = check_code(parcel.tracking_number, "the tracking number")
         return number, number
     if parcel.sscc and is_valid_sscc(parcel.sscc):
-        return gs1_128("00" + parcel.sscc), sscc_text(parcel.sscc)
+        return gs1_128("00" + parcel.sscc), sscc_text(parcel.sscc, company_prefix)
     raise ValueError(
         f"a parcel of order {parcel.order_number!r} has neither a tracking number nor a "
         "valid SSCC; it cannot go on a handover manifest"
@@ -104,9 +105,9 @@ def _table_head(canvas: Canvas, top: float) -> float:
     return HEAD_H
 
 
-def _row(no: int, parcel: ManifestParcel) -> Block:
+def _row(no: int, parcel: ManifestParcel, company_prefix: str = "") -> Block:
     f = fonts()
-    data, human = _code(parcel)
+    data, human = _code(parcel, company_prefix)
     if code128_width(data) > _W[1]:
         raise ValueError(f"the barcode {human!r} is too long for the manifest's column")
     height = PAD + BAR_H + 14 + PAD
@@ -186,7 +187,7 @@ def render_manifest(manifest: ManifestInput) -> bytes:
     """The handover manifest as one PDF; the totals and signature lines on its last page."""
     if not manifest.parcels:
         raise ValueError("a handover manifest needs at least one parcel")
-    flow = [_row(i, p) for i, p in enumerate(manifest.parcels, start=1)]
+    flow = [_row(i, p, manifest.company_prefix) for i, p in enumerate(manifest.parcels, start=1)]
     flow.append(_totals_and_signature(manifest))
     room = PAGE_H - TOP - BOTTOM - BAND_H
     pages = paginate(flow, room, room, HEAD_H)

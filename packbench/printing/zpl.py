@@ -308,7 +308,14 @@ def _sscc(z: _Zpl, label: LabelInput, lay: _Layout, top: int) -> None:
     # Mode D: the printer adds FNC1 and reads "(00)" as the AI; 20 digits → subset C.
     symbol = (11 * (1 + 1 + 10 + 1) + 13) * MIN_BAR_DOTS
     z.parts.append(f"^FO{x},{bar_top}^BY{MIN_BAR_DOTS}^BCN,{bar_h},N,N,N,D^FD(00){label.sscc}^FS")
-    z.text(x - 12, bottom - hri_h, hri_h, sscc_text(label.sscc), width=symbol + 24, align="C")
+    z.text(
+        x - 12,
+        bottom - hri_h,
+        hri_h,
+        sscc_text(label.sscc, label.company_prefix),
+        width=symbol + 24,
+        align="C",
+    )
     # The QR code: in the square right of the GS1-128's quiet zone, with its own 4-module zone.
     url = label.url()
     modules = qr_modules(url)

@@ -131,6 +131,8 @@ class TestScan(ModalScreen[None]):
         verdict.append(f"  value {scan.value!r}" if ok else f"  {scan.reason}")
         if scan.swapped:
             verdict.append(f"  (corrected for the {app.settings.scanner.layout} layout)")
+        if scan.details():
+            verdict.append(f"\n{scan.details()}")
         self.query_one("#testscan-result", Static).update(
             Group(verdict, Text(f"{len(message.code)} characters, {timing}"), chars)
         )

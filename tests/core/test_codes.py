@@ -247,7 +247,9 @@ def test_parse_gs1_errors(data: str, fragment: str) -> None:
 
 
 def test_ai_table_is_prefix_free() -> None:
-    ais = list(codes._AIS)
+    from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
+
+    ais = list(_GS1_APPLICATION_IDENTIFIERS)
     assert not [(a, b) for a in ais for b in ais if a != b and b.startswith(a)]
 
 

@@ -296,6 +296,64 @@ class ShipSettings(_Section):
 # -- end of the ship and post stations block ------------------------------------------------------
 
 
+# -- settlement (#15) -----------------------------------------------------------------------------
+def _default_payment_methods() -> dict[str, list[str]]:
+    return {
+        "vipps": ["vipps", "vipps_checkout"],
+        "klarna": ["klarna", "klarna_payments", "kco"],
+        "stripe": ["stripe", "stripe_cc"],
+    }
+
+
+class SettlementSettings(_Section):
+    """The payment providers' payouts and the clearing account they settle (``[shop]
+    clearing_account``, 1570)."""
+
+    currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
+    #: How the Vipps plugin's reference carries the WooCommerce order id: a regular expression
+    #: with a group named ``id`` (default: ``woo-`` + the site's short name + ``-`` + the id,
+    #: zero-padded, + ``-N`` on a payment retry).
+    vipps_reference_pattern: str = Field(
+        default=r"^woo-[A-Za-z0-9]*-0*(?P<id>[1-9]\d*)(?:-(?P<retry>\d+))?$", min_length=1
+    )
+    #: A completed order with no payout after this many days is listed as late.
+    unsettled_after_days: int = Field(default=7, ge=1, le=365)
+    #: The shop's payment method ids (WooCommerce ``payment_method``) each provider settles.
+    payment_methods: dict[str, list[str]] = Field(default_factory=_default_payment_methods)
+    bank_account: int = Field(default=1920, ge=1000, le=9999)
+    fee_account: int = Field(default=7770, ge=1000, le=9999)
+
+    @field_validator("vipps_reference_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        import re
+
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if "id" not in compiled.groupindex:
+            raise ValueError("needs a group named id, like (?P<id>\\d+)")
+        return value
+
+    @field_validator("payment_methods")
+    @classmethod
+    def _providers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            if name not in ("vipps", "klarna", "stripe"):
+                raise ValueError(f"unknown provider {name!r} (vipps, klarna, stripe)")
+        return value
+
+    def provider_of(self, payment_method: str) -> str | None:
+        for provider, methods in self.payment_methods.items():
+            if payment_method in methods:
+                return provider
+        return None
+
+
+# -- end of the settlement block ------------------------------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -313,6 +371,7 @@ class Settings(BaseSettings):
     pick: PickSettings = Field(default_factory=PickSettings)  # #5
     pack: PackSettings = Field(default_factory=PackSettings)  # #6
     ship: ShipSettings = Field(default_factory=ShipSettings)  # #7
+    settlement: SettlementSettings = Field(default_factory=SettlementSettings)  # #15
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

@@ -440,11 +440,12 @@ def _explain(order, s: _Sums, provider, invoiced: int, age: int, late: bool, cfg
 def _unmatched_line(line: LineRow, paid: bool) -> Unmatched:
     name = line.provider.capitalize()
     what = {
-        "capture": "captured",
+        "capture": "captured" if line.amount_ore >= 0 else "released (never captured)",
         "refund": "refunded",
         "chargeback": "took back in a dispute",
         "correction": "corrected",
     }.get(line.kind, f"booked ({line.provider_type})")
+    amount = abs(line.amount_ore) if line.kind in ("capture", "refund", "chargeback") else None
     if line.order_value:
         whose = (
             f"order {'id' if line.order_by == 'id' else 'no.'} {line.order_value}, "
@@ -461,7 +462,10 @@ def _unmatched_line(line: LineRow, paid: bool) -> Unmatched:
         amount_ore=line.amount_ore,
         reference=line.reference,
         paid_out=paid,
-        explanation=f"{name} {what} {kr(line.amount_ore)} on {line.day} for {whose} ({state})",
+        explanation=(
+            f"{name} {what} {kr(line.amount_ore if amount is None else amount)} on {line.day} "
+            f"for {whose} ({state})"
+        ),
     )
 
 

@@ -258,3 +258,34 @@ def currency_field(item: Mapping[str, Any], name: str, expected: str) -> str:
     if code != expected:
         raise BadLine(f"{name}: {code}, but this shop settles in {expected}")
     return code
+
+
+def merge(results: list[ParseResult]) -> ParseResult:
+    """Several files of one provider read as one report."""
+    if not results:
+        raise SettlementError("nothing to read")
+    out = ParseResult(results[0].provider)
+    for r in results:
+        if r.provider != out.provider:
+            raise SettlementError(f"cannot merge {r.provider} into {out.provider}")
+        out.extend(r)
+    return out
+
+
+def since(result: ParseResult, day: date) -> ParseResult:
+    """Only payouts dated ``day`` or later, with all their lines (a payout is kept whole, or
+    it would not add up), and lines in no payout yet dated ``day`` or later."""
+    payout_days: dict[str, date] = {}
+    for line in result.lines:
+        if line.kind == "payout" and line.payout_id:
+            payout_days[line.payout_id] = max(line.date, payout_days.get(line.payout_id, line.date))
+    kept = [
+        line
+        for line in result.lines
+        if (
+            payout_days[line.payout_id] >= day
+            if line.payout_id in payout_days
+            else line.date >= day
+        )
+    ]
+    return ParseResult(result.provider, kept, list(result.rejected), list(result.pending))

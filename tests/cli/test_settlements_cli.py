@@ -1,0 +1,100 @@
+"""`packbench settlements import` and `packbench ledger`, run as a person runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from packbench.data.engine import create_database
+from tests.settlement.test_import_ledger import FIXTURES, shop
+
+from .test_cli import run
+
+F = FIXTURES
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Path:
+    path = tmp_path / "bench.db"
+    assert run("init", "--db", str(path)).returncode == 0
+    db = create_database(path)
+    shop(db)
+    db.dispose()
+    return path
+
+
+def importing(db: Path, provider: str, *files: str, extra=()):  # type: ignore[no-untyped-def]
+    return run(
+        "settlements", "import", "--db", str(db), "--provider", provider,
+        *[str(F / f) for f in files], *extra,
+    )  # fmt: skip
+
+
+def test_the_week_imported_twice_and_1570_at_zero(bench: Path) -> None:
+    steps = [
+        ("vipps", ["vipps-report-fees.json", "vipps-report-funds.json"]),
+        ("klarna", ["klarna-settlement-transactions.json", "klarna-settlement-payouts.json"]),
+        ("stripe", ["stripe-balance-transactions.json"]),
+    ]
+    said = []
+    for provider, files in steps:
+        first = importing(bench, provider, *files)
+        assert first.returncode == 0, first.stderr
+        assert "already imported" in first.stdout and "with no order" not in first.stdout
+        said.append(first.stdout)
+    assert "payouts: 302118-2000147 (7 024,80 kr)" in said[0]
+    assert "not closed by the provider yet: fees 2026-03-09, funds 2026-03-09" in said[0]
+    for provider, files in steps:
+        again = importing(bench, provider, *files, extra=["--json"])
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["new"] == 0
+    csv = importing(bench, "klarna", "klarna-settlement-report.csv", extra=["--payout", "NO7Q2K9D"])
+    assert csv.returncode == 0 and csv.stdout.startswith("Klarna: 0 new lines, 23 already")
+
+    ledger = run("ledger", "--db", str(bench), "--json", "--as-of", "2026-03-10")
+    assert ledger.returncode == 0, ledger.stderr
+    data = json.loads(ledger.stdout)
+    assert data["account"] == "1570" and data["balance_ore"] == 0
+    assert data["open_items"] == [] and data["unmatched"] == []
+    assert {p["payout_id"]: p["to_bank_ore"] for p in data["payouts"]} == {
+        "302118-2000147": 702480,
+        "NO7Q2K9D": 895558,
+        "po_1T5LjyQ3QcJwVxhCQQUcuJUG": 620872,
+    }
+    text = run("ledger", "--db", str(bench))
+    assert "balance 0,00 kr" in text.stdout and "explained to the last øre" in text.stdout
+    assert "7 024,80 kr to the bank" in text.stdout
+
+
+def test_bad_reports_are_one_clear_error_and_change_nothing(bench: Path, tmp_path: Path) -> None:
+    doc = json.loads((F / "stripe-balance-transactions.json").read_text())
+    doc["exchanges"][1]["response"]["body"]["data"][2]["amount"] = "45900"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = run("settlements", "import", "--db", str(bench), "--provider", "stripe", str(bad))
+    assert r.returncode == 2
+    assert "page 2, row 3: amount: expected an integer amount in øre, got '45900'" in r.stderr
+    assert "nothing was imported" in r.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"object": "list", "data": [')
+    r = run("settlements", "import", "--db", str(bench), "--provider", "stripe", str(broken))
+    assert r.returncode == 2 and "not valid JSON (line 1" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = importing(bench, "klarna", "klarna-settlement-report.csv")
+    assert r.returncode == 2 and "--payout" in r.stderr
+    r = importing(bench, "vipps", "missing.json")
+    assert r.returncode == 2 and "cannot read" in r.stderr
+    ledger = json.loads(run("ledger", "--db", str(bench), "--json").stdout)
+    assert ledger["payouts"] == []  # nothing of the above was imported
+    assert run("ledger", "--db", str(bench), "--account", "1920").returncode == 2
+
+
+def test_since_keeps_whole_payouts(bench: Path) -> None:
+    later = importing(bench, "stripe", "stripe-balance-transactions.json",
+                      extra=["--since", "2026-03-10", "--json"])  # fmt: skip
+    assert later.returncode == 0, later.stderr
+    assert json.loads(later.stdout)["new"] == 0  # the payout arrived on 03-09
+    r = importing(bench, "stripe", "stripe-balance-transactions.json", extra=["--since", "9.3"])
+    assert r.returncode == 2 and "--since" in r.stderr

@@ -923,15 +923,12 @@ def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
     cfg = settings.settlement
     try:
         if args.api:
-            try:
-                from packbench.settlement.clients import ClientError, fetch
-            except ImportError:
-                raise CliError(
-                    "--api: not in this build yet; import report files", code=2
-                ) from None
+            from packbench.settlement.clients import ClientError, NotConfigured, fetch
 
             try:
                 result = fetch(args.provider, settings, since=start)
+            except NotConfigured as exc:
+                raise CliError(str(exc), code=2) from None
             except ClientError as exc:
                 raise CliError(str(exc)) from None
             source = f"{args.provider} API"

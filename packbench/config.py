@@ -322,6 +322,13 @@ class SettlementSettings(_Section):
     payment_methods: dict[str, list[str]] = Field(default_factory=_default_payment_methods)
     bank_account: int = Field(default=1920, ge=1000, le=9999)
     fee_account: int = Field(default=7770, ge=1000, le=9999)
+    #: The providers' API addresses (``settlements import --api``); credentials come only from
+    #: the environment: PACKBENCH_VIPPS_CLIENT_ID/_CLIENT_SECRET/_SUBSCRIPTION_KEY,
+    #: PACKBENCH_KLARNA_USERNAME/_PASSWORD, PACKBENCH_STRIPE_SECRET_KEY.
+    vipps_url: str = "https://api.vipps.no"
+    vipps_msn: str = Field(default="", pattern=r"^[0-9]{0,10}$")  # the merchant serial number
+    klarna_url: str = "https://api.klarna.com/settlements/v1"  # Kustom: api.kustom.co/…
+    stripe_url: str = "https://api.stripe.com"
 
     @field_validator("vipps_reference_pattern")
     @classmethod

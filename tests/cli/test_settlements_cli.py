@@ -98,3 +98,46 @@ def test_since_keeps_whole_payouts(bench: Path) -> None:
     assert json.loads(later.stdout)["new"] == 0  # the payout arrived on 03-09
     r = importing(bench, "stripe", "stripe-balance-transactions.json", extra=["--since", "9.3"])
     assert r.returncode == 2 and "--since" in r.stderr
+
+
+def test_import_from_the_apis_of_the_demo_providers(bench: Path) -> None:
+    from packbench.settlement.demo import (
+        DemoCredentials,
+        DemoProviders,
+        ProviderData,
+        run_in_thread,
+    )
+
+    c = DemoCredentials()
+    url, stop = run_in_thread(DemoProviders(ProviderData.from_fixtures(F)))
+    env = {
+        "PACKBENCH_SETTLEMENT__VIPPS_URL": url + "/vipps",
+        "PACKBENCH_SETTLEMENT__VIPPS_MSN": "218734",
+        "PACKBENCH_SETTLEMENT__KLARNA_URL": url + "/klarna/settlements/v1",
+        "PACKBENCH_SETTLEMENT__STRIPE_URL": url + "/stripe",
+        "PACKBENCH_VIPPS_CLIENT_ID": c.vipps_client_id,
+        "PACKBENCH_VIPPS_CLIENT_SECRET": c.vipps_client_secret,
+        "PACKBENCH_VIPPS_SUBSCRIPTION_KEY": c.vipps_subscription_key,
+        "PACKBENCH_KLARNA_USERNAME": c.klarna_username,
+        "PACKBENCH_KLARNA_PASSWORD": c.klarna_password,
+        "PACKBENCH_STRIPE_SECRET_KEY": c.stripe_secret_key,
+    }
+    try:
+        for provider in ("vipps", "klarna", "stripe"):
+            r = run("settlements", "import", "--db", str(bench), "--provider", provider, "--api",
+                    "--since", "2026-03-01", env=env)  # fmt: skip
+            assert r.returncode == 0, r.stderr
+            assert "new lines" in r.stdout and "with no order" not in r.stdout
+        wrong = {**env, "PACKBENCH_STRIPE_SECRET_KEY": "sk_test_wrong_key_123"}
+        r = run("settlements", "import", "--db", str(bench), "--provider", "stripe", "--api",
+                "--since", "2026-03-01", env=wrong)  # fmt: skip
+        assert r.returncode == 1 and "refused the credentials" in r.stderr
+        assert "sk_test_wrong_key_123" not in r.stderr
+        missing = {k: v for k, v in env.items() if k != "PACKBENCH_KLARNA_PASSWORD"}
+        r = run("settlements", "import", "--db", str(bench), "--provider", "klarna", "--api",
+                env=missing)  # fmt: skip
+        assert r.returncode == 2 and "PACKBENCH_KLARNA_PASSWORD" in r.stderr
+    finally:
+        stop()
+    data = json.loads(run("ledger", "--db", str(bench), "--json").stdout)
+    assert data["balance_ore"] == 0 and data["open_items"] == []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -44,6 +44,7 @@ def kr(ore: int) -> str:
 @dataclass(frozen=True)
 class OpenItem:
     order: str
+    order_id: int
     provider: str | None
     status: str
     invoiced_ore: int
@@ -94,6 +95,8 @@ class Ledger:
     unmatched: tuple[Unmatched, ...]
     payouts: tuple[PayoutRow, ...]
     explanation: str
+    paid_this_week_ore: int = 0  # to the bank, payouts dated Monday..today (Oslo)
+    late_orders: int = 0  # completed longer ago than a payout takes, nothing paid out
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,8 @@ class Ledger:
             "unmatched": [asdict(u) for u in self.unmatched],
             "payouts": [asdict(p) for p in self.payouts],
             "explanation": self.explanation,
+            "paid_this_week_ore": self.paid_this_week_ore,
+            "late_orders": self.late_orders,
         }
 
     def as_text(self, *, limit: int = 200) -> str:
@@ -225,6 +230,7 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
         items.append(
             OpenItem(
                 order=order.number,
+                order_id=order.id or 0,
                 provider=provider,
                 status=order.status,
                 invoiced_ore=invoiced,
@@ -267,7 +273,12 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
                     ),
                 )
             )
+    monday = (today - timedelta(days=today.weekday())).isoformat()
     return Ledger(
+        paid_this_week_ore=sum(
+            p.to_bank_ore for p in payouts if p.paid and monday <= p.date <= today.isoformat()
+        ),
+        late_orders=sum(1 for i in items if i.late),
         account=account,
         balance_ore=balance,
         settled_orders=settled,

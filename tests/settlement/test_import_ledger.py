@@ -283,3 +283,22 @@ def test_one_key_twice_with_different_contents_is_refused(db):
 def test_a_fixture_file_path_is_what_the_cli_reads():
     data = json.loads(Path(FIXTURES / "vipps-report-ledgers.json").read_text())
     assert VippsParser().parse(data).lines == []
+
+
+def test_the_orders_history_shows_its_capture_fee_and_payout(db):
+    from packbench.operations.audit import history_of
+
+    shop(db)
+    import_week(db)
+    with db.read() as s:
+        order = s.exec(select(Order).where(Order.number == "10241")).one()
+    history = history_of(db, order.id)
+    money = [e.message for e in history.entries if e.kind == "settlement"]
+    assert money == [
+        "Klarna capture 1 990,00 kr (paid out in NO7Q2K9D on 2026-03-06)",
+        "Klarna fee −49,55 kr (paid out in NO7Q2K9D on 2026-03-06)",
+        "Klarna fee −3,00 kr (paid out in NO7Q2K9D on 2026-03-06)",
+        "Klarna capture 1 190,00 kr (paid out in NO7Q2K9D on 2026-03-06)",
+        "Klarna fee −29,63 kr (paid out in NO7Q2K9D on 2026-03-06)",
+        "Klarna fee −3,00 kr (paid out in NO7Q2K9D on 2026-03-06)",
+    ]

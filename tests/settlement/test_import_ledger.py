@@ -302,3 +302,33 @@ def test_the_orders_history_shows_its_capture_fee_and_payout(db):
         "Klarna fee −29,63 kr (paid out in NO7Q2K9D on 2026-03-06)",
         "Klarna fee −3,00 kr (paid out in NO7Q2K9D on 2026-03-06)",
     ]
+
+
+def test_two_terminals_importing_the_same_payout_at_once_store_it_once(db):
+    import threading
+
+    from packbench.data.engine import create_database
+
+    shop(db, skip={*VIPPS, *KLARNA})
+    other = create_database(db.target)  # another terminal: its own engine, same database
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def run(database) -> None:  # type: ignore[no-untyped-def]
+        result = StripeParser().parse(load("stripe-balance-transactions.json"))
+        try:
+            barrier.wait()
+            reports.append(import_settlement(database, ACTOR, result, source="race"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in (db, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    other.dispose()
+    assert not errors, errors
+    assert sorted(r.new for r in reports) == [0, 15]
+    assert count(db) == 15
+    assert clearing_ledger(db, Settings(), today=TODAY).balance_ore == 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from packbench.data.engine import Database
@@ -202,15 +202,15 @@ def import_settlement(
         matched += _rematch(session, provider)
         if provider == "vipps":
             updated += _assign_vipps_payouts(session)
-        unmatched = len(
-            session.exec(
-                select(LineRow.id).where(
-                    LineRow.provider == provider,
-                    col(LineRow.order_id).is_(None),
-                    col(LineRow.kind).in_(GROSS_KINDS),
-                )
-            ).all()
-        )
+        unmatched = session.exec(
+            select(func.count())
+            .select_from(LineRow)
+            .where(
+                LineRow.provider == provider,
+                col(LineRow.order_id).is_(None),
+                col(LineRow.kind).in_(GROSS_KINDS),
+            )
+        ).one()
         payouts = tuple(
             sorted(
                 (ln.payout_id or "", -ln.amount_ore)
@@ -271,7 +271,11 @@ def _log_refusal(
 def _rematch(session: Session, provider: str) -> int:
     """Lines still without an order: by their own reference, then through the line they name."""
     rows = session.exec(
-        select(LineRow).where(LineRow.provider == provider, col(LineRow.order_id).is_(None))
+        select(LineRow).where(
+            LineRow.provider == provider,
+            col(LineRow.order_id).is_(None),
+            or_(col(LineRow.order_value).is_not(None), col(LineRow.related).is_not(None)),
+        )
     ).all()
     if not rows:
         return 0

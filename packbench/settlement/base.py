@@ -193,9 +193,10 @@ def kroner_to_ore(text: str, what: str = "amount") -> int:
     return -ore if m["sign"] in ("-", "−") else ore
 
 
-def parse_time(value: Any, what: str = "time") -> datetime:
+def parse_time(value: Any, what: str = "time", *, assume_utc: bool = False) -> datetime:
     """An ISO 8601 time with a zone (``…Z`` or ``+0200``/``+02:00``), or epoch seconds → aware
-    UTC. A time without a zone is refused: whose midnight would it be?"""
+    UTC. A time without a zone is refused (whose midnight would it be?) unless the source says
+    its times are UTC (``assume_utc``: Klarna's configurable CSV report)."""
     if isinstance(value, bool):
         raise BadLine(f"{what}: expected a time, got {value!r}")
     if isinstance(value, int):
@@ -215,7 +216,9 @@ def parse_time(value: Any, what: str = "time") -> datetime:
     except ValueError:
         raise BadLine(f"{what}: {value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
-        raise BadLine(f"{what}: {value!r} has no time zone (expected …Z or an offset)")
+        if not assume_utc:
+            raise BadLine(f"{what}: {value!r} has no time zone (expected …Z or an offset)")
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 

@@ -178,7 +178,12 @@ class KlarnaParser:
             if not isinstance(raw, str):
                 raise BadLine("amount: missing")
             given = kroner_to_ore(raw, "amount")
-            currency = currency_field(item, "posting_currency", self.currency)
+            # A report configured without the currency column is in the shop's currency.
+            currency = (
+                currency_field(item, "posting_currency", self.currency)
+                if "posting_currency" in item
+                else self.currency
+            )
         else:
             given = as_int_ore(item.get("amount"), "amount")
             currency = currency_field(item, "currency_code", self.currency)
@@ -190,7 +195,8 @@ class KlarnaParser:
         stamp = item.get("capture_date") or item.get("sale_date")
         if not stamp:
             raise BadLine("capture_date: missing")
-        when = parse_time(stamp, "capture_date")
+        # Klarna's times are UTC; a CSV report may be configured to leave the zone out.
+        when = parse_time(stamp, "capture_date", assume_utc=csv_row)
         capture_id = text_field(item, "capture_id", required=False, limit=100)
         refund_id = text_field(item, "refund_id", required=False, limit=100)
         order_uuid = text_field(item, "order_id", required=False, limit=100)

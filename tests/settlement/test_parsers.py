@@ -219,6 +219,21 @@ class TestKlarna:
         assert r.rejected == []
         assert totals(r.lines)["payout"] == -895558
 
+    def test_csv_without_currency_column_or_zones_reads_as_utc(self):
+        text = (FIXTURES / "klarna-settlement-report.csv").read_text()
+        rows = [r.split(",") for r in text.strip().splitlines()]
+        cut = rows[0].index("posting_currency")
+        plain = [[c for i, c in enumerate(r) if i != cut] for r in rows]
+        for r in plain[1:]:
+            r[2] = r[2].replace("T", " ").removesuffix("Z")
+        r = KlarnaCsvParser().parse("\n".join(",".join(r) for r in plain), payout_id="NO7Q2K9D")
+        assert r.rejected == []
+        same = KlarnaCsvParser().parse(text, payout_id="NO7Q2K9D")
+        assert [ln.key for ln in r.lines] == [ln.key for ln in same.lines]
+        assert next(ln for ln in r.lines if ln.order_ref.value == "10243").date == date(2026, 3, 5)
+        with pytest.raises(BadLine, match="no time zone"):
+            parse_time("2026-03-03 08:05:33")  # JSON and Vipps: a zone is required
+
     def test_hostile_csv_lines_are_named(self):
         text = (FIXTURES / "klarna-settlement-report.csv").read_text().splitlines()
         text[2] = text[2].replace(",42.31,", ",42.315,")

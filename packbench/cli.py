@@ -220,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="the account (default: [shop] clearing_account)")
     p.add_argument("--as-of", metavar="DATE", help="count ages to this date (default: today)")
     p.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    p.add_argument(
+        "--journal", metavar="FILE", help="write one voucher per payout as CSV (- for stdout)"
+    )
     # -- end of the settlement block ------------------------------------------------------------
 
     p = sub.add_parser("config", help="configuration")
@@ -983,7 +986,23 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
             "([shop] clearing_account)",
             code=2,
         )
-    ledger = clearing_ledger(_open_db(settings), settings, today=_day(args.as_of, "--as-of"))
+    db = _open_db(settings)
+    if args.journal:
+        from packbench.operations.journal import JournalError, journal, journal_csv
+
+        try:
+            text = journal_csv(journal(db, settings))
+        except JournalError as exc:
+            raise CliError(str(exc)) from None
+        if args.journal == "-":
+            sys.stdout.write(text)
+        else:
+            from packbench.operations.printing import export_file
+
+            export_file(Path(args.journal), text.encode("utf-8"))
+            print(f"journal written to {args.journal}")
+        return 0
+    ledger = clearing_ledger(db, settings, today=_day(args.as_of, "--as-of"))
     if args.json:
         json.dump(ledger.as_json(), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")

@@ -197,7 +197,7 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
     today = today or datetime.now(OSLO).date()
     methods = sorted({m for ms in cfg.payment_methods.values() for m in ms})
     with db.read() as session:
-        payouts, paid = _payouts(session)
+        payouts, paid = payout_summaries(session)
         rows, balance, settled = _order_rows(session, methods)
         loose = session.exec(
             select(LineRow)
@@ -281,7 +281,7 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
     )
 
 
-def _payouts(session: Session) -> tuple[list[PayoutRow], set[tuple[str, str | None]]]:
+def payout_summaries(session: Session) -> tuple[list[PayoutRow], set[tuple[str, str | None]]]:
     rows = session.exec(
         select(
             LineRow.provider,

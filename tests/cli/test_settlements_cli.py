@@ -66,6 +66,12 @@ def test_the_week_imported_twice_and_1570_at_zero(bench: Path) -> None:
     text = run("ledger", "--db", str(bench))
     assert "balance 0,00 kr" in text.stdout and "explained to the last øre" in text.stdout
     assert "7 024,80 kr to the bank" in text.stdout
+    journal = run("ledger", "--db", str(bench), "--journal", "-")
+    assert journal.returncode == 0, journal.stderr
+    assert "stripe-po_1T5LjyQ3QcJwVxhCQQUcuJUG;2026-03-09;7770;177,28;;" in journal.stdout
+    out = bench.with_name("journal.csv")
+    assert run("ledger", "--db", str(bench), "--journal", str(out)).returncode == 0
+    assert out.read_text(encoding="utf-8") == journal.stdout
 
 
 def test_bad_reports_are_one_clear_error_and_change_nothing(bench: Path, tmp_path: Path) -> None:

@@ -332,3 +332,41 @@ def test_two_terminals_importing_the_same_payout_at_once_store_it_once(db):
     assert sorted(r.new for r in reports) == [0, 15]
     assert count(db) == 15
     assert clearing_ledger(db, Settings(), today=TODAY).balance_ore == 0
+
+
+def test_the_journal_books_each_payout_as_the_readme_does(db):
+    from packbench.operations.journal import journal, journal_csv
+
+    shop(db)
+    import_week(db)
+    vouchers = {v.number: v for v in journal(db, Settings())}
+    assert {
+        n: [(p.account, p.debit_ore, p.credit_ore) for p in v.postings] for n, v in vouchers.items()
+    } == {
+        "vipps-302118-2000147": [(1920, 702480, 0), (7770, 24220, 0), (1570, 0, 726700)],
+        "klarna-NO7Q2K9D": [(1920, 895558, 0), (7770, 26042, 0), (1570, 0, 921600)],
+        "stripe-po_1T5LjyQ3QcJwVxhCQQUcuJUG": [
+            (1920, 620872, 0),
+            (7770, 17728, 0),
+            (1570, 0, 638600),
+        ],
+    }
+    assert all(v.balanced for v in vouchers.values())
+    text = journal_csv(list(vouchers.values()))
+    assert text.splitlines()[0] == "Bilag;Dato;Konto;Debet;Kredit;Tekst"
+    assert "klarna-NO7Q2K9D;2026-03-06;1570;;9216,00;Utbetaling Klarna NO7Q2K9D" in text
+    assert "vipps-302118-2000147;2026-03-08;1920;7024,80;;" in text
+    other = Settings(settlement={"bank_account": 1921, "fee_account": 7790})
+    assert {p.account for v in journal(db, other) for p in v.postings} == {1921, 7790, 1570}
+
+
+def test_a_payout_that_does_not_add_up_is_not_booked(db):
+    from packbench.operations.journal import JournalError, journal, journal_csv
+
+    doc = load("klarna-settlement-transactions.json")
+    doc["exchanges"][0]["response"]["body"]["transactions"].pop(2)
+    k = KlarnaParser().parse(doc)
+    k.extend(KlarnaParser().parse(load("klarna-settlement-payouts.json")))
+    import_settlement(db, ACTOR, k, source="klarna")
+    with pytest.raises(JournalError, match="klarna-NO7Q2K9D"):
+        journal_csv(journal(db, Settings()))

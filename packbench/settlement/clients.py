@@ -277,9 +277,14 @@ class VippsClient:
                         if body.get("tryLater") is True:
                             closed = False
                             break
-                        cursor = body.get("cursor") if body.get("hasMore") is True else None
-                        if not cursor:
+                        if body.get("hasMore") is not True:
                             break
+                        cursor = body.get("cursor")
+                        if not isinstance(cursor, str) or not cursor:
+                            raise ClientError(
+                                f"Vipps: {path} says there is more but gives no cursor; "
+                                "nothing imported"
+                            )
                     else:
                         raise ClientError(f"Vipps: {path} kept answering hasMore")
                     if not closed:
@@ -322,10 +327,12 @@ class KlarnaClient:
                 raise ClientError(f"Klarna: {path} answered without {key}")
             out.append(_exchange(self.http.base + path, query, body))
             page = body.get("pagination") or {}
+            page = page if isinstance(page, dict) else {}
             count = len(body[key])
-            total = page.get("total") if isinstance(page, dict) else None
+            total = page.get("total")
             offset += count
-            if count == 0 or not isinstance(total, int) or offset >= total:
+            # The total says when to stop; without one, a "next" link says there is more.
+            if count == 0 or (offset >= total if isinstance(total, int) else not page.get("next")):
                 return out
         raise ClientError(f"Klarna: {path} kept paging")
 

@@ -130,3 +130,18 @@ def test_missing_credentials_and_unsafe_urls(settings, monkeypatch):
         make_client("klarna", bad)
     with pytest.raises(NotConfigured, match="merchant serial number"):
         make_client("vipps", Settings())
+
+
+def test_paging_without_a_total_follows_the_next_link(providers, settings):
+    providers.quirks = {"klarna_next_only"}
+    result = fetch("klarna", settings, **WEEK)
+    assert totals(result.lines, "NO7Q2K9D")["payout"] == -895558
+    assert sum(totals(result.lines, "NO7Q2K9D").values()) == 0  # all 22 transactions came
+
+
+def test_more_without_a_cursor_is_an_error_not_a_short_report(providers, settings):
+    from packbench.settlement.clients import ClientError
+
+    providers.quirks = {"vipps_more_without_cursor"}
+    with pytest.raises(ClientError, match="gives no cursor; nothing imported"):
+        fetch("vipps", settings, **WEEK)

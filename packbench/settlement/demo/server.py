@@ -55,6 +55,9 @@ class DemoProviders:
     credentials: DemoCredentials = field(default_factory=DemoCredentials)
     page_size: int = 4
     faults: list[int] = field(default_factory=list)  # statuses for the next data requests
+    #: Answers a real provider might give: "vipps_more_without_cursor" (hasMore, no cursor),
+    #: "klarna_next_only" (pagination with a next link but no total).
+    quirks: set[str] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)  # "GET /vipps/…": what was asked
     tokens: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -164,7 +167,7 @@ def create_app(providers: DemoProviders) -> Starlette:
         page = items[offset : offset + providers.page_size]
         more = offset + providers.page_size < len(items)
         body: dict[str, Any] = {"hasMore": more, "tryLater": False, "items": page}
-        if more:
+        if more and "vipps_more_without_cursor" not in providers.quirks:
             body["cursor"] = _cursor(offset + providers.page_size)
         return JSONResponse(body, headers=headers)
 
@@ -217,10 +220,14 @@ def create_app(providers: DemoProviders) -> Starlette:
         ref = request.query_params.get("payment_reference")
         rows = [t for t in data.klarna_transactions if ref is None or t["payment_reference"] == ref]
         page = rows[offset : offset + size]
-        return JSONResponse(
-            {"transactions": page,
-             "pagination": {"count": len(page), "total": len(rows), "offset": offset}}
-        )  # fmt: skip
+        pagination: dict[str, Any] = {"count": len(page), "total": len(rows), "offset": offset}
+        if "klarna_next_only" in providers.quirks:
+            del pagination["total"]
+            if offset + size < len(rows):
+                pagination["next"] = str(
+                    request.url.include_query_params(offset=offset + size, size=size)
+                )
+        return JSONResponse({"transactions": page, "pagination": pagination})
 
     # -- Stripe -------------------------------------------------------------------------------
     def stripe_authorised(request: Request) -> bool:

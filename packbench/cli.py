@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--journal", metavar="FILE", help="write one voucher per payout as CSV (- for stdout)"
     )
+    p.add_argument("--saft", metavar="FILE", help="write the payouts as a SAF-T Financial file")
+    p.add_argument("--from", dest="period_from", metavar="DATE", help="SAF-T period start")
+    p.add_argument("--to", dest="period_to", metavar="DATE", help="SAF-T period end")
     # -- end of the settlement block ------------------------------------------------------------
 
     p = sub.add_parser("config", help="configuration")
@@ -976,6 +979,39 @@ def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _write_saft(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from packbench.operations.journal import JournalError, journal
+    from packbench.operations.printing import export_file
+    from packbench.operations.saft import Company, saft_xml
+
+    start, end = _day(args.period_from, "--from"), _day(args.period_to, "--to")
+    if start is None or end is None or start > end:
+        raise CliError("--saft needs the period: --from DATE --to DATE (in that order)", code=2)
+    cfg = settings.settlement
+    try:
+        data = saft_xml(
+            journal(db, settings),
+            Company(cfg.organisation_number, cfg.company_name),
+            accounts={
+                "clearing": settings.shop.clearing_account,
+                "bank": cfg.bank_account,
+                "fee": cfg.fee_account,
+            },
+            start=start,
+            end=end,
+            created=date.today(),
+        )
+    except JournalError as exc:
+        raise CliError(
+            f"{exc} ([settlement] company_name and organisation_number name the company)"
+        ) from None
+    export_file(Path(args.saft), data)
+    print(f"SAF-T Financial written to {args.saft}")
+    return 0
+
+
 def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.operations.ledger import clearing_ledger
 
@@ -987,6 +1023,8 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
             code=2,
         )
     db = _open_db(settings)
+    if args.saft:
+        return _write_saft(args, settings, db)
     if args.journal:
         from packbench.operations.journal import JournalError, journal, journal_csv
 

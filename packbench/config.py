@@ -322,6 +322,9 @@ class SettlementSettings(_Section):
     payment_methods: dict[str, list[str]] = Field(default_factory=_default_payment_methods)
     bank_account: int = Field(default=1920, ge=1000, le=9999)
     fee_account: int = Field(default=7770, ge=1000, le=9999)
+    #: The company in the SAF-T file (``ledger --saft``): its name and organisation number.
+    company_name: str = Field(default="", max_length=200)
+    organisation_number: str = Field(default="", pattern=r"^([0-9]{9})?$")
     #: The providers' API addresses (``settlements import --api``); credentials come only from
     #: the environment: PACKBENCH_VIPPS_CLIENT_ID/_CLIENT_SECRET/_SUBSCRIPTION_KEY,
     #: PACKBENCH_KLARNA_USERNAME/_PASSWORD, PACKBENCH_STRIPE_SECRET_KEY.

@@ -73,6 +73,23 @@ def test_the_week_imported_twice_and_1570_at_zero(bench: Path) -> None:
     assert run("ledger", "--db", str(bench), "--journal", str(out)).returncode == 0
     assert out.read_text(encoding="utf-8") == journal.stdout
 
+    import xmlschema
+
+    from tests.settlement.test_import_ledger import SAFT_XSD
+
+    saft = bench.with_name("saft.xml")
+    period = ["--saft", str(saft), "--from", "2026-03-01", "--to", "2026-03-31"]
+    r = run("ledger", "--db", str(bench), *period)
+    assert r.returncode == 1 and "organisation number" in r.stderr and not saft.exists()
+    company = {"PACKBENCH_SETTLEMENT__COMPANY_NAME": "Fjellsport Nettbutikk AS",
+               "PACKBENCH_SETTLEMENT__ORGANISATION_NUMBER": "918627456"}  # fmt: skip
+    r = run("ledger", "--db", str(bench), *period, env=company)
+    assert r.returncode == 0, r.stderr
+    xmlschema.XMLSchema(str(SAFT_XSD)).validate(str(saft))
+    r = run("ledger", "--db", str(bench), "--saft", str(saft), "--from", "2026-03-31",
+            "--to", "2026-03-01", env=company)  # fmt: skip
+    assert r.returncode == 2
+
 
 def test_bad_reports_are_one_clear_error_and_change_nothing(bench: Path, tmp_path: Path) -> None:
     doc = json.loads((F / "stripe-balance-transactions.json").read_text())

@@ -370,3 +370,44 @@ def test_a_payout_that_does_not_add_up_is_not_booked(db):
     import_settlement(db, ACTOR, k, source="klarna")
     with pytest.raises(JournalError, match="klarna-NO7Q2K9D"):
         journal_csv(journal(db, Settings()))
+
+
+SAFT_XSD = (
+    FIXTURES.parent / "saf-t" / "SAF-T_Financial_1.3_Norwegian_SAF-T_Financial_Schema_v_1.30.xsd"
+)
+
+
+def test_the_saft_file_validates_against_skatteetatens_schema(db):
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    from packbench.operations.journal import JournalError, journal
+    from packbench.operations.saft import NS, Company, saft_xml
+
+    shop(db)
+    import_week(db)
+    accounts = {"clearing": 1570, "bank": 1920, "fee": 7770}
+    data = saft_xml(
+        journal(db, Settings()), Company("918627456", "Fjellsport Nettbutikk AS & Co"),
+        accounts=accounts, start=date(2026, 3, 1), end=date(2026, 3, 31),
+        created=date(2026, 3, 10),
+    )  # fmt: skip
+    xmlschema.XMLSchema(str(SAFT_XSD)).validate(data.decode("utf-8"))
+    root = ET.fromstring(data)
+    q = {"s": NS}
+    assert root.find("s:GeneralLedgerEntries/s:NumberOfEntries", q).text == "3"
+    total_debit = root.find("s:GeneralLedgerEntries/s:TotalDebit", q).text
+    assert total_debit == root.find("s:GeneralLedgerEntries/s:TotalCredit", q).text == "22869.00"
+    closing = {
+        a.find("s:AccountID", q).text: (
+            a.find("s:ClosingDebitBalance", q).text
+            if a.find("s:ClosingDebitBalance", q) is not None
+            else "-" + a.find("s:ClosingCreditBalance", q).text
+        )
+        for a in root.iter(f"{{{NS}}}Account")
+    }
+    assert closing == {"1570": "-22869.00", "1920": "22189.10", "7770": "679.90"}
+    with pytest.raises(JournalError, match="organisation number"):
+        saft_xml([], Company("12345", "X"), accounts=accounts, start=date(2026, 3, 1),
+                 end=date(2026, 3, 31), created=date(2026, 3, 10))  # fmt: skip

@@ -25,9 +25,9 @@ from packbench.settlement.klarna import KlarnaCsvParser, KlarnaParser
 from packbench.settlement.stripe import StripeParser
 from packbench.settlement.vipps import VippsParser
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "settlement-examples"
-if not FIXTURES.exists():  # a worktree under /work/wt-*: the shared folder is /work/shared
-    FIXTURES = Path("/work/shared/fixtures/settlement-examples")
+# Copied from ../shared/fixtures/settlement-examples (its README and SOURCES.txt came along),
+# so a clean clone tests the same payloads.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "settlement-examples"
 
 
 def load(name: str):

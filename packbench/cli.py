@@ -262,6 +262,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--printer", help="print the PDF on this CUPS queue")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 
+    # -- settlement (#15) -----------------------------------------------------------------------
+    p = sub.add_parser(
+        "settlements", help="import the payment providers' payouts (Vipps, Klarna, Stripe)"
+    )
+    ssub = p.add_subparsers(dest="settlements_command", metavar="ACTION", required=True)
+    c = ssub.add_parser("import", help="import payouts from report files or the provider's API")
+    _common(c)
+    c.add_argument("--provider", required=True, choices=["vipps", "klarna", "stripe"])
+    src = c.add_mutually_exclusive_group(required=True)
+    src.add_argument("files", nargs="*", default=[], metavar="FILE", help="JSON or CSV reports")
+    src.add_argument("--api", action="store_true", help="fetch from the provider's API")
+    c.add_argument("--since", metavar="DATE", help="only payouts from this date (YYYY-MM-DD)")
+    c.add_argument("--payout", metavar="REF", help="the payout a Klarna CSV report is for")
+    c.add_argument("--json", action="store_true", help="print the import's result as JSON")
+
+    p = sub.add_parser("ledger", help="the clearing account (1570) explained: open items, payouts")
+    _common(p)
+    p.add_argument("--account", help="the account (default: [shop] clearing_account)")
+    p.add_argument("--as-of", metavar="DATE", help="count ages to this date (default: today)")
+    p.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    p.add_argument(
+        "--journal", metavar="FILE", help="write one voucher per payout as CSV (- for stdout)"
+    )
+    p.add_argument("--saft", metavar="FILE", help="write the payouts as a SAF-T Financial file")
+    p.add_argument("--from", dest="period_from", metavar="DATE", help="SAF-T period start")
+    p.add_argument("--to", dest="period_to", metavar="DATE", help="SAF-T period end")
+    # -- end of the settlement block ------------------------------------------------------------
+
     p = sub.add_parser("config", help="configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the effective configuration (secrets masked)")
@@ -1039,12 +1067,160 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
 # -- end of the post station block ----------------------------------------------------------------
 
 
+# -- settlement (#15) ---------------------------------------------------------------------------
+def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{option}: {text!r} is not a date (YYYY-MM-DD)", code=2) from None
+
+
+def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.common import Actor
+    from packbench.operations.settlement import ImportRefused, import_settlement
+    from packbench.settlement.base import SettlementError, merge, since
+    from packbench.settlement.factory import parse_file
+    from packbench.settlement.vipps import assign_payouts
+
+    start = _day(args.since, "--since")
+    cfg = settings.settlement
+    try:
+        if args.api:
+            from packbench.settlement.clients import ClientError, NotConfigured, fetch
+
+            try:
+                result = fetch(args.provider, settings, since=start)
+            except NotConfigured as exc:
+                raise CliError(str(exc), code=2) from None
+            except ClientError as exc:
+                raise CliError(str(exc)) from None
+            source = f"{args.provider} API"
+        else:
+            if not args.files:
+                raise CliError("give the report FILE(s), or --api", code=2)
+            result = merge(
+                [
+                    parse_file(
+                        args.provider,
+                        Path(f),
+                        payout_id=args.payout,
+                        currency=cfg.currency,
+                        vipps_reference_pattern=cfg.vipps_reference_pattern,
+                    )
+                    for f in args.files
+                ]
+            )
+            if args.provider == "vipps":
+                result.lines = assign_payouts(result.lines)
+            source = ", ".join(Path(f).name for f in args.files)
+    except SettlementError as exc:
+        raise CliError(str(exc), code=2) from None
+    if start is not None:
+        result = since(result, start)
+    db = _open_db(settings)
+    actor = Actor(station="admin", terminal=settings.bench.terminal)
+    try:
+        report = import_settlement(db, actor, result, source=source)
+    except ImportRefused as exc:
+        for problem in exc.problems[:50]:
+            print(f"  {problem}", file=sys.stderr)
+        if len(exc.problems) > 50:
+            print(f"  … and {len(exc.problems) - 50} more", file=sys.stderr)
+        raise CliError(exc.message, code=2) from None
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+    else:
+        print(report.summary())
+    return 0
+
+
+def _write_saft(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from packbench.operations.journal import JournalError, journal
+    from packbench.operations.printing import export_file
+    from packbench.operations.saft import Company, saft_xml
+
+    start, end = _day(args.period_from, "--from"), _day(args.period_to, "--to")
+    if start is None or end is None or start > end:
+        raise CliError("--saft needs the period: --from DATE --to DATE (in that order)", code=2)
+    cfg = settings.settlement
+    try:
+        data = saft_xml(
+            journal(db, settings),
+            Company(cfg.organisation_number, cfg.company_name),
+            accounts={
+                "clearing": settings.shop.clearing_account,
+                "bank": cfg.bank_account,
+                "fee": cfg.fee_account,
+            },
+            start=start,
+            end=end,
+            created=date.today(),
+        )
+    except JournalError as exc:
+        raise CliError(
+            f"{exc} ([settlement] company_name and organisation_number name the company)"
+        ) from None
+    export_file(Path(args.saft), data)
+    print(f"SAF-T Financial written to {args.saft}")
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
+    from packbench.operations.ledger import clearing_ledger
+
+    account = str(settings.shop.clearing_account)
+    if args.account and args.account != account:
+        raise CliError(
+            f"--account {args.account}: the bench keeps only the clearing account {account} "
+            "([shop] clearing_account)",
+            code=2,
+        )
+    db = _open_db(settings)
+    if args.saft:
+        return _write_saft(args, settings, db)
+    if args.journal:
+        from packbench.operations.journal import JournalError, journal, journal_csv
+
+        try:
+            text = journal_csv(journal(db, settings))
+        except JournalError as exc:
+            raise CliError(str(exc)) from None
+        if args.journal == "-":
+            sys.stdout.write(text)
+        else:
+            from packbench.operations.printing import export_file
+
+            export_file(Path(args.journal), text.encode("utf-8"))
+            print(f"journal written to {args.journal}")
+        return 0
+    ledger = clearing_ledger(db, settings, today=_day(args.as_of, "--as-of"))
+    if args.json:
+        json.dump(ledger.as_json(), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(ledger.as_text())
+    return 0
+
+
+# -- end of the settlement block ----------------------------------------------------------------
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "route": cmd_route,  # #5
     "slotting": cmd_slotting,  # #5
     "box": cmd_box,  # #6
     "boxes": cmd_boxes,  # #6
     "handovers": cmd_handovers,  # #7
+    "settlements": cmd_settlements,  # #15
+    "ledger": cmd_ledger,  # #15
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,

@@ -305,6 +305,74 @@ class ShipSettings(_Section):
 # -- end of the ship and post stations block ------------------------------------------------------
 
 
+# -- settlement (#15) -----------------------------------------------------------------------------
+def _default_payment_methods() -> dict[str, list[str]]:
+    return {
+        "vipps": ["vipps", "vipps_checkout"],
+        "klarna": ["klarna", "klarna_payments", "kco"],
+        "stripe": ["stripe", "stripe_cc"],
+    }
+
+
+class SettlementSettings(_Section):
+    """The payment providers' payouts and the clearing account they settle (``[shop]
+    clearing_account``, 1570)."""
+
+    currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
+    #: How the Vipps plugin's reference carries the WooCommerce order id: a regular expression
+    #: with a group named ``id`` (default: ``woo-`` + the site's short name + ``-`` + the id,
+    #: zero-padded, + ``-N`` on a payment retry).
+    vipps_reference_pattern: str = Field(
+        default=r"^woo-[A-Za-z0-9]*-0*(?P<id>[1-9]\d*)(?:-(?P<retry>\d+))?$", min_length=1
+    )
+    #: A completed order with no payout after this many days is listed as late.
+    unsettled_after_days: int = Field(default=7, ge=1, le=365)
+    #: The shop's payment method ids (WooCommerce ``payment_method``) each provider settles.
+    payment_methods: dict[str, list[str]] = Field(default_factory=_default_payment_methods)
+    bank_account: int = Field(default=1920, ge=1000, le=9999)
+    fee_account: int = Field(default=7770, ge=1000, le=9999)
+    #: The company in the SAF-T file (``ledger --saft``): its name and organisation number.
+    company_name: str = Field(default="", max_length=200)
+    organisation_number: str = Field(default="", pattern=r"^([0-9]{9})?$")
+    #: The providers' API addresses (``settlements import --api``); credentials come only from
+    #: the environment: PACKBENCH_VIPPS_CLIENT_ID/_CLIENT_SECRET/_SUBSCRIPTION_KEY,
+    #: PACKBENCH_KLARNA_USERNAME/_PASSWORD, PACKBENCH_STRIPE_SECRET_KEY.
+    vipps_url: str = "https://api.vipps.no"
+    vipps_msn: str = Field(default="", pattern=r"^[0-9]{0,10}$")  # the merchant serial number
+    klarna_url: str = "https://api.klarna.com/settlements/v1"  # Kustom: api.kustom.co/…
+    stripe_url: str = "https://api.stripe.com"
+
+    @field_validator("vipps_reference_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        import re
+
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        if "id" not in compiled.groupindex:
+            raise ValueError("needs a group named id, like (?P<id>\\d+)")
+        return value
+
+    @field_validator("payment_methods")
+    @classmethod
+    def _providers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            if name not in ("vipps", "klarna", "stripe"):
+                raise ValueError(f"unknown provider {name!r} (vipps, klarna, stripe)")
+        return value
+
+    def provider_of(self, payment_method: str) -> str | None:
+        for provider, methods in self.payment_methods.items():
+            if payment_method in methods:
+                return provider
+        return None
+
+
+# -- end of the settlement block ------------------------------------------------------------------
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -322,6 +390,7 @@ class Settings(BaseSettings):
     pick: PickSettings = Field(default_factory=PickSettings)  # #5
     pack: PackSettings = Field(default_factory=PackSettings)  # #6
     ship: ShipSettings = Field(default_factory=ShipSettings)  # #7
+    settlement: SettlementSettings = Field(default_factory=SettlementSettings)  # #15
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from packbench.data.types import UTCDateTime, utcnow
@@ -403,3 +403,37 @@ class RosterEntry(SQLModel, table=True):
     station: str = Field(max_length=16)
     assigned_by: int | None = Field(default=None, foreign_key="packer.id")
     assigned_at: datetime = _now_field()
+
+
+# -- settlement (#15): the payment providers' lines, matched to orders ----------------------------
+class SettlementLine(SQLModel, table=True):
+    """One movement of money on a payment provider's side (capture, refund, fee, payout…), as
+    the provider reported it; ``line_key`` makes a second import of the same data a no-op."""
+
+    __tablename__ = "settlement_line"
+    __table_args__ = (
+        UniqueConstraint("provider", "line_key"),
+        Index("ix_settlement_line_payout", "provider", "payout_id"),
+        Index("ix_settlement_line_reference", "provider", "reference"),
+        Index("ix_settlement_line_unmatched", "provider", "order_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)  # vipps | klarna | stripe
+    line_key: str = Field(max_length=400)
+    payout_id: str | None = Field(default=None, max_length=100)
+    day: str = Field(max_length=10)  # the Oslo date, YYYY-MM-DD
+    # capture | refund | fee | chargeback | correction | payout | transfer | other
+    kind: str = Field(max_length=16)
+    # signed: + = the provider owes the shop more; 64-bit: a big shop's payout passes 21 M kr
+    amount_ore: int = Field(sa_type=BigInteger)
+    currency: str = Field(default="NOK", max_length=3)
+    provider_type: str = Field(default="", max_length=100)
+    reference: str = Field(default="", max_length=200)
+    order_by: str | None = Field(default=None, max_length=8)  # id | number
+    order_value: str | None = Field(default=None, max_length=64)
+    related: str | None = Field(default=None, max_length=200)
+    account: str | None = Field(default=None, max_length=64)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    occurred_at: datetime | None = _opt_time()
+    imported_at: datetime = _now_field()

@@ -118,4 +118,51 @@ def history_of(db: Database, order_id: int) -> OrderHistory | None:
             )
             for e, p in rows
         )
+        money = _settlement_entries(session, order_id)  # #15
+        if money:
+            entries = tuple(sorted(entries + money, key=lambda e: (e.at, abs(e.id))))
         return OrderHistory(order_id, order.number, order.status, entries)
+
+
+def _settlement_entries(session, order_id: int) -> tuple[AuditEntry, ...]:  # type: ignore[no-untyped-def]
+    """The payment provider's lines for the order (capture, fee, refund…) and the payout each
+    went out in, shown in the history as they happened (#15). Ids are negative: not events."""
+    from packbench.data.models import SettlementLine
+    from packbench.operations.ledger import kr
+
+    lines = session.exec(select(SettlementLine).where(SettlementLine.order_id == order_id)).all()
+    if not lines:
+        return ()
+    payouts = {
+        (r.provider, r.payout_id): r.day
+        for r in session.exec(
+            select(SettlementLine).where(
+                SettlementLine.kind == "payout",
+                col(SettlementLine.payout_id).in_({ln.payout_id for ln in lines if ln.payout_id}),
+            )
+        ).all()
+        if r.amount_ore < 0
+    }
+    out = []
+    for ln in lines:
+        paid = payouts.get((ln.provider, ln.payout_id))
+        where = (
+            f"paid out in {ln.payout_id} on {paid}"
+            if paid
+            else (f"in payout {ln.payout_id}, not paid yet" if ln.payout_id else "not paid out yet")
+        )
+        out.append(
+            AuditEntry(
+                id=-(ln.id or 0),
+                at=ln.occurred_at or ln.imported_at,
+                kind="settlement",
+                station="",
+                terminal="",
+                packer=None,
+                code=ln.reference,
+                result="info",
+                message=f"{ln.provider.capitalize()} {ln.kind} {kr(ln.amount_ore)} ({where})",
+                details={"provider_type": ln.provider_type, "day": ln.day},
+            )
+        )
+    return tuple(out)

@@ -69,6 +69,7 @@ class DashboardScreen(StationScreen):
         Binding("f8", "assign", "Assign station", id="dashboard.assign"),
         Binding("f12", "history", "Order history", id="dashboard.history"),
         Binding("f10", "box_advisor", "Box advisor", id="dashboard.box_advisor"),  # #6
+        Binding("f11", "settlement", "Settlement", id="dashboard.settlement"),  # #15
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -382,6 +383,11 @@ class DashboardScreen(StationScreen):
         from packbench.screens.box_advice import BoxAdvisorScreen
 
         self.app.push_screen(BoxAdvisorScreen())
+
+    def action_settlement(self) -> None:  # #15: payouts and the clearing account
+        from packbench.screens.settlement import SettlementView
+
+        self.app.push_screen(SettlementView())
 
     def open_order(self, order_id: int) -> None:
         """A scanned slip or label at the dashboard opens the order's whole history."""

@@ -7,7 +7,7 @@ that came from the demo and one that came from a real shop are the same rows and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -89,6 +89,23 @@ class IntakeResult:
     created: bool
     changed: bool
     flagged: str | None
+    #: Something a supervisor should know although the order was taken (its number was taken
+    #: by another order, so it came in under its shop id).
+    note: str | None = None
+
+
+#: How far in the future a shop's date may be before it is treated as wrong (clocks differ).
+FUTURE_SKEW = timedelta(minutes=10)
+
+
+def _check_lengths(model: type, values: dict[str, object], what: str) -> None:
+    """Refuse text longer than its column, the same on every database (SQLite stores any
+    length; PostgreSQL raises mid-transaction): a clear reason instead of a driver error."""
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise Refused(f"{what}{name} is {len(value)} characters, at most {length} fit")
 
 
 _HEADER_FIELDS = (
@@ -123,7 +140,14 @@ def _product_for(session: Session, line: LineIn) -> Product | None:
 def _find_product(session: Session, line: LineIn) -> Product | None:
     if line.sku:
         found = session.exec(select(Product).where(Product.sku == line.sku.upper())).first()
-        if found:
+        # A line that names its shop product is never matched by SKU to another shop product:
+        # two shop products whose SKUs differ only in case have the same SKU here, and the
+        # second is refused (``operations.syncing``) — its lines must not become the first's.
+        if found and (
+            line.shop_product_id is None
+            or found.shop_product_id is None
+            or found.shop_product_id == line.shop_product_id
+        ):
             return found
     if line.shop_product_id is not None:
         return session.exec(
@@ -153,13 +177,49 @@ def _line_key(lines: tuple[LineIn, ...]) -> list[tuple[str, int]]:
     return sorted((ln.sku.upper(), ln.quantity) for ln in lines)
 
 
+def _number_for(session: Session, incoming: OrderIn) -> tuple[str, str | None]:
+    """The bench's number for a new order, and a note when it cannot be the shop's.
+
+    WooCommerce's id is the key; the number is what people read, and sequential-number
+    plugins or an import can give two orders the same one. The bench needs one number per
+    order (its slip's barcode is ``ORD-<number>``), so a second order with a number already
+    taken comes in under its shop id — unique in the shop — and the supervisor is told, with
+    both numbers, so nobody mixes the two up. Only when that is taken as well is it refused.
+    """
+    holder = session.exec(
+        select(Order.id, Order.shop_order_id).where(Order.number == incoming.number)
+    ).first()
+    if holder is None:
+        return incoming.number, None
+    other = f"order id {holder[1]}'s" if holder[1] is not None else "a bench order's"
+    alternative = str(incoming.shop_order_id)
+    if session.exec(select(Order.id).where(Order.number == alternative)).first() is not None:
+        raise Refused(
+            f"its number {incoming.number} is also {other}, and its id {alternative} is "
+            "another order's number"
+        )
+    return alternative, (
+        f"order id {incoming.shop_order_id} from the shop has the number {incoming.number}, "
+        f"which is also {other}: taken as order {alternative} (the shop's id); the customer "
+        f"knows it as {incoming.number}"
+    )
+
+
 def receive_order(session: Session, actor: Actor, incoming: OrderIn) -> IntakeResult:
-    """Create or update one order inside the caller's transaction."""
+    """Create or update one order inside the caller's transaction.
+
+    Raises :class:`Refused` for an order the bench cannot take (a field too long for its
+    column, a number it cannot give); the caller refuses that order alone.
+    """
+    _check_lengths(Order, {f: getattr(incoming, f) for f in ("number", *_HEADER_FIELDS)}, "")
+    for n, line in enumerate(incoming.lines, start=1):
+        _check_lengths(OrderLine, {"sku": line.sku, "name": line.name}, f"line {n}: ")
     order = session.exec(select(Order).where(Order.shop_order_id == incoming.shop_order_id)).first()
     if order is None:
+        number, note = _number_for(session, incoming)
         order = Order(
             shop_order_id=incoming.shop_order_id,
-            number=incoming.number,
+            number=number,
             status=OrderStatus.NEW.value,
             created_at=incoming.created_at,
             upstream_modified_at=incoming.modified_at,
@@ -174,9 +234,9 @@ def receive_order(session: Session, actor: Actor, incoming: OrderIn) -> IntakeRe
             actor,
             "intake",
             order_id=order.id,
-            message=f"order {order.number} received from the shop",
+            message=f"order {order.number} received from the shop" + (f" ({note})" if note else ""),
         )
-        return IntakeResult(order.id, created=True, changed=False, flagged=None)
+        return IntakeResult(order.id, created=True, changed=False, flagged=None, note=note)
     return _update(session, actor, order, incoming)
 
 
@@ -186,6 +246,9 @@ def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> 
         order.upstream_modified_at is not None
         and incoming.modified_at is not None
         and incoming.modified_at <= order.upstream_modified_at
+        # A date in the future (a shop's clock or data gone wrong) is not believed: the next
+        # real change must still come through.
+        and order.upstream_modified_at <= utcnow() + FUTURE_SKEW
     ):
         return IntakeResult(order.id, created=False, changed=False, flagged=None)
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from packbench.data.engine import Database
 from packbench.data.models import Location, Order, OutboxItem, Product, SyncLease, SyncState
@@ -144,6 +144,13 @@ def list_problems(session: Session) -> list[SyncProblem]:
         message = json.loads(row.value or "{}").get("message", "")
         out.append(SyncProblem(row.key, kind, message, row.updated_at))
     return out
+
+
+def count_problems(db: Database) -> int:
+    with db.read() as session:
+        return session.exec(
+            select(func.count()).where(col(SyncState.key).startswith(PROBLEM))
+        ).one()
 
 
 def dismiss_problem(db: Database, actor: Actor, key: str, reason: str) -> None:

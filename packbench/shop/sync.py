@@ -239,7 +239,10 @@ class SyncEngine:
         self.stopping.set()
 
     def release(self) -> None:
-        syncing.release_lease(self.db, LEASE_NAME, self.holder)
+        try:
+            syncing.release_lease(self.db, LEASE_NAME, self.holder)
+        except Exception:  # it runs out by itself; never mask why the caller is ending
+            log.exception("releasing the sync lease")
 
     # -- pull -------------------------------------------------------------------------------
     def pull_orders(self, report: SyncReport) -> None:

@@ -160,6 +160,7 @@ class PackbenchApp(App[None]):
                 adapter,
                 holder=f"{self.actor.terminal}-app",
                 lease_ttl_s=self.settings.shop.lease_ttl_s,
+                layout=self.layout,
             )
             engine.watch(self.settings.shop.sync_interval_s, self._sync_stop, wake=self._sync_wake)
         except SyncStopped as exc:

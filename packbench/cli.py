@@ -604,10 +604,15 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     import signal
     import threading
 
+    from packbench.config import load_warehouse_layout
     from packbench.shop.factory import ShopNotConfigured, make_adapter
     from packbench.shop.sync import SyncEngine, SyncReport, SyncStopped
 
     db = _open_db(settings)
+    try:
+        layout = load_warehouse_layout(settings.warehouse.layout_path())
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2) from None
     try:
         adapter = make_adapter(settings, url=args.shop_url, key=args.key, secret=args.secret)
     except ShopNotConfigured as exc:
@@ -628,6 +633,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         adapter,
         holder=f"{settings.bench.terminal}-sync",
         lease_ttl_s=settings.shop.lease_ttl_s,
+        layout=layout,  # a product's shelf is taken when the warehouse has it
         progress=progress,
     )
 

@@ -164,6 +164,7 @@ def _add_lines(session: Session, order_id: int | None, lines: tuple[LineIn, ...]
                 order_id=order_id,
                 line_no=n,
                 shop_line_id=line.shop_line_id,
+                shop_product_id=line.shop_product_id,
                 product_id=product.id if product else None,
                 sku=(product.sku if product else line.sku.upper()),
                 name=line.name or (product.name if product else ""),

@@ -13,11 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
+from packbench.core.routing import Layout, LocationError, parse_location
+from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Location, Order, OutboxItem, Product, SyncLease, SyncState
+from packbench.data.models import (
+    Location,
+    Order,
+    OrderLine,
+    OutboxItem,
+    Product,
+    SyncLease,
+    SyncState,
+)
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, record_event, require_supervisor
 from packbench.operations.intake import (
@@ -54,6 +65,10 @@ def _set_state(session: Session, key: str, value: str) -> None:
     row.value = value
     row.updated_at = utcnow()
     session.add(row)
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db.transact(lambda session: _set_state(session, key, value))
 
 
 def get_state(db: Database, key: str) -> str | None:
@@ -332,7 +347,12 @@ def upsert_products(db: Database, products: Iterable[ProductIn]) -> int:
 
 
 def apply_product_page(
-    db: Database, actor: Actor, products: Iterable[ProductIn], *, final: bool = False
+    db: Database,
+    actor: Actor,
+    products: Iterable[ProductIn],
+    *,
+    final: bool = False,
+    layout: Layout | None = None,
 ) -> ProductResult:
     """Create or update one page of the shop's products, each on its own (a savepoint each).
 
@@ -342,6 +362,10 @@ def apply_product_page(
     product whose SKU differs from another's only in case is refused — shown on the
     dashboard, never written over the other. A SKU still held by a product not on this page
     is deferred (``final=False``) or refused (``final=True``).
+
+    A product's shelf is taken when the warehouse ``layout`` has it (its location row is made
+    on first use: a new bench knows no shelves until its products name them) or the bench
+    knows it already; any other shelf leaves the product where it was.
     """
     products = list(products)
 
@@ -351,13 +375,14 @@ def apply_product_page(
         taken = refused = 0
         deferred: list[ProductIn] = []
         parked: dict[int, str] = {}  # row id → the SKU it had before it was moved aside
+        taken_rows: list[ProductIn] = []
         while pending:
             progress = False
             for shop_id, p in list(pending.items()):
                 key = f"{PROBLEM}product.{shop_id}"
                 try:
                     with session.begin_nested():
-                        verdict = _upsert_one(session, p, pending, parked)
+                        verdict = _upsert_one(session, p, pending, parked, layout)
                 except Exception as exc:
                     if _retry_whole(exc):
                         raise
@@ -368,6 +393,7 @@ def apply_product_page(
                 progress = True
                 if verdict == "ok":
                     taken += 1
+                    taken_rows.append(p)
                     if key in open_problems:
                         session.delete(session.get(SyncState, key))
                 elif verdict.startswith("deferred"):
@@ -385,6 +411,7 @@ def apply_product_page(
                 for p in pending.values():  # blocked in a ring: cannot happen (see _upsert_one)
                     deferred.append(p)
                 break
+        _link_open_lines(session, taken_rows)
         # A row moved aside whose own product did not come through gets its SKU back.
         for row_id, sku in parked.items():
             row = session.get(Product, row_id)
@@ -397,8 +424,85 @@ def apply_product_page(
     return db.transact(run)
 
 
+#: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
+#: went into the parcel and stay as they were).
+LINKED_STATUSES = tuple(
+    s.value
+    for s in (
+        OrderStatus.NEW,
+        OrderStatus.SLIP_PRINTED,
+        OrderStatus.PICKING,
+        OrderStatus.PICKED,
+        OrderStatus.PACKING,
+        OrderStatus.ON_HOLD,
+    )
+)
+
+
+def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
+    """Lines of open orders that arrived before their product (or with an empty SKU) are
+    linked to it now, and linked lines take a changed SKU: every such order becomes packable
+    (GTIN to scan, shelf to walk to, sizes for the box) without waiting for a re-pull."""
+    if not products:
+        return
+    rows = {
+        r.shop_product_id: r
+        for r in session.exec(
+            select(Product).where(
+                col(Product.shop_product_id).in_([p.shop_product_id for p in products])
+            )
+        )
+    }
+    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
+    for p in products:
+        row = rows.get(p.shop_product_id)
+        if row is None or row.id is None:
+            continue
+        by_id = col(OrderLine.shop_product_id) == p.shop_product_id
+        by_sku = and_(
+            col(OrderLine.sku) == row.sku,
+            or_(col(OrderLine.shop_product_id).is_(None), by_id),
+        )
+        session.execute(
+            update(OrderLine)
+            .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
+            .where(col(OrderLine.order_id).in_(open_orders))
+            .values(product_id=row.id, sku=row.sku)
+        )
+        session.execute(
+            update(OrderLine)
+            .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
+            .where(col(OrderLine.order_id).in_(open_orders))
+            .values(sku=row.sku)
+        )
+
+
+def _shelf(session: Session, code: str, layout: Layout | None) -> str | None:
+    """The location code to store for a shop's shelf, or None when the bench cannot use it."""
+    if session.get(Location, code) is not None:
+        return code
+    if layout is None:
+        return None
+    try:
+        parsed = parse_location(code, layout)
+    except LocationError:
+        return None
+    if len(parsed.code) > 16 or len(parsed.aisle) > 4:
+        return None
+    if session.get(Location, parsed.code) is None:
+        session.add(
+            Location(code=parsed.code, aisle=parsed.aisle, bay=parsed.bay, level=parsed.level)
+        )
+        session.flush()
+    return parsed.code
+
+
 def _upsert_one(
-    session: Session, p: ProductIn, pending: dict[int, ProductIn], parked: dict[int, str]
+    session: Session,
+    p: ProductIn,
+    pending: dict[int, ProductIn],
+    parked: dict[int, str],
+    layout: Layout | None = None,
 ) -> str:
     """``ok``, ``blocked`` (try again after the page's others), ``deferred: why`` or
     ``refused: why``."""
@@ -435,8 +539,13 @@ def _upsert_one(
     row.weight_g, row.price_ore = p.weight_g, p.price_ore
     row.shop_product_id = p.shop_product_id
     # A shelf the layout does not know leaves the product where it was.
-    if p.location and session.get(Location, p.location) is not None:
-        row.location = p.location
+    shelf = _shelf(session, p.location, layout) if p.location else None
+    if shelf is not None:
+        row.location = shelf
+    elif p.location:
+        log.warning(
+            "product %s: shelf %r is not in the warehouse layout", p.shop_product_id, p.location
+        )
     row.updated_at = utcnow()
     session.add(row)
     session.flush()

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from packbench.core.routing import Layout
 from packbench.data.engine import Database
 from packbench.operations import syncing
 from packbench.operations.common import Actor
@@ -47,6 +48,8 @@ from packbench.shop.base import AuthError, ProductIn, ShopAdapter, ShopError
 log = logging.getLogger("packbench.shop.sync")
 
 LEASE_NAME = "sync"
+#: When the catalogue was last pulled in full.
+PRODUCTS_KEY = "pull.products.done_at"
 #: Pages a round reads of one status at most; the cursor moves with every page, so the next
 #: round goes on where this one stopped.
 MAX_PAGES = 200
@@ -115,6 +118,7 @@ class SyncEngine:
         backoff_cap_s: float = 300.0,
         per_page: int = 100,
         max_pages: int = MAX_PAGES,
+        layout: Layout | None = None,
         rng: random.Random | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
@@ -122,6 +126,7 @@ class SyncEngine:
         self.adapter = adapter
         self.holder = process_holder(holder)
         self.max_pages = max_pages
+        self.layout = layout  # the warehouse: which shelves a product may name
         #: Set to end the round after the page in hand (``watch``'s stop; a signal).
         self.stopping = threading.Event()
         self._lease_lost = False
@@ -149,7 +154,10 @@ class SyncEngine:
             held = syncing.lease_holder(self.db, LEASE_NAME)
             report.holder = held[0] if held else None
             return report
-        self._products_due = self._products_due or products
+        # A bench that never had the catalogue gets it first, so its first orders are packable.
+        self._products_due = (
+            self._products_due or products or syncing.get_state(self.db, PRODUCTS_KEY) is None
+        )
         errors: list[str] = []
         done = threading.Event()
         heartbeat = threading.Thread(target=self._renew, args=(done,), daemon=True)
@@ -333,7 +341,9 @@ class SyncEngine:
                 syncing.note_rejected(
                     self.db, self.actor, ((r.ref, r.reason) for r in result.rejected)
                 )
-                applied = syncing.apply_product_page(self.db, self.actor, result.products)
+                applied = syncing.apply_product_page(
+                    self.db, self.actor, result.products, layout=self.layout
+                )
                 report.products += applied.taken
                 report.refused += applied.refused
                 deferred.extend(applied.deferred)
@@ -350,9 +360,13 @@ class SyncEngine:
         except ShopError:
             self._products_due = True
             raise
+        else:
+            syncing.set_state(self.db, PRODUCTS_KEY, datetime.now().astimezone().isoformat())
         finally:
             if deferred:  # a SKU held by a product of a later page may be free by now
-                applied = syncing.apply_product_page(self.db, self.actor, deferred, final=True)
+                applied = syncing.apply_product_page(
+                    self.db, self.actor, deferred, final=True, layout=self.layout
+                )
                 report.products += applied.taken
                 report.refused += applied.refused
 

@@ -430,3 +430,37 @@ def test_a_supervisor_dismisses_a_problem(db: Database, shop: HostileShop) -> No
         syncing.dismiss_problem(db, Actor("dashboard", "office", None, "Kari", "packer"), key, "x")
     syncing.dismiss_problem(db, boss, key, "fixed the number in the shop")
     assert key not in problems(db)
+
+
+def test_products_arriving_after_their_orders_link_the_open_orders_lines(
+    db: Database, shop: HostileShop
+) -> None:
+    """Issue #18: orders pulled while the catalogue could not be read are linked when it
+    arrives — by SKU, or by the shop's product id when the line had no SKU — except an order
+    already packed, whose lines stay as they went into the parcel."""
+    shop.products = [product(101, "sku-a", "Mug"), product(102, "sku-b", "Cup")]
+    shop.orders = [
+        order(7201, lines=(("SKU-A", 101), ("", 102))),  # WooCommerce sends "sku": "" at times
+        order(7202, lines=(("SKU-B", 102),)),
+    ]
+    shop.fail_products = 10
+    sync = engine(db, shop)
+    assert sync.run_once().error  # the products failed; the orders came
+    with db.write() as s:
+        packed = s.exec(select(Order).where(Order.shop_order_id == 7202)).one()
+        packed.status = "packed"
+        s.add(packed)
+    with db.read() as s:
+        assert s.exec(select(OrderLine).where(col(OrderLine.product_id).is_not(None))).all() == []
+    shop.fail_products = 0
+    assert sync.run_once().error is None
+    with db.read() as s:
+        linked = {
+            (o, line.sku, p)
+            for o, line, p in s.exec(
+                select(Order.shop_order_id, OrderLine, Product.shop_product_id)
+                .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+                .join(Product, col(Product.id) == col(OrderLine.product_id), isouter=True)
+            ).all()
+        }
+    assert linked == {(7201, "SKU-A", 101), (7201, "SKU-B", 102), (7202, "SKU-B", None)}

@@ -33,9 +33,12 @@ from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, record_event, require_supervisor
 from packbench.operations.intake import (
     FUTURE_SKEW,
+    IntakeResult,
     OrderIn,
     ProductIn,
     _check_lengths,
+    is_unchanged,
+    receive_new_orders,
     receive_order,
 )
 from packbench.redact import redact
@@ -267,11 +270,18 @@ def apply_order_page(
         if newest is not None and newest > horizon:
             newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
         open_problems = _open_problems(session, f"{PROBLEM}order.")
-        pulled = created = changed = flagged = refused = future = 0
+        ids = [o.shop_order_id for o in orders]
+        known = {
+            o.shop_order_id: o
+            for o in session.exec(select(Order).where(col(Order.shop_order_id).in_(ids)))
+        }
+        result = _Tally()
+        fresh: list[OrderIn] = []
+        fresh_ids: set[int] = set()
+        one_by_one: list[OrderIn] = []
         for incoming in orders:
-            key = f"{PROBLEM}order.{incoming.shop_order_id}"
             if incoming.modified_at and incoming.modified_at > horizon:
-                future += 1
+                result.future += 1
                 log.warning(
                     "order id %s is dated in the future (%s): taken, the pull cursor stays",
                     incoming.shop_order_id,
@@ -279,44 +289,98 @@ def apply_order_page(
                 )
             elif incoming.modified_at and (newest is None or incoming.modified_at > newest):
                 newest = incoming.modified_at
-            if only_known:
-                known = session.exec(
-                    select(Order.id).where(Order.shop_order_id == incoming.shop_order_id)
-                ).first()
-                if known is None:
+            order = known.get(incoming.shop_order_id)
+            if order is None:
+                if only_known:
                     continue
+                if incoming.shop_order_id in fresh_ids:
+                    one_by_one.append(incoming)  # the same order twice on a page
+                else:
+                    fresh.append(incoming)
+                    fresh_ids.add(incoming.shop_order_id)
+            elif is_unchanged(order, incoming):
+                result.pulled += 1  # re-read in the overlap: nothing to write
+                _taken(session, actor, incoming, None, open_problems)
+            else:
+                one_by_one.append(incoming)
+        if fresh:
+            try:
+                with session.begin_nested():
+                    batch = receive_new_orders(session, actor, fresh)
+            except Exception as exc:
+                if _retry_whole(exc):
+                    raise
+                # One of them breaks a rule the checks did not foresee: find it one by one.
+                log.info("page written order by order: %s", _reason(exc))
+                one_by_one = fresh + one_by_one
+            else:
+                for incoming, outcome in batch.taken:
+                    result.add(outcome)
+                    _taken(session, actor, incoming, outcome.note, open_problems)
+                for incoming, reason in batch.refused:
+                    result.refused += 1
+                    _refused(session, actor, incoming, reason)
+        for incoming in one_by_one:
             try:
                 with session.begin_nested():
                     outcome = receive_order(session, actor, incoming)
             except Exception as exc:
                 if _retry_whole(exc):
                     raise
-                refused += 1
-                text = (
-                    f"order id {incoming.shop_order_id} (number {incoming.number}) from the "
-                    f"shop could not be taken: {_reason(exc)}"
-                )
-                _note_problem(session, actor, key, text[:1000], known=False)
+                result.refused += 1
+                _refused(session, actor, incoming, _reason(exc))
                 continue
-            if key in open_problems:
-                session.delete(session.get(SyncState, key))
-            if outcome.note:
-                _note_problem(
-                    session,
-                    actor,
-                    f"{PROBLEM}number.{incoming.shop_order_id}",
-                    outcome.note,
-                    known=True,
-                )
-            pulled += 1
-            created += outcome.created
-            changed += outcome.changed
-            flagged += outcome.flagged is not None
+            result.add(outcome)
+            _taken(session, actor, incoming, outcome.note, open_problems)
         if newest is not None:
             _set_state(session, cursor_key, newest.isoformat())
-        return PageResult(pulled, created, changed, flagged, refused, future)
+        return PageResult(
+            result.pulled,
+            result.created,
+            result.changed,
+            result.flagged,
+            result.refused,
+            result.future,
+        )
 
     return db.transact(run)
+
+
+@dataclass
+class _Tally:
+    pulled: int = 0
+    created: int = 0
+    changed: int = 0
+    flagged: int = 0
+    refused: int = 0
+    future: int = 0
+
+    def add(self, outcome: IntakeResult) -> None:
+        self.pulled += 1
+        self.created += outcome.created
+        self.changed += outcome.changed
+        self.flagged += outcome.flagged is not None
+
+
+def _taken(
+    session: Session, actor: Actor, incoming: OrderIn, note: str | None, open_problems: set[str]
+) -> None:
+    key = f"{PROBLEM}order.{incoming.shop_order_id}"
+    if key in open_problems:
+        open_problems.discard(key)
+        session.delete(session.get(SyncState, key))
+    if note:
+        _note_problem(session, actor, f"{PROBLEM}number.{incoming.shop_order_id}", note, known=True)
+
+
+def _refused(session: Session, actor: Actor, incoming: OrderIn, reason: str) -> None:
+    text = (
+        f"order id {incoming.shop_order_id} (number {incoming.number}) from the shop could "
+        f"not be taken: {reason}"
+    )
+    _note_problem(
+        session, actor, f"{PROBLEM}order.{incoming.shop_order_id}", text[:1000], known=False
+    )
 
 
 def pull_since(db: Database, cursor_key: str, *, now: datetime | None = None) -> datetime | None:

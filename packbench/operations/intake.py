@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
@@ -345,7 +346,9 @@ def receive_new_orders(session: Session, actor: Actor, orders: list[OrderIn]) ->
     ]
     # One executemany, then the new ids by shop id (unique): RETURNING with the rows' order
     # kept costs SQLite one INSERT a row.
-    session.execute(insert(Order.__table__), order_rows)  # type: ignore[attr-defined]
+    # Core on the session's connection: the ORM adds nothing to a plain insert of many rows.
+    connection = session.connection()
+    connection.execute(insert(Order.__table__), order_rows)  # type: ignore[attr-defined]
     new_ids = dict(
         session.exec(
             select(Order.shop_order_id, Order.id).where(
@@ -375,8 +378,8 @@ def receive_new_orders(session: Session, actor: Actor, orders: list[OrderIn]) ->
                 }
             )
     if line_rows:
-        session.execute(insert(OrderLine.__table__), line_rows)  # type: ignore[attr-defined]
-    session.execute(
+        connection.execute(insert(OrderLine.__table__), line_rows)  # type: ignore[attr-defined]
+    connection.execute(
         insert(Event.__table__),  # type: ignore[attr-defined]
         [
             {
@@ -403,16 +406,17 @@ def receive_new_orders(session: Session, actor: Actor, orders: list[OrderIn]) ->
     return Batch(taken, refused)
 
 
-def _products_for(session: Session, lines: list[LineIn]) -> dict[tuple[str, object], Product]:
-    """The products a page's lines may name, found in one statement: by SKU and by shop id."""
+def _products_for(session: Session, lines: list[LineIn]) -> dict[tuple[str, object], Any]:
+    """The products a page's lines may name, found in one statement: by SKU and by shop id
+    (plain rows, not ORM objects: a page only reads them)."""
     skus = {ln.sku.upper() for ln in lines if ln.sku}
     ids = {ln.shop_product_id for ln in lines if ln.shop_product_id is not None}
     if not skus and not ids:
         return {}
-    found: dict[tuple[str, object], Product] = {}
+    found: dict[tuple[str, object], Any] = {}
     with session.no_autoflush:
         for p in session.exec(
-            select(Product).where(
+            select(Product.id, Product.sku, Product.name, Product.shop_product_id).where(
                 or_(col(Product.sku).in_(skus), col(Product.shop_product_id).in_(ids))
             )
         ):
@@ -422,7 +426,7 @@ def _products_for(session: Session, lines: list[LineIn]) -> dict[tuple[str, obje
     return found
 
 
-def _pick_product(found: dict[tuple[str, object], Product], line: LineIn) -> Product | None:
+def _pick_product(found: dict[tuple[str, object], Any], line: LineIn) -> Any:
     """:func:`_find_product`'s rule on products read already."""
     if line.sku:
         hit = found.get(("sku", line.sku.upper()))

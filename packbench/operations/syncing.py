@@ -440,13 +440,14 @@ def apply_product_page(
         deferred: list[ProductIn] = []
         parked: dict[int, str] = {}  # row id → the SKU it had before it was moved aside
         taken_rows: list[ProductIn] = []
+        unknown: list[str] = []  # shelves the layout does not have: one log line a page
         while pending:
             progress = False
             for shop_id, p in list(pending.items()):
                 key = f"{PROBLEM}product.{shop_id}"
                 try:
                     with session.begin_nested():
-                        verdict = _upsert_one(session, p, pending, parked, layout)
+                        verdict = _upsert_one(session, p, pending, parked, layout, unknown)
                 except Exception as exc:
                     if _retry_whole(exc):
                         raise
@@ -475,6 +476,13 @@ def apply_product_page(
                 for p in pending.values():  # blocked in a ring: cannot happen (see _upsert_one)
                     deferred.append(p)
                 break
+        if unknown:
+            log.warning(
+                "%d products name shelves the warehouse layout does not have (%s): "
+                "their location is left as it was",
+                len(unknown),
+                ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
+            )
         _link_open_lines(session, taken_rows)
         # A row moved aside whose own product did not come through gets its SKU back.
         for row_id, sku in parked.items():
@@ -567,6 +575,7 @@ def _upsert_one(
     pending: dict[int, ProductIn],
     parked: dict[int, str],
     layout: Layout | None = None,
+    unknown_shelves: list[str] | None = None,
 ) -> str:
     """``ok``, ``blocked`` (try again after the page's others), ``deferred: why`` or
     ``refused: why``."""
@@ -604,12 +613,11 @@ def _upsert_one(
     row.shop_product_id = p.shop_product_id
     # A shelf the layout does not know leaves the product where it was.
     shelf = _shelf(session, p.location, layout) if p.location else None
+    unknown_shelves = unknown_shelves if unknown_shelves is not None else []
     if shelf is not None:
         row.location = shelf
     elif p.location:
-        log.warning(
-            "product %s: shelf %r is not in the warehouse layout", p.shop_product_id, p.location
-        )
+        unknown_shelves.append(p.location)
     row.updated_at = utcnow()
     session.add(row)
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
@@ -107,6 +108,7 @@ class PackbenchApp(App[None]):
         self.sync_text = "⇅ offline"
         #: What the sync worker says about itself until a round has run (no shop, bad setup).
         self._sync_state = "offline"
+        self._signals: list[tuple[asyncio.AbstractEventLoop, int]] = []
         self._sync_stop = threading.Event()
         self._sync_wake = threading.Event()
         self._orders_pulled_seen: int | None = None
@@ -182,13 +184,13 @@ class PackbenchApp(App[None]):
     def _catch_termination(self) -> None:
         """SIGTERM/SIGINT end the app cleanly: the sync round stops after its page and gives
         the lease back, so another terminal can sync at once."""
-        import asyncio
         import signal
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._terminate)
+                self._signals.append((loop, sig))
 
     def _terminate(self) -> None:
         log.info("terminated: stopping the sync and quitting")
@@ -242,6 +244,10 @@ class PackbenchApp(App[None]):
     def on_unmount(self) -> None:
         self._sync_stop.set()
         self._sync_wake.set()
+        for loop, sig in self._signals:  # the loop may outlive the app (tests, serve)
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        self._signals.clear()
 
     def sync_soon(self) -> None:
         """Start the next sync round now (a station just queued something the person awaits)."""

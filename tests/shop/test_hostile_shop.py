@@ -464,3 +464,56 @@ def test_products_arriving_after_their_orders_link_the_open_orders_lines(
             ).all()
         }
     assert linked == {(7201, "SKU-A", 101), (7201, "SKU-B", 102), (7202, "SKU-B", None)}
+
+
+APP_SCRIPT = """
+import sys
+from packbench.app import PackbenchApp
+from packbench.config import load_settings
+from packbench.data.engine import create_database
+
+settings = load_settings(None, db=sys.argv[1])
+PackbenchApp(settings=settings, db=create_database(sys.argv[1]), terminal="bench-7").run(
+    headless=True
+)
+print("app ended", flush=True)
+"""
+
+
+@pytest.mark.sqlite_only  # the app in a subprocess opens the same file
+def test_the_app_gives_the_lease_back_on_sigterm(db: Database, shop: HostileShop) -> None:
+    shop.orders = [order(9200)]
+    env = {
+        **os.environ,
+        "PACKBENCH_SHOP_KEY": KEY,
+        "PACKBENCH_SHOP_SECRET": SECRET,
+        "PACKBENCH_SHOP__URL": shop.url,
+        "PACKBENCH_SHOP__SYNC_INTERVAL_S": "30",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", APP_SCRIPT, db.target],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while 9200 not in bench_orders(db):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with db.read() as s:
+            lease = s.get(SyncLease, LEASE_NAME)
+            assert lease is not None and lease.holder.startswith("bench-7-app on ")
+            assert f"pid {proc.pid}" in lease.holder
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "app ended" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with db.read() as s:
+        assert s.get(SyncLease, LEASE_NAME) is None

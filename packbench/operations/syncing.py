@@ -125,7 +125,7 @@ PROBLEM = "problem."
 @dataclass(frozen=True)
 class SyncProblem:
     key: str
-    kind: str  # order | product | number | future | rejected
+    kind: str  # order | product (not taken) | number (taken under its shop id)
     message: str
     since: datetime
 

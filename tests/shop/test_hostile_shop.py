@@ -480,7 +480,6 @@ print("app ended", flush=True)
 """
 
 
-@pytest.mark.sqlite_only  # the app in a subprocess opens the same file
 def test_the_app_gives_the_lease_back_on_sigterm(db: Database, shop: HostileShop) -> None:
     shop.orders = [order(9200)]
     env = {

@@ -82,6 +82,12 @@ class SyncReport:
 
     holder: str | None = None
 
+    @property
+    def taken(self) -> int:
+        """Orders that came in or changed: what the header counts (re-reads of the overlap,
+        which change nothing, are not counted — issue #16 saw 112 "pulled" of a 74-order shop)."""
+        return self.created + self.changed
+
     def summary(self) -> str:
         if self.skipped_lease:
             return "another terminal is syncing" + (f" ({self.holder})" if self.holder else "")
@@ -169,7 +175,7 @@ class SyncEngine:
                 try:
                     phase(report)
                 except AuthError as exc:
-                    syncing.record_sync_result(self.db, pulled=report.pulled, error=exc.message)
+                    syncing.record_sync_result(self.db, pulled=report.taken, error=exc.message)
                     raise SyncStopped(exc.message) from None
                 except ShopError as exc:
                     errors.append(exc.message)
@@ -182,7 +188,7 @@ class SyncEngine:
         if self._lease_lost:
             errors.append("the sync lease was lost; another terminal may have taken over")
         report.error = "; ".join(errors) or None
-        syncing.record_sync_result(self.db, pulled=report.pulled, error=report.error)
+        syncing.record_sync_result(self.db, pulled=report.taken, error=report.error)
         return report
 
     def _renew(self, done: threading.Event) -> None:

@@ -217,6 +217,12 @@ def test_duplicate_numbers_are_taken_under_the_shop_id_and_shown(
     rows = {(r.kind, r.ref) for r in exceptions(db)}
     assert {("shop", "problem.order.7000"), ("shop", "problem.number.5052")} <= rows
 
+    # The header's count is of orders taken, not of re-reads (issue #16).
+    from packbench.operations.outbox import sync_health
+
+    engine(db, shop).run_once()
+    assert sync_health(db).orders_pulled == 6
+
     # The next rounds neither fail nor repeat the refusal's event.
     with db.read() as s:
         before = len(s.exec(select(Event).where(Event.kind == "sync")).all())

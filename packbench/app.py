@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
@@ -106,6 +107,9 @@ class PackbenchApp(App[None]):
         self.flashes = 0
         self._flashed: tuple[Timer, Callable[[], None]] | None = None
         self.sync_text = "⇅ offline"
+        #: What the sync worker says about itself until a round has run (no shop, bad setup).
+        self._sync_state = "offline"
+        self._signals: list[tuple[asyncio.AbstractEventLoop, int]] = []
         self._sync_stop = threading.Event()
         self._sync_wake = threading.Event()
         self._orders_pulled_seen: int | None = None
@@ -120,6 +124,7 @@ class PackbenchApp(App[None]):
             station = "admin"
             self.actor = self.actor.at_station(station)
         self.switch_mode(station)
+        self._catch_termination()
         self._start_sync()
         # biip's GS1 tables (0.1-0.25 s) load beside the first frame, not at the first GS1 scan.
         self.run_worker(preload_gs1, thread=True, group="gs1-preload", exit_on_error=False)
@@ -139,6 +144,8 @@ class PackbenchApp(App[None]):
         )
 
     def _sync_loop(self) -> None:
+        # Whatever happens here is logged and shown in the header: the worker never dies
+        # silently (``SyncEngine.watch`` itself survives any failed round).
         from packbench.shop.factory import ShopNotConfigured, make_adapter
         from packbench.shop.sync import SyncEngine, SyncStopped
 
@@ -146,22 +153,53 @@ class PackbenchApp(App[None]):
             adapter = make_adapter(self.settings)
         except ShopNotConfigured as exc:
             log.info("sync off: %s", exc)
-            self.sync_text = "⇅ offline — no shop configured"
-            self._from_thread(self._refresh_header)
+            self._sync_off("offline — no shop configured")
             return
-        engine = SyncEngine(
-            self.db,
-            adapter,
-            holder=f"{self.actor.terminal}-app",
-            lease_ttl_s=self.settings.shop.lease_ttl_s,
-        )
+        except Exception as exc:
+            log.exception("sync off: the shop adapter could not be made")
+            self._sync_off(f"offline — {str(exc)[:80]}")
+            return
         try:
+            engine = SyncEngine(
+                self.db,
+                adapter,
+                holder=f"{self.actor.terminal}-app",
+                lease_ttl_s=self.settings.shop.lease_ttl_s,
+                layout=self.layout,
+            )
             engine.watch(self.settings.shop.sync_interval_s, self._sync_stop, wake=self._sync_wake)
         except SyncStopped as exc:
             log.error("sync stopped: %s", exc)
+            self._sync_off(f"stopped — {str(exc)[:80]}")
+            self._from_thread(self.feedback, "error", f"Sync with the shop stopped: {exc}")
+        except Exception as exc:
+            log.exception("sync worker failed")
+            self._sync_off(f"stopped — {str(exc)[:80]}")
             self._from_thread(self.feedback, "error", f"Sync with the shop stopped: {exc}")
         finally:
             adapter.close()
+
+    def _sync_off(self, state: str) -> None:
+        self._sync_state = state
+        self.sync_text = f"⇅ {state}"
+        self._from_thread(self._refresh_header)
+
+    def _catch_termination(self) -> None:
+        """SIGTERM/SIGINT end the app cleanly: the sync round stops after its page and gives
+        the lease back, so another terminal can sync at once."""
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._terminate)
+                self._signals.append((loop, sig))
+
+    def _terminate(self) -> None:
+        log.info("terminated: stopping the sync and quitting")
+        self._sync_stop.set()
+        self._sync_wake.set()
+        self.exit()
 
     def _from_thread(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         with contextlib.suppress(RuntimeError):  # the app is closing
@@ -169,26 +207,33 @@ class PackbenchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync-health", exit_on_error=False)
     def _poll_sync_health(self) -> None:
-        health = sync_health(self.db)
-        self._from_thread(self._show_sync_health, health)
+        from packbench.operations.syncing import count_problems
 
-    def _show_sync_health(self, health: SyncHealth) -> None:
+        health = sync_health(self.db)
+        problems = count_problems(self.db)
+        self._from_thread(self._show_sync_health, health, problems)
+
+    def _show_sync_health(self, health: SyncHealth, problems: int = 0) -> None:
+        # Built afresh from the health and the worker's own state every time: the header
+        # never carries the last poll's text forward (it used to grow by "· 3 waiting" a poll).
         parts = ["⇅"]
         if health.last_error and (
             health.last_ok_at is None
             or (health.last_error_at and health.last_error_at > health.last_ok_at)
         ):
-            parts.append(f"shop unreachable: {health.last_error[:60]}")
+            parts.append(f"sync failed: {health.last_error[:60]}")
         elif health.last_ok_at is not None:
             parts.append(f"synced {health.last_ok_at.astimezone().strftime('%H:%M:%S')}")
         else:
-            parts.append(self.sync_text.removeprefix("⇅ "))
+            parts.append(self._sync_state)
         if health.orders_pulled:
             parts.append(f"· {health.orders_pulled} pulled")
         if health.waiting:
             parts.append(f"· {health.waiting} waiting")
         if health.parked:
             parts.append(f"· {health.parked} parked")
+        if problems:
+            parts.append(f"· {problems} sync problems")
         self.sync_text = " ".join(parts)
         self._refresh_header()
         # New or changed orders from the shop: the station's lists show them without a key.
@@ -202,6 +247,10 @@ class PackbenchApp(App[None]):
     def on_unmount(self) -> None:
         self._sync_stop.set()
         self._sync_wake.set()
+        for loop, sig in self._signals:  # the loop may outlive the app (tests, serve)
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        self._signals.clear()
 
     def sync_soon(self) -> None:
         """Start the next sync round now (a station just queued something the person awaits)."""

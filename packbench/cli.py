@@ -774,8 +774,10 @@ def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
     import threading
 
+    from packbench.config import load_warehouse_layout
     from packbench.shop.factory import ShopNotConfigured, make_adapter
     from packbench.shop.sync import SyncEngine, SyncReport, SyncStopped
 
@@ -787,6 +789,10 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             code=2,
         )
     db = _open_db(settings)
+    try:
+        layout = load_warehouse_layout(settings.warehouse.layout_path())
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2) from None
     try:
         adapter = make_adapter(settings, url=args.shop_url)
     except ShopNotConfigured as exc:
@@ -807,6 +813,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         adapter,
         holder=f"{settings.bench.terminal}-sync",
         lease_ttl_s=settings.shop.lease_ttl_s,
+        layout=layout,  # a product's shelf is taken when the warehouse has it
         progress=progress,
     )
 
@@ -816,21 +823,30 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         for rejected in report.rejected:
             print(f"  rejected: {one_line(rejected)}", flush=True)
 
+    # SIGTERM and SIGINT end the round after the page in hand and give the lease back at once
+    # (a second terminal need not wait for it to run out).
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+        engine.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if args.once:
             report = engine.run_once(products=args.products)
-            engine.release()
             show(report)
             return 1 if report.error or report.skipped_lease else 0
-        stop = threading.Event()
-        try:
-            engine.watch(args.interval or settings.shop.sync_interval_s, stop, on_report=show)
-        except KeyboardInterrupt:
-            stop.set()
+        # A failed round is shown and the next one comes on time (``watch`` never gives up
+        # but on refused credentials).
+        engine.watch(args.interval or settings.shop.sync_interval_s, stop, on_report=show)
         return 0
     except SyncStopped as exc:
         raise CliError(f"sync stopped: {exc}") from None
     finally:
+        engine.release()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if progress is not None:
             bar.stop()
         adapter.close()

@@ -117,6 +117,8 @@ class OrderLine(SQLModel, table=True):
     order_id: int = Field(foreign_key="orders.id", index=True)
     line_no: int
     shop_line_id: int | None = None
+    # The shop's product (or variation) id: links the line when the product arrives later.
+    shop_product_id: int | None = None
     product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
     sku: str = Field(default="", max_length=64)
     name: str = Field(default="", max_length=200)

@@ -22,7 +22,7 @@ from packbench.core.rhythm import (
 )
 from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order, OutboxItem, Packer, PrintJob
+from packbench.data.models import Event, Order, OutboxItem, Packer, PrintJob, SyncState
 from packbench.data.types import utcnow
 from packbench.operations.common import (
     Actor,
@@ -143,7 +143,7 @@ STALE_CLAIM = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class ExceptionRow:
-    kind: str  # hold | claim | parked | print
+    kind: str  # hold | claim | parked | print | sync | shop (a sync problem; ref is its key)
     ref: str  # order number, outbox id, print job id
     since: datetime | None
     detail: str
@@ -241,7 +241,32 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
                     job.id,
                 )
             )
+        out.extend(_sync_rows(session))
         return out
+
+
+def _sync_rows(session: Session) -> list[ExceptionRow]:
+    """The sync's failed round (when the last one failed) and what it could not take."""
+    from packbench.operations.syncing import list_problems
+
+    rows: list[ExceptionRow] = []
+    state = {
+        r.key: r
+        for r in session.exec(
+            select(SyncState).where(
+                col(SyncState.key).in_(["sync.last_error", "sync.last_error_at", "sync.last_ok_at"])
+            )
+        )
+    }
+    error = state.get("sync.last_error")
+    if error is not None and error.value:
+        failed_at = state.get("sync.last_error_at")
+        ok_at = state.get("sync.last_ok_at")
+        if ok_at is None or (failed_at is not None and failed_at.value > ok_at.value):
+            rows.append(ExceptionRow("sync", "last round", error.updated_at, error.value))
+    for problem in list_problems(session):
+        rows.append(ExceptionRow("shop", problem.key, problem.since, problem.message))
+    return rows
 
 
 def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None) -> BenchFigures:

@@ -7,29 +7,46 @@ here goes through these functions, each one transaction, like every other operat
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, func, select
 
+from packbench.core.routing import Layout, LocationError, parse_location
+from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Location, Order, OutboxItem, Product, SyncLease, SyncState
+from packbench.data.models import (
+    Location,
+    Order,
+    OrderLine,
+    OutboxItem,
+    Product,
+    SyncLease,
+    SyncState,
+)
 from packbench.data.types import utcnow
-from packbench.operations.common import Actor, record_event
-from packbench.operations.intake import OrderIn, ProductIn, receive_order
+from packbench.operations.common import Actor, Refused, record_event, require_supervisor
+from packbench.operations.intake import (
+    FUTURE_SKEW,
+    IntakeResult,
+    OrderIn,
+    ProductIn,
+    _check_lengths,
+    is_unchanged,
+    receive_new_orders,
+    receive_order,
+)
+from packbench.redact import redact
+
+log = logging.getLogger(__name__)
 
 INVOICE_META = "_packbench_invoice_number"
 CAPTURE_META = "_payment_captured_at"
-
-
-@dataclass(frozen=True)
-class PageResult:
-    pulled: int
-    created: int
-    changed: int
-    flagged: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,10 @@ def _set_state(session: Session, key: str, value: str) -> None:
     row.value = value
     row.updated_at = utcnow()
     session.add(row)
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db.transact(lambda session: _set_state(session, key, value))
 
 
 def get_state(db: Database, key: str) -> str | None:
@@ -77,6 +98,15 @@ def acquire_lease(db: Database, name: str, holder: str, ttl: timedelta) -> bool:
     return db.transact(run)
 
 
+def lease_holder(db: Database, name: str) -> tuple[str, datetime] | None:
+    """Who holds the lease and until when, while it is alive."""
+    with db.read() as session:
+        lease = session.get(SyncLease, name)
+        if lease is None or lease.expires_at <= utcnow():
+            return None
+        return lease.holder, lease.expires_at
+
+
 def release_lease(db: Database, name: str, holder: str) -> None:
     def run(session: Session) -> None:
         lease = session.get(SyncLease, name)
@@ -86,7 +116,134 @@ def release_lease(db: Database, name: str, holder: str) -> None:
     db.transact(run)
 
 
+# -- what the sync could not take: kept for the supervisor until it is taken or dismissed -----
+#: ``sync_state`` keys of the sync's open problems: ``problem.order.<shop id>``,
+#: ``problem.product.<shop id>``, ``problem.number.<shop id>`` (taken under another number).
+PROBLEM = "problem."
+
+
+@dataclass(frozen=True)
+class SyncProblem:
+    key: str
+    kind: str  # order | product (not taken) | number (taken under its shop id)
+    message: str
+    since: datetime
+
+
+def _note_problem(session: Session, actor: Actor, key: str, message: str, *, known: bool) -> None:
+    """Keep the problem for the dashboard; log it and write its event the first time only
+    (a refused order comes again every round until the shop changes it)."""
+    row = session.get(SyncState, key)
+    if row is not None and json.loads(row.value or "{}").get("message") == message:
+        return
+    value = json.dumps({"message": message}, ensure_ascii=False)
+    if row is None:
+        row = SyncState(key=key, value=value)
+    row.value, row.updated_at = value, utcnow()
+    session.add(row)
+    log.warning("%s", message)
+    record_event(
+        session, actor, "sync", result="info" if known else "refused", message=message[:1000]
+    )
+
+
+def _open_problems(session: Session, prefix: str) -> set[str]:
+    return set(session.exec(select(SyncState.key).where(col(SyncState.key).startswith(prefix))))
+
+
+def list_problems(session: Session) -> list[SyncProblem]:
+    out = []
+    for row in session.exec(
+        select(SyncState)
+        .where(col(SyncState.key).startswith(PROBLEM))
+        .order_by(col(SyncState.updated_at))
+    ):
+        kind = row.key.removeprefix(PROBLEM).split(".", 1)[0]
+        message = json.loads(row.value or "{}").get("message", "")
+        out.append(SyncProblem(row.key, kind, message, row.updated_at))
+    return out
+
+
+def count_problems(db: Database) -> int:
+    with db.read() as session:
+        return session.exec(
+            select(func.count()).where(col(SyncState.key).startswith(PROBLEM))
+        ).one()
+
+
+def dismiss_problem(db: Database, actor: Actor, key: str, reason: str) -> None:
+    """A supervisor has seen a sync problem (and fixed it in the shop, or decided it is fine)."""
+    require_supervisor(actor)
+    if not key.startswith(PROBLEM):
+        raise Refused("That is not a problem of the sync.")
+
+    def run(session: Session) -> None:
+        row = session.get(SyncState, key)
+        if row is None:
+            raise Refused("That problem was cleared already.")
+        message = json.loads(row.value or "{}").get("message", "")
+        session.delete(row)
+        record_event(
+            session, actor, "decision", message=f"sync problem “{message}” dismissed: {reason}"
+        )
+
+    db.transact(run)
+
+
+def note_rejected(db: Database, actor: Actor, rejected: Iterable[tuple[str, str]]) -> None:
+    """Items of a page the adapter could not read ("order 727", reason), kept like refusals."""
+    items = list(rejected)
+    if not items:
+        return
+
+    def run(session: Session) -> None:
+        for ref, reason in items:
+            kind, _, ident = ref.partition(" ")
+            if kind in ("order", "product") and ident.isdigit():
+                key = f"{PROBLEM}{kind}.{ident}"
+                text = f"{ref} from the shop could not be taken: {reason}"
+                _note_problem(session, actor, key, text[:1000], known=False)
+
+    db.transact(run)
+
+
+def _retry_whole(exc: BaseException) -> bool:
+    """Errors that spoil the transaction rather than the one order: ``transact`` retries them."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    text = str(exc).lower()
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return "database is locked" in text or "database is busy" in text or code in _RETRY_WHOLE
+
+
+_RETRY_WHOLE = {"40001", "40P01"}
+
+
+def _reason(exc: BaseException) -> str:
+    """One short line for a person; never the driver's SQL, parameters or links."""
+    if isinstance(exc, Refused):
+        return exc.message
+    if isinstance(exc, DBAPIError):
+        return redact(f"the database refused it ({_first_line(exc.orig)})")
+    return redact(f"{type(exc).__name__}: {_first_line(exc)}")
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
 # -- pull -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PageResult:
+    pulled: int
+    created: int
+    changed: int
+    flagged: int
+    refused: int = 0
+    future: int = 0
+
+
 def apply_order_page(
     db: Database,
     actor: Actor,
@@ -94,61 +251,377 @@ def apply_order_page(
     *,
     cursor_key: str,
     only_known: bool = False,
+    now: datetime | None = None,
 ) -> PageResult:
-    """One page of orders and the moved cursor, in one transaction: a crash resumes cleanly."""
+    """One page of orders and the moved cursor, in one transaction: a crash resumes cleanly.
+
+    Each order is taken or refused on its own (a savepoint each): whatever is wrong with one
+    — a number the bench cannot give, a field too long, a constraint — refuses that order
+    with a line in the log and an item on the dashboard, never the page or the round. The
+    cursor never moves past now (plus a little skew): an order dated in the future is taken
+    but leaves the cursor where it was, or every later pull would ask for nothing.
+    """
+    orders = list(orders)
 
     def run(session: Session) -> PageResult:
+        horizon = (now or utcnow()) + FUTURE_SKEW
         row = session.get(SyncState, cursor_key)
         newest = datetime.fromisoformat(row.value) if row and row.value else None
-        pulled = created = changed = flagged = 0
+        if newest is not None and newest > horizon:
+            newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
+        open_problems = _open_problems(session, f"{PROBLEM}order.")
+        ids = [o.shop_order_id for o in orders]
+        known = {
+            o.shop_order_id: o
+            for o in session.exec(select(Order).where(col(Order.shop_order_id).in_(ids)))
+        }
+        result = _Tally()
+        fresh: list[OrderIn] = []
+        fresh_ids: set[int] = set()
+        one_by_one: list[OrderIn] = []
         for incoming in orders:
-            if incoming.modified_at and (newest is None or incoming.modified_at > newest):
+            if incoming.modified_at and incoming.modified_at > horizon:
+                result.future += 1
+                log.warning(
+                    "order id %s is dated in the future (%s): taken, the pull cursor stays",
+                    incoming.shop_order_id,
+                    incoming.modified_at.isoformat(),
+                )
+            elif incoming.modified_at and (newest is None or incoming.modified_at > newest):
                 newest = incoming.modified_at
-            if only_known:
-                known = session.exec(
-                    select(Order.id).where(Order.shop_order_id == incoming.shop_order_id)
-                ).first()
-                if known is None:
+            order = known.get(incoming.shop_order_id)
+            if order is None:
+                if only_known:
                     continue
-            outcome = receive_order(session, actor, incoming)
-            pulled += 1
-            created += outcome.created
-            changed += outcome.changed
-            flagged += outcome.flagged is not None
+                if incoming.shop_order_id in fresh_ids:
+                    one_by_one.append(incoming)  # the same order twice on a page
+                else:
+                    fresh.append(incoming)
+                    fresh_ids.add(incoming.shop_order_id)
+            elif is_unchanged(order, incoming):
+                result.pulled += 1  # re-read in the overlap: nothing to write
+                _taken(session, actor, incoming, None, open_problems)
+            else:
+                one_by_one.append(incoming)
+        if fresh:
+            try:
+                with session.begin_nested():
+                    batch = receive_new_orders(session, actor, fresh)
+            except Exception as exc:
+                if _retry_whole(exc):
+                    raise
+                # One of them breaks a rule the checks did not foresee: find it one by one.
+                log.info("page written order by order: %s", _reason(exc))
+                one_by_one = fresh + one_by_one
+            else:
+                for incoming, outcome in batch.taken:
+                    result.add(outcome)
+                    _taken(session, actor, incoming, outcome.note, open_problems)
+                for incoming, reason in batch.refused:
+                    result.refused += 1
+                    _refused(session, actor, incoming, reason)
+        for incoming in one_by_one:
+            try:
+                with session.begin_nested():
+                    outcome = receive_order(session, actor, incoming)
+            except Exception as exc:
+                if _retry_whole(exc):
+                    raise
+                result.refused += 1
+                _refused(session, actor, incoming, _reason(exc))
+                continue
+            result.add(outcome)
+            _taken(session, actor, incoming, outcome.note, open_problems)
         if newest is not None:
             _set_state(session, cursor_key, newest.isoformat())
-        return PageResult(pulled, created, changed, flagged)
+        return PageResult(
+            result.pulled,
+            result.created,
+            result.changed,
+            result.flagged,
+            result.refused,
+            result.future,
+        )
 
     return db.transact(run)
+
+
+@dataclass
+class _Tally:
+    pulled: int = 0
+    created: int = 0
+    changed: int = 0
+    flagged: int = 0
+    refused: int = 0
+    future: int = 0
+
+    def add(self, outcome: IntakeResult) -> None:
+        self.pulled += 1
+        self.created += outcome.created
+        self.changed += outcome.changed
+        self.flagged += outcome.flagged is not None
+
+
+def _taken(
+    session: Session, actor: Actor, incoming: OrderIn, note: str | None, open_problems: set[str]
+) -> None:
+    key = f"{PROBLEM}order.{incoming.shop_order_id}"
+    if key in open_problems:
+        open_problems.discard(key)
+        session.delete(session.get(SyncState, key))
+    if note:
+        _note_problem(session, actor, f"{PROBLEM}number.{incoming.shop_order_id}", note, known=True)
+
+
+def _refused(session: Session, actor: Actor, incoming: OrderIn, reason: str) -> None:
+    text = (
+        f"order id {incoming.shop_order_id} (number {incoming.number}) from the shop could "
+        f"not be taken: {reason}"
+    )
+    _note_problem(
+        session, actor, f"{PROBLEM}order.{incoming.shop_order_id}", text[:1000], known=False
+    )
+
+
+def pull_since(db: Database, cursor_key: str, *, now: datetime | None = None) -> datetime | None:
+    """Where the next pull starts: the stored cursor, unless it lies in the future (written
+    before the cursor was bounded, or by a clock gone wrong) — then from the start again."""
+    text = get_state(db, cursor_key)
+    if not text:
+        return None
+    cursor = datetime.fromisoformat(text)
+    if cursor > (now or utcnow()) + FUTURE_SKEW:
+        log.warning("pull cursor %s lies in the future: pulling from the start", text)
+        return None
+    return cursor
+
+
+@dataclass(frozen=True)
+class ProductResult:
+    taken: int
+    refused: int
+    #: Products whose SKU another shop product still holds here: tried again at the end of
+    #: the round, when that one may have moved to its new SKU (a swap across two pages).
+    deferred: tuple[ProductIn, ...]
 
 
 def upsert_products(db: Database, products: Iterable[ProductIn]) -> int:
     """Create or update products from the shop (matched by shop id, then SKU)."""
+    return apply_product_page(db, Actor(station="sync", terminal=""), products, final=True).taken
 
-    def run(session: Session) -> int:
-        n = 0
-        for p in products:
-            row = (
-                session.exec(
-                    select(Product).where(Product.shop_product_id == p.shop_product_id)
-                ).first()
-                or session.exec(select(Product).where(Product.sku == p.sku)).first()
+
+def apply_product_page(
+    db: Database,
+    actor: Actor,
+    products: Iterable[ProductIn],
+    *,
+    final: bool = False,
+    layout: Layout | None = None,
+) -> ProductResult:
+    """Create or update one page of the shop's products, each on its own (a savepoint each).
+
+    The shop's id is the key. Two products trading SKUs (a normal edit in a shop) update
+    both: a row whose SKU another product of the page takes is moved aside first. SKUs are
+    compared without case at the bench (scanners and people type them either way), so a shop
+    product whose SKU differs from another's only in case is refused — shown on the
+    dashboard, never written over the other. A SKU still held by a product not on this page
+    is deferred (``final=False``) or refused (``final=True``).
+
+    A product's shelf is taken when the warehouse ``layout`` has it (its location row is made
+    on first use: a new bench knows no shelves until its products name them) or the bench
+    knows it already; any other shelf leaves the product where it was.
+    """
+    products = list(products)
+
+    def run(session: Session) -> ProductResult:
+        open_problems = _open_problems(session, f"{PROBLEM}product.")
+        pending = {p.shop_product_id: p for p in products}  # the last of a repeated id wins
+        taken = refused = 0
+        deferred: list[ProductIn] = []
+        parked: dict[int, str] = {}  # row id → the SKU it had before it was moved aside
+        taken_rows: list[ProductIn] = []
+        unknown: list[str] = []  # shelves the layout does not have: one log line a page
+        while pending:
+            progress = False
+            for shop_id, p in list(pending.items()):
+                key = f"{PROBLEM}product.{shop_id}"
+                try:
+                    with session.begin_nested():
+                        verdict = _upsert_one(session, p, pending, parked, layout, unknown)
+                except Exception as exc:
+                    if _retry_whole(exc):
+                        raise
+                    verdict = f"refused: {_reason(exc)}"
+                if verdict == "blocked":
+                    continue
+                del pending[shop_id]
+                progress = True
+                if verdict == "ok":
+                    taken += 1
+                    taken_rows.append(p)
+                    if key in open_problems:
+                        session.delete(session.get(SyncState, key))
+                elif verdict.startswith("deferred"):
+                    if final:
+                        refused += 1
+                        text = f"product {shop_id} ({p.sku}) from the shop could not be taken: "
+                        _note_problem(session, actor, key, text + verdict[10:], known=False)
+                    else:
+                        deferred.append(p)
+                else:
+                    refused += 1
+                    text = f"product {shop_id} ({p.sku}) from the shop could not be taken: "
+                    _note_problem(session, actor, key, text + verdict[9:], known=False)
+            if not progress:
+                for p in pending.values():  # blocked in a ring: cannot happen (see _upsert_one)
+                    deferred.append(p)
+                break
+        if unknown:
+            log.warning(
+                "%d products name shelves the warehouse layout does not have (%s): "
+                "their location is left as it was",
+                len(unknown),
+                ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
             )
-            row = row or Product(sku=p.sku, name=p.name)
-            row.sku, row.name, row.gtin = p.sku, p.name, p.gtin
-            row.gtin14 = p.gtin.zfill(14) if p.gtin else None
-            row.length_mm, row.width_mm, row.height_mm = p.length_mm, p.width_mm, p.height_mm
-            row.weight_g, row.price_ore = p.weight_g, p.price_ore
-            row.shop_product_id = p.shop_product_id
-            # A shelf the layout does not know leaves the product where it was.
-            if p.location and session.get(Location, p.location) is not None:
-                row.location = p.location
-            row.updated_at = utcnow()
-            session.add(row)
-            n += 1
-        return n
+        _link_open_lines(session, taken_rows)
+        # A row moved aside whose own product did not come through gets its SKU back.
+        for row_id, sku in parked.items():
+            row = session.get(Product, row_id)
+            in_use = session.exec(select(Product.id).where(Product.sku == sku)).first()
+            if row is not None and row.sku.startswith("~") and in_use is None:
+                row.sku = sku
+                session.add(row)
+        return ProductResult(taken, refused, tuple(deferred))
 
     return db.transact(run)
+
+
+#: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
+#: went into the parcel and stay as they were).
+LINKED_STATUSES = tuple(
+    s.value
+    for s in (
+        OrderStatus.NEW,
+        OrderStatus.SLIP_PRINTED,
+        OrderStatus.PICKING,
+        OrderStatus.PICKED,
+        OrderStatus.PACKING,
+        OrderStatus.ON_HOLD,
+    )
+)
+
+
+def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
+    """Lines of open orders that arrived before their product (or with an empty SKU) are
+    linked to it now, and linked lines take a changed SKU: every such order becomes packable
+    (GTIN to scan, shelf to walk to, sizes for the box) without waiting for a re-pull."""
+    if not products:
+        return
+    rows = {
+        r.shop_product_id: r
+        for r in session.exec(
+            select(Product).where(
+                col(Product.shop_product_id).in_([p.shop_product_id for p in products])
+            )
+        )
+    }
+    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
+    for p in products:
+        row = rows.get(p.shop_product_id)
+        if row is None or row.id is None:
+            continue
+        by_id = col(OrderLine.shop_product_id) == p.shop_product_id
+        by_sku = and_(
+            col(OrderLine.sku) == row.sku,
+            or_(col(OrderLine.shop_product_id).is_(None), by_id),
+        )
+        session.execute(
+            update(OrderLine)
+            .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
+            .where(col(OrderLine.order_id).in_(open_orders))
+            .values(product_id=row.id, sku=row.sku)
+        )
+        session.execute(
+            update(OrderLine)
+            .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
+            .where(col(OrderLine.order_id).in_(open_orders))
+            .values(sku=row.sku)
+        )
+
+
+def _shelf(session: Session, code: str, layout: Layout | None) -> str | None:
+    """The location code to store for a shop's shelf, or None when the bench cannot use it."""
+    if session.get(Location, code) is not None:
+        return code
+    if layout is None:
+        return None
+    try:
+        parsed = parse_location(code, layout)
+    except LocationError:
+        return None
+    if len(parsed.code) > 16 or len(parsed.aisle) > 4:
+        return None
+    if session.get(Location, parsed.code) is None:
+        session.add(
+            Location(code=parsed.code, aisle=parsed.aisle, bay=parsed.bay, level=parsed.level)
+        )
+        session.flush()
+    return parsed.code
+
+
+def _upsert_one(
+    session: Session,
+    p: ProductIn,
+    pending: dict[int, ProductIn],
+    parked: dict[int, str],
+    layout: Layout | None = None,
+    unknown_shelves: list[str] | None = None,
+) -> str:
+    """``ok``, ``blocked`` (try again after the page's others), ``deferred: why`` or
+    ``refused: why``."""
+    _check_lengths(Product, {"sku": p.sku, "name": p.name, "gtin": p.gtin}, "")
+    row = session.exec(select(Product).where(Product.shop_product_id == p.shop_product_id)).first()
+    holder = session.exec(select(Product).where(Product.sku == p.sku)).first()
+    if holder is not None and holder is not row:
+        if row is None and holder.shop_product_id is None:
+            row = holder  # a product the bench knew before the shop: now it has its id
+        elif holder.shop_product_id in pending and pending[holder.shop_product_id].sku != p.sku:
+            # The holder takes another SKU on this page: move it aside, it gets its new one
+            # when its turn comes (or its old one back, see apply_product_page).
+            assert holder.id is not None
+            parked.setdefault(holder.id, holder.sku)
+            holder.sku = f"~{holder.id}"
+            session.add(holder)
+            session.flush()
+        elif holder.shop_product_id in pending:
+            return "blocked"  # the same SKU twice on one page: the first one decides
+        else:
+            other = (
+                f"product {holder.shop_product_id}'s"
+                if holder.shop_product_id is not None
+                else "a bench product's"
+            )
+            return (
+                f"deferred: its SKU {p.sku} is also {other} (SKUs that differ only in case "
+                "are one SKU at the bench): give one of them another SKU in the shop"
+            )
+    row = row or Product(sku=p.sku, name=p.name)
+    row.sku, row.name, row.gtin = p.sku, p.name, p.gtin
+    row.gtin14 = p.gtin.zfill(14) if p.gtin else None
+    row.length_mm, row.width_mm, row.height_mm = p.length_mm, p.width_mm, p.height_mm
+    row.weight_g, row.price_ore = p.weight_g, p.price_ore
+    row.shop_product_id = p.shop_product_id
+    # A shelf the layout does not know leaves the product where it was.
+    shelf = _shelf(session, p.location, layout) if p.location else None
+    unknown_shelves = unknown_shelves if unknown_shelves is not None else []
+    if shelf is not None:
+        row.location = shelf
+    elif p.location:
+        unknown_shelves.append(p.location)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return "ok"
 
 
 # -- push -------------------------------------------------------------------------------------

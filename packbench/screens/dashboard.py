@@ -52,6 +52,14 @@ def _age(then: datetime | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
+def _ref(row: ExceptionRow) -> str:
+    """The order or item a row is about; a sync problem's key as the shop's ids say it."""
+    if row.kind == "shop":
+        kind, _, ident = row.ref.removeprefix("problem.").partition(".")
+        return f"{'product' if kind == 'product' else 'order id'} {ident}"
+    return row.ref
+
+
 def _local(t: datetime, tz: tzinfo) -> str:
     """A time on the bench's clock ([day] timezone), not the terminal machine's."""
     return t.astimezone(tz).strftime("%H:%M")
@@ -241,16 +249,23 @@ class DashboardScreen(StationScreen):
         chosen = self._chosen()
         self.exceptions = rows
         table.clear()
-        names = {"hold": "On hold", "claim": "Stale claim", "parked": "Parked", "print": "Print"}
+        names = {
+            "hold": "On hold",
+            "claim": "Stale claim",
+            "parked": "Parked",
+            "print": "Print",
+            "sync": "Sync failed",
+            "shop": "From the shop",
+        }
         for i, row in enumerate(rows):
             table.add_row(
                 *cells(
                     plain(names.get(row.kind, row.kind), style="bold red"),
-                    row.ref,
+                    _ref(row),
                     _age(
                         row.since, self.figures.at if self.figures else row.since or datetime.now()
                     ),
-                    row.detail[:100],  # the shop's error, a person's reason: plain text
+                    row.detail[:160],  # the shop's error, a person's reason: plain text
                 ),
                 key=str(i),
             )
@@ -294,6 +309,28 @@ class DashboardScreen(StationScreen):
             self.pb.action_print_history()  # reprint there, on its queue or another
         elif row.kind == "claim" and row.order_id is not None:
             self._release_claim(row.order_id, row.ref)
+        elif row.kind == "shop":
+            key = row.ref
+
+            def seen(note: str | None) -> None:
+                if note:
+                    self._dismiss_problem(key, note)
+
+            self.app.push_screen(AskReason(f"{row.detail[:120]} — done what about it?"), seen)
+        elif row.kind == "sync":
+            self.pb.feedback("info", f"The last sync round failed: {row.detail[:120]}")
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _dismiss_problem(self, key: str, note: str) -> None:
+        from packbench.operations.syncing import dismiss_problem
+
+        try:
+            dismiss_problem(self.pb.db, self.pb.actor, key, note)
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok", "Sync problem dismissed.")
+        self.app.call_from_thread(self._poll)
 
     @work(thread=True, group="dashboard-act", exit_on_error=False)
     def _release_claim(self, order_id: int, number: str) -> None:

@@ -15,28 +15,49 @@ the talking; every database change goes through ``operations.syncing``.
   with jitter (``Retry-After`` honoured); refusals are parked for a person; a refused key and
   secret stops the run with one clear error instead of a retry storm.
 - **Lease**: terminals may share one database; only the lease holder syncs, and a lease whose
-  holder died expires.
+  holder died expires. The holder names the process (terminal, host, pid); a round renews the
+  lease while it runs, so a long round is never joined by a second terminal, and a stopped
+  watch (SIGTERM/SIGINT) gives it back at once.
+- **Never dies, always ends**: each round pulls products, orders and pushes separately (a
+  failure of one does not keep the others from running: a failed product page is tried again
+  next round, orders still come in, completions still go out); ``watch`` logs whatever a round
+  raises and keeps its schedule. A round reads at most ``max_pages`` pages a status, no more
+  than the shop announced (``X-WP-TotalPages``), and stops when a page repeats the one before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import random
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from packbench.core.routing import Layout
 from packbench.data.engine import Database
 from packbench.operations import syncing
 from packbench.operations.common import Actor
-from packbench.shop.base import AuthError, ShopAdapter, ShopError
+from packbench.shop.base import AuthError, ProductIn, ShopAdapter, ShopError
 
 log = logging.getLogger("packbench.shop.sync")
 
 LEASE_NAME = "sync"
+#: When the catalogue was last pulled in full.
+PRODUCTS_KEY = "pull.products.done_at"
+#: Pages a round reads of one status at most; the cursor moves with every page, so the next
+#: round goes on where this one stopped.
+MAX_PAGES = 200
+
+
+def process_holder(name: str) -> str:
+    """The lease holder: the terminal's name and the process, so a person can find it."""
+    return f"{name} on {socket.gethostname()} pid {os.getpid()}"[:100]
 
 
 class SyncStopped(Exception):
@@ -50,16 +71,26 @@ class SyncReport:
     changed: int = 0
     flagged: int = 0
     products: int = 0
+    refused: int = 0
     rejected: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     pushed: int = 0
     retried: int = 0
     parked: int = 0
     skipped_lease: bool = False
     error: str | None = None
 
+    holder: str | None = None
+
+    @property
+    def taken(self) -> int:
+        """Orders that came in or changed: what the header counts (re-reads of the overlap,
+        which change nothing, are not counted — issue #16 saw 112 "pulled" of a 74-order shop)."""
+        return self.created + self.changed
+
     def summary(self) -> str:
         if self.skipped_lease:
-            return "another terminal is syncing"
+            return "another terminal is syncing" + (f" ({self.holder})" if self.holder else "")
         text = (
             f"pulled {self.pulled} ({self.created} new, {self.changed} changed, "
             f"{self.flagged} flagged), pushed {self.pushed}, retrying {self.retried}, "
@@ -69,6 +100,10 @@ class SyncReport:
             text += f", products {self.products}"
         if self.rejected:
             text += f", rejected {len(self.rejected)}"
+        if self.refused:
+            text += f", refused {self.refused}"
+        for note in self.notes:
+            text += f"; {note}"
         if self.error:
             text += f"; error: {self.error}"
         return text
@@ -88,12 +123,21 @@ class SyncEngine:
         backoff_base_s: float = 2.0,
         backoff_cap_s: float = 300.0,
         per_page: int = 100,
+        max_pages: int = MAX_PAGES,
+        layout: Layout | None = None,
         rng: random.Random | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.db = db
         self.adapter = adapter
-        self.holder = holder
+        self.holder = process_holder(holder)
+        self.max_pages = max_pages
+        self.layout = layout  # the warehouse: which shelves a product may name
+        #: Set to end the round after the page in hand (``watch``'s stop; a signal).
+        self.stopping = threading.Event()
+        self._lease_lost = False
+        #: The catalogue is pulled on the first round and again after a failed product pull.
+        self._products_due = False
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
         self.overlap = timedelta(seconds=overlap_s)
         self.backoff_base_s = backoff_base_s
@@ -101,27 +145,63 @@ class SyncEngine:
         self.per_page = per_page
         self.rng = rng or random.Random()
         self.progress = progress
-        self.actor = Actor(station="sync", terminal=holder)
+        self.actor = Actor(station="sync", terminal=holder[:64])
 
     # -- rounds -----------------------------------------------------------------------------
     def run_once(self, *, products: bool = False) -> SyncReport:
-        """Pull, then push. Raises ``SyncStopped`` when the shop refuses the credentials."""
+        """Pull, then push. Raises ``SyncStopped`` when the shop refuses the credentials.
+
+        Products, orders and the push each run whatever happened to the one before: a
+        failure is kept in ``report.error`` and the sync state (the header shows it).
+        """
         report = SyncReport()
         if not syncing.acquire_lease(self.db, LEASE_NAME, self.holder, self.lease_ttl):
             report.skipped_lease = True
+            held = syncing.lease_holder(self.db, LEASE_NAME)
+            report.holder = held[0] if held else None
             return report
+        # A bench that never had the catalogue gets it first, so its first orders are packable.
+        self._products_due = (
+            self._products_due or products or syncing.get_state(self.db, PRODUCTS_KEY) is None
+        )
+        errors: list[str] = []
+        done = threading.Event()
+        heartbeat = threading.Thread(target=self._renew, args=(done,), daemon=True)
+        heartbeat.start()
         try:
-            if products:
-                self.pull_products(report)
-            self.pull_orders(report)
-            self.push(report)
-        except AuthError as exc:
-            syncing.record_sync_result(self.db, pulled=report.pulled, error=exc.message)
-            raise SyncStopped(exc.message) from None
-        except ShopError as exc:
-            report.error = exc.message
-        syncing.record_sync_result(self.db, pulled=report.pulled, error=report.error)
+            for phase in (self._pull_products_due, self.pull_orders, self.push):
+                if self.stopping.is_set() or self._lease_lost:
+                    break
+                try:
+                    phase(report)
+                except AuthError as exc:
+                    syncing.record_sync_result(self.db, pulled=report.taken, error=exc.message)
+                    raise SyncStopped(exc.message) from None
+                except ShopError as exc:
+                    errors.append(exc.message)
+                except Exception as exc:  # a bug or the database: logged, the round goes on
+                    log.exception("sync: %s failed", phase.__name__.strip("_"))
+                    errors.append(_short(exc))
+        finally:
+            done.set()
+            heartbeat.join()
+        if self._lease_lost:
+            errors.append("the sync lease was lost; another terminal may have taken over")
+        report.error = "; ".join(errors) or None
+        syncing.record_sync_result(self.db, pulled=report.taken, error=report.error)
         return report
+
+    def _renew(self, done: threading.Event) -> None:
+        """Renew the lease while a round runs, so a long one is never joined by another."""
+        every = max(0.05, self.lease_ttl.total_seconds() / 3)
+        while not done.wait(every):
+            try:
+                if not syncing.acquire_lease(self.db, LEASE_NAME, self.holder, self.lease_ttl):
+                    log.error("sync lease lost to %s", syncing.lease_holder(self.db, LEASE_NAME))
+                    self._lease_lost = True
+                    return
+            except Exception:  # the database busy for a moment: try again next beat
+                log.exception("renewing the sync lease")
 
     def watch(
         self,
@@ -135,25 +215,48 @@ class SyncEngine:
 
         Setting ``wake`` starts the next round at once (a station that just queued a change
         the person is waiting for, such as a completion); whoever sets ``stop`` sets ``wake``
-        too so the loop notices at once.
+        too so the loop notices at once. A round that fails is logged and recorded, and the
+        next one comes on time; only refused credentials (``SyncStopped``) end the watch.
         """
         first = True
+        self.stopping = stop  # a stop mid-round ends it after the page in hand
         try:
             while not stop.is_set():
-                report = self.run_once(products=first)
+                try:
+                    report = self.run_once(products=first)
+                except SyncStopped:
+                    raise
+                except Exception as exc:
+                    log.exception("sync round failed")
+                    report = SyncReport(error=_short(exc))
+                    with contextlib.suppress(Exception):
+                        syncing.record_sync_result(self.db, pulled=0, error=report.error)
                 first = False
                 if on_report is not None:
-                    on_report(report)
+                    try:
+                        on_report(report)
+                    except Exception:
+                        log.exception("showing a sync report")
+                if stop.is_set():
+                    break
                 if wake is None:
                     stop.wait(interval_s)
                 else:
                     wake.wait(interval_s)
                     wake.clear()
         finally:
-            syncing.release_lease(self.db, LEASE_NAME, self.holder)
+            with contextlib.suppress(Exception):
+                syncing.release_lease(self.db, LEASE_NAME, self.holder)
+
+    def stop(self) -> None:
+        """End the round after the page in hand (from a signal handler: only sets a flag)."""
+        self.stopping.set()
 
     def release(self) -> None:
-        syncing.release_lease(self.db, LEASE_NAME, self.holder)
+        try:
+            syncing.release_lease(self.db, LEASE_NAME, self.holder)
+        except Exception:  # it runs out by itself; never mask why the caller is ending
+            log.exception("releasing the sync lease")
 
     # -- pull -------------------------------------------------------------------------------
     def pull_orders(self, report: SyncReport) -> None:
@@ -161,17 +264,44 @@ class SyncEngine:
         for status in ("processing", "cancelled"):
             self._pull_status(status, report)
 
+    def _more_pages(
+        self, what: str, page: int, announced: int | None, signature: object, last: object
+    ) -> bool:
+        """Whether to ask for the page after ``page``: bounded by the shop's own count from
+        its first page, by ``max_pages``, and never after a page that repeats the one before
+        (a shop sending the same page for ever with ``X-WP-TotalPages: 999999``)."""
+        if self.stopping.is_set() or self._lease_lost:
+            return False
+        if signature == last:
+            log.warning(
+                "%s: page %d repeats page %d; stopping for this round", what, page, page - 1
+            )
+            return False
+        if page >= self.max_pages:
+            log.warning("%s: %d pages this round (the cap); the rest next round", what, page)
+            return False
+        if announced is not None and page >= announced + 1:
+            # One page more than announced is allowed: an order that changed meanwhile moves
+            # to the end of the list ordered by modification time.
+            log.warning("%s: past the %d pages the shop announced; stopping", what, announced)
+            return False
+        return True
+
     def _pull_status(self, status: str, report: SyncReport) -> None:
         key = f"pull.{status}.modified_after"
-        cursor_text = syncing.get_state(self.db, key)
-        since = datetime.fromisoformat(cursor_text) - self.overlap if cursor_text else None
+        cursor = syncing.pull_since(self.db, key)
+        since = cursor - self.overlap if cursor else None
         page = 1
+        announced: int | None = None
+        last: object = None
         while True:
             result = self.adapter.fetch_orders(
                 status=status, modified_after=since, page=page, per_page=self.per_page
             )
-            # The adapter has logged each rejection already.
+            announced = result.total_pages if announced is None else announced
+            # The adapter has logged each rejection already; the dashboard shows them.
             report.rejected.extend(str(rejected) for rejected in result.rejected)
+            syncing.note_rejected(self.db, self.actor, ((r.ref, r.reason) for r in result.rejected))
             applied = syncing.apply_order_page(
                 self.db,
                 self.actor,
@@ -183,21 +313,68 @@ class SyncEngine:
             report.created += applied.created
             report.changed += applied.changed
             report.flagged += applied.flagged
+            report.refused += applied.refused
+            if applied.future:
+                report.notes.append(f"{applied.future} dated in the future (taken)")
             if self.progress is not None:
                 self.progress(status, page, result.total_pages)
-            if not result.has_next:
+            signature = (
+                tuple((o.shop_order_id, o.modified_at) for o in result.orders),
+                tuple(str(r) for r in result.rejected),
+            )
+            if not result.has_next or not self._more_pages(
+                f"{status} orders", page, announced, signature, last
+            ):
                 break
+            last = signature
             page += 1
+
+    def _pull_products_due(self, report: SyncReport) -> None:
+        if self._products_due:
+            self.pull_products(report)
+            self._products_due = False  # not reached when a page failed: next round again
 
     def pull_products(self, report: SyncReport) -> None:
         page = 1
-        while True:
-            result = self.adapter.fetch_products(page=page, per_page=self.per_page)
-            report.rejected.extend(str(rejected) for rejected in result.rejected)
-            report.products += syncing.upsert_products(self.db, result.products)
-            if not result.has_next:
-                break
-            page += 1
+        announced: int | None = None
+        last: object = None
+        deferred: list[ProductIn] = []
+        try:
+            while True:
+                result = self.adapter.fetch_products(page=page, per_page=self.per_page)
+                announced = result.total_pages if announced is None else announced
+                report.rejected.extend(str(rejected) for rejected in result.rejected)
+                syncing.note_rejected(
+                    self.db, self.actor, ((r.ref, r.reason) for r in result.rejected)
+                )
+                applied = syncing.apply_product_page(
+                    self.db, self.actor, result.products, layout=self.layout
+                )
+                report.products += applied.taken
+                report.refused += applied.refused
+                deferred.extend(applied.deferred)
+                signature = (
+                    tuple(p.shop_product_id for p in result.products),
+                    tuple(str(r) for r in result.rejected),
+                )
+                if not result.has_next or not self._more_pages(
+                    "products", page, announced, signature, last
+                ):
+                    break
+                last = signature
+                page += 1
+        except ShopError:
+            self._products_due = True
+            raise
+        else:
+            syncing.set_state(self.db, PRODUCTS_KEY, datetime.now().astimezone().isoformat())
+        finally:
+            if deferred:  # a SKU held by a product of a later page may be free by now
+                applied = syncing.apply_product_page(
+                    self.db, self.actor, deferred, final=True, layout=self.layout
+                )
+                report.products += applied.taken
+                report.refused += applied.refused
 
     # -- push -------------------------------------------------------------------------------
     def push(self, report: SyncReport) -> None:
@@ -271,3 +448,12 @@ class SyncEngine:
             self.adapter.add_note(shop_id, note, customer_note=customer)
             return {}
         raise ShopError(f"unknown outbox kind {job.kind!r}")
+
+
+def _short(exc: BaseException) -> str:
+    """An unexpected error in one line for the header and the sync state (never a traceback:
+    that is in the log)."""
+    from packbench.redact import redact
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {text}")[:300]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import select
 
@@ -164,3 +166,50 @@ async def test_a_stale_claim_is_released_from_the_dashboard(bench) -> None:  # t
             select(Event).where(Event.order_id == first.id).order_by(Event.id.desc())
         ).first()
         assert released is not None and released.packer_id == 2  # the supervisor, logged
+
+
+async def test_sync_problems_are_shown_and_dismissed(bench) -> None:  # type: ignore[no-untyped-def]
+    """An order the shop sync could not take is on the dashboard until a supervisor acts."""
+    from packbench.operations.intake import OrderIn
+    from packbench.operations.syncing import apply_order_page, list_problems
+
+    now = datetime.now(UTC)
+    sync = Actor("sync", "t1")
+    taken = OrderIn(shop_order_id=5001, number="5001", created_at=now, lines=())
+    refused = OrderIn(shop_order_id=5001_01, number="5001", created_at=now, lines=())
+    with bench.write() as s:  # the refused one's number is 5001's, its id 5002's new number
+        s.exec(select(Order).where(Order.number == "5002")).one().number = "500101"
+    apply_order_page(bench, sync, [taken, refused], cursor_key="pull.test")
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        rows = [(e.kind, e.ref) for e in app.screen.exceptions]
+        assert ("shop", "problem.order.500101") in rows, rows
+        assert "sync problems" in app.sync_text
+        await pilot.press(*["down"] * rows.index(("shop", "problem.order.500101")), "f7")
+        await settle(pilot)
+        await pilot.press(*"renumbered in the shop", "enter")
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("ok", "Sync problem dismissed."), app.feedback_log[-3:]
+        keys = [p.key for p in _problems(bench, list_problems)]
+        assert "problem.order.500101" not in keys
+
+
+def _problems(db, list_problems):  # type: ignore[no-untyped-def]
+    with db.read() as s:
+        return list_problems(s)
+
+
+async def test_the_sync_text_in_the_header_does_not_grow(bench) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: every poll put the last text back in ("· 3 waiting · 3 waiting · …")."""
+    from packbench.operations.outbox import sync_health
+
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        texts = []
+        for _ in range(4):
+            app._show_sync_health(sync_health(bench), 2)
+            texts.append(app.sync_text)
+        assert len(set(texts)) == 1, texts
+        assert texts[0].count("·") <= 3 and "2 sync problems" in texts[0]

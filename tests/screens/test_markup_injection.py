@@ -261,7 +261,7 @@ async def test_admin_list_detail_search_and_header(hostile) -> None:  # type: ig
         app._poll_sync_health()  # the header's shop line, once more after the sync gave up
         await settle(pilot)
         header = screen_text(app)
-        assert_shown(header, f"terminal {TERMINAL}", f"shop unreachable: {SHOP_ERROR}")
+        assert_shown(header, f"terminal {TERMINAL}", f"sync failed: {SHOP_ERROR}")
         # Scans before anyone signed in, then the badge of a person with a hostile name.
         await scan_hostile(pilot)
         await sign_in(pilot)

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from packbench.data.engine import Database
-from packbench.data.models import Order, OrderLine, OutboxItem
+from packbench.data.models import Order, OrderLine, OutboxItem, Product
 from packbench.operations.outbox import enqueue, sync_health
 from packbench.shop.demo_shop import DemoShopState, run_in_thread
 from packbench.shop.sync import SyncEngine, SyncStopped
@@ -254,3 +254,21 @@ def test_wake_starts_the_next_round_at_once(bench: Database, shop: Shop) -> None
         wake.set()
         worker.join(timeout=30)
     assert not worker.is_alive()
+
+
+def test_a_first_sync_once_leaves_every_order_packable(bench: Database, shop: Shop) -> None:
+    """Issue #18: no ``--products`` needed; every line has its product, GTIN, shelf and sizes.
+
+    A new bench knows no shelves: the warehouse layout says which a product may name."""
+    from packbench.config import BUNDLED_LAYOUT, load_warehouse_layout
+
+    layout = load_warehouse_layout(BUNDLED_LAYOUT)
+    report = engine(bench, shop, layout=layout).run_once()
+    assert report.error is None and report.products >= 200 and report.created > 10
+    with bench.read() as s:
+        lines = s.exec(select(OrderLine, Product).join(Product, isouter=True)).all()
+    assert lines
+    for line, product in lines:
+        assert product is not None, line
+        assert product.gtin and product.location, product
+        assert min(product.length_mm, product.width_mm, product.height_mm, product.weight_g) > 0

@@ -66,3 +66,16 @@ def unknown_box(code: str) -> str:
 
 def order_opened(number: str, status_label: str) -> str:
     return f"Order {number} — {status_label.lower()}."
+
+
+def case_alone(code: str) -> str:
+    """A quantity typed before a case label (``(02)``+``(37)``): the case counts itself."""
+    return f"A case counts itself: scan {quote(code)} alone."
+
+
+def case_without_count(code: str) -> str:
+    """A case label that names its GTIN (``(02)``) but not how many it holds (no ``(37)``)."""
+    return (
+        f"{quote(code)} names what the case holds but not how many (no AI 37): "
+        "open it and scan the units."
+    )

@@ -1500,18 +1500,9 @@ def pack_item(
     scan = prefer_catalogue_sku(db, classify(text, code_rules))
     if is_case(scan):
         if typed:
-            return _refuse(
-                db, actor, raw, f"A case counts itself: scan {msg.quote(text)} alone.", order_id
-            )
+            return _refuse(db, actor, raw, msg.case_alone(text), order_id)
         if scan.count is None:
-            return _refuse(
-                db,
-                actor,
-                raw,
-                f"{msg.quote(raw)} names what the case holds but not how many (no AI 37): "
-                "open it and scan the units.",
-                order_id,
-            )
+            return _refuse(db, actor, raw, msg.case_without_count(raw), order_id)
         qty = scan.count
     elif scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
         reason = f" ({scan.reason})" if scan.kind is CodeKind.INVALID else ""

@@ -873,15 +873,9 @@ def pick_scan(
         scan = prefer_catalogue_sku(db, scan)
     if is_case(scan):
         if typed:
-            return _refuse(db, actor, raw, f"A case counts itself: scan {msg.quote(text)} alone.")
+            return _refuse(db, actor, raw, msg.case_alone(text))
         if scan.count is None:
-            return _refuse(
-                db,
-                actor,
-                raw,
-                f"{msg.quote(raw)} names what the case holds but not how many (no AI 37): "
-                "open it and scan the units.",
-            )
+            return _refuse(db, actor, raw, msg.case_without_count(raw))
         qty = scan.count
     if typed and scan.kind not in (CodeKind.GTIN, CodeKind.SKU):
         return _refuse(db, actor, raw, f"A quantity goes before an item: {msg.quote(raw)}.")

@@ -534,7 +534,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     events = len(history.entries)
     plural = "" if events == 1 else "s"
-    print(shown(f"Order {history.number} ({history.status}), {events} event{plural}"))
+    print(shown(f"Order {history.number} ({history.status_label}), {events} event{plural}"))
     for e in history.entries:
         who = e.packer or "-"
         code = f" [{e.code}]" if e.code else ""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from packbench.core.codes import DEFAULT_RULES, CodeKind, CodeRules, classify
+from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, Packer
 from packbench.operations.orders import find_order_id
@@ -54,6 +55,14 @@ class OrderHistory:
     number: str
     status: str
     entries: tuple[AuditEntry, ...]
+
+    @property
+    def status_label(self) -> str:
+        """The status as people read it ("Handed over", not "handed_over")."""
+        try:
+            return OrderStatus(self.status).label
+        except ValueError:
+            return self.status.replace("_", " ")
 
     def to_json(self) -> dict[str, Any]:
         return {

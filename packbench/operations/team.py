@@ -42,7 +42,8 @@ class RosterRow:
     assigned: str | None  # the station the supervisor assigned for the day
     at_station: str | None  # where the person is now (signed in and active recently)
     last_seen: datetime | None
-    orders: int  # orders this person moved on today (picked, packed, shipped, handed over)
+    orders: int  # distinct orders this person moved on today (picked, packed, shipped, handed
+    # over): an order picked and then packed by the same person is one order, not two
     units: int  # units in the orders this person packed today
     scan_errors: int  # refused scans today
     scans: int  # all scans today
@@ -139,7 +140,7 @@ def roster(
             .order_by(col(Event.at), col(Event.id))
         ).all()
         last: dict[int, Event] = {}
-        orders: dict[int, int] = defaultdict(int)
+        orders: dict[int, set[int]] = defaultdict(set)
         packed_orders: dict[int, list[int]] = defaultdict(list)
         scans: dict[int, int] = defaultdict(int)
         errors: dict[int, int] = defaultdict(int)
@@ -157,8 +158,8 @@ def roster(
                 opened.setdefault((pid, e.order_id), e.at)
             if e.kind == "status" and e.result == "ok" and e.data:
                 to = json.loads(e.data).get("to")
-                if to in _WORK_DONE:
-                    orders[pid] += 1
+                if to in _WORK_DONE and e.order_id is not None:
+                    orders[pid].add(e.order_id)
                 if to == "packed" and e.order_id is not None:
                     packed_orders[pid].append(e.order_id)
                     first = opened.get((pid, e.order_id))
@@ -189,7 +190,7 @@ def roster(
                     assigned=assigned.get(p.id),
                     at_station=ev.station if present and ev is not None else None,
                     last_seen=ev.at if ev is not None else None,
-                    orders=orders[p.id],
+                    orders=len(orders[p.id]),
                     units=units.get(p.id, 0),
                     scan_errors=errors[p.id],
                     scans=scans[p.id],

@@ -107,7 +107,7 @@ class AuditTrail(ModalScreen[None]):
         self.history = history
         title.update(
             plain(
-                f"Order {history.number} — {history.status} — {len(history.entries)} "
+                f"Order {history.number} — {history.status_label} — {len(history.entries)} "
                 f"event{'' if len(history.entries) == 1 else 's'} "
                 "(oldest first; Esc closes)"
             )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from packbench.core.codes import DEFAULT_RULES
+from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database, create_database
 from packbench.data.migrate import upgrade
 from packbench.operations.audit import order_history
@@ -54,5 +55,8 @@ def test_history_cli(tmp_path: Path) -> None:
     assert any(e["who"] == "Kari Nordmann" and e["terminal"] == "t7" for e in doc["events"])
     text = subprocess.run([*run, "5002"], capture_output=True, text=True, timeout=60)
     assert "Kari Nordmann" in text.stdout and "ORD-5002" in text.stdout
+    label = OrderStatus(doc["status"]).label  # people read "Slip printed", not "slip_printed"
+    n = len(doc["events"])
+    assert text.stdout.splitlines()[0] == f"Order 5002 ({label}), {n} event{'' if n == 1 else 's'}"
     missing = subprocess.run([*run, "4711"], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no order matches" in missing.stderr

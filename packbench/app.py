@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 SYNC_HEALTH_S = 5.0
 #: How long an error flashes the station red (a new message ends it sooner).
 FLASH_S = 0.6
+DASHBOARD_WISH_S = 120.0  # F6 refused: a supervisor signing in this soon after goes there
 
 STATION_KEYS = (
     ("f1", "admin", "Admin"),
@@ -120,6 +122,7 @@ class PackbenchApp(App[None]):
         station = self.settings.bench.station
         # The dashboard opens only for a supervisor: start at admin and go there on sign-in.
         self._dashboard_after_sign_in = station == "dashboard"
+        self._dashboard_wanted_at: float | None = None
         if self._dashboard_after_sign_in:
             station = "admin"
             self.actor = self.actor.at_station(station)
@@ -289,12 +292,12 @@ class PackbenchApp(App[None]):
             def entered(pin: str | None) -> None:
                 if pin:
                     self._confirm_pin(self.actor, pin)
-                elif self._dashboard_after_sign_in:
+                elif self._wants_dashboard():
                     self.feedback("info", f"{packer.name} works as a packer (no PIN given).")
 
             self.push_screen(AskPin(packer.name), entered)
             return
-        if self._dashboard_after_sign_in and self.actor.is_supervisor:
+        if self._wants_dashboard() and self.actor.is_supervisor:
             self._dashboard_after_sign_in = False
             self.action_switch("dashboard")
 
@@ -316,9 +319,16 @@ class PackbenchApp(App[None]):
         self.actor = self.actor.as_packer(view.id, view.name, view.role)
         self._refresh_header()
         self.feedback("ok", f"{view.name}: supervisor rights.")
-        if self._dashboard_after_sign_in:
+        if self._wants_dashboard():
             self._dashboard_after_sign_in = False
             self.action_switch("dashboard")
+
+    def _wants_dashboard(self) -> bool:
+        """The app started for the dashboard, or F6 was refused a moment ago (then a
+        supervisor's sign-in goes there without a second F6)."""
+        wanted = self._dashboard_wanted_at
+        recent = wanted is not None and time.monotonic() - wanted <= DASHBOARD_WISH_S
+        return self._dashboard_after_sign_in or recent
 
     def _refresh_header(self) -> None:
         from packbench.screens.base import StationScreen
@@ -352,8 +362,16 @@ class PackbenchApp(App[None]):
     # -- stations ---------------------------------------------------------------------------
     def action_switch(self, mode: str) -> None:
         if mode == "dashboard" and not self.actor.is_supervisor:
-            self.feedback("error", "The dashboard is for supervisors: scan a supervisor's badge.")
+            # Asked for by someone about to sign in as supervisor: go there once they have.
+            self._dashboard_wanted_at = time.monotonic()
+            self.feedback(
+                "error",
+                "The dashboard is for supervisors: scan a supervisor's badge (and give the PIN); "
+                "it opens then.",
+            )
             return
+        if mode == "dashboard":
+            self._dashboard_wanted_at = None
         if mode == self.current_mode:
             return
         self.actor = self.actor.at_station(mode)

@@ -16,6 +16,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -118,7 +119,10 @@ class StationScreen(Screen[None]):
 
     def refresh_header(self) -> None:
         actor = self.pb.actor
-        who = self.query_one("#who", Static)
+        try:
+            who = self.query_one("#who", Static)
+        except NoMatches:  # a station switched to but not composed yet: on_mount draws it
+            return
         if actor.signed_in:
             role = " (supervisor)" if actor.is_supervisor else ""
             who.update(plain(f"👤 {actor.packer_name}{role}"))

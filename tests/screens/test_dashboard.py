@@ -123,6 +123,27 @@ async def test_a_packer_never_sees_the_dashboard(bench) -> None:  # type: ignore
         assert app.feedback_log[-1][0] == "error"
 
 
+async def test_f6_refused_then_a_supervisors_pin_opens_the_dashboard(bench) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings(None, db="unused.db", station="pack")
+    app = PackbenchApp(settings=settings, db=bench, terminal="bench-2")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.current_mode == "pack"
+        kind, message = app.feedback_log[-1]
+        assert kind == "error" and "it opens then" in message
+        await pilot.press("ctrl+o")  # the packer steps aside
+        await sign_in_supervisor(pilot)  # no second F6
+        assert app.current_mode == "dashboard"
+        # Once there, the wish is spent: signing out and in again stays at admin.
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in_supervisor(pilot)
+        assert app.current_mode == "admin"
+
+
 async def test_refreshes_do_not_pile_up(bench) -> None:  # type: ignore[no-untyped-def]
     app = make_app(bench)
     async with app.run_test(size=SIZE) as pilot:

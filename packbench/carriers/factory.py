@@ -1,0 +1,116 @@
+"""Build a carrier adapter from its configuration.
+
+``kind = "s10"`` is the built-in carrier (the shop's own labels); ``kind = "bring"`` books with
+Bring. Credentials come from the environment (``PACKBENCH_BRING_UID``, ``PACKBENCH_BRING_KEY``)
+or, when those are not set, from the OS keyring (service ``packbench``, names ``bring_uid`` and
+``bring_key``) — never from the configuration file, the database or the logs: every credential
+is registered with :func:`packbench.redact.register_secret` before it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from packbench.carriers.base import Address, AuthError, Carrier, CarrierError
+from packbench.carriers.bring import DEFAULT_PRODUCTS, BringCarrier, BringConfig, BringProduct
+from packbench.carriers.s10 import s10_from_settings
+from packbench.redact import register_secret
+
+__all__ = ["KEYRING_SERVICE", "bring_config", "carrier_for", "credential"]
+
+KEYRING_SERVICE = "packbench"
+
+
+def _from_keyring(name: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name) or None
+    except (KeyringError, RuntimeError, OSError):
+        return None
+
+
+def credential(env: str, keyring_name: str) -> str | None:
+    """A credential from the environment, else the OS keyring; registered as a secret."""
+    value = os.environ.get(env) or _from_keyring(keyring_name)
+    register_secret(value)
+    return value
+
+
+def _get(settings: Any, key: str, default: Any = None) -> Any:
+    if isinstance(settings, Mapping):
+        return settings.get(key, default)
+    return getattr(settings, key, default)
+
+
+def _address(value: Any) -> Address | None:
+    if value is None or isinstance(value, Address):
+        return value
+    return Address(
+        name=_get(value, "name", ""),
+        address1=_get(value, "address", "") or _get(value, "address1", ""),
+        address2=_get(value, "address2", ""),
+        postcode=_get(value, "postcode", ""),
+        city=_get(value, "city", ""),
+        country=_get(value, "country", "NO"),
+        email=_get(value, "email", ""),
+        phone=_get(value, "phone", ""),
+        contact=_get(value, "contact", ""),
+    )
+
+
+def bring_config(name: str, settings: Any, sender: Any = None) -> BringConfig:
+    """A :class:`BringConfig` from a settings object or mapping (the keys of
+    ``[ship.carriers.<name>]``); keys it does not give keep their defaults."""
+    products = dict(DEFAULT_PRODUCTS)
+    for pid, p in (_get(settings, "products", None) or {}).items():
+        base = products.get(str(pid).upper())
+        fields = {
+            k: _get(p, k) for k in BringProduct.__dataclass_fields__ if _get(p, k) is not None
+        }
+        fields.setdefault("id", str(pid).upper())
+        if "services" in fields:
+            fields["services"] = tuple(fields["services"])
+        products[fields["id"]] = (
+            BringProduct(**{**base.__dict__, **fields}) if base else BringProduct(**fields)
+        )
+    simple = {
+        k: _get(settings, k)
+        for k in BringConfig.__dataclass_fields__
+        if k not in ("name", "products", "sender") and _get(settings, k) is not None
+    }
+    return BringConfig(name=name, products=products, sender=_address(sender), **simple)
+
+
+def carrier_for(
+    name: str,
+    settings: Any,
+    *,
+    sender: Any = None,
+    credentials: Callable[[str, str], str | None] = credential,
+    **options: Any,
+) -> Carrier:
+    """The adapter for a carrier configured under ``[ship.carriers.<name>]``. ``options`` go to
+    the adapter (``transport``, ``sleep`` for tests)."""
+    kind = _get(settings, "kind", "s10")
+    if kind == "s10":
+        return s10_from_settings(name, settings)
+    if kind == "bring":
+        uid = credentials("PACKBENCH_BRING_UID", "bring_uid")
+        key = credentials("PACKBENCH_BRING_KEY", "bring_key")
+        if not uid or not key:
+            raise AuthError(
+                f"carrier {name}: no Mybring credentials; set PACKBENCH_BRING_UID and "
+                "PACKBENCH_BRING_KEY, or store them in the OS keyring (keyring set packbench "
+                "bring_uid / bring_key)"
+            )
+        try:
+            return BringCarrier(bring_config(name, settings, sender), uid, key, **options)
+        except (TypeError, ValueError) as exc:
+            raise CarrierError(f"carrier {name}: {exc}") from None
+    raise CarrierError(f"carrier {name}: unknown kind {kind!r}")

@@ -53,7 +53,14 @@ def build_api(
     uid: str,
     key: str,
     error_status: int = 400,
+    storage_url: str = "",
 ) -> Starlette:
+    """``storage_url``: where label links redirect to (default: this server, as seen by the
+    client); another origin lets a test see which headers follow a redirect."""
+
+    def storage(request: Request, label_id: str) -> str:
+        return f"{storage_url or _base(request)}/storage/labels/{label_id}.pdf"
+
     def authorised(request: Request) -> Response | None:
         given_uid = request.headers.get("x-mybring-api-uid", "")
         given_key = request.headers.get("x-mybring-api-key", "")
@@ -138,7 +145,7 @@ def build_api(
         label_id = request.path_params["label_id"]
         if state.by_label(label_id) is None:
             return PlainTextResponse("Not found", 404)
-        return RedirectResponse(f"{_base(request)}/storage/labels/{label_id}.pdf", 302)
+        return RedirectResponse(storage(request, label_id), 302)
 
     async def label_by_consignment(request: Request) -> Response:
         await note(request)
@@ -148,7 +155,7 @@ def build_api(
         booking = state.by_consignment(request.path_params["number"])
         if booking is None:
             return PlainTextResponse("Not found", 404)
-        return RedirectResponse(f"{_base(request)}/storage/labels/{booking['labelId']}.pdf", 302)
+        return RedirectResponse(storage(request, booking["labelId"]), 302)
 
     async def label_file(request: Request) -> Response:
         await note(request)

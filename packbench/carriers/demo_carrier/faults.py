@@ -7,8 +7,8 @@ Raw ASGI around every route but ``/_demo/…``. Random faults come from one
 
 - ``fail_rate``: share of requests that fail without being acted on; of those ``drop_share``
   lose the connection, the rest get Bring's 500 (``BOOK-INTERNAL-001``).
-- ``lose_answer_rate``: share of requests that are acted on (a booking is booked and written
-  to the file) and then lose the connection instead of the answer.
+- ``lose_answer_rate``: share of writes (bookings) that are carried out (booked and written to
+  the file) and then lose the connection instead of the answer.
 - ``latency_ms`` before every request; ``rate_limit`` requests per second before a 429.
 """
 
@@ -144,7 +144,7 @@ class FaultInjector:
             await asyncio.sleep(s.latency_ms / 1000)
         kind = s.take_next()
         if kind is None:
-            kind = self._random()
+            kind = self._random(scope["method"] not in ("GET", "HEAD", "OPTIONS"))
         if kind == "429":
             wait = self._over_limit(0) or 1
             await _json(send, 429, {"message": "Too Many Requests"},
@@ -164,13 +164,13 @@ class FaultInjector:
         else:
             await self.app(scope, receive, send)
 
-    def _random(self) -> str | None:
+    def _random(self, write: bool) -> str | None:
         s = self.settings
         if s.rate_limit > 0 and self._over_limit(s.rate_limit) is not None:
             return "429"
         if s.fail_rate > 0 and self.rng.random() < s.fail_rate:
             return "drop" if self.rng.random() < s.drop_share else "500"
-        if s.lose_answer_rate > 0 and self.rng.random() < s.lose_answer_rate:
+        if write and s.lose_answer_rate > 0 and self.rng.random() < s.lose_answer_rate:
             return "lose"
         return None
 

@@ -67,6 +67,7 @@ def create_app(
     rate_limit: int = 0,
     error_status: int = 400,
     fault_seed: int | None = None,
+    storage_url: str = "",
 ) -> DemoCarrierApp:
     """The demo carrier as an ASGI app; ``state`` is a state object or its JSON file's path
     (``None``: kept in memory only)."""
@@ -81,7 +82,9 @@ def create_app(
         latency_ms=latency_ms,
         rate_limit=rate_limit,
     )
-    api = build_api(state, faults, uid=uid, key=key, error_status=error_status)
+    api = build_api(
+        state, faults, uid=uid, key=key, error_status=error_status, storage_url=storage_url
+    )
     return DemoCarrierApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 
 

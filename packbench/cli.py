@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser(  # #14: the bundled demo carrier (packbench.carriers.demo_carrier)
+        "demo-carrier",
+        help="run the bundled demo carrier (Bring's APIs) on loopback",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("print", help="print packing slips or shipping labels")
     psub = p.add_subparsers(dest="print_command", metavar="DOCUMENT", required=True)
     c = psub.add_parser("slip", help="packing slips for orders (one job)")
@@ -904,6 +911,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from packbench.shop.demo_shop import main as demo_shop_main
 
         return demo_shop_main(args_list[1:])
+    if args_list[:1] == ["demo-carrier"]:  # #14
+        from packbench.carriers.demo_carrier import main as demo_carrier_main
+
+        return demo_carrier_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     try:

@@ -9,7 +9,9 @@ Raw ASGI around every route but ``/_demo/…``. Random faults come from one
   lose the connection, the rest get Bring's 500 (``BOOK-INTERNAL-001``).
 - ``lose_answer_rate``: share of writes (bookings) that are carried out (booked and written to
   the file) and then lose the connection instead of the answer.
-- ``latency_ms`` before every request; ``rate_limit`` requests per second before a 429.
+- ``latency_ms`` before every request; ``answer_latency_ms`` after a request was carried out,
+  before its answer (the window in which a client killed has booked without knowing);
+  ``rate_limit`` requests per second before a 429.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FAULT_KINDS = ("429", "500", "drop", "lose")
 _SHARES = ("fail_rate", "drop_share", "lose_answer_rate")
-_COUNTS = ("latency_ms", "rate_limit")
+_COUNTS = ("latency_ms", "answer_latency_ms", "rate_limit")
 
 
 @dataclass
@@ -45,6 +47,7 @@ class FaultSettings:
     drop_share: float = 0.5
     lose_answer_rate: float = 0.0
     latency_ms: int = 0
+    answer_latency_ms: int = 0
     rate_limit: int = 0
     next: list[str] = field(default_factory=list)
 
@@ -87,6 +90,7 @@ class FaultSettings:
             "drop_share": self.drop_share,
             "lose_answer_rate": self.lose_answer_rate,
             "latency_ms": self.latency_ms,
+            "answer_latency_ms": self.answer_latency_ms,
             "rate_limit": self.rate_limit,
             "next": list(self.next),
         }
@@ -161,6 +165,15 @@ class FaultInjector:
         elif kind == "lose":
             await self.app(scope, receive, _discard)
             await _drop_connection(receive, send)
+        elif s.answer_latency_ms > 0:
+            delay = s.answer_latency_ms / 1000
+
+            async def late(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await asyncio.sleep(delay)
+                await send(message)
+
+            await self.app(scope, receive, late)
         else:
             await self.app(scope, receive, send)
 

@@ -318,10 +318,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     explicit = args.db or settings.db
     path = Path(settings.database_path()) if explicit else data_dir() / "demo.db"
     shop_state = path.with_name(path.stem + "-shop.json")
+    carrier_state = path.with_name(path.stem + "-carrier.json")  # #14
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shop_state.unlink(missing_ok=True)
+        carrier_state.unlink(missing_ok=True)
     fresh = not path.exists()
     settings = settings.model_copy(update={"db": str(path)})
     db = _open_db(settings, create=True)
@@ -342,9 +344,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             "shop_secret": SecretStr(DEFAULT_SECRET),
         }
     )
+    # #14: the demo carrier (Bring's APIs on loopback); the ship station books with it.
+    from packbench.carriers.demo_carrier import configure_demo
+    from packbench.carriers.demo_carrier import run_in_thread as run_carrier
+
+    carrier_url, stop_carrier = run_carrier(carrier_state)
+    log.info("demo carrier on %s (state %s)", carrier_url, carrier_state)
+    settings = configure_demo(settings, carrier_url)
     try:
         return _run_app(settings, db)
     finally:
+        stop_carrier()
         stop()
 
 

@@ -377,3 +377,38 @@ def test_kill_9_mid_booking_then_restart_books_exactly_once(
             select(Event).where(Event.kind == "booking_resumed").order_by(col(Event.id))
         ).all()
     assert len(resumed) == 1
+
+
+def test_the_demo_bench_books_its_home_deliveries_with_the_demo_carrier(
+    demo_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``packbench demo`` sets up: the demo carrier, and Posten Norgespakke → Bring 5600."""
+    from packbench.carriers.demo_carrier import configure_demo
+    from packbench.config import load_settings
+
+    # configure_demo sets the demo's credentials in this process; undone after the test.
+    monkeypatch.setenv("PACKBENCH_BRING_UID", "placeholder")
+    monkeypatch.setenv("PACKBENCH_BRING_KEY", "placeholder")
+    app = create_app(tmp_path / "carrier.json")
+    url, stop = run_in_thread(app)
+    try:
+        settings = configure_demo(load_settings(None, db="unused.db"), url)
+        with demo_db.read() as s:
+            packed = s.exec(
+                select(Order.id, Order.shipping_method_id).where(Order.status == "packed")
+            ).all()
+        home = [oid for oid, method in packed if method == "flat_rate:3"]
+        other = [oid for oid, method in packed if method == "flat_rate:4"]
+        assert home, "the demo data has no packed home delivery"
+        view = create_shipment(demo_db, SHIPPER, settings.ship, home[0])
+        assert view.carrier == "Bring" and view.status == "shipped"
+        (booking,) = app.state.bookings()
+        assert booking["productId"] == "5600"
+        assert [p.tracking_number for p in view.parcels] == [
+            p["packageNumber"] for p in booking["packages"]
+        ]
+        if other:  # PostNord stays the built-in carrier: the bench's own S10 numbers
+            assert create_shipment(demo_db, SHIPPER, settings.ship, other[0]).carrier == "PostNord"
+            assert len(app.state.bookings()) == 1
+    finally:
+        stop()

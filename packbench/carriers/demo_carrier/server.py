@@ -32,6 +32,7 @@ __all__ = [
     "HOST",
     "DemoCarrierApp",
     "build_parser",
+    "configure_demo",
     "create_app",
     "main",
     "run_in_thread",
@@ -150,6 +151,42 @@ def run_in_thread(
         sock.close()
 
     return f"http://{HOST}:{sock.getsockname()[1]}", stop
+
+
+def configure_demo(settings: Any, url: str) -> Any:
+    """``settings`` (a :class:`packbench.config.Settings`) with a Bring carrier booked against
+    the demo carrier at ``url``: the demo's "Posten Norgespakke" (``flat_rate:3``) goes to
+    Bring 5600, the shop is the sender, and the demo's uid and key are this process's Mybring
+    credentials. The carrier lists a booking at once, so an empty lookup is trusted."""
+    from packbench.config import CarrierSettings, SenderSettings, ShipMethod
+
+    os.environ["PACKBENCH_BRING_UID"] = DEFAULT_UID
+    os.environ["PACKBENCH_BRING_KEY"] = DEFAULT_KEY
+    ship = settings.ship
+    bring = CarrierSettings(
+        kind="bring",
+        api_url=url,
+        customer_number="5",
+        client_url="https://fjordhandel.example",
+        trust_empty_lookup=True,
+        label_url_template="/labels/consignment/{consignment}.pdf",
+        timeout_s=10.0,
+    )
+    methods = {
+        **ship.methods,
+        "flat_rate:3": ShipMethod(carrier="Bring", service="Pakke levert hjem", product="5600"),
+    }
+    sender = ship.sender or SenderSettings(
+        name=settings.bench.shop_name[:35],
+        address="Industrivegen 14",
+        postcode="2816",
+        city="Gjøvik",
+        phone="+4712345678",  # Bring's suggested dummy for test bookings
+    )
+    new_ship = ship.model_copy(
+        update={"carriers": {**ship.carriers, "Bring": bring}, "methods": methods, "sender": sender}
+    )
+    return settings.model_copy(update={"ship": new_ship})
 
 
 def _share(text: str) -> float:

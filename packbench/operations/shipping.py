@@ -107,6 +107,11 @@ class ShipView:
     #: Where the completion stands in the shop: none | queued | retrying | parked | done.
     shop_state: str
     shop_error: str | None
+    #: A carrier's web API (#14): its product, the consignment, the booking's state and error.
+    product: str = ""
+    consignment: str | None = None
+    booking_state: str = ""
+    booking_error: str | None = None
 
     @property
     def labels_printed(self) -> bool:
@@ -295,6 +300,10 @@ def _view_in(session: Session, order: Order) -> ShipView:
         payment_status=order.payment_status,
         shop_state=state,
         shop_error=error,
+        product=shipment.product if shipment else "",
+        consignment=shipment.consignment_number if shipment else None,
+        booking_state=shipment.booking_state if shipment else "",
+        booking_error=shipment.booking_error if shipment else None,
     )
 
 

@@ -258,7 +258,7 @@ class CarrierSettings(_Section):
     the range the carrier's agreement gives the shop), or a carrier's web API (``bring``:
     the keys of :class:`BringCarrierSettings`, #14)."""
 
-    kind: Literal["s10", "bring"] = "s10"
+    kind: Literal["s10", "bring", "cargonizer"] = "s10"
     s10_prefix: str = Field(default="RR", pattern=r"^[A-Z]{2}$")
     s10_country: str = Field(default="NO", pattern=r"^[A-Z]{2}$")
     s10_first: int = Field(default=70_000_000, ge=0, le=99_999_999)
@@ -280,6 +280,9 @@ class CarrierSettings(_Section):
     #: A tracking search that finds nothing means nothing was booked (see carriers.booking).
     trust_empty_lookup: bool = False
     products: dict[str, CarrierProductSettings] = Field(default_factory=dict)
+    # -- kind = "cargonizer"; credentials from PACKBENCH_CARGONIZER_KEY/_SENDER or the keyring
+    transport_agreement: str = Field(default="", max_length=20)
+    transfer_on_booking: bool = False
 
     @model_validator(mode="after")
     def _range(self) -> CarrierSettings:
@@ -287,6 +290,8 @@ class CarrierSettings(_Section):
             raise ValueError(f"s10_last {self.s10_last} is below s10_first {self.s10_first}")
         if self.kind == "bring" and not (self.customer_number and self.client_url):
             raise ValueError("a bring carrier needs customer_number and client_url")
+        if self.kind == "cargonizer" and not self.transport_agreement:
+            raise ValueError("a cargonizer carrier needs transport_agreement")
         return self
 
 

@@ -15,7 +15,6 @@ headers go only to the API's own host, never to the storage host.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -58,6 +57,7 @@ from packbench.carriers.bring_payloads import (
     parse_tracking,
     sscc_of,
 )
+from packbench.carriers.http import is_loopback, retry_after, send
 from packbench.redact import redact, register_secret
 
 __all__ = ["DEFAULT_PRODUCTS", "BringCarrier", "BringConfig", "BringProduct"]
@@ -143,25 +143,6 @@ class BringConfig:
         return found
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 class BringCarrier:
     """:class:`~packbench.carriers.base.Carrier` for Bring. Blocking; thread-safe as httpx is."""
 
@@ -180,7 +161,7 @@ class BringCarrier:
         parts = urlsplit(config.api_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"api_url {config.api_url!r} is not an http(s) URL")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ValueError(f"api_url {config.api_url!r}: plain http only to this machine")
         if not config.client_url:
             raise ValueError("client_url (the shop's URL, X-Bring-Client-URL) is required")
@@ -234,30 +215,10 @@ class BringCarrier:
         hdrs = dict(headers if headers is not None else self._headers())
         if content is not None:
             hdrs["Content-Type"] = "application/json"
-        try:
-            with self._client.stream(
-                method, url, content=content, params=params, headers=hdrs
-            ) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise PayloadError(f"{what}: the answer is larger than {limit} bytes")
-                    chunks.append(chunk)
-                return response, b"".join(chunks)
-        except httpx.ConnectError as exc:
-            raise TransientError(
-                f"{what}: could not reach {self.name} ({redact(exc)[:150]})", sent=False
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"{what}: {self.name} did not answer in time ({type(exc).__name__})"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise TransientError(
-                f"{what}: the connection to {self.name} failed ({type(exc).__name__})"
-            ) from None
+        return send(
+            self._client, self.name, method, url, what,
+            content=content, params=params, headers=hdrs, limit=limit,
+        )  # fmt: skip
 
     def _fail(
         self, response: httpx.Response, content: bytes, what: str, sent: Any = None
@@ -276,7 +237,7 @@ class BringCarrier:
         if status == 429:
             return RateLimited(
                 f"{what}: {self.name} asks us to slow down (429)",
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
                 status=status,
             )
         if status >= 500:

@@ -1,10 +1,12 @@
 """Build a carrier adapter from its configuration.
 
 ``kind = "s10"`` is the built-in carrier (the shop's own labels); ``kind = "bring"`` books with
-Bring. Credentials come from the environment (``PACKBENCH_BRING_UID``, ``PACKBENCH_BRING_KEY``)
-or, when those are not set, from the OS keyring (service ``packbench``, names ``bring_uid`` and
-``bring_key``) — never from the configuration file, the database or the logs: every credential
-is registered with :func:`packbench.redact.register_secret` before it is used.
+Bring, ``kind = "cargonizer"`` through Logistra Cargonizer. Credentials come from the
+environment (``PACKBENCH_BRING_UID``, ``PACKBENCH_BRING_KEY``, ``PACKBENCH_CARGONIZER_KEY``,
+``PACKBENCH_CARGONIZER_SENDER``) or, when those are not set, from the OS keyring (service
+``packbench``, names ``bring_uid``, ``bring_key``, ``cargonizer_key``, ``cargonizer_sender``)
+— never from the configuration file, the database or the logs: every credential is registered
+with :func:`packbench.redact.register_secret` before it is used.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 
 from packbench.carriers.base import Address, AuthError, Carrier, CarrierError
 from packbench.carriers.bring import DEFAULT_PRODUCTS, BringCarrier, BringConfig, BringProduct
+from packbench.carriers.cargonizer import CargonizerCarrier, CargonizerConfig, CargonizerProduct
 from packbench.carriers.s10 import s10_from_settings
 from packbench.redact import register_secret
 
-__all__ = ["KEYRING_SERVICE", "bring_config", "carrier_for", "credential"]
+__all__ = ["KEYRING_SERVICE", "bring_config", "cargonizer_config", "carrier_for", "credential"]
 
 KEYRING_SERVICE = "packbench"
 
@@ -113,4 +116,39 @@ def carrier_for(
             return BringCarrier(bring_config(name, settings, sender), uid, key, **options)
         except (TypeError, ValueError) as exc:
             raise CarrierError(f"carrier {name}: {exc}") from None
+    if kind == "cargonizer":
+        key = credentials("PACKBENCH_CARGONIZER_KEY", "cargonizer_key")
+        sender_id = credentials("PACKBENCH_CARGONIZER_SENDER", "cargonizer_sender")
+        if not key or not sender_id:
+            raise AuthError(
+                f"carrier {name}: no Cargonizer credentials; set PACKBENCH_CARGONIZER_KEY and "
+                "PACKBENCH_CARGONIZER_SENDER, or store them in the OS keyring (keyring set "
+                "packbench cargonizer_key / cargonizer_sender)"
+            )
+        try:
+            return CargonizerCarrier(cargonizer_config(name, settings, sender), key, sender_id,
+                                     **options)  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise CarrierError(f"carrier {name}: {exc}") from None
     raise CarrierError(f"carrier {name}: unknown kind {kind!r}")
+
+
+def cargonizer_config(name: str, settings: Any, sender: Any = None) -> CargonizerConfig:
+    """A :class:`CargonizerConfig` from a settings object or mapping; ``products`` are keyed by
+    Cargonizer's product identifier."""
+    products = {}
+    for pid, p in (_get(settings, "products", None) or {}).items():
+        fields = {
+            k: _get(p, k)
+            for k in CargonizerProduct.__dataclass_fields__
+            if k != "id" and _get(p, k) is not None
+        }
+        if "services" in fields:
+            fields["services"] = tuple(fields["services"])
+        products[str(pid)] = CargonizerProduct(id=str(pid), **fields)
+    simple = {
+        k: _get(settings, k)
+        for k in CargonizerConfig.__dataclass_fields__
+        if k not in ("name", "products", "sender") and _get(settings, k) is not None
+    }
+    return CargonizerConfig(name=name, products=products, sender=_address(sender), **simple)

@@ -412,3 +412,38 @@ def test_the_demo_bench_books_its_home_deliveries_with_the_demo_carrier(
             assert len(app.state.bookings()) == 1
     finally:
         stop()
+
+
+def test_the_same_station_books_through_cargonizer(bench, carrier, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from packbench.carriers.demo_carrier import DEFAULT_CARGONIZER_KEY, DEFAULT_CARGONIZER_SENDER
+
+    db, ids = bench
+    url, app = carrier
+    monkeypatch.setenv("PACKBENCH_CARGONIZER_KEY", DEFAULT_CARGONIZER_KEY)
+    monkeypatch.setenv("PACKBENCH_CARGONIZER_SENDER", DEFAULT_CARGONIZER_SENDER)
+    base = ship_settings(url)
+    ship = base.ship.model_copy(
+        update={
+            "carriers": {
+                "Cargonizer": base.ship.carriers["Bring"].model_copy(
+                    update={
+                        "kind": "cargonizer",
+                        "api_url": url + "/cargonizer",
+                        "transport_agreement": "1",
+                    }
+                )
+            },
+            "methods": {
+                "flat_rate:3": base.ship.methods["flat_rate:3"].model_copy(
+                    update={"carrier": "Cargonizer", "product": "bring2_home_delivery_parcel"}
+                )
+            },
+        }
+    )
+    view = create_shipment(db, SHIPPER, ship, ids["first"])
+    (booking,) = app.state.bookings()
+    assert view.carrier == "Cargonizer" and view.consignment == booking["consignmentNumber"]
+    assert booking["productId"] == "5600" and booking["reference"] == "5001"
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    (label,) = rows(db, CarrierLabel, shipment_id=shipment.id)
+    assert label.data and label.data.startswith(b"%PDF")

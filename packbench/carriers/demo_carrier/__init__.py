@@ -5,6 +5,9 @@ GS1 check digit) and SSCC package numbers, serves a 10×19 cm PDF label per pack
 redirect, answers the tracking search by reference, keeps its bookings in a JSON file and can
 misbehave on demand — including making a booking and losing the answer.
 
+Under ``/cargonizer`` it answers Logistra Cargonizer's XML consignment API over the same books
+(its HTTP-200 error bodies included).
+
 ``python -m packbench.carriers.demo_carrier --port 8788`` or ``packbench demo-carrier …`` runs
 it; tests use :func:`run_in_thread`. Modules: ``state`` (bookings and checks), ``api`` (routes
 and Bring's shapes), ``label`` (the PDF), ``faults`` (fault injection), ``server`` (running it).
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 from packbench.carriers.demo_carrier.faults import FaultSettings
 from packbench.carriers.demo_carrier.server import (
+    DEFAULT_CARGONIZER_KEY,
+    DEFAULT_CARGONIZER_SENDER,
     DEFAULT_KEY,
     DEFAULT_PORT,
     DEFAULT_UID,
@@ -28,6 +33,8 @@ from packbench.carriers.demo_carrier.state import COMPANY_PREFIX, DemoCarrierSta
 
 __all__ = [
     "COMPANY_PREFIX",
+    "DEFAULT_CARGONIZER_KEY",
+    "DEFAULT_CARGONIZER_SENDER",
     "DEFAULT_KEY",
     "DEFAULT_PORT",
     "DEFAULT_UID",

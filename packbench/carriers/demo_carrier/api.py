@@ -54,6 +54,8 @@ def build_api(
     key: str,
     error_status: int = 400,
     storage_url: str = "",
+    cargonizer_key: str = "",
+    cargonizer_sender: str = "",
 ) -> Starlette:
     """``storage_url``: where label links redirect to (default: this server, as seen by the
     client); another origin lets a test see which headers follow a redirect."""
@@ -244,6 +246,10 @@ def build_api(
         Route("/_demo/faults", demo_faults, methods=["GET", "POST"]),
         Route("/_demo/health", health),
     ]
+    if cargonizer_key and cargonizer_sender:
+        from packbench.carriers.demo_carrier.cargonizer_api import cargonizer_routes
+
+        routes += cargonizer_routes(state, key=cargonizer_key, sender=cargonizer_sender, note=note)
     return Starlette(routes=routes)
 
 

@@ -26,6 +26,8 @@ from packbench.carriers.demo_carrier.faults import (
 from packbench.carriers.demo_carrier.state import DemoCarrierState, StateFileError
 
 __all__ = [
+    "DEFAULT_CARGONIZER_KEY",
+    "DEFAULT_CARGONIZER_SENDER",
     "DEFAULT_KEY",
     "DEFAULT_PORT",
     "DEFAULT_UID",
@@ -42,6 +44,8 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
 DEFAULT_UID = "demo@packbench.example"
 DEFAULT_KEY = "demo-mybring-key"
+DEFAULT_CARGONIZER_KEY = "demo-cargonizer-key"
+DEFAULT_CARGONIZER_SENDER = "1"
 
 
 class DemoCarrierApp:
@@ -69,6 +73,8 @@ def create_app(
     error_status: int = 400,
     fault_seed: int | None = None,
     storage_url: str = "",
+    cargonizer_key: str = DEFAULT_CARGONIZER_KEY,
+    cargonizer_sender: str = DEFAULT_CARGONIZER_SENDER,
 ) -> DemoCarrierApp:
     """The demo carrier as an ASGI app; ``state`` is a state object or its JSON file's path
     (``None``: kept in memory only)."""
@@ -84,8 +90,9 @@ def create_app(
         rate_limit=rate_limit,
     )
     api = build_api(
-        state, faults, uid=uid, key=key, error_status=error_status, storage_url=storage_url
-    )
+        state, faults, uid=uid, key=key, error_status=error_status, storage_url=storage_url,
+        cargonizer_key=cargonizer_key, cargonizer_sender=cargonizer_sender,
+    )  # fmt: skip
     return DemoCarrierApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 
 

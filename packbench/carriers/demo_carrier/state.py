@@ -275,8 +275,11 @@ class DemoCarrierState:
 
     # ------------------------------------------------------------------ bookings
 
-    def book(self, body: Any, *, test_header: bool) -> dict[str, Any]:
-        """Check and book → the stored record; :class:`BookingRefused` with Bring's codes."""
+    def book(
+        self, body: Any, *, test_header: bool, extra: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Check and book → the stored record (with ``extra`` kept on it);
+        :class:`BookingRefused` with Bring's codes."""
         consignment, errors = _check(body, test_header)
         corr = consignment.get("correlationId") if consignment else None
         if errors:
@@ -313,6 +316,7 @@ class DemoCarrierState:
                 "createdAt": now.isoformat(),
                 "expectedDelivery": int((now + timedelta(days=2)).timestamp() * 1000),
                 "cancelled": False,
+                **(extra or {}),
             }
             self._data["next_serial"] = serial + 1
             self._data["bookings"].append(record)
@@ -351,6 +355,16 @@ class DemoCarrierState:
                     or any(p["packageNumber"] == q for p in b["packages"])
                 )
             ]
+
+    def mark(self, which: Callable[[dict[str, Any]], bool], **changes: Any) -> int:
+        """Change the bookings ``which`` picks; how many changed."""
+        with self._lock:
+            hits = [b for b in self._data["bookings"] if which(b)]
+            for b in hits:
+                b.update(changes)
+            if hits:
+                self._save()
+            return len(hits)
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:

@@ -15,13 +15,20 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from packbench.carriers.base import Address, AuthError, Carrier, CarrierError
+from packbench.carriers.base import Address, AuthError, Carrier, CarrierError, Product
 from packbench.carriers.bring import DEFAULT_PRODUCTS, BringCarrier, BringConfig, BringProduct
 from packbench.carriers.cargonizer import CargonizerCarrier, CargonizerConfig, CargonizerProduct
 from packbench.carriers.s10 import s10_from_settings
 from packbench.redact import register_secret
 
-__all__ = ["KEYRING_SERVICE", "bring_config", "cargonizer_config", "carrier_for", "credential"]
+__all__ = [
+    "KEYRING_SERVICE",
+    "bring_config",
+    "cargonizer_config",
+    "carrier_for",
+    "credential",
+    "products_by_method",
+]
 
 KEYRING_SERVICE = "packbench"
 
@@ -88,6 +95,32 @@ def bring_config(name: str, settings: Any, sender: Any = None) -> BringConfig:
         if k not in ("name", "products", "sender") and _get(settings, k) is not None
     }
     return BringConfig(name=name, products=products, sender=_address(sender), **simple)
+
+
+def products_by_method(ship: Any) -> dict[str, Product]:
+    """Each shipping method's carrier product with its limits, from the configuration alone
+    (no credentials, no network): what the pack station needs to choose a box that qualifies.
+    Methods of the built-in carrier, or whose product sets no limits, are left out."""
+    out: dict[str, Product] = {}
+    for method_id, method in (_get(ship, "methods", None) or {}).items():
+        settings = (_get(ship, "carriers", None) or {}).get(_get(method, "carrier"))
+        kind = _get(settings, "kind", "s10") if settings is not None else "s10"
+        pid = str(_get(method, "product", "") or _get(method, "service", "") or "").strip()
+        product: Product | None = None
+        if kind == "bring":
+            found = bring_config("", settings).products.get(pid.upper())
+            product = found.product() if found else None
+        elif kind == "cargonizer":
+            c = cargonizer_config("", settings).products.get(pid)
+            if c is not None:
+                product = Product(c.id, c.name, c.max_weight_g, c.max_length_mm,
+                                  c.max_sum_of_sides_mm, c.pickup_point)  # fmt: skip
+        limited = product is not None and (
+            product.max_weight_g or product.max_length_mm or product.max_sum_of_sides_mm
+        )
+        if product is not None and limited:
+            out[str(method_id)] = product
+    return out
 
 
 def carrier_for(

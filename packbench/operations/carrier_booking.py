@@ -22,6 +22,8 @@ never twice for one order.
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -72,12 +74,42 @@ __all__ = [
 CarrierFactory = Callable[["ShipSettings", str], Carrier]
 
 
+_CREDENTIAL_ENV = (
+    "PACKBENCH_BRING_UID",
+    "PACKBENCH_BRING_KEY",
+    "PACKBENCH_CARGONIZER_KEY",
+    "PACKBENCH_CARGONIZER_SENDER",
+)
+_carriers: dict[tuple[str, ...], Carrier] = {}
+_carriers_lock = threading.Lock()
+
+
 def make_carrier(ship: ShipSettings, name: str) -> Carrier:
-    """The configured carrier ``name`` (credentials from the environment or keyring)."""
+    """The configured carrier ``name`` (credentials from the environment or keyring).
+
+    Adapters are kept per configuration (and credentials in the environment): building one
+    makes an HTTP client, whose TLS context alone took ~0.1 s a booking, and a kept one reuses
+    its connections."""
+    settings = ship.carriers[name]
+    sender = ship.sender.model_dump_json() if ship.sender else ""
+    key = (
+        name,
+        settings.model_dump_json(),
+        sender,
+        *(os.environ.get(v, "") for v in _CREDENTIAL_ENV),
+    )
+    with _carriers_lock:
+        cached = _carriers.get(key)
+    if cached is not None:
+        return cached
     try:
-        return carrier_for(name, ship.carriers[name], sender=ship.sender)
+        carrier = carrier_for(name, settings, sender=ship.sender)
     except CarrierError as exc:
         raise Refused(f"{name}: {exc.message}.") from None
+    with _carriers_lock:
+        if len(_carriers) > 16:
+            _carriers.clear()
+        return _carriers.setdefault(key, carrier)
 
 
 def is_api_carrier(ship: ShipSettings, method_id: str | None) -> bool:
@@ -213,6 +245,21 @@ def _record_booked(
         shipment.product = (booked.product or shipment.product)[:20]
         session.add(shipment)
         by_seq = {lp.seq: lp for lp in booked.parcels}
+        mine = {p.id for p in parcels}
+        for lp in booked.parcels:
+            for code in {lp.tracking_number, lp.sscc} - {""}:
+                other = session.exec(
+                    select(Parcel.order_id).where(
+                        (col(Parcel.tracking_number) == code) | (col(Parcel.sscc) == code),
+                        col(Parcel.id).not_in(mine),
+                    )
+                ).first()
+                if other is not None:
+                    raise _NotRecorded(
+                        f"{shipment.carrier} booked consignment {booked.consignment_number} but "
+                        f"gave parcel {lp.seq} the number {code}, which another order's parcel "
+                        "already carries"
+                    )
         numbers = SessionNumbers(session)
         series, first, last, render = sscc_series(ship)
         for parcel in parcels:
@@ -271,13 +318,16 @@ def _record_booked(
 
 def _record_failed(
     db: Database, actor: Actor, order_id: int, shipment_id: int, *, held: bool, reason: str,
-    code: str,
+    code: str, booked: CarrierShipment | None = None,
 ) -> None:  # fmt: skip
     def run(session: Session) -> None:
         order = session.get(Order, order_id)
         shipment = session.get(Shipment, shipment_id)
         assert order is not None and shipment is not None
         shipment.booking_error = cut(reason, 1000)
+        if booked is not None:  # booked, but not recordable: keep what the carrier said
+            shipment.consignment_number = booked.consignment_number[:40] or None
+            shipment.booking_response = booked.raw or None
         if held:
             shipment.booking_state = "held"
             if order.status != OrderStatus.ON_HOLD.value:
@@ -342,8 +392,20 @@ def book_order(
             + again,
             order_id=order_id,
         ) from None
-    _record_booked(db, actor, ship, order_id, pending.shipment_id, booked, code)
+    try:
+        _record_booked(db, actor, ship, order_id, pending.shipment_id, booked, code)
+    except Refused as exc:
+        # Booked at the carrier, but its answer cannot be written onto the parcels: a person
+        # must look at it; the booking is kept on the shipment, never made again.
+        _record_failed(db, actor, order_id, pending.shipment_id, held=True, reason=exc.message,
+                       code=code, booked=booked)  # fmt: skip
+        raise Refused(f"Order {pending.order_number} is on hold: {exc.message}",
+                      order_id=order_id) from None  # fmt: skip
     return fetch_labels(db, pending.shipment_id, carrier)
+
+
+class _NotRecorded(Refused):
+    """The carrier's answer cannot be written onto the parcels."""
 
 
 class _NoNumbers:

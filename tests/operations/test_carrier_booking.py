@@ -447,3 +447,28 @@ def test_the_same_station_books_through_cargonizer(bench, carrier, monkeypatch) 
     (shipment,) = rows(db, Shipment, order_id=ids["first"])
     (label,) = rows(db, CarrierLabel, shipment_id=shipment.id)
     assert label.data and label.data.startswith(b"%PDF")
+
+
+def test_a_booking_whose_numbers_another_parcel_carries_is_held_not_lost(
+    bench, carrier, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    url, _ = carrier
+    ship = ship_settings(url).ship
+    create_shipment(db, SHIPPER, ship, ids["second"])
+    # A carrier that starts its numbers again (here: a fresh demo carrier) answers numbers a
+    # parcel already carries: the booking is kept on the shipment and a person decides.
+    fresh = create_app(tmp_path / "fresh.json")
+    fresh_url, stop = run_in_thread(fresh)
+    try:
+        with pytest.raises(Refused) as err:
+            create_shipment(db, SHIPPER, ship_settings(fresh_url).ship, ids["first"])
+    finally:
+        stop()
+    assert "is on hold" in err.value.message and "already carries" in err.value.message
+    order = order_of(db, ids["first"])
+    assert order.status == "on_hold"
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    assert shipment.booking_state == "held"
+    assert shipment.consignment_number == fresh.state.bookings()[0]["consignmentNumber"]
+    assert all(not p.tracking_number for p in live_parcels(db, ids["first"]))

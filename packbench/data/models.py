@@ -166,6 +166,8 @@ class Shipment(SQLModel, table=True):
     booking_response: str | None = None  # the carrier's answer as received
     booking_error: str | None = Field(default=None, max_length=1000)
     booked_at: datetime | None = _opt_time()
+    pickup_point_id: str | None = Field(default=None, max_length=40)
+    pickup_point_name: str | None = Field(default=None, max_length=200)
 
 
 class CarrierLabel(SQLModel, table=True):

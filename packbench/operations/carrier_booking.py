@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
@@ -362,6 +362,7 @@ def book_order(
     labels. Raises :class:`Refused` (the carrier said no, or the booking is held)."""
     pending = _begin(db, actor, ship, order_id, code)
     settings = ship.carriers[pending.carrier]
+    pending = _with_pickup_point(db, ship, pending, factory)
     policy = RetryPolicy(
         trust_empty_lookup=settings.trust_empty_lookup or pending.released,
     )
@@ -406,6 +407,42 @@ def book_order(
 
 class _NotRecorded(Refused):
     """The carrier's answer cannot be written onto the parcels."""
+
+
+def _with_pickup_point(
+    db: Database, ship: ShipSettings, pending: _Pending, factory: CarrierFactory
+) -> _Pending:
+    """For a pickup-point product without a point, when configured: the nearest one for the
+    recipient's postcode, asked outside any transaction and kept on the shipment (so a
+    resumed booking sends the same). A lookup that fails leaves the choice to the carrier."""
+    settings = ship.carriers[pending.carrier]
+    request = pending.request
+    if request.pickup_point_id or getattr(settings, "pickup_point", "carrier") != "nearest":
+        return pending
+    try:
+        carrier = factory(ship, pending.carrier)
+        product = next((p for p in carrier.products() if p.id == request.product.upper()), None)
+        if product is None or not product.pickup_point:
+            return pending
+        points = carrier.pickup_points(request.postcode, request.country, street=request.address1,
+                                       limit=1)  # fmt: skip
+    except (CarrierError, Refused):
+        return pending
+    if not points:
+        return pending
+    point = points[0]
+    request = replace(request, pickup_point_id=point.id)
+
+    def keep(session: Session) -> None:
+        shipment = session.get(Shipment, pending.shipment_id)
+        assert shipment is not None
+        shipment.pickup_point_id = point.id[:40]
+        shipment.pickup_point_name = point.describe()[:200]
+        shipment.booking_request = _request_json(request)
+        session.add(shipment)
+
+    db.transact(keep)
+    return replace(pending, request=request)
 
 
 class _NoNumbers:

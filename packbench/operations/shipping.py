@@ -112,6 +112,7 @@ class ShipView:
     consignment: str | None = None
     booking_state: str = ""
     booking_error: str | None = None
+    pickup_point: str | None = None  # where the customer collects it: "Kiwi …, Storgata 2 (0.4 km)"
 
     @property
     def labels_printed(self) -> bool:
@@ -304,6 +305,7 @@ def _view_in(session: Session, order: Order) -> ShipView:
         consignment=shipment.consignment_number if shipment else None,
         booking_state=shipment.booking_state if shipment else "",
         booking_error=shipment.booking_error if shipment else None,
+        pickup_point=shipment.pickup_point_name if shipment else None,
     )
 
 

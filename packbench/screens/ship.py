@@ -252,6 +252,8 @@ def render_ship(view: ShipView) -> RenderableType:
             if view.consignment:
                 what += f"{', ' if what else ''}consignment {view.consignment}"
             parts.append(plain(what.capitalize()))
+        if view.pickup_point:
+            parts.append(plain(f"Pickup point: {view.pickup_point}", style="bold"))
         if view.booking_state in ("held", "requested") and view.booking_error:
             parts.append(plain(f"Booking: {view.booking_error}", style="bold red"))
     else:

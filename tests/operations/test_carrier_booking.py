@@ -478,3 +478,31 @@ def test_a_booking_whose_numbers_another_parcel_carries_is_held_not_lost(
     assert shipment.booking_state == "held"
     assert shipment.consignment_number == fresh.state.bookings()[0]["consignmentNumber"]
     assert all(not p.tracking_number for p in live_parcels(db, ids["first"]))
+
+
+def test_a_pickup_point_product_goes_to_the_nearest_point_when_configured(bench, carrier) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    url, app = carrier
+    base = ship_settings(url).ship
+    # By default the carrier chooses: no pickup point is sent.
+    create_shipment(db, SHIPPER, base, ids["second"])
+    (first,) = [r for r in app.state.received if r["method"] == "POST"]
+    assert "pickupPoint" not in first["body"]["consignments"][0]["parties"]
+    nearest = base.model_copy(
+        update={
+            "carriers": {
+                "Bring": base.carriers["Bring"].model_copy(update={"pickup_point": "nearest"})
+            }
+        }
+    )
+    view = create_shipment(db, SHIPPER, nearest, ids["first"])
+    _, second = [r for r in app.state.received if r["method"] == "POST"]
+    assert second["body"]["consignments"][0]["parties"]["pickupPoint"] == {
+        "id": "701001",
+        "countryCode": "NO",
+    }
+    assert view.pickup_point == "Kiwi Trondheim sentrum, Storgata 2, TRONDHEIM (0.4 km)"
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    assert shipment.pickup_point_id == "701001" and '"pickup_point_id": "701001"' in (
+        shipment.booking_request or ""
+    )

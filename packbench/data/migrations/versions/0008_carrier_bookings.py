@@ -36,6 +36,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("booking_response", sa.String(), nullable=True))
         batch.add_column(sa.Column("booking_error", sa.String(length=1000), nullable=True))
         batch.add_column(sa.Column("booked_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("pickup_point_id", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("pickup_point_name", sa.String(length=200), nullable=True))
     op.create_table(
         "carrier_label",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -58,6 +60,8 @@ def downgrade() -> None:
     op.drop_table("carrier_label")
     with op.batch_alter_table("shipment") as batch:
         for name in (
+            "pickup_point_name",
+            "pickup_point_id",
             "booked_at",
             "booking_error",
             "booking_response",

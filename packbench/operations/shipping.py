@@ -61,7 +61,7 @@ from packbench.operations.common import (
     transact_logged,
 )
 from packbench.operations.outbox import enqueue, sync_health
-from packbench.operations.printing import Printer, PrintResult, label_job, print_job
+from packbench.operations.printing import Document, Printer, PrintResult, label_job, print_job
 
 if TYPE_CHECKING:
     from packbench.config import Settings, ShipSettings
@@ -548,6 +548,30 @@ def print_labels(
     return print_job(
         db, actor, printer, doc, queue=queue or station_queue, timeout_s=settings.printers.timeout_s
     )
+
+
+def label_documents_for(db: Database, settings: Settings, order_id: int) -> list[Document]:
+    """Every label of the order's shipment as documents (the carrier's own, kept since the
+    booking, or the bench's), to save instead of printing. Marks nothing printed."""
+    with db.read() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        parcels = [p for p in _live_parcels(session, order_id) if p.tracking_number]
+        number = order.number
+    if not parcels:
+        raise Refused(f"Order {number} has no shipment to print labels for.")
+    shipment_id = parcels[0].shipment_id
+    if shipment_id is not None and _booked_with_api(db, shipment_id):
+        from packbench.operations.carrier_booking import label_documents, make_carrier
+
+        with db.read() as session:
+            shipment = session.get(Shipment, shipment_id)
+            name = shipment.carrier if shipment else ""
+        carrier = make_carrier(settings.ship, name) if name in settings.ship.carriers else None
+        return label_documents(db, shipment_id, carrier)
+    _, fmt, size = _printer_settings(settings, "ship")
+    return [label_job(db, [p.tracking_number or "" for p in parcels], settings, fmt=fmt, size=size)]
 
 
 def _booked_with_api(db: Database, shipment_id: int) -> bool:

@@ -82,3 +82,12 @@ def test_ship_books_saves_the_labels_and_prints_json(tmp_path: Path) -> None:
     with db.read() as s:
         statuses = {o.number: o.status for o in s.exec(select(Order)).all()}
     assert statuses["5001"] == statuses["5002"] == "shipped"
+    # packbench orders --json: the method id, and each parcel's consignment.
+    listed = run("orders", "--db", str(path), "--json")
+    assert listed.returncode == 0, listed.stderr
+    by_number = {o["number"]: o for o in json.loads(listed.stdout)}
+    assert by_number["5001"]["shipping_method_id"] == "flat_rate:3"
+    assert by_number["5001"]["pickup_point"] is None  # 5600: home delivery
+    consignments = [p["consignment"] for p in by_number["5001"]["parcels"]]
+    assert consignments == [booking["consignmentNumber"]] * 2
+    assert [p["consignment"] for p in by_number["5002"]["parcels"]] == [None]

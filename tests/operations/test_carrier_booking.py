@@ -506,3 +506,12 @@ def test_a_pickup_point_product_goes_to_the_nearest_point_when_configured(bench,
     assert shipment.pickup_point_id == "701001" and '"pickup_point_id": "701001"' in (
         shipment.booking_request or ""
     )
+    # packbench orders --json shows it.
+    from packbench.operations.orders import order_detail
+
+    detail = order_detail(db, ids["first"])
+    assert detail is not None
+    assert detail.to_json()["pickup_point"] == {
+        "id": "701001",
+        "name": "Kiwi Trondheim sentrum, Storgata 2, TRONDHEIM (0.4 km)",
+    }

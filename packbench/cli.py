@@ -133,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser(  # #14: book packed orders as the ship station does
+        "ship", help="book packed orders with their carrier and print (or save) the labels"
+    )
+    _common(p)
+    p.add_argument("orders", nargs="+", metavar="ORDER", help="order numbers (5001 or ORD-5001)")
+    p.add_argument("--out", type=Path, help="write the labels into this folder instead")
+    p.add_argument("--printer", help="label printer queue (default: the ship station's)")
+    p.add_argument("--json", action="store_true", help="print the shipments as JSON")
+
+    p = sub.add_parser(  # #14: the bundled demo carrier (packbench.carriers.demo_carrier)
+        "demo-carrier",
+        help="run the bundled demo carrier (Bring's APIs) on loopback",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("print", help="print packing slips or shipping labels")
     psub = p.add_subparsers(dest="print_command", metavar="DOCUMENT", required=True)
     c = psub.add_parser("slip", help="packing slips for orders (one job)")
@@ -456,10 +472,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     explicit = args.db or settings.db
     path = Path(settings.database_path()) if explicit else data_dir() / "demo.db"
     shop_state = path.with_name(path.stem + "-shop.json")
+    carrier_state = path.with_name(path.stem + "-carrier.json")  # #14
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shop_state.unlink(missing_ok=True)
+        carrier_state.unlink(missing_ok=True)
     fresh = not path.exists()
     settings = settings.model_copy(update={"db": str(path)})
     db = _open_db(
@@ -487,10 +505,87 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             "shop_secret": SecretStr(DEFAULT_SECRET),
         }
     )
+    # #14: the demo carrier (Bring's APIs on loopback); the ship station books with it.
+    from packbench.carriers.demo_carrier import configure_demo
+    from packbench.carriers.demo_carrier import run_in_thread as run_carrier
+
+    carrier_url, stop_carrier = run_carrier(carrier_state)
+    log.info("demo carrier on %s (state %s)", carrier_url, carrier_state)
+    settings = configure_demo(settings, carrier_url)
     try:
         return _run_app(settings, db)
     finally:
+        stop_carrier()
         stop()
+
+
+def cmd_ship(args: argparse.Namespace, settings: Settings) -> int:
+    """#14: ``packbench ship ORDER…``: book each packed order exactly as the ship station does
+    (the carrier's web API or the built-in carrier), then print its labels or save them."""
+    from sqlmodel import select
+
+    from packbench.data.models import CarrierLabel, Order, Parcel, Shipment
+    from packbench.operations.common import Actor, Refused
+    from packbench.operations.shipping import create_shipment, label_documents_for, print_labels
+    from packbench.printing.cups import make_printer
+
+    db = _open_db(settings)
+    actor = Actor(station="ship", terminal=settings.bench.terminal)
+    out: list[dict[str, object]] = []
+    failed = 0
+    for raw in args.orders:
+        number = raw.upper().removeprefix(settings.codes.order_prefix.upper())
+        with db.read() as s:
+            oid = s.exec(select(Order.id).where(Order.number == number)).first()
+        entry: dict[str, object] = {"number": number}
+        try:
+            if oid is None:
+                raise Refused(f"There is no order {number}.")
+            view = create_shipment(db, actor, settings.ship, oid, code=raw)
+            if args.out:
+                args.out.mkdir(parents=True, exist_ok=True)
+                for i, doc in enumerate(label_documents_for(db, settings, oid), start=1):
+                    ext = "zpl" if doc.raw else "pdf"
+                    (args.out / f"{number}-{i}.{ext}").write_bytes(doc.data)
+            else:
+                printer = make_printer(server=settings.printers.server or None)
+                result = print_labels(db, actor, settings, printer, oid, queue=args.printer)
+                if not result.ok:
+                    entry["print_error"] = result.message
+        except Refused as exc:
+            entry["error"] = exc.message
+            failed += 1
+            out.append(entry)
+            if not args.json:
+                print(f"{number}: {exc.message}", file=sys.stderr)
+            continue
+        with db.read() as s:
+            shipment = s.get(Shipment, view.shipment_id) if view.shipment_id else None
+            parcels = s.exec(
+                select(Parcel).where(Parcel.order_id == oid, Parcel.status != "void")
+            ).all()
+            if shipment is not None and shipment.booking_state == "booked":
+                labels = s.exec(
+                    select(CarrierLabel).where(CarrierLabel.shipment_id == shipment.id)
+                ).all()
+                fmt = labels[0].format if labels else "pdf"
+            else:
+                fmt = settings.printers.for_station("ship").label_format or "pdf"
+            entry.update(
+                carrier=view.carrier,
+                consignment=shipment.consignment_number if shipment else None,
+                parcels=[
+                    {"sscc": p.sscc, "tracking_number": p.tracking_number, "label_format": fmt}
+                    for p in sorted(parcels, key=lambda p: p.seq)
+                ],
+            )
+        out.append(entry)
+        if not args.json:
+            numbers = ", ".join(str(p["tracking_number"]) for p in entry["parcels"])  # type: ignore[attr-defined]
+            print(f"{number}: {view.carrier} {entry['consignment'] or ''} {numbers}".strip())
+    if args.json:
+        print(json.dumps({"orders": out}, ensure_ascii=False))
+    return 1 if failed else 0
 
 
 def cmd_packers(args: argparse.Namespace, settings: Settings) -> int:
@@ -1237,6 +1332,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "handovers": cmd_handovers,  # #7
     "settlements": cmd_settlements,  # #15
     "ledger": cmd_ledger,  # #15
+    "ship": cmd_ship,  # #14
     "init": cmd_init,
     "orders": cmd_orders,
     "config": cmd_config,
@@ -1292,6 +1388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from packbench.shop.demo_shop import main as demo_shop_main
 
         return demo_shop_main(args_list[1:])
+    if args_list[:1] == ["demo-carrier"]:  # #14
+        from packbench.carriers.demo_carrier import main as demo_carrier_main
+
+        return demo_carrier_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.command == "demo-shop":  # only reached with options before it: not the app

@@ -229,32 +229,91 @@ class PackSettings(_Section):
 # -- end of the pack station block ----------------------------------------------------------------
 
 
+# -- carriers' web APIs (#14) --------------------------------------------------------------------
+class CarrierProductSettings(_Section):
+    """A carrier product's limits and extras (``[ship.carriers.Bring.products."3584"]``); the
+    Bring products 5800/5600/3584/3570/5000/4850 come with their limits already."""
+
+    name: str | None = None
+    max_weight_g: int | None = Field(default=None, gt=0)
+    max_length_mm: int | None = Field(default=None, gt=0)
+    max_sum_of_sides_mm: int | None = Field(default=None, gt=0)
+    pickup_point: bool | None = None
+    services: list[str] | None = None  # additional services, e.g. ["EVARSLING"]
+    customer_number: str | None = None  # when this product is booked on another number
+
+
+class SenderSettings(_Section):
+    """``[ship.sender]``: the party carriers print as the sender."""
+
+    name: str = Field(min_length=1, max_length=35)
+    address: str = Field(min_length=1, max_length=35)
+    address2: str = Field(default="", max_length=35)
+    postcode: str = Field(min_length=1, max_length=10)
+    city: str = Field(min_length=1, max_length=35)
+    country: str = Field(default="NO", pattern=r"^[A-Z]{2}$")
+    phone: str = Field(default="", max_length=20)
+    email: str = Field(default="", max_length=60)
+    contact: str = Field(default="", max_length=35)
+
+
+# -- end of the carriers block --------------------------------------------------------------------
+
+
 # -- the ship and post stations (#7) --------------------------------------------------------------
 class CarrierSettings(_Section):
-    """A carrier whose labels the bench prints itself, with tracking numbers from its range.
+    """A carrier: the built-in kind ``s10`` (the bench prints its own labels, with UPU S10
+    numbers — two letters, 8 digits, check digit, country — from ``s10_first``..``s10_last``,
+    the range the carrier's agreement gives the shop), or a carrier's web API (``bring``:
+    the keys of :class:`BringCarrierSettings`, #14)."""
 
-    The built-in kind ``s10`` issues UPU S10 numbers (two letters, 8 digits, check digit,
-    country) from ``s10_first``..``s10_last``, the range the carrier's agreement gives the shop.
-    """
-
-    kind: Literal["s10"] = "s10"
+    kind: Literal["s10", "bring", "cargonizer"] = "s10"
     s10_prefix: str = Field(default="RR", pattern=r"^[A-Z]{2}$")
     s10_country: str = Field(default="NO", pattern=r"^[A-Z]{2}$")
     s10_first: int = Field(default=70_000_000, ge=0, le=99_999_999)
     s10_last: int = Field(default=79_999_999, ge=0, le=99_999_999)
 
+    # -- kind = "bring" (#14); credentials only from PACKBENCH_BRING_UID/_KEY or the keyring
+    api_url: str = "https://api.bring.com"
+    booking_path: str = "/booking/api/create"
+    pickup_path: str = "/pickuppoint/api/pickuppoint"
+    tracking_path: str = "/tracking/api/v2/tracking.json"
+    customer_number: str = Field(default="", max_length=40)
+    client_url: str = Field(default="", max_length=200)
+    test_mode: bool = True
+    test_header: bool = True
+    test_body_flag: bool = True
+    label_url_template: str = ""
+    label_headers: bool = True
+    timeout_s: float = Field(default=30.0, gt=0, le=300)
+    #: A tracking search that finds nothing means nothing was booked (see carriers.booking).
+    trust_empty_lookup: bool = False
+    #: A pickup-point product without the customer's choice: "carrier" lets the carrier pick;
+    #: "nearest" books to the nearest point for the recipient's postcode (its name is shown).
+    pickup_point: Literal["carrier", "nearest"] = "carrier"
+    products: dict[str, CarrierProductSettings] = Field(default_factory=dict)
+    # -- kind = "cargonizer"; credentials from PACKBENCH_CARGONIZER_KEY/_SENDER or the keyring
+    transport_agreement: str = Field(default="", max_length=20)
+    transfer_on_booking: bool = False
+
     @model_validator(mode="after")
     def _range(self) -> CarrierSettings:
         if self.s10_last < self.s10_first:
             raise ValueError(f"s10_last {self.s10_last} is below s10_first {self.s10_first}")
+        if self.kind == "bring" and not (self.customer_number and self.client_url):
+            raise ValueError("a bring carrier needs customer_number and client_url")
+        if self.kind == "cargonizer" and not self.transport_agreement:
+            raise ValueError("a cargonizer carrier needs transport_agreement")
         return self
 
 
 class ShipMethod(_Section):
-    """Where a shop's shipping method (``flat_rate:3``) goes: a carrier and its service."""
+    """Where a shop's shipping method (``flat_rate:3``) goes: a carrier and its service, and
+    for a carrier's web API the carrier's product (Bring ``5800``)."""
 
     carrier: str = Field(min_length=1, max_length=50)
     service: str = Field(default="", max_length=100)
+    product: str = Field(default="", max_length=20)  # #14
 
 
 def _default_methods() -> dict[str, ShipMethod]:
@@ -283,6 +342,7 @@ class ShipSettings(_Section):
     #: Shipping methods the customer collects in the shop (no carrier, no label): a method id
     #: (``local_pickup:1``) or the method without its instance (``local_pickup``).
     pickup_methods: list[str] = Field(default_factory=lambda: ["local_pickup"])
+    sender: SenderSettings | None = None  # #14: who sends, for carriers' web APIs
 
     def is_pickup(self, method_id: str | None) -> bool:
         """Collected in the shop: listed as pickup and not mapped to a carrier."""

@@ -1,36 +1,74 @@
-"""Carriers: who takes the parcels, and where their tracking numbers come from.
+"""Carriers: who takes the parcels, and where their numbers and labels come from.
 
-A carrier sits behind :class:`~packbench.carriers.base.Carrier`: create a shipment (numbers and
-label data for every parcel) and cancel one. The built-in
-:class:`~packbench.carriers.s10.S10Carrier` is for shops that print their own labels under an
-agreement with their carrier: it issues UPU S10
-tracking numbers from the range the agreement gives. Adapters for carriers' web APIs fit the
-same interface later. No database and no Textual here: numbers are taken through a
-:class:`~packbench.carriers.base.NumberSource` the operations layer provides, inside the
-transaction that writes them onto the parcels.
+A carrier sits behind :class:`~packbench.carriers.base.Carrier`: book one order's parcels (the
+carrier's consignment number, one package number per parcel, the tracking link, the label
+documents), fetch a label, cancel, look a booking up by the order's reference, list pickup
+points near a postcode and the products it offers with their limits. Errors come by kind
+(:mod:`packbench.carriers.base`); :func:`~packbench.carriers.booking.book` is the one rule
+about retrying a booking (look it up before booking again).
+
+- :mod:`~packbench.carriers.s10`: the built-in carrier for shops that print their own labels
+  under an agreement (UPU S10 numbers from the shop's range, taken through a
+  :class:`~packbench.carriers.base.NumberSource` inside the transaction that writes them);
+- :mod:`~packbench.carriers.bring` (transport) and :mod:`~packbench.carriers.bring_payloads`
+  (pure request/response bodies): Bring's Booking, Pickup Point and Tracking APIs;
+- :mod:`~packbench.carriers.factory`: the adapter from the configuration and credentials;
+- :mod:`~packbench.carriers.demo_carrier`: a Bring-shaped carrier on loopback.
+
+No database and no Textual here.
 """
 
 from packbench.carriers.base import (
+    Address,
+    AuthError,
+    BookingUndecided,
     Carrier,
     CarrierError,
     CarrierShipment,
+    LabelDocument,
     LabelledParcel,
+    NotFound,
+    NotSupported,
     NumberSource,
     ParcelRequest,
+    PayloadError,
+    PickupPoint,
+    Problem,
+    Product,
+    RateLimited,
+    Rejected,
     SeriesExhausted,
     ShipmentRequest,
+    TransientError,
 )
-from packbench.carriers.s10 import S10Carrier, carrier_for
+from packbench.carriers.booking import RetryPolicy, book
+from packbench.carriers.factory import carrier_for
+from packbench.carriers.s10 import S10Carrier
 
 __all__ = [
+    "Address",
+    "AuthError",
+    "BookingUndecided",
     "Carrier",
     "CarrierError",
     "CarrierShipment",
+    "LabelDocument",
     "LabelledParcel",
+    "NotFound",
+    "NotSupported",
     "NumberSource",
     "ParcelRequest",
+    "PayloadError",
+    "PickupPoint",
+    "Problem",
+    "Product",
+    "RateLimited",
+    "Rejected",
+    "RetryPolicy",
     "S10Carrier",
     "SeriesExhausted",
     "ShipmentRequest",
+    "TransientError",
+    "book",
     "carrier_for",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from packbench.data.types import UTCDateTime, utcnow
@@ -158,6 +158,34 @@ class Shipment(SQLModel, table=True):
     created_at: datetime = _now_field()
     cancelled_at: datetime | None = _opt_time()
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # A carrier's web API (#14): "" for the built-in carrier; requested (sent, answer not yet
+    # recorded) | booked | held (a person must decide) | refused.
+    booking_state: str = Field(default="", max_length=16)
+    consignment_number: str | None = Field(default=None, max_length=40)
+    tracking_url: str | None = Field(default=None, max_length=500)
+    product: str = Field(default="", max_length=20)
+    booking_request: str | None = None  # JSON: what was sent (credentials never in it)
+    booking_response: str | None = None  # the carrier's answer as received
+    booking_error: str | None = Field(default=None, max_length=1000)
+    booked_at: datetime | None = _opt_time()
+    pickup_point_id: str | None = Field(default=None, max_length=40)
+    pickup_point_name: str | None = Field(default=None, max_length=200)
+
+
+class CarrierLabel(SQLModel, table=True):
+    """A carrier's label document for a shipment, kept so it reprints without asking again."""
+
+    __tablename__ = "carrier_label"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    format: str = Field(default="pdf", max_length=8)  # pdf | zpl
+    url: str = Field(default="", max_length=1000)
+    data: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
+    page_width_mm: float | None = None
+    page_height_mm: float | None = None
+    created_at: datetime = _now_field()
+    fetched_at: datetime | None = _opt_time()
 
 
 class Parcel(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order, OrderLine, Packer, Parcel, Product
+from packbench.data.models import Event, Order, OrderLine, Packer, Parcel, Product, Shipment
 from packbench.operations.views import (
     Address,
     OrderDetail,
@@ -119,11 +119,24 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
         .order_by(col(OrderLine.line_no))
     ).all()
     lines = tuple(line_of(line, product) for line, product in line_rows)
+    shipments = {
+        s.id: s for s in session.exec(select(Shipment).where(Shipment.order_id == order_id)).all()
+    }
     parcels = tuple(
-        parcel_of(p)
+        parcel_of(
+            p, shipments[p.shipment_id].consignment_number if p.shipment_id in shipments else None
+        )
         for p in session.exec(
             select(Parcel).where(Parcel.order_id == order_id).order_by(col(Parcel.seq))
         ).all()
+    )
+    booked_to = [
+        s for s in shipments.values() if s.status != "cancelled" and s.pickup_point_id
+    ]  # #14: the pickup point the order is booked to
+    pickup_point = (
+        {"id": booked_to[-1].pickup_point_id or "", "name": booked_to[-1].pickup_point_name or ""}
+        if booked_to
+        else None
     )
     event_rows = session.exec(
         select(Event, Packer)
@@ -159,6 +172,8 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
         lines=lines,
         parcels=parcels,
         events=events,
+        shipping_method_id=order.shipping_method_id,
+        pickup_point=pickup_point,
     )
 
 

@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from packbench.carriers.base import Product as CarrierProduct
 from packbench.core import packing
 from packbench.core.codes import CodeKind, CodeRules, Command, Scan, classify
 from packbench.core.workflow import Action, OrderStatus
@@ -85,12 +86,73 @@ class PackRules:
     weight_tolerance_pct: float = 10.0
     #: An item whose GS1 expiry date (AI 17) has passed: "refuse" it, or "warn" and pack it.
     expired_items: str = "refuse"
+    #: Shipping method → the carrier product's limits (#14: a mailbox parcel takes 5 kg, 45 cm).
+    products: tuple[tuple[str, CarrierProduct], ...] = ()
 
     @classmethod
     def from_settings(cls, settings) -> PackRules:  # type: ignore[no-untyped-def]
+        from packbench.carriers.factory import products_by_method
+
         p = settings.pack
         expired = getattr(p, "expired_items", "refuse")
-        return cls(p.stale_claim_minutes, p.learn_after, p.weight_tolerance_pct, expired)
+        limits = tuple(products_by_method(settings.ship).items())
+        return cls(
+            p.stale_claim_minutes,
+            p.learn_after,
+            p.weight_tolerance_pct,
+            expired_items=expired,
+            products=limits,
+        )
+
+    def product_for(self, method_id: str | None) -> CarrierProduct | None:
+        return dict(self.products).get(method_id or "")
+
+
+def qualifying(boxes: Sequence[BoxType], product: CarrierProduct | None) -> list[BoxType]:
+    """The boxes and bags a parcel of ``product`` may go in (by their size), each with its
+    weight limit capped at the product's: the suggestion then never proposes one that does
+    not qualify. Without a product, all of them."""
+    if product is None:
+        return list(boxes)
+    out = []
+    for b in boxes:
+        if product.refuses(0, (b.inner_l_mm, b.inner_w_mm, b.inner_h_mm)) is not None:
+            continue
+        cap = product.max_weight_g
+        if cap is not None and b.max_weight_g > cap:
+            b = BoxType.model_validate({**b.model_dump(), "max_weight_g": cap})
+        out.append(b)
+    return out
+
+
+def _limits_text(product: CarrierProduct) -> str:
+    parts = []
+    if product.max_weight_g:
+        parts.append(f"{product.max_weight_g / 1000:g} kg")
+    if product.max_length_mm:
+        parts.append(f"{product.max_length_mm / 10:g} cm long")
+    if product.max_sum_of_sides_mm:
+        parts.append(f"sides summing to {product.max_sum_of_sides_mm / 10:g} cm")
+    return f"{product.name or product.id} (at most {', '.join(parts)})"
+
+
+def _suggest_for(
+    boxes: Sequence[BoxType],
+    items: Sequence[packing.Item],
+    product: CarrierProduct | None,
+    *,
+    budget_s: float = SUGGEST_BUDGET_S,
+) -> SuggestionView:
+    allowed = qualifying(boxes, product)
+    if product is not None and boxes and not allowed:
+        return SuggestionView(
+            (), (), False, f"no box or bag in the catalogue qualifies for {_limits_text(product)}"
+        )
+    view = compute_suggestion(allowed, items, budget_s=budget_s)
+    if product is not None and view.note and not view.parcels:
+        note = f"{view.note} — in the boxes that qualify for {_limits_text(product)}"
+        return SuggestionView((), (), False, note)
+    return view
 
 
 # ----------------------------------------------------------------------------------- views
@@ -529,7 +591,9 @@ def _learned_suggestion(
     return SuggestionView((parcel,), tuple(alternatives[:2]), True)
 
 
-def _prepare_plan(db: Database, order_id: int) -> SuggestionView | None:
+def _prepare_plan(
+    db: Database, order_id: int, rules: PackRules | None = None
+) -> SuggestionView | None:
     """Outside any write transaction: the packing logic's suggestion for an order without a plan.
 
     The search takes up to a few hundred milliseconds; no terminal should wait for the write
@@ -545,7 +609,8 @@ def _prepare_plan(db: Database, order_id: int) -> SuggestionView | None:
         if note:
             return SuggestionView((), (), False, note)
         boxes = catalogue(session)
-    return compute_suggestion(boxes, items)
+        product = rules.product_for(order.shipping_method_id) if rules else None
+    return _suggest_for(boxes, items, product)
 
 
 def _ensure_plan(
@@ -561,7 +626,12 @@ def _ensure_plan(
         computed = (
             SuggestionView((), (), False, note)
             if note
-            else compute_suggestion(catalogue(session), items, budget_s=0.05)
+            else _suggest_for(
+                catalogue(session),
+                items,
+                rules.product_for(order.shipping_method_id),
+                budget_s=0.05,
+            )
         )
     learned = _learned_box(session, key, rules, items)
     suggestion = computed if learned is None else _learned_suggestion(learned, items, computed)
@@ -886,7 +956,7 @@ def open_for_packing(
     with db.read() as session:
         if order_id is None:
             order_id = session.exec(select(Order.id).where(Order.number == number)).first()
-    computed = _prepare_plan(db, order_id) if order_id is not None else None
+    computed = _prepare_plan(db, order_id, rules) if order_id is not None else None
 
     def run(session: Session) -> PackOutcome:
         order = session.get(Order, order_id) if order_id is not None else None
@@ -1233,6 +1303,14 @@ def _choose_box(
         raise Refused(
             f"{box.code} ({box.name}) is no longer in use; take another.", order_id=order.id
         )
+    product = rules.product_for(order.shipping_method_id)
+    why = product.refuses(0, (box.inner_l_mm, box.inner_w_mm, box.inner_h_mm)) if product else None
+    if why:
+        raise Refused(
+            f"{box.code} ({box.name}) does not qualify for order {order.number}: {why}. "
+            "Take a box or bag that does, before the label is bought.",
+            order_id=order.id,
+        )
     parcel = _current(session, order)
     plan = _plan_view(session, order)
     parcel.box_code = box.code
@@ -1311,6 +1389,16 @@ def _weigh(
         raise Refused(
             f"Scan the box or bag of parcel {parcel.seq} first: the expected weight includes its "
             f"tare ({kg(grams)} not kept).",
+            order_id=order.id,
+        )
+    product = rules.product_for(order.shipping_method_id)
+    dims = (parcel.length_mm, parcel.width_mm, parcel.height_mm)
+    why = product.refuses(grams, dims) if product else None
+    if why:
+        raise Refused(
+            f"Parcel {parcel.seq} weighs {kg(grams)}, too much for order {order.number}: {why}. "
+            "Move some items to another parcel (CMD-NEXT) before the label is bought "
+            f"({kg(grams)} not kept).",
             order_id=order.id,
         )
     expected = pv.expected_weight_g

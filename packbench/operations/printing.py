@@ -755,6 +755,11 @@ def reprint_job(db: Database, print_job_id: int, settings: Settings) -> tuple[Do
         from packbench.operations.report import day_report_document
 
         doc = day_report_document(db, settings, date.fromisoformat(str(spec["day"])))
+    elif spec.get("kind") == "carrier_label" and spec.get("shipment") is not None:  # #14
+        from packbench.operations.carrier_booking import label_documents
+
+        # The carrier's label as kept since the booking: never asks the carrier again.
+        doc = label_documents(db, int(spec["shipment"]))[0]
     else:
         raise Refused(
             f"Print job {print_job_id} ({kind} {ref}) cannot be made again from its record; "

@@ -61,7 +61,7 @@ from packbench.operations.common import (
     transact_logged,
 )
 from packbench.operations.outbox import enqueue, sync_health
-from packbench.operations.printing import Printer, PrintResult, label_job, print_job
+from packbench.operations.printing import Document, Printer, PrintResult, label_job, print_job
 
 if TYPE_CHECKING:
     from packbench.config import Settings, ShipSettings
@@ -107,6 +107,12 @@ class ShipView:
     #: Where the completion stands in the shop: none | queued | retrying | parked | done.
     shop_state: str
     shop_error: str | None
+    #: A carrier's web API (#14): its product, the consignment, the booking's state and error.
+    product: str = ""
+    consignment: str | None = None
+    booking_state: str = ""
+    booking_error: str | None = None
+    pickup_point: str | None = None  # where the customer collects it: "Kiwi …, Storgata 2 (0.4 km)"
 
     @property
     def labels_printed(self) -> bool:
@@ -295,6 +301,11 @@ def _view_in(session: Session, order: Order) -> ShipView:
         payment_status=order.payment_status,
         shop_state=state,
         shop_error=error,
+        product=shipment.product if shipment else "",
+        consignment=shipment.consignment_number if shipment else None,
+        booking_state=shipment.booking_state if shipment else "",
+        booking_error=shipment.booking_error if shipment else None,
+        pickup_point=shipment.pickup_point_name if shipment else None,
     )
 
 
@@ -371,7 +382,8 @@ def _carrier(ship: ShipSettings, order: Order) -> tuple[Carrier, str]:
     return carrier_for(method.carrier, ship.carriers[method.carrier]), method.service
 
 
-def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, code: str) -> None:
+def shippable_parcels(session: Session, order: Order) -> list[Parcel]:
+    """The order's packed parcels, or Refused saying why it cannot ship now."""
     assert order.id is not None
     if order.upstream_flag:
         raise Refused(
@@ -393,6 +405,12 @@ def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, c
             f"Order {order.number} cannot ship: {why}. Finish it at the packing station.",
             order_id=order.id,
         )
+    return parcels
+
+
+def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, code: str) -> None:
+    assert order.id is not None
+    parcels = shippable_parcels(session, order)
     carrier, service = _carrier(ship, order)
     request = ShipmentRequest(
         order_number=order.number,
@@ -458,6 +476,12 @@ def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, c
             ],
         },
     )
+    queue_tracking_if_completed(session, order, shipment, parcels)
+
+
+def queue_tracking_if_completed(
+    session: Session, order: Order, shipment: Shipment, parcels: Sequence[Parcel]
+) -> None:
     if order.completed_at is not None:
         # Completed before (then cancelled and shipped again): the shop must get the new numbers.
         _queue_tracking(session, order, shipment, parcels)
@@ -466,7 +490,15 @@ def _ship_in(session: Session, actor: Actor, ship: ShipSettings, order: Order, c
 def create_shipment(
     db: Database, actor: Actor, ship: ShipSettings, order_id: int, *, code: str = ""
 ) -> ShipView:
-    """Create the shipment of a packed order: numbers for every parcel, the order shipped."""
+    """Create the shipment of a packed order: numbers for every parcel, the order shipped.
+    A carrier's web API is booked outside any transaction (``operations.carrier_booking``)."""
+    from packbench.operations.carrier_booking import book_order, is_api_carrier
+
+    if is_api_carrier(ship, _method_of(db, order_id)):
+        book_order(db, actor, ship, order_id, code=code)
+        view = ship_view(db, order_id)
+        assert view is not None
+        return view
 
     def run(session: Session) -> ShipView:
         order = session.get(Order, order_id)
@@ -503,6 +535,9 @@ def print_labels(
         number = order.number
     if not parcels:
         raise Refused(f"Order {number} has no shipment to print labels for; scan its slip.")
+    shipment_id = parcels[0].shipment_id
+    if shipment_id is not None and _booked_with_api(db, shipment_id):
+        return _print_carrier_labels(db, actor, settings, printer, shipment_id, queue, again)
     todo = parcels if again else [p for p in parcels if p.label_printed_at is None]
     if not todo:
         raise Refused(
@@ -513,6 +548,70 @@ def print_labels(
     return print_job(
         db, actor, printer, doc, queue=queue or station_queue, timeout_s=settings.printers.timeout_s
     )
+
+
+def label_documents_for(db: Database, settings: Settings, order_id: int) -> list[Document]:
+    """Every label of the order's shipment as documents (the carrier's own, kept since the
+    booking, or the bench's), to save instead of printing. Marks nothing printed."""
+    with db.read() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise Refused(f"There is no order {order_id}.")
+        parcels = [p for p in _live_parcels(session, order_id) if p.tracking_number]
+        number = order.number
+    if not parcels:
+        raise Refused(f"Order {number} has no shipment to print labels for.")
+    shipment_id = parcels[0].shipment_id
+    if shipment_id is not None and _booked_with_api(db, shipment_id):
+        from packbench.operations.carrier_booking import label_documents, make_carrier
+
+        with db.read() as session:
+            shipment = session.get(Shipment, shipment_id)
+            name = shipment.carrier if shipment else ""
+        carrier = make_carrier(settings.ship, name) if name in settings.ship.carriers else None
+        return label_documents(db, shipment_id, carrier)
+    _, fmt, size = _printer_settings(settings, "ship")
+    return [label_job(db, [p.tracking_number or "" for p in parcels], settings, fmt=fmt, size=size)]
+
+
+def _booked_with_api(db: Database, shipment_id: int) -> bool:
+    with db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        return shipment is not None and shipment.booking_state == "booked"
+
+
+def _print_carrier_labels(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    printer: Printer,
+    shipment_id: int,
+    queue: str | None,
+    again: bool,
+) -> PrintResult:
+    """The carrier's own label (one document for the consignment), kept since the booking."""
+    from packbench.operations.carrier_booking import label_documents, make_carrier
+
+    with db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None
+        name = shipment.carrier
+        printed = all(p.label_printed_at for p in _live_parcels(session, shipment.order_id))
+    if printed and not again:
+        raise Refused("Every label has printed; F8 prints them again if one is lost.")
+    carrier = make_carrier(settings.ship, name) if name in settings.ship.carriers else None
+    docs = label_documents(db, shipment_id, carrier)
+    station_queue, _, _ = _printer_settings(settings, actor.station)
+    result: PrintResult | None = None
+    for doc in docs:
+        result = print_job(
+            db, actor, printer, doc, queue=queue or station_queue,
+            timeout_s=settings.printers.timeout_s,
+        )  # fmt: skip
+        if not result.ok:
+            break
+    assert result is not None
+    return result
 
 
 def _printed_message(result: PrintResult) -> str:
@@ -565,7 +664,7 @@ def ship_order(
 
 
 def _tracking_payloads(
-    order: Order, carrier: str, service: str, parcels: Sequence[Parcel]
+    order: Order, carrier: str, service: str, parcels: Sequence[Parcel], link: str | None = None
 ) -> tuple[dict[str, object], dict[str, object]]:
     numbers = [p.tracking_number or "" for p in parcels]
     meta = {
@@ -578,6 +677,8 @@ def _tracking_payloads(
 
     url = TRACKING_URLS.get(carrier, DEFAULT_TRACKING_URL)
     links = "; ".join(f"{n}: {url.format(tracking=n)}" for n in numbers)
+    if link:  # the carrier's own tracking link for the consignment (#14)
+        links = link
     what = f"{carrier} {service}".strip()
     note = f"Pakken er sendt med {what}. Sporing: {links}"
     return {"meta": meta}, {"note": note, "customer_note": True}
@@ -588,7 +689,8 @@ def _queue_tracking(
 ) -> None:
     carrier = shipment.carrier if shipment else (parcels[0].carrier or "")
     service = shipment.service if shipment else order.shipping_method_title
-    meta, note = _tracking_payloads(order, carrier, service, parcels)
+    link = shipment.tracking_url if shipment else None
+    meta, note = _tracking_payloads(order, carrier, service, parcels, link)
     ref = f"{order.id}-{shipment.id if shipment else 0}"
     enqueue(session, order.id, "meta", meta, f"ship-meta-{ref}")
     enqueue(session, order.id, "note", note, f"ship-note-{ref}")
@@ -845,6 +947,7 @@ def _tell_carrier(db: Database, ship: ShipSettings, order_id: int) -> None:
         booked = CarrierShipment(
             carrier=shipment.carrier,
             service=shipment.service,
+            consignment_number=shipment.consignment_number or "",
             parcels=tuple(
                 LabelledParcel(p.seq, p.tracking_number or "")
                 for p in _live_parcels(session, order_id)

@@ -66,6 +66,7 @@ class ParcelView:
     tracking_number: str | None
     carrier: str | None
     status: str
+    consignment: str | None = None  # #14: the carrier's consignment the parcel is booked in
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class OrderDetail:
     lines: tuple[LineView, ...]
     parcels: tuple[ParcelView, ...]
     events: tuple[EventView, ...]
+    shipping_method_id: str = ""  # #14
+    pickup_point: dict[str, str] | None = None  # #14: {"id", "name"} when booked to one
 
     def to_json(self) -> dict[str, Any]:
         s = self.summary
@@ -117,6 +120,8 @@ class OrderDetail:
             "flag": s.flag,
             "hold_reason": s.hold_reason,
             "shipping_method": s.shipping_method,
+            "shipping_method_id": self.shipping_method_id,
+            "pickup_point": self.pickup_point,
             "payment_method": self.payment_method,
             "payment_status": self.payment_status,
             "total_ore": self.total_ore,
@@ -154,6 +159,7 @@ class OrderDetail:
                     "status": p.status,
                     "box": p.box_code,
                     "weight_g": p.weight_g,
+                    "consignment": p.consignment,
                 }
                 for p in self.parcels
             ],
@@ -210,7 +216,7 @@ def event_of(event: Event, packer: Packer | None) -> EventView:
     )
 
 
-def parcel_of(parcel: Parcel) -> ParcelView:
+def parcel_of(parcel: Parcel, consignment: str | None = None) -> ParcelView:
     return ParcelView(
         seq=parcel.seq,
         box_code=parcel.box_code,
@@ -219,6 +225,7 @@ def parcel_of(parcel: Parcel) -> ParcelView:
         tracking_number=parcel.tracking_number,
         carrier=parcel.carrier,
         status=parcel.status,
+        consignment=consignment,
     )
 
 

@@ -259,6 +259,15 @@ def render_ship(view: ShipView) -> RenderableType:
         parts.append(plain(f"⚠ Changed in the shop: {view.flag}", style="bold red"))
     if view.carrier:
         parts.append(plain(f"{view.carrier} {view.service or ''}".rstrip(), style="bold"))
+        if view.consignment or view.product:  # #14: booked with the carrier's web API
+            what = f"product {view.product}" if view.product else ""
+            if view.consignment:
+                what += f"{', ' if what else ''}consignment {view.consignment}"
+            parts.append(plain(what.capitalize()))
+        if view.pickup_point:
+            parts.append(plain(f"Pickup point: {view.pickup_point}", style="bold"))
+        if view.booking_state in ("held", "requested") and view.booking_error:
+            parts.append(plain(f"Booking: {view.booking_error}", style="bold red"))
     else:
         parts.append(plain(f"Shipping method: {view.shipping_method}"))
     table = Table(

@@ -1,0 +1,73 @@
+"""What every web-API carrier adapter does with httpx: one request, its body read with a size
+limit, and network failures turned into :class:`~packbench.carriers.base.TransientError`
+(``sent=False`` only when the connection was never made). Errors are raised ``from None`` so the
+request — and its credential headers — never reach a traceback."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+import httpx
+
+from packbench.carriers.base import PayloadError, TransientError
+from packbench.redact import redact
+
+__all__ = ["is_loopback", "retry_after", "send"]
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def send(
+    client: httpx.Client,
+    carrier: str,
+    method: str,
+    url: str,
+    what: str,
+    *,
+    content: bytes | None = None,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    limit: int,
+) -> tuple[httpx.Response, bytes]:
+    try:
+        with client.stream(
+            method, url, content=content, params=params, headers=dict(headers or {})
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadError(f"{what}: the answer is larger than {limit} bytes")
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+    except httpx.ConnectError as exc:
+        raise TransientError(
+            f"{what}: could not reach {carrier} ({redact(exc)[:150]})", sent=False
+        ) from None
+    except httpx.TimeoutException as exc:
+        raise TransientError(
+            f"{what}: {carrier} did not answer in time ({type(exc).__name__})"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise TransientError(
+            f"{what}: the connection to {carrier} failed ({type(exc).__name__})"
+        ) from None

@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from packbench.carriers.s10 import DEFAULT_TRACKING_URL, TRACKING_URLS
@@ -26,7 +25,7 @@ from packbench.config import Settings
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, Parcel, PrintJob, Shipment
-from packbench.data.types import utcnow
+from packbench.data.types import JsonInt, utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
 from packbench.operations.slipbatch import left_out_text, render_batch
@@ -376,7 +375,7 @@ def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:
             for event in session.exec(
                 select(Event).where(
                     Event.kind == PRINT_SUBMITTED,
-                    func.json_extract(Event.data, "$.print_job").in_(ids),
+                    JsonInt(Event.data, "print_job").in_(ids),
                 )
             ).all():
                 data = json.loads(event.data or "{}")
@@ -603,7 +602,7 @@ def _submitted_spec(session: Session, print_job_id: int) -> tuple[dict[str, Any]
     event = session.exec(
         select(Event).where(
             Event.kind == PRINT_SUBMITTED,
-            func.json_extract(Event.data, "$.print_job") == print_job_id,
+            JsonInt(Event.data, "print_job") == print_job_id,
         )
     ).first()
     if event is None or not event.data:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from packbench.carriers.demo_carrier.faults import (
     Send,
 )
 from packbench.carriers.demo_carrier.state import DemoCarrierState, StateFileError
+from packbench.loopback import HOST, listen, serve_in_thread, uvicorn_server
 
 __all__ = [
     "DEFAULT_CARGONIZER_KEY",
@@ -40,7 +38,6 @@ __all__ = [
     "run_in_thread",
 ]
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
 DEFAULT_UID = "demo@packbench.example"
 DEFAULT_KEY = "demo-mybring-key"
@@ -96,35 +93,6 @@ def create_app(
     return DemoCarrierApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 
 
-def _listen(port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _server(app: DemoCarrierApp, *, access_log: bool = False, log_level: str = "warning") -> Any:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_level=log_level,
-        access_log=access_log,
-        http="h11",
-        ws="none",
-        loop="asyncio",
-        timeout_graceful_shutdown=3,
-    )
-    return uvicorn.Server(config)
-
-
 def run_in_thread(
     app_or_state: DemoCarrierApp | DemoCarrierState | str | os.PathLike[str] | None,
     *,
@@ -138,26 +106,7 @@ def run_in_thread(
         if isinstance(app_or_state, DemoCarrierApp)
         else create_app(app_or_state, **options)
     )
-    sock = _listen(port)
-    server = _server(app)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="demo-carrier", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the demo carrier did not start")
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    return f"http://{HOST}:{sock.getsockname()[1]}", stop
+    return serve_in_thread(app, name="demo-carrier", port=port)
 
 
 def configure_demo(settings: Any, url: str) -> Any:
@@ -273,13 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_seed=args.fault_seed,
     )
     try:
-        sock = _listen(args.port)
+        sock = listen(args.port)
     except OSError as exc:
         print(f"demo carrier: cannot listen on {HOST}:{args.port}: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
     print(f"demo carrier on http://{HOST}:{port} (uid {args.uid})", flush=True)
-    server = _server(app, access_log=args.access_log, log_level="info")
+    server = uvicorn_server(app, access_log=args.access_log, log_level="info")
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

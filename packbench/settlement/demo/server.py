@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,11 +31,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from packbench.loopback import serve_in_thread
 from packbench.settlement.demo.data import ProviderData
 
 __all__ = ["DemoCredentials", "DemoProviders", "create_app", "run_in_thread"]
-
-HOST = "127.0.0.1"
 
 
 @dataclass
@@ -321,34 +319,4 @@ def run_in_thread(providers: DemoProviders, *, port: int = 0) -> tuple[str, Call
     """Serve the demo providers from a daemon thread → ``(base_url, stop)``. The Vipps API is
     at ``base_url + "/vipps"``, Klarna's at ``+ "/klarna/settlements/v1"``, Stripe's at
     ``+ "/stripe"``."""
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.listen(64)
-    config = uvicorn.Config(
-        create_app(providers), log_level="warning", access_log=False, http="h11", ws="none",
-        loop="asyncio", lifespan="off", timeout_graceful_shutdown=3,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="demo-providers", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the demo providers did not start")
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    return f"http://{HOST}:{sock.getsockname()[1]}", stop
+    return serve_in_thread(create_app(providers), name="demo-providers", port=port, lifespan="off")

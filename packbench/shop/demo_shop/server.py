@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from packbench.loopback import HOST, listen, serve_in_thread, uvicorn_server
 from packbench.shop.demo_shop.api import build_api
 from packbench.shop.demo_shop.faults import FaultInjector, FaultSettings, Receive, Scope, Send
 from packbench.shop.demo_shop.state import (
@@ -37,7 +35,6 @@ __all__ = [
     "run_in_thread",
 ]
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_KEY = "ck_demo"
 DEFAULT_SECRET = "cs_demo"
@@ -89,36 +86,6 @@ def create_app(
     return DemoShopApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 
 
-def _listen(port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-    # says TCP, and without it Nagle + delayed ACKs add ~40 ms to every keep-alive request.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _server(app: DemoShopApp, *, access_log: bool = False, log_level: str = "warning") -> Any:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        lifespan="on",
-        log_level=log_level,
-        access_log=access_log,
-        http="h11",
-        ws="none",
-        loop="asyncio",
-        timeout_graceful_shutdown=3,
-    )
-    return uvicorn.Server(config)
-
-
 def run_in_thread(
     app_or_state: DemoShopApp | DemoShopState | str | os.PathLike[str],
     *,
@@ -136,26 +103,7 @@ def run_in_thread(
         if isinstance(app_or_state, DemoShopApp)
         else create_app(app_or_state, **options)
     )
-    sock = _listen(port)
-    server = _server(app)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="demo-shop", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the demo shop did not start")
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    return f"http://{HOST}:{sock.getsockname()[1]}", stop
+    return serve_in_thread(app, name="demo-shop", port=port)
 
 
 # --------------------------------------------------------------------------- command line
@@ -268,13 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_seed=args.fault_seed,
     )
     try:
-        sock = _listen(args.port)
+        sock = listen(args.port)
     except OSError as exc:
         print(f"demo shop: cannot listen on {HOST}:{args.port}: {exc}", file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
     print(f"demo shop on http://{HOST}:{port} (key {args.key})", flush=True)
-    server = _server(app, access_log=args.access_log, log_level="info")
+    server = uvicorn_server(app, access_log=args.access_log, log_level="info")
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -1,0 +1,77 @@
+"""Serve an ASGI app on loopback: the bundled demo shop, demo carrier and demo providers.
+
+Each is a real HTTP server (uvicorn) on 127.0.0.1, either in the foreground (its own command)
+or from a daemon thread beside the app (``packbench demo``, the tests). One way of doing it for
+all three, so a fix (Nagle's delay, a start that never comes) reaches every demo.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["HOST", "listen", "serve_in_thread", "uvicorn_server"]
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 10.0
+
+
+def listen(port: int, *, backlog: int = 128) -> socket.socket:
+    """A listening TCP socket on loopback (``port`` 0: any free port)."""
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP, and without it Nagle + delayed ACKs add ~40 ms to every keep-alive request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def uvicorn_server(
+    app: Any, *, lifespan: str = "on", access_log: bool = False, log_level: str = "warning"
+) -> Any:
+    """A uvicorn server for ``app``: HTTP/1.1 only, asyncio, a short graceful shutdown."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        lifespan=lifespan,
+        log_level=log_level,
+        access_log=access_log,
+        http="h11",
+        ws="none",
+        loop="asyncio",
+        timeout_graceful_shutdown=3,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_in_thread(
+    app: Any, *, name: str, port: int = 0, lifespan: str = "on"
+) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` from a daemon thread → ``(base_url, stop)``, once it is listening."""
+    sock = listen(port)
+    server = uvicorn_server(app, lifespan=lifespan)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the {name.replace('-', ' ')} did not start")
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return f"http://{HOST}:{sock.getsockname()[1]}", stop

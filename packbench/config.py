@@ -146,6 +146,11 @@ class ShopSettings(_Section):
     sync_interval_s: float = Field(default=30.0, gt=0)
     #: The product meta key that holds the shelf location (AISLE-BAY-LEVEL) in the shop.
     location_meta_key: str = Field(default="_packbench_location", min_length=1, max_length=100)
+    #: The shipping-line meta keys that hold the customer's pickup point, tried in order
+    #: (the Bring plugin for WooCommerce writes ``pickup_point_id``).
+    pickup_point_meta_keys: list[str] = Field(
+        default_factory=lambda: ["pickup_point_id", "_fraktguiden_pickup_point_id"]
+    )
     #: How long a terminal's sync lease lasts without renewal (a dead holder's runs out).
     lease_ttl_s: float = Field(default=60.0, gt=0)
 

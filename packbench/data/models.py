@@ -96,6 +96,11 @@ class Order(SQLModel, table=True):
     shipping_method_title: str = Field(default="", max_length=200)
     payment_method: str = Field(default="", max_length=100)
     payment_method_title: str = Field(default="", max_length=200)
+    # The provider's reference for the payment (WooCommerce ``transaction_id``): what a
+    # settlement line names (#15).
+    payment_reference: str = Field(default="", max_length=100)
+    # The pickup point the customer chose at the checkout (the shipping line's meta, #14).
+    pickup_point_id: str = Field(default="", max_length=40)
     payment_status: str = Field(default="authorized", max_length=20)  # authorized|captured|…
     currency: str = Field(default="NOK", max_length=3)
     shipping_ore: int = 0

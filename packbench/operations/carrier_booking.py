@@ -142,6 +142,9 @@ def _request_of(order: Order, parcels: list[Parcel], product: str, service: str)
         country=order.ship_country or "NO",
         email=order.customer_email,
         phone=order.customer_phone,
+        # The customer's choice at the checkout; without one the carrier (or the nearest
+        # point, when configured) decides.
+        pickup_point_id=order.pickup_point_id or "",
         parcels=tuple(
             ParcelRequest(p.seq, p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in parcels
         ),
@@ -201,6 +204,14 @@ def _begin(db: Database, actor: Actor, ship: ShipSettings, order_id: int, code: 
             booking_state="requested",
             product=request.product[:20],
             booking_request=_request_json(request),
+            # The customer's own choice, shown at the station under its id (the carrier's
+            # answer or the nearest-point search names it).
+            pickup_point_id=request.pickup_point_id or None,
+            pickup_point_name=(
+                f"the customer's choice, point {request.pickup_point_id}"
+                if request.pickup_point_id
+                else None
+            ),
         )
         session.add(shipment)
         session.flush()

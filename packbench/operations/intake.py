@@ -58,6 +58,8 @@ class OrderIn:
     shipping_method_title: str = ""
     payment_method: str = ""
     payment_method_title: str = ""
+    payment_reference: str = ""  # the provider's reference (WooCommerce transaction_id)
+    pickup_point_id: str = ""  # the customer's chosen pickup point, when the method has one
     payment_status: str = "authorized"
     currency: str = "NOK"
     shipping_ore: int = 0
@@ -134,6 +136,8 @@ _HEADER_FIELDS = (
     "shipping_method_title",
     "payment_method",
     "payment_method_title",
+    "payment_reference",
+    "pickup_point_id",
     "payment_status",
     "currency",
     "shipping_ore",

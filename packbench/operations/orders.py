@@ -136,6 +136,8 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
     pickup_point = (
         {"id": booked_to[-1].pickup_point_id or "", "name": booked_to[-1].pickup_point_name or ""}
         if booked_to
+        else {"id": order.pickup_point_id, "name": ""}  # the customer's choice, not booked yet
+        if order.pickup_point_id
         else None
     )
     event_rows = session.exec(
@@ -174,6 +176,7 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
         events=events,
         shipping_method_id=order.shipping_method_id,
         pickup_point=pickup_point,
+        payment_reference=order.payment_reference,
     )
 
 

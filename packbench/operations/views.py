@@ -106,6 +106,7 @@ class OrderDetail:
     events: tuple[EventView, ...]
     shipping_method_id: str = ""  # #14
     pickup_point: dict[str, str] | None = None  # #14: {"id", "name"} when booked to one
+    payment_reference: str = ""  # #15: the provider's reference (WooCommerce transaction_id)
 
     def to_json(self) -> dict[str, Any]:
         s = self.summary
@@ -123,7 +124,10 @@ class OrderDetail:
             "shipping_method_id": self.shipping_method_id,
             "pickup_point": self.pickup_point,
             "payment_method": self.payment_method,
+            "payment_reference": self.payment_reference,
             "payment_status": self.payment_status,
+            # What completing the order booked on the clearing account (#15): the order's total.
+            "invoiced_ore": self.total_ore if self.completed_at is not None else None,
             "total_ore": self.total_ore,
             "currency": self.currency,
             "customer_note": self.customer_note,

@@ -56,7 +56,11 @@ def make_adapter(
     register_basic_auth(key, secret)
     try:
         return WooCommerceAdapter(
-            base.rstrip("/"), key, secret, location_meta_key=settings.shop.location_meta_key
+            base.rstrip("/"),
+            key,
+            secret,
+            location_meta_key=settings.shop.location_meta_key,
+            pickup_meta_keys=tuple(settings.shop.pickup_point_meta_keys),
         )
     except ValueError as exc:  # a URL the adapter will not use (plain http off loopback, …)
         # Shown without its user part or query values: a key or secret pasted into the URL is

@@ -102,6 +102,9 @@ __all__ = [
 
 log = logging.getLogger("packbench.shop")
 
+#: Shipping-line meta keys that hold the customer's pickup point, the Bring plugin's first.
+PICKUP_META_KEYS = ("pickup_point_id", "_fraktguiden_pickup_point_id")
+
 #: WooCommerce statuses after which there is nothing to pack.
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed"})
 
@@ -132,6 +135,8 @@ METHOD_ID = 100
 EMAIL = 200
 PHONE = 50
 LOCATION = 16
+PICKUP_POINT = 40
+REFERENCE = 100
 STATUS = 50
 
 # Format characters that are dropped from text, besides the whole Cc/Cs categories. Every Cf
@@ -462,7 +467,47 @@ def _shipping_method(value: object) -> tuple[str, str, _Notes]:
     return method_id, title, notes
 
 
-def map_order(payload: object) -> OrderIn:
+def _pickup_point(value: object, keys: tuple[str, ...], notes: _Notes) -> str:
+    """The pickup point the customer chose: the first shipping line's meta under one of
+    ``keys`` (the Bring plugin's ``pickup_point_id``; older data hold an object with ``id``).
+    Lenient: a point that cannot be read is left for the station to choose, never a reason to
+    refuse the order."""
+    if not isinstance(value, list) or not value or not isinstance(value[0], dict):
+        return ""
+    meta = value[0].get("meta_data")
+    if not isinstance(meta, list):
+        return ""
+    pairs = _meta_pairs(meta, "shipping_lines[0].meta_data")
+    for wanted in keys:
+        for key, raw in pairs:
+            if key != wanted:
+                continue
+            if isinstance(raw, dict):
+                raw = raw.get("id")
+            if _is_int(raw):
+                raw = str(raw)
+            text = _clean(raw, PICKUP_POINT) if isinstance(raw, str) else ""
+            if text and len(text) <= PICKUP_POINT:
+                return text
+            notes.add(f"shipping_lines[0].meta_data[{key}]: not a pickup point id, left out")
+    return ""
+
+
+def _reference(value: object, notes: _Notes) -> str:
+    """The payment provider's reference (``transaction_id``): text people and settlement files
+    quote; one that cannot be read is left out (the order still ships)."""
+    if _is_int(value):
+        value = str(value)
+    if value is None or value == "":
+        return ""
+    text = _clean(value, REFERENCE) if isinstance(value, str) else ""
+    if not text or len(text) > REFERENCE:
+        notes.add("transaction_id: not a payment reference, left out")
+        return ""
+    return text
+
+
+def map_order(payload: object, *, pickup_meta_keys: tuple[str, ...] = PICKUP_META_KEYS) -> OrderIn:
     """One WooCommerce order object → :class:`OrderIn`, or :class:`PayloadError` naming the
     field. Never raises anything else, whatever JSON it is given."""
     notes = _Notes()
@@ -541,6 +586,8 @@ def map_order(payload: object) -> OrderIn:
         payment_method_title=_text(
             order.get("payment_method_title"), "payment_method_title", TEXT, notes
         ),
+        payment_reference=_reference(order.get("transaction_id"), notes),
+        pickup_point_id=_pickup_point(order.get("shipping_lines"), pickup_meta_keys, notes),
         payment_status="captured" if captured else "authorized",
         currency=currency,
         shipping_ore=_ore(order.get("shipping_total"), "shipping_total"),
@@ -676,7 +723,13 @@ def _ref(item: object, kind: str, index: int, page: int) -> str:
     return f"item #{index} on page {page}"
 
 
-def orders_page(data: object, headers: Mapping[str, str], page: int) -> OrderPage:
+def orders_page(
+    data: object,
+    headers: Mapping[str, str],
+    page: int,
+    *,
+    pickup_meta_keys: tuple[str, ...] = PICKUP_META_KEYS,
+) -> OrderPage:
     """A decoded ``GET /orders`` body → :class:`OrderPage`; bad orders become rejections."""
     if not isinstance(data, list):
         raise PayloadError(f"orders page {page}: expected a list of orders, got {_show(data)}")
@@ -684,7 +737,7 @@ def orders_page(data: object, headers: Mapping[str, str], page: int) -> OrderPag
     rejected: list[RejectedPayload] = []
     for index, item in enumerate(data, start=1):
         try:
-            orders.append(map_order(item))
+            orders.append(map_order(item, pickup_meta_keys=pickup_meta_keys))
         except PayloadError as exc:
             rejection = RejectedPayload(_ref(item, "order", index, page), str(exc))
             log.warning("rejected %s", rejection)
@@ -840,6 +893,7 @@ class WooCommerceAdapter:
         timeout: float = 10.0,
         deadline: float = REQUEST_DEADLINE_S,
         location_meta_key: str = "_packbench_location",
+        pickup_meta_keys: tuple[str, ...] | list[str] = PICKUP_META_KEYS,
         transport: httpx.BaseTransport | None = None,
         verify: Literal[True] | str | ssl.SSLContext = True,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
@@ -868,6 +922,7 @@ class WooCommerceAdapter:
         else:
             raise ValueError("TLS verification cannot be turned off; pass a test CA file instead")
         self._location_meta_key = location_meta_key
+        self._pickup_meta_keys = tuple(pickup_meta_keys)
         self._max_bytes = max_response_bytes
         api = self._base_url
         if not api.endswith("/wp-json/wc/v3"):
@@ -937,7 +992,7 @@ class WooCommerceAdapter:
             status=status, modified_after=modified_after, page=page, per_page=per_page
         )
         response, data = self._call("GET", "/orders", f"orders page {page}", params=params)
-        return orders_page(data, response.headers, page)
+        return orders_page(data, response.headers, page, pickup_meta_keys=self._pickup_meta_keys)
 
     def fetch_products(self, *, page: int = 1, per_page: int = 100) -> ProductPage:
         _check_page(page, per_page)

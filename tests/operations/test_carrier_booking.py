@@ -515,3 +515,35 @@ def test_a_pickup_point_product_goes_to_the_nearest_point_when_configured(bench,
         "id": "701001",
         "name": "Kiwi Trondheim sentrum, Storgata 2, TRONDHEIM (0.4 km)",
     }
+
+
+def test_the_customers_own_pickup_point_is_booked_and_beats_the_nearest(bench, carrier) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    url, app = carrier
+    base = ship_settings(url).ship
+    nearest = base.model_copy(
+        update={
+            "carriers": {
+                "Bring": base.carriers["Bring"].model_copy(update={"pickup_point": "nearest"})
+            }
+        }
+    )
+    with db.write() as s:  # the point the customer chose at the checkout, pulled with the order
+        order = s.get(Order, ids["first"])
+        assert order is not None
+        order.pickup_point_id = "121531"
+        s.add(order)
+    from packbench.operations.orders import order_detail
+
+    before = order_detail(db, ids["first"])
+    assert before is not None and before.to_json()["pickup_point"] == {"id": "121531", "name": ""}
+    view = create_shipment(db, SHIPPER, nearest, ids["first"])
+    (booking,) = [r for r in app.state.received if r["method"] == "POST"]
+    assert booking["body"]["consignments"][0]["parties"]["pickupPoint"] == {
+        "id": "121531",
+        "countryCode": "NO",
+    }
+    assert not [r for r in app.state.received if "pickuppoint" in r.get("path", "").lower()]
+    assert view.pickup_point == "the customer's choice, point 121531"
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    assert shipment.pickup_point_id == "121531"

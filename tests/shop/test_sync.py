@@ -272,3 +272,8 @@ def test_a_first_sync_once_leaves_every_order_packable(bench: Database, shop: Sh
         assert product is not None, line
         assert product.gtin and product.location, product
         assert min(product.length_mm, product.width_mm, product.height_mm, product.weight_g) > 0
+    # The provider's reference comes with each order (#15: what a settlement line names).
+    remote = {o["id"]: o["transaction_id"] for o in shop.state.orders()}
+    with bench.read() as s:
+        pulled = s.exec(select(Order.shop_order_id, Order.payment_reference)).all()
+    assert pulled and all(ref == remote[shop_id] and ref for shop_id, ref in pulled)

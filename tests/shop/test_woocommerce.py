@@ -1019,3 +1019,43 @@ def test_mapping_notes_at_info_name_fields_not_their_content(
     assert "billing.email dropped" in caplog.text
     for piece in ("Karl", "kari.nordmann", "912 34"):
         assert piece not in caplog.text
+
+
+# --------------------------------------------------------------------------- references and points
+
+
+def test_the_payment_reference_and_the_customers_pickup_point_are_read() -> None:
+    payload = order_727()
+    payload["transaction_id"] = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+    payload["shipping_lines"][0]["meta_data"] = [
+        {"id": 1, "key": "_fraktguiden_pickup_point_id", "value": "999999"},
+        {"id": 2, "key": "pickup_point_id", "value": "121531"},
+    ]
+    order = map_order(payload)
+    assert order.payment_reference == "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+    assert order.pickup_point_id == "121531"  # the first configured key wins
+    assert map_order(
+        payload, pickup_meta_keys=("_fraktguiden_pickup_point_id",)
+    ).pickup_point_id == ("999999")
+    # Older plugin data hold an object with its id; a number is read as text.
+    payload["shipping_lines"][0]["meta_data"] = [{"key": "pickup_point_id", "value": {"id": 4711}}]
+    assert map_order(payload).pickup_point_id == "4711"
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        None,
+        "not a list",
+        [{"key": "pickup_point_id", "value": ["a", "list"]}],
+        [{"key": "pickup_point_id", "value": "x" * 41}],
+        [{"key": "pickup_point_id", "value": "\u202e"}],
+    ],
+)
+def test_a_pickup_point_that_cannot_be_read_never_refuses_the_order(meta: object) -> None:
+    payload = order_727()
+    payload["transaction_id"] = {"an": "object"}
+    payload["shipping_lines"][0]["meta_data"] = meta
+    order = map_order(payload)
+    assert order.pickup_point_id == "" and order.payment_reference == ""
+    assert order.lines  # the order itself is taken

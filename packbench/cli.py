@@ -96,8 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="open the app on the demo database (created if missing)")
     _common(p)
-    p.add_argument("--station", choices=STATIONS, default=argparse.SUPPRESS)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--station",
+        choices=STATIONS,
+        default=argparse.SUPPRESS,
+        help="the station to open (default: admin)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=1, help="demo data seed for a new demo database (default 1)"
+    )
     p.add_argument("--reset", action="store_true", help="start again from fresh demo data")
     p.add_argument(
         "--new-order-every",
@@ -176,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("printers", help="the CUPS queues, their state, and who prints what")
     _common(p)  # --db: unfinished print jobs are settled from CUPS's record (issue #4)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the queues and their use as JSON")
 
     p = sub.add_parser(
         "serve", help="serve the app in a browser (textual-serve; loopback by default)"
@@ -211,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = p.add_subparsers(dest="packers_command", metavar="ACTION", required=True)
     c = ksub.add_parser("list", help="everyone active, with badge and role")
     _common(c)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print a JSON array")
     c = ksub.add_parser("set-pin", help="set a supervisor's PIN (read from stdin, never argv)")
     _common(c)
     c.add_argument("badge", help="the supervisor's badge code")
@@ -247,11 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = p.add_subparsers(dest="boxes_command", metavar="ACTION", required=True)
     c = bsub.add_parser("list", help="every box and bag with its code (the bench's barcode sheet)")
     _common(c)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print a JSON array")
     c = bsub.add_parser("advise", help="the K standard boxes that leave the least air")
     _common(c)
     c.add_argument("--count", type=int, default=3, metavar="K", help="how many (default 3)")
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--json", action="store_true", help="print the advice as JSON")
     # -- end of the pack station block -------------------------------------------------------
 
     # -- the post station (#7) ----------------------------------------------------------------
@@ -262,13 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", type=int, metavar="ID", help="a closed handover's manifest")
     p.add_argument("--printer", help="print the manifest on this CUPS queue")
     p.add_argument("--out", type=Path, help="write the manifest PDF to this file instead")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--json", action="store_true", help="print the waiting parcels and handovers as JSON"
+    )
     # -- end of the post station block --------------------------------------------------------
 
     p = sub.add_parser("history", help="an order's whole audit trail (every scan and action)")
     _common(p)
     p.add_argument("order", metavar="ORDER", help="order number, slip code, SSCC or tracking no.")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the trail as JSON")
 
     p = sub.add_parser("report", help="the day report: shipped, per carrier and person, errors")
     _common(p)
@@ -648,7 +657,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
     from packbench.data.types import utcnow
-    from packbench.operations.report import day_report, report_csv, report_pdf
+    from packbench.operations.report import day_report, report_csv, report_pdf, report_text
 
     if args.date:
         try:
@@ -692,7 +701,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             print(shown(result.message))
             if not result.ok:
                 return 1
-    if args.json or not (args.csv or args.pdf or args.printer):
+    if not args.json and not (args.csv or args.pdf or args.printer):
+        print(shown(report_text(report)))  # names come from the shop and the bench: plain
+        return 0
+    if args.json:
         doc = dataclasses.asdict(report)
         doc["day"] = report.day.isoformat()
         for person in doc["people"]:

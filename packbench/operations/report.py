@@ -22,6 +22,7 @@ from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, OrderLine, Parcel
 from packbench.operations.common import Actor
+from packbench.operations.messages import count
 from packbench.operations.team import SCAN_KINDS, RosterRow, roster
 
 if TYPE_CHECKING:
@@ -177,6 +178,38 @@ def day_report(db: Database, day: date, settings: DaySettings) -> DayReport:
         short_picks=tuple(f"{n}: {m}" for n, m in sorted(short.items())),
         missed_cutoff=tuple(missed),
     )
+
+
+def report_text(report: DayReport) -> str:
+    """The day in a few lines for a terminal (``packbench report``; ``--json`` for the data)."""
+    lines = [
+        f"The day {report.day.isoformat()} ({report.timezone})",
+        f"Shipped: {count(report.orders_shipped, 'order')}, "
+        f"{count(report.units_shipped, 'unit')}, {count(report.parcels_shipped, 'parcel')}",
+    ]
+    for c in report.carriers:
+        lines.append(
+            f"  {c.carrier}: {count(c.orders, 'order')}, {count(c.parcels, 'parcel')}, "
+            f"{c.weight_g / 1000:.1f} kg"
+        )
+    lines.append(
+        f"Scans: {report.scans}, refused {report.scan_errors} ({report.scan_error_rate:.0%})"
+    )
+    if report.people:
+        lines.append("People:")
+        for p in report.people:
+            lines.append(
+                f"  {p.name}: {count(p.orders, 'order')}, {count(p.units, 'unit')}, "
+                f"{count(p.scans, 'scan')}"
+            )
+    lines.append(
+        "Short picks: " + ("; ".join(report.short_picks) if report.short_picks else "none")
+    )
+    lines.append(
+        "Paid before the cut-off, not shipped: "
+        + (", ".join(report.missed_cutoff) if report.missed_cutoff else "none")
+    )
+    return "\n".join(lines)
 
 
 def report_csv(report: DayReport) -> str:

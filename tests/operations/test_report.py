@@ -77,6 +77,14 @@ def test_report_cli(tmp_path: Path, db: Database, bench) -> None:  # noqa: F811
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["orders_shipped"] == 1 and doc["missed_cutoff"] == ["5001", "5003"]
+    # Without --json: the day in lines a person reads, not the JSON again.
+    text = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("The day 2026-11-20 (")
+    assert "Shipped: 1 order, 2 units, 1 parcel" in text.stdout
+    assert "Kari Nordmann: 2 orders" in text.stdout
+    assert "Paid before the cut-off, not shipped: 5001, 5003" in text.stdout
+    assert not text.stdout.lstrip().startswith("{")
     pdf = tmp_path / "day.pdf"
     out = subprocess.run([*run, "--pdf", str(pdf), "--csv", "-"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

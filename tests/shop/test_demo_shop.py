@@ -667,3 +667,17 @@ def test_a_new_demo_shop_is_dated_on_the_day_it_is_made() -> None:
         shift = parse_wc_time(after["created_gmt"]) - parse_wc_time(before["created_gmt"])
         assert shift == timedelta(days=12)
         assert parse_wc_time(after["modified_gmt"]) <= now
+
+
+def test_demo_shop_help_names_its_defaults() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "packbench", "demo-shop", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    for default in ("(default: 8787)", "(default: 72)", "(default: ck_demo)", "(default: 1570)"):
+        assert default in text
+    assert "(default: None)" not in text and "(default: False)" not in text

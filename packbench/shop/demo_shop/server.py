@@ -136,14 +136,29 @@ def _account(text: str) -> str:
     return text
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in --help, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="packbench demo-shop",
         description="Run the bundled demo shop: a WooCommerce REST API (v3) on 127.0.0.1 over "
         "the demo catalogue, which captures, invoices and books an order when it is completed.",
+        formatter_class=_Help,
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
-    p.add_argument("--seed", type=int, default=None, help=f"demo data seed ({DEFAULT_SEED})")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"demo data seed for a new state file (default: {DEFAULT_SEED})",
+    )
     p.add_argument("--orders", type=_count, default=DEFAULT_ORDERS, help="orders to start with")
     p.add_argument(
         "--new-order-every",

@@ -354,10 +354,11 @@ def _checklist(view: PackView) -> Text:
             Text(str(ln.quantity), justify="right"),
             Text(str(ln.packed)),
             plain(ln.sku),
+            plain(ln.gtin or "—"),  # what the packer holds carries the GTIN, not the SKU
             name,
         ]
         rows.append((cells, "green" if ln.done else ""))
-    return grid("Checklist", ("", "Qty", "Packed", "SKU", "Product"), rows)
+    return grid("Checklist", ("", "Qty", "Packed", "SKU", "GTIN", "Product"), rows)
 
 
 def _units(view: PackView) -> Text:

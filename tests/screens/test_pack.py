@@ -57,6 +57,8 @@ async def test_a_full_order_with_scanner_bursts(bench) -> None:  # type: ignore[
         text = main_text(app)
         assert "Customer note" in text and "Gaveinnpakning, takk!" in text
         assert "FRAGILE: Kaffekopp i steintøy" in text
+        # The checklist names the GTIN the packer sees on the product, beside the SKU.
+        assert "GTIN" in text and "7071234000015" in text and "7071234000022" in text
         assert "runner-up" in text or "Nothing holds it all" in text
         box = app.screen.view.suggestion.parcels[0].box
         # The rest of the order as one scanner burst after another, without waiting.

@@ -34,7 +34,6 @@ from packbench.operations.packers import hash_pin
 DEMO_GS1_PREFIX = "7071234"  # a made-up company prefix in Norway's GS1 range (70)
 DEMO_SSCC_EXTENSION = 3
 SSCC_COUNTER = "counter.sscc"
-S10_COUNTER = "counter.s10"
 
 _PATHS: dict[str, tuple[Action, ...]] = {
     "new": (),
@@ -103,6 +102,22 @@ def _next_counter(session: Session, key: str) -> int:
     value = int(state.value) + 1 if state else 1
     session.merge(SyncState(key=key, value=str(value)))
     return value
+
+
+def _demo_tracking_number(session: Session, carrier: str) -> str:
+    """The next S10 number from the carrier's configured range and number series — the one
+    the ship station takes from next — so PostNord's parcels carry PostNord's ``CP…`` numbers
+    and no demo number is ever issued again at the station."""
+    from packbench.config import ShipSettings
+    from packbench.operations.shipping import SessionNumbers
+
+    c = ShipSettings().carriers[carrier]
+    return SessionNumbers(session).take(
+        f"s10:{c.s10_prefix}{c.s10_country}",
+        c.s10_first,
+        c.s10_last,
+        lambda serial: make_s10(c.s10_prefix, serial, c.s10_country),
+    )
 
 
 def _walk(session: Session, order: Order, target: str, actors: list[Actor]) -> None:
@@ -195,9 +210,7 @@ def _ship_demo_parcel(session: Session, order: Order, parcel: Parcel, status: Or
         parcel.sscc = make_sscc(
             DEMO_SSCC_EXTENSION, DEMO_GS1_PREFIX, _next_counter(session, SSCC_COUNTER)
         )
-        parcel.tracking_number = make_s10(
-            "RR", 47000000 + _next_counter(session, S10_COUNTER), "NO"
-        )
+        parcel.tracking_number = _demo_tracking_number(session, parcel.carrier)
         parcel.status = "labelled"
         parcel.label_printed_at = order.updated_at
         if status is OrderStatus.HANDED_OVER:

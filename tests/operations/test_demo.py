@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, func, select
 
+from packbench.config import ShipSettings
 from packbench.core.codes import is_valid_s10, is_valid_sscc
 from packbench.data.demo_catalogue import REFERENCE_NOW
 from packbench.data.engine import create_database
@@ -39,6 +40,11 @@ def test_shipped_parcels_carry_valid_numbers(demo_db) -> None:  # type: ignore[n
         assert parcel.box_code and parcel.weight_g > 0
         if status in ("shipped", "handed_over"):
             assert is_valid_sscc(parcel.sscc or "") and is_valid_s10(parcel.tracking_number or "")
+            # From the carrier's configured range: PostNord's are CP 80000000-89999999.
+            carrier = ShipSettings().carriers[parcel.carrier or ""]
+            number = parcel.tracking_number or ""
+            assert number.startswith(carrier.s10_prefix), (parcel.carrier, number)
+            assert carrier.s10_first <= int(number[2:10]) <= carrier.s10_last
         else:
             assert status == "packed" and parcel.sscc is None
 

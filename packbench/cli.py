@@ -521,11 +521,32 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     carrier_url, stop_carrier = run_carrier(carrier_state)
     log.info("demo carrier on %s (state %s)", carrier_url, carrier_state)
     settings = configure_demo(settings, carrier_url)
+    settings = _demo_printers(settings, path)
     try:
         return _run_app(settings, db)
     finally:
         stop_carrier()
         stop()
+
+
+def _demo_printers(settings: Settings, db_path: Path) -> Settings:
+    """On a machine without CUPS the demo prints into a folder beside its database
+    (``folder:…/demo-printed``): written counts as printed, so slips, labels and manifests
+    move the orders on instead of stopping the whole bench at the first slip."""
+    from packbench.printing.cups import cups_available
+    from packbench.printing.folder import folder_queue
+
+    if cups_available():
+        return settings
+    folder = db_path.with_name(db_path.stem + "-printed")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    queue = folder_queue(folder)
+    log.info("no CUPS on this machine: the demo prints into %s", folder)
+    print(f"packbench: no CUPS here; documents are written into {folder}", file=sys.stderr)
+    printers = settings.printers.model_copy(
+        update={"slip": queue, "label": queue, "manifest": queue, "stations": {}}
+    )
+    return settings.model_copy(update={"printers": printers})
 
 
 def cmd_ship(args: argparse.Namespace, settings: Settings) -> int:
@@ -838,11 +859,20 @@ def _settle_print_jobs(settings: Settings) -> None:
 
 def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.printing.cups import PrintError, make_printer
+    from packbench.printing.folder import folder_of
 
+    printer = make_printer(server=settings.printers.server or None)
     try:
-        queues = make_printer(server=settings.printers.server or None).queues()
+        queues = printer.queues()
     except PrintError as exc:
         raise CliError(str(exc)) from None
+    configured = {
+        getattr(settings.printers.for_station(st), kind)
+        for st in STATIONS
+        for kind in ("slip", "label", "manifest")
+    }
+    # Folder printers are listed too: they are queues the bench prints to.
+    queues += [printer.queue(name) for name in sorted(configured) if folder_of(name) is not None]
     _settle_print_jobs(settings)
     if args.json:
         rows = [q.__dict__ for q in queues]
@@ -877,7 +907,10 @@ def cmd_printers(args: argparse.Namespace, settings: Settings) -> int:
     missing = sorted(name for name in uses if name and name not in {q.name for q in queues})
     for name in missing:
         print(f"configured but missing in CUPS: {one_line(name)}", file=sys.stderr)
-    return 1 if missing else 0
+    stopped = [q.name for q in queues if folder_of(q.name) is not None and not q.accepting]
+    for name in stopped:
+        print(f"configured but not a folder it can write to: {one_line(name)}", file=sys.stderr)
+    return 1 if missing or stopped else 0
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:

@@ -373,10 +373,25 @@ class LpPrinter(CupsPrinter):
             log.warning("cancel job %s: %s", job_id, result.stderr.strip())
 
 
-def make_printer(*, server: str | None = None) -> CupsPrinter:
-    """The CUPS adapter this machine can run: pycups if installed, else the command line."""
+def make_printer(*, server: str | None = None) -> Any:
+    """The printer this machine can run: CUPS through pycups if installed, else through its
+    command line; queues named ``folder:/path`` write into that folder instead
+    (:mod:`packbench.printing.folder`), with or without CUPS."""
+    from packbench.printing.folder import Printers
+
     try:
         import cups  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
-        return LpPrinter(server=server)
-    return CupsPrinter(server=server)
+        return Printers(LpPrinter(server=server))
+    return Printers(CupsPrinter(server=server))
+
+
+def cups_available() -> bool:
+    """Whether this machine has a CUPS client to print with (pycups or ``lp``)."""
+    import shutil
+
+    try:
+        import cups  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return shutil.which("lp") is not None
+    return True

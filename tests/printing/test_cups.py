@@ -112,14 +112,15 @@ def test_the_command_line_adapter_tells_cancelled_from_completed(cups_ready: Non
 
 
 def test_make_printer_picks_pycups_when_it_is_there() -> None:
-    assert type(make_printer()) is CupsPrinter  # pycups is installed for the tests
+    assert type(make_printer().cups) is CupsPrinter  # pycups is installed for the tests
 
 
 def test_without_pycups_the_command_line_adapter_is_used(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import sys
 
     monkeypatch.setitem(sys.modules, "cups", None)  # `import cups` fails, as without pycups
-    assert type(make_printer(server="printsrv:631")) is LpPrinter
+    printer = make_printer(server="printsrv:631")
+    assert type(printer.cups) is LpPrinter and printer.server == "printsrv:631"
 
 
 def test_a_dead_scheduler_is_a_clear_error(cups_ready: None, adapter) -> None:  # type: ignore[no-untyped-def]

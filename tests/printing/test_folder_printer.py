@@ -119,13 +119,14 @@ def test_a_folder_job_left_submitted_by_a_crash_is_settled_as_printed(
 def test_the_demo_on_a_machine_without_cups_prints_into_a_folder(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from packbench import cli
+    from packbench.cli import bench as cli_bench
     from packbench.printing import cups
 
     monkeypatch.setattr(cups, "cups_available", lambda: True)
-    assert cli._demo_printers(settings, tmp_path / "demo.db") is settings  # CUPS: as configured
+    # With CUPS the demo prints as configured.
+    assert cli_bench._demo_printers(settings, tmp_path / "demo.db") is settings
     monkeypatch.setattr(cups, "cups_available", lambda: False)
-    changed = cli._demo_printers(settings, tmp_path / "demo.db")
+    changed = cli_bench._demo_printers(settings, tmp_path / "demo.db")
     folder = tmp_path / "demo-printed"
     for station in ("admin", "ship", "post"):
         choice = changed.printers.for_station(station)

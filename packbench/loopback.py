@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HOST", "listen", "serve_in_thread", "uvicorn_server"]
+__all__ = ["HOST", "listen", "serve_forever", "serve_in_thread", "uvicorn_server"]
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 10.0
@@ -75,3 +75,25 @@ def serve_in_thread(
         sock.close()
 
     return f"http://{HOST}:{sock.getsockname()[1]}", stop
+
+
+def serve_forever(app: Any, *, name: str, port: int, banner: str, access_log: bool = False) -> int:
+    """Serve ``app`` in the foreground until interrupted (a demo's own command). Prints one
+    line once listening — ``{name} on http://127.0.0.1:PORT {banner}`` — which a parent
+    process can wait for; 1 when the port cannot be had."""
+    import sys
+
+    try:
+        sock = listen(port)
+    except OSError as exc:
+        print(f"{name}: cannot listen on {HOST}:{port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{name} on http://{HOST}:{sock.getsockname()[1]} {banner}".rstrip(), flush=True)
+    server = uvicorn_server(app, access_log=access_log, log_level="info")
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0

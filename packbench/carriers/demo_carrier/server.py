@@ -21,7 +21,7 @@ from packbench.carriers.demo_carrier.faults import (
     Send,
 )
 from packbench.carriers.demo_carrier.state import DemoCarrierState, StateFileError
-from packbench.loopback import HOST, listen, serve_in_thread, uvicorn_server
+from packbench.loopback import HOST, serve_forever, serve_in_thread
 
 __all__ = [
     "DEFAULT_CARGONIZER_KEY",
@@ -221,18 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         error_status=args.error_status,
         fault_seed=args.fault_seed,
     )
-    try:
-        sock = listen(args.port)
-    except OSError as exc:
-        print(f"demo carrier: cannot listen on {HOST}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    port = sock.getsockname()[1]
-    print(f"demo carrier on http://{HOST}:{port} (uid {args.uid})", flush=True)
-    server = uvicorn_server(app, access_log=args.access_log, log_level="info")
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-    return 0
+    return serve_forever(
+        app,
+        name="demo carrier",
+        port=args.port,
+        banner=f"(uid {args.uid})",
+        access_log=args.access_log,
+    )

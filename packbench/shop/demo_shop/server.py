@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packbench.loopback import HOST, listen, serve_in_thread, uvicorn_server
+from packbench.loopback import HOST, serve_forever, serve_in_thread
 from packbench.shop.demo_shop.api import build_api
 from packbench.shop.demo_shop.faults import FaultInjector, FaultSettings, Receive, Scope, Send
 from packbench.shop.demo_shop.state import (
@@ -230,18 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         drop_share=args.drop_share,
         fault_seed=args.fault_seed,
     )
-    try:
-        sock = listen(args.port)
-    except OSError as exc:
-        print(f"demo shop: cannot listen on {HOST}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    port = sock.getsockname()[1]
-    print(f"demo shop on http://{HOST}:{port} (key {args.key})", flush=True)
-    server = uvicorn_server(app, access_log=args.access_log, log_level="info")
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-    return 0
+    return serve_forever(
+        app,
+        name="demo shop",
+        port=args.port,
+        banner=f"(key {args.key})",
+        access_log=args.access_log,
+    )

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from packbench.config import DaySettings
@@ -182,6 +184,7 @@ def _status_events_since(session: Session, since: datetime) -> list[tuple[dateti
 
 def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRow]:
     """What is stuck and needs a supervisor: holds, stale claims, parked pushes, failed prints."""
+    failed = aliased(PrintJob)
     now = now or utcnow()
     with db.read() as session:
         out: list[ExceptionRow] = []
@@ -193,22 +196,30 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
             out.append(
                 ExceptionRow("hold", o.number, o.updated_at, o.hold_reason or "on hold", o.id)
             )
+        # A claim untouched too long; and an order left in *packing* that long whoever (if
+        # anyone) holds it — twelve days in packing is stuck, claim or no claim.
+        since = func.coalesce(col(Order.claimed_at), col(Order.updated_at))
         for o in session.exec(
             select(Order)
-            .where(col(Order.claimed_at).is_not(None), col(Order.claimed_at) < now - STALE_CLAIM)
-            .where(col(Order.status).in_([OrderStatus.PACKING.value, OrderStatus.PICKED.value]))
-            .order_by(col(Order.claimed_at))
-        ).all():
-            who = session.get(Packer, o.claimed_by) if o.claimed_by else None
-            out.append(
-                ExceptionRow(
-                    "claim",
-                    o.number,
-                    o.claimed_at,
-                    f"claimed by {who.name if who else '?'} at {o.claim_terminal or '?'}",
-                    o.id,
+            .where(
+                or_(
+                    and_(
+                        col(Order.claimed_at).is_not(None),
+                        col(Order.claimed_at) < now - STALE_CLAIM,
+                        col(Order.status) == OrderStatus.PICKED.value,
+                    ),
+                    and_(col(Order.status) == OrderStatus.PACKING.value, since < now - STALE_CLAIM),
                 )
             )
+            .order_by(since)
+        ).all():
+            who = session.get(Packer, o.claimed_by) if o.claimed_by else None
+            holder = (
+                f"claimed by {who.name if who else '?'} at {o.claim_terminal or '?'}"
+                if o.claimed_at
+                else "in packing, claimed by nobody"
+            )
+            out.append(ExceptionRow("claim", o.number, o.claimed_at or o.updated_at, holder, o.id))
         for item in session.exec(
             select(OutboxItem).where(OutboxItem.status == "parked").order_by(col(OutboxItem.id))
         ).all():
@@ -226,10 +237,21 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
                     item.id,
                 )
             )
+        printed_later = (
+            select(PrintJob.id)
+            .where(
+                PrintJob.status == "completed",
+                PrintJob.kind == failed.kind,
+                PrintJob.ref == failed.ref,
+                col(PrintJob.id) > col(failed.id),
+            )
+            .exists()
+        )
         for job in session.exec(
-            select(PrintJob)
-            .where(PrintJob.status == "failed", col(PrintJob.created_at) >= now - timedelta(days=1))
-            .order_by(col(PrintJob.created_at))
+            select(failed)
+            .where(failed.status == "failed", col(failed.created_at) >= now - timedelta(days=1))
+            .where(~printed_later)  # the same document printed fine since: nothing to do
+            .order_by(col(failed.created_at))
         ).all():
             out.append(
                 ExceptionRow(

@@ -184,3 +184,36 @@ def test_the_cutoff_counts_only_orders_paid_before_it(db: Database, bench) -> No
         first.paid_at = at(13, 30)  # 14:30 in Oslo: after the cut-off, ships tomorrow
         s.add(first)
     assert bench_figures(db, DAY, now=NOW).pace.must_ship == 1
+
+
+def test_a_failed_print_goes_from_the_list_once_the_same_document_printed(
+    db: Database, bench
+) -> None:
+    def failed_prints() -> list[str]:
+        return [e.ref for e in exceptions(db, now=NOW) if e.kind == "print"]
+
+    assert failed_prints() == ["label 370712340000000429"]
+    with db.write() as s:  # the same slips, failed then printed; another label still failed
+        s.add(PrintJob(kind="slip", ref="5002, 5003", printer="P", status="failed",
+                       error="printer stopped", created_at=at(11, 10)))  # fmt: skip
+        s.add(PrintJob(kind="slip", ref="5002, 5003", printer="P", status="completed",
+                       created_at=at(11, 12)))  # fmt: skip
+        s.add(PrintJob(kind="slip", ref="5009", printer="P", status="completed",
+                       created_at=at(11, 13)))  # fmt: skip
+    assert failed_prints() == ["label 370712340000000429"]
+
+
+def test_an_order_left_in_packing_for_days_is_a_stale_claim_claimed_or_not(
+    db: Database, bench
+) -> None:
+    ids = bench["ids"]
+    with db.write() as s:
+        order = s.get(Order, ids["third"])
+        assert order is not None
+        order.status = "packing"  # as an import or an old version left it: no claim
+        order.claimed_at = None
+        order.updated_at = NOW - timedelta(days=12)
+        s.add(order)
+    claims = [e for e in exceptions(db, now=NOW) if e.kind == "claim"]
+    assert [(e.ref, e.detail) for e in claims] == [("5003", "in packing, claimed by nobody")]
+    assert claims[0].since == NOW - timedelta(days=12)

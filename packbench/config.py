@@ -348,6 +348,9 @@ class ShipSettings(_Section):
     #: (``local_pickup:1``) or the method without its instance (``local_pickup``).
     pickup_methods: list[str] = Field(default_factory=lambda: ["local_pickup"])
     sender: SenderSettings | None = None  # #14: who sends, for carriers' web APIs
+    #: Scanning a packed order's slip books, prints the labels and — once every label has
+    #: printed — completes the transaction too, with no key (F7 is then only for a retry).
+    complete_on_label: bool = False
 
     def is_pickup(self, method_id: str | None) -> bool:
         """Collected in the shop: listed as pickup and not mapped to a carrier."""

@@ -995,6 +995,30 @@ def _order_for_scan(db: Database, kind: CodeKind, value: str) -> tuple[int, str,
         return (row[0] or 0, row[1], row[2]) if row else None
 
 
+def _ship(
+    db: Database, actor: Actor, settings: Settings, printer: Printer, order_id: int, raw: str
+) -> ShipOutcome:
+    """Ship a packed order; with ``[ship] complete_on_label`` also complete its transaction
+    once every label has printed — one scan of the slip, no key. A label that did not print, or
+    an order the shop changed, leaves the completion to F7 as before."""
+    shipped = ship_order(db, actor, settings, printer, order_id, code=raw)
+    view = shipped.view
+    if (
+        not getattr(settings.ship, "complete_on_label", False)
+        or not shipped.ok
+        or view is None
+        or view.unprinted
+        or view.flag
+        or view.completed_at is not None
+    ):
+        return shipped
+    try:
+        done = complete_transaction(db, actor, order_id, code=raw, ship=settings.ship)
+    except Refused as exc:
+        return replace(shipped, message=f"{shipped.message} Not completed: {exc.message}")
+    return replace(done, message=f"{shipped.message} {done.message}", printed=shipped.printed)
+
+
 def ship_scan(
     db: Database,
     actor: Actor,
@@ -1041,7 +1065,7 @@ def ship_scan(
             if nxt is None:
                 return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
             try:
-                return ship_order(db, actor, settings, printer, nxt, code=raw)
+                return _ship(db, actor, settings, printer, nxt, raw)
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, nxt, kind="error")
         return None
@@ -1076,7 +1100,7 @@ def ship_scan(
         )
     if status == OrderStatus.PACKED.value:
         try:
-            return ship_order(db, actor, settings, printer, oid, code=raw)
+            return _ship(db, actor, settings, printer, oid, raw)
         except Refused as exc:
             return ShipOutcome(False, exc.message, raw, oid, kind="error")
     if status in (OrderStatus.SHIPPED.value, OrderStatus.HANDED_OVER.value):

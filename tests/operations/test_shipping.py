@@ -782,3 +782,31 @@ def test_a_mapped_method_is_never_taken_for_a_pickup(settings) -> None:  # type:
         update={"methods": {**ship.methods, "local_pickup:2": ship.methods["flat_rate:3"]}}
     )
     assert not mapped.is_pickup("local_pickup:2") and mapped.is_pickup("local_pickup:1")
+
+
+def test_complete_on_label_completes_with_the_slip_scan_once_the_labels_printed(
+    bench, settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from packbench.printing.cups import make_printer
+    from packbench.printing.folder import folder_queue
+
+    db, ids = bench
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    printers = settings.printers.model_copy(update={"label": folder_queue(folder)})
+    ship = settings.ship.model_copy(update={"complete_on_label": True})
+    one_scan = settings.model_copy(update={"printers": printers, "ship": ship})
+    rules = settings.code_rules()
+    out = ship_scan(db, SHIPPER, "ORD-5001", rules, one_scan, make_printer(), order_id=None)
+    assert out is not None and out.ok, out
+    assert "Order 5001 shipped" in out.message and "transaction completed" in out.message
+    assert order_row(db, ids["first"]).completed_at is not None
+    with db.read() as s:
+        kinds = [x.kind for x in s.exec(select(OutboxItem)).all()]
+    assert kinds == ["meta", "note", "complete"]
+    # A label that did not print leaves the completion to F7, as without the setting.
+    gone = printers.model_copy(update={"label": folder_queue(tmp_path / "gone")})
+    failing = one_scan.model_copy(update={"printers": gone})
+    out = ship_scan(db, SHIPPER, "ORD-5002", rules, failing, make_printer(), order_id=None)
+    assert out is not None and not out.ok and "cannot write into" in out.message
+    assert order_row(db, ids["second"]).completed_at is None

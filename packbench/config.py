@@ -229,6 +229,9 @@ class PackSettings(_Section):
     weight_tolerance_pct: float = Field(default=10.0, gt=0, le=100)
     #: An item whose GS1 expiry date (AI 17) has passed: refuse it, or warn and pack it.
     expired_items: Literal["refuse", "warn"] = "refuse"
+    #: Pack and ship at one bench: the scan that packs an order also does the ship station's
+    #: work (books, prints the labels here; with ``[ship] complete_on_label`` completes too).
+    ship_when_packed: bool = False
 
 
 # -- end of the pack station block ----------------------------------------------------------------

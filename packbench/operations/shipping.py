@@ -995,10 +995,11 @@ def _order_for_scan(db: Database, kind: CodeKind, value: str) -> tuple[int, str,
         return (row[0] or 0, row[1], row[2]) if row else None
 
 
-def _ship(
+def ship_packed(
     db: Database, actor: Actor, settings: Settings, printer: Printer, order_id: int, raw: str
 ) -> ShipOutcome:
-    """Ship a packed order; with ``[ship] complete_on_label`` also complete its transaction
+    """Ship a packed order (the ship station's slip scan, and the pack station's last scan with
+    ``[pack] ship_when_packed``); with ``[ship] complete_on_label`` also complete its transaction
     once every label has printed — one scan of the slip, no key. A label that did not print, or
     an order the shop changed, leaves the completion to F7 as before."""
     shipped = ship_order(db, actor, settings, printer, order_id, code=raw)
@@ -1065,7 +1066,7 @@ def ship_scan(
             if nxt is None:
                 return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
             try:
-                return _ship(db, actor, settings, printer, nxt, raw)
+                return ship_packed(db, actor, settings, printer, nxt, raw)
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, nxt, kind="error")
         return None
@@ -1100,7 +1101,7 @@ def ship_scan(
         )
     if status == OrderStatus.PACKED.value:
         try:
-            return _ship(db, actor, settings, printer, oid, raw)
+            return ship_packed(db, actor, settings, printer, oid, raw)
         except Refused as exc:
             return ShipOutcome(False, exc.message, raw, oid, kind="error")
     if status in (OrderStatus.SHIPPED.value, OrderStatus.HANDED_OVER.value):

@@ -11,6 +11,7 @@ answered.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -91,8 +92,25 @@ class PackScreen(OrderStationScreen):
             takeover=self.takeover,
         )
         if outcome is not None:
+            if outcome.ok and outcome.finished and pb.settings.pack.ship_when_packed:
+                return self._ship_here(outcome, scan.code)
             return outcome
         return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
+
+    def _ship_here(self, packed: PackOutcome, code: str) -> PackOutcome:
+        """Pack and ship at one bench: the order just packed is shipped from here (its own
+        transactions, after the packing committed), and the feedback says both."""
+        from packbench.operations.shipping import ship_packed  # only a one-bench setup needs it
+        from packbench.printing.cups import make_printer
+
+        assert packed.view is not None
+        pb = self.pb
+        printer = make_printer(server=pb.settings.printers.server or None)
+        try:
+            shipped = ship_packed(pb.db, pb.actor, pb.settings, printer, packed.view.order_id, code)
+        except Refused as exc:
+            return replace(packed, ok=False, message=f"{packed.message} Not shipped: {exc.message}")
+        return replace(packed, ok=shipped.ok, message=f"{packed.message} {shipped.message}")
 
     def show_outcome(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
         if not isinstance(outcome, PackOutcome):

@@ -310,3 +310,47 @@ async def test_the_next_step_asks_for_the_rest_before_the_box(bench) -> None:  #
         assert text_of(nxt).startswith("Scan the box or bag code for parcel 1")
         await scan(pilot, "BOX-S")
         assert text_of(nxt).startswith("Weigh parcel 1")
+
+
+async def test_pack_and_ship_at_one_bench(bench, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``[pack] ship_when_packed`` with ``[ship] complete_on_label``: the weight that packs the
+    order also books it, prints its label here and completes it — no ship station, no key."""
+    from packbench.printing.folder import folder_queue
+
+    db, ids = bench
+    oid = ids["second"]
+    with db.write() as s:  # shipped by a mapped method (Posten Norgespakke, the built-in S10)
+        row = s.get(Order, oid)
+        assert row is not None
+        row.shipping_method_id = "flat_rate:3"
+        s.add(row)
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    base = load_settings(None, db="unused.db", station="pack")
+    settings = base.model_copy(
+        update={
+            "pack": base.pack.model_copy(update={"ship_when_packed": True}),
+            "ship": base.ship.model_copy(update={"complete_on_label": True}),
+            "printers": base.printers.model_copy(update={"label": folder_queue(labels)}),
+        }
+    )
+    app = PackbenchApp(settings=settings, db=db, terminal="bench-1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        box = app.screen.view.suggestion.parcels[0].box
+        expected = 180 + 350 + {"BOX-S": 140, "BOX-M": 260, "BAG-M": 25}[box]
+        for code in (SOCKS, CUP, box, f"{expected}g"):
+            burst(app, code)
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok", message
+        assert "Order 5002 packed" in message and "shipped with" in message
+        assert "transaction completed" in message
+    with db.read() as s:
+        order = s.get(Order, oid)
+        assert order is not None and order.status == "shipped" and order.completed_at
+        parcel = s.exec(select(Parcel).where(Parcel.order_id == oid)).one()
+        assert parcel.tracking_number and parcel.label_printed_at
+    assert [p.suffix for p in labels.iterdir()] == [".pdf"]

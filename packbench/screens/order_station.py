@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
@@ -17,9 +17,14 @@ from packbench.operations.views import OrderDetail
 from packbench.screens.base import StationScreen
 from packbench.screens.widgets.order_panel import OrderPanel, render_order
 
+#: Narrower than this, the order panel on the right is left out: it repeats who and where to,
+#: and at 80 columns it took 40 % of the width from the lines and the next step.
+SIDE_PANEL_MIN_COLUMNS = 100
+
 
 class OrderStationScreen(StationScreen):
-    """A station that works on one order at a time: main panel left, the order right."""
+    """A station that works on one order at a time: main panel left, the order right (on a
+    terminal of ``SIDE_PANEL_MIN_COLUMNS`` or more)."""
 
     HINT: ClassVar[str] = "Scan a packing slip to open an order."
 
@@ -34,6 +39,9 @@ class OrderStationScreen(StationScreen):
                 yield self.main_widget()
             with VerticalScroll(classes="station-side"):
                 yield OrderPanel(hint="No order open.")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < SIDE_PANEL_MIN_COLUMNS, "narrow")
 
     def main_widget(self) -> Widget:
         """The station's own view of the open order (``#main``), left of the order panel."""

@@ -354,3 +354,26 @@ async def test_pack_and_ship_at_one_bench(bench, tmp_path: Path) -> None:  # typ
         parcel = s.exec(select(Parcel).where(Parcel.order_id == oid)).one()
         assert parcel.tracking_number and parcel.label_printed_at
     assert [p.suffix for p in labels.iterdir()] == [".pdf"]
+
+
+@pytest.mark.parametrize(("size", "side"), [((80, 24), False), ((120, 36), True)])
+async def test_below_100_columns_the_order_panel_gives_its_width_to_the_order(
+    bench, size: tuple[int, int], side: bool
+) -> None:  # type: ignore[no-untyped-def]
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        panel = app.screen.query_one(".station-side")
+        main = app.screen.query_one(".station-main")
+        assert panel.display is side
+        if not side:
+            assert main.size.width >= size[0] - 2  # the lines and the next step get it all
+        text = main_text(app)
+        assert "Checklist" in text and "Kaffekopp i steintøy" in text
+        # Resized back past 100 columns, the panel returns.
+        await pilot.resize_terminal(140, 40)
+        await settle(pilot)
+        assert panel.display is True

@@ -194,6 +194,8 @@ class PackbenchApp(App[None]):
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
+            # Not the main thread (a test's event loop, textual-serve's tabs) or no signals on
+            # this platform: the app runs on without them, as before this handler existed.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._terminate)
                 self._signals.append((loop, sig))

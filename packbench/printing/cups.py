@@ -93,6 +93,22 @@ def _cups() -> Any:
     return cups
 
 
+def submit_and_wait(
+    printer: Any,
+    queue: str,
+    data: bytes,
+    *,
+    title: str,
+    raw: bool = False,
+    options: dict[str, str] | None = None,
+    timeout_s: float = 30.0,
+) -> JobOutcome:
+    """Submit a document to ``printer`` and follow the job until it ends (any printer with
+    ``submit`` and ``wait``: CUPS, the folder printer, both behind one)."""
+    job_id = printer.submit(queue, data, title=title, raw=raw, options=options)
+    return printer.wait(job_id, queue=queue, timeout_s=timeout_s)
+
+
 class CupsPrinter:
     """One CUPS scheduler (the local one unless ``server`` names another)."""
 
@@ -231,18 +247,8 @@ class CupsPrinter:
         except cups.IPPError as exc:
             log.warning("cancel job %s: %s", job_id, exc)
 
-    def print(
-        self,
-        queue: str,
-        data: bytes,
-        *,
-        title: str,
-        raw: bool = False,
-        options: dict[str, str] | None = None,
-        timeout_s: float = 30.0,
-    ) -> JobOutcome:
-        job_id = self.submit(queue, data, title=title, raw=raw, options=options)
-        return self.wait(job_id, queue=queue, timeout_s=timeout_s)
+    def print(self, queue: str, data: bytes, **kw: Any) -> JobOutcome:
+        return submit_and_wait(self, queue, data, **kw)
 
 
 class LpPrinter(CupsPrinter):

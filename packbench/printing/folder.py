@@ -22,7 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from packbench.printing.cups import JobOutcome, JobStatus, PrintError, QueueInfo
+from packbench.printing.cups import (
+    JobOutcome,
+    JobStatus,
+    PrintError,
+    QueueInfo,
+    submit_and_wait,
+)
 
 __all__ = ["FOLDER_PREFIX", "FolderPrinter", "Printers", "folder_of", "folder_queue"]
 
@@ -140,18 +146,9 @@ class Printers:
         if job_id >= 0:
             self._cups.cancel(job_id)
 
-    def print(
-        self,
-        queue: str,
-        data: bytes,
-        *,
-        title: str,
-        raw: bool = False,
-        options: dict[str, str] | None = None,
-        timeout_s: float = 30.0,
-    ) -> JobOutcome:
-        job_id = self.submit(queue, data, title=title, raw=raw, options=options)
-        return self.wait(job_id, queue=queue, timeout_s=timeout_s)
+    def print(self, queue: str, data: bytes, **kw: Any) -> JobOutcome:
+        """Submit, then follow the job until it ends (as ``CupsPrinter.print``)."""
+        return submit_and_wait(self, queue, data, **kw)
 
     def __getattr__(self, name: str) -> Any:  # server, poll_s, … of the CUPS adapter
         return getattr(self._cups, name)

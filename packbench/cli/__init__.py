@@ -22,7 +22,7 @@ from packbench.cli.bench import (
     cmd_serve,
     cmd_sync,
 )
-from packbench.cli.common import MESSAGE_LIMIT, CliError, _settings, log, one_line
+from packbench.cli.common import MESSAGE_LIMIT, CliError, _settings, log, missing_extra, one_line
 from packbench.cli.money import cmd_ledger, cmd_settlements
 from packbench.cli.parser import build_parser
 from packbench.cli.prints import cmd_print, cmd_printers
@@ -96,14 +96,20 @@ def _database_shown(settings: Settings | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["demo-shop"]:
-        from packbench.shop.demo_shop import main as demo_shop_main
+    try:
+        if args_list[:1] == ["demo-shop"]:
+            from packbench.shop.demo_shop import main as demo_shop_main
 
-        return demo_shop_main(args_list[1:])
-    if args_list[:1] == ["demo-carrier"]:  # #14
-        from packbench.carriers.demo_carrier import main as demo_carrier_main
+            return demo_shop_main(args_list[1:])
+        if args_list[:1] == ["demo-carrier"]:  # #14
+            from packbench.carriers.demo_carrier import main as demo_carrier_main
 
-        return demo_carrier_main(args_list[1:])
+            return demo_carrier_main(args_list[1:])
+    except ModuleNotFoundError as exc:
+        if (hint := missing_extra(exc)) is None:
+            raise
+        print(f"packbench: {args_list[0]}: {hint}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.command == "demo-shop":  # only reached with options before it: not the app
@@ -137,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line for the user, details in the log
+        if (hint := missing_extra(exc)) is not None:
+            print(f"packbench: {command or 'packbench'}: {hint}", file=sys.stderr)
+            return 2
         log.exception("unexpected error")
         where = f"details in {log_file}" if log_file else "details in the log"
         doing = f"{command} failed" if command else "packbench failed"

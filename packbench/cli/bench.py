@@ -298,6 +298,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import textual_serve  # noqa: F401  # the `serve` extra: a missing one is named before anything
+
     from packbench.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
     _open_db(settings).dispose()  # a missing or unmigratable database fails here, not per tab

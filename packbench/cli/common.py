@@ -31,6 +31,32 @@ class CliError(Exception):
         self.code = code
 
 
+# The optional parts (pyproject's extras) by the top-level module each one brings.
+EXTRA_OF_MODULE = {
+    "starlette": "demo",
+    "uvicorn": "demo",
+    "textual_serve": "serve",
+    "aiohttp": "serve",
+    "cups": "print",
+    "psycopg": "pg",
+    "keyring": "keyring",
+}
+
+
+def missing_extra(exc: BaseException) -> str | None:
+    """What to install when ``exc`` says an optional part of packbench is not installed."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    extra = EXTRA_OF_MODULE.get(exc.name.partition(".")[0])
+    if extra is None:
+        return None
+    return (
+        f"this needs packbench's optional part '{extra}' ({exc.name} is not installed): "
+        f"pip install -c requirements.lock -e '.[{extra}]' in the checkout, "
+        f"or pip install 'packbench[{extra}]'"
+    )
+
+
 def one_line(text: object, limit: int = MESSAGE_LIMIT) -> str:
     """An error message as one safe line: secrets redacted, then cut; each over-long word (an
     echoed argument) cut on its own so the rest of the sentence survives; control characters

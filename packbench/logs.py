@@ -1,4 +1,5 @@
-"""Logging to a rotating file: the terminal belongs to the app, so nothing logs to it.
+"""Logging to a rotating file, shared by the bench's processes: the terminal belongs to the app,
+so nothing logs to it.
 
 The file is the bench's own: created 0600 (and so is each file rotation starts), in a 0700
 directory when we create it, because log lines can carry order numbers and shop answers. Every
@@ -8,8 +9,8 @@ URLs) before it is written; the database's password is registered as a secret to
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import logging.handlers
 import os
 from pathlib import Path
 
@@ -36,20 +37,102 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log file only its owner can read, whatever the umask, after every rotation."""
+class PrivateRotatingFileHandler(logging.FileHandler):
+    """A rotating log file shared safely by several processes, only its owner can read.
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    The sync, the app and one process per browser tab under ``serve`` write the same file. The
+    standard ``RotatingFileHandler`` is not safe there: each process decides on its own to
+    rotate and renames the file under the others, which then write into a backup or lose lines.
+    Here every record is one ``write`` to a file opened ``O_APPEND`` (the kernel puts each
+    write at the end, so lines of different processes never overwrite each other), and
+    rotation happens under an exclusive ``flock`` on ``.<file>.lock`` beside it: the process
+    that takes the lock checks the size again and rotates only if no one else just did. A
+    process whose open file was rotated away notices that the name now points to another file
+    (the device and inode differ) and reopens it before its next record, as
+    ``WatchedFileHandler`` does.
+
+    Each file is 0600 whatever the umask, after every rotation too.
+    """
+
+    def __init__(
+        self,
+        filename: str | os.PathLike[str],
+        maxBytes: int = 0,  # the names of the standard handler
+        backupCount: int = 0,
+        encoding: str | None = "utf-8",
+    ) -> None:
+        self.maxBytes = maxBytes
+        self.backupCount = backupCount
+        self._identity: tuple[int, int] | None = None
+        super().__init__(filename, mode="a", encoding=encoding, delay=False)
+        head, tail = os.path.split(self.baseFilename)
+        self._lock_path = os.path.join(head, f".{tail}.lock")
+
+    def _open(self):  # type: ignore[no-untyped-def]  # the base class's signature
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)  # a file left 0644 by an older version is narrowed too
-        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        st = os.fstat(fd)
+        self._identity = (st.st_dev, st.st_ino)
+        # Line-buffered text over an unbuffered file: a record is written by one write().
+        return open(fd, "a", encoding=self.encoding, errors=self.errors, buffering=1)
 
-    def doRollover(self) -> None:
-        super().doRollover()
-        for n in range(1, self.backupCount + 1):
-            old = f"{self.baseFilename}.{n}"
-            if os.path.exists(old):
-                os.chmod(old, 0o600)
+    def _name_moved(self) -> bool:
+        """Whether another process rotated the file: our name now names a different file."""
+        try:
+            st = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            return True
+        return (st.st_dev, st.st_ino) != self._identity
+
+    def _reopen(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        self.stream = self._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is None or self._name_moved():
+                self._reopen()
+            if self.maxBytes > 0 and self._too_big():
+                self.doRollover(only_if_too_big=True)
+            # One write() per record: format first, then write message and newline together.
+            self.stream.write(self.format(record) + self.terminator)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def _too_big(self) -> bool:
+        try:
+            return os.stat(self.baseFilename).st_size >= self.maxBytes
+        except FileNotFoundError:
+            return False
+
+    def doRollover(self, *, only_if_too_big: bool = False) -> None:
+        """Rotate ``file`` → ``file.1`` → … under the lock every process of the bench shares."""
+        lock_fd = os.open(self._lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            # Another process may have rotated while we waited: then only follow it.
+            if not (only_if_too_big and (self._name_moved() or not self._too_big())):
+                if self.backupCount > 0:
+                    for n in range(self.backupCount - 1, 0, -1):
+                        src = f"{self.baseFilename}.{n}"
+                        if os.path.exists(src):
+                            os.replace(src, f"{self.baseFilename}.{n + 1}")
+                    if os.path.exists(self.baseFilename):
+                        os.replace(self.baseFilename, f"{self.baseFilename}.1")
+                else:
+                    with open(self.baseFilename, "w"):  # no backups: start the file again
+                        pass
+                for n in range(1, self.backupCount + 1):
+                    old = f"{self.baseFilename}.{n}"
+                    if os.path.exists(old):
+                        os.chmod(old, 0o600)
+            self._reopen()
+        finally:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
 
 
 def _register_database_password(db: str | None) -> None:

@@ -136,3 +136,49 @@ def test_database_errors_do_not_carry_customer_data(tmp_path: Path) -> None:
     assert "UNIQUE constraint failed" in str(info.value)
     assert "kari.nordmann" not in str(info.value)
     db.dispose()
+
+
+_WRITER = """
+import logging, sys
+from packbench.logs import PrivateRotatingFileHandler
+path, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+handler = PrivateRotatingFileHandler(path, maxBytes=4000, backupCount=400)
+handler.setFormatter(logging.Formatter("%(message)s"))
+log = logging.getLogger("w")
+log.addHandler(handler)
+log.setLevel(logging.INFO)
+for n in range(count):
+    log.info("%s %05d %s", who, n, "x" * 60)
+handler.close()
+"""
+
+
+def test_several_processes_share_one_rotating_log_without_losing_a_line(tmp_path: Path) -> None:
+    """The sync, the app and each browser tab's process write one log: every line of every
+    process arrives whole, exactly once, across the rotations they trigger between them."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.log"
+    writers, count = 4, 600
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), f"p{w}", str(count)])
+        for w in range(writers)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * writers
+    files = [path, *path.parent.glob("shared.log.*")]
+    assert len(files) > 10  # it did rotate, many times, under all four writers
+    lines = [line for f in files for line in f.read_text().splitlines()]
+    expected = {f"p{w} {n:05d} {'x' * 60}" for w in range(writers) for n in range(count)}
+    assert len(lines) == writers * count  # nothing lost, nothing written twice
+    assert set(lines) == expected  # and no line torn or interleaved with another
+    for f in files:
+        assert mode(f) == 0o600, f
+    # Read from the oldest backup to the live file, each process's lines come in its order.
+    oldest_first = sorted(path.parent.glob("shared.log.*"), key=lambda f: -int(f.suffix[1:]))
+    seen: dict[str, list[int]] = {}
+    for f in [*oldest_first, path]:
+        for line in f.read_text().splitlines():
+            who, n, _ = line.split(" ")
+            seen.setdefault(who, []).append(int(n))
+    assert all(ns == sorted(ns) for ns in seen.values())

@@ -103,7 +103,7 @@ def _items_volume(items: Sequence[packing.Item]) -> int:
     return sum(math.prod(i.dims_mm) * i.quantity for i in items)
 
 
-def _key(items: Sequence[packing.Item]) -> tuple:
+def _key(items: Sequence[packing.Item]) -> tuple[object, ...]:
     return tuple(sorted((i.sku, i.dims_mm, i.weight_g, i.quantity, i.keep_upright) for i in items))
 
 
@@ -162,7 +162,7 @@ def advise(
     strongest = new_max_weight_g or max(b.max_weight_g for b in catalogue)
 
     # Distinct item sets, with how many orders had each.
-    groups: dict[tuple, list[HistoryOrder]] = {}
+    groups: dict[tuple[object, ...], list[HistoryOrder]] = {}
     for order in history:
         groups.setdefault(_key(order.items), []).append(order)
     sets = [g[0].items for g in groups.values()]
@@ -246,14 +246,14 @@ def advise(
     too_big = tuple(r for s in range(len(sets)) if s not in held for r in refs[s])
 
     def today(s: int) -> int:
-        return min(a for a in air[s][:base] if a is not None)  # type: ignore[type-var]
+        return min(a for a in air[s][:base] if a is not None)
 
     def cost(chosen: Sequence[int]) -> tuple[int, int]:
         missing = total = 0
         for s in compared:
-            options = [air[s][c] for c in chosen if air[s][c] is not None]
+            options = [a for c in chosen if (a := air[s][c]) is not None]
             if options:
-                total += counts[s] * min(options)  # type: ignore[type-var]
+                total += counts[s] * min(options)
             else:
                 missing += counts[s]
         return missing, total
@@ -292,13 +292,13 @@ def advise(
     uncovered: list[str] = []
     baseline = items = 0
     for s in compared:
-        options = [(air[s][c], n, c) for n, c in enumerate(chosen) if air[s][c] is not None]
+        options = [(a, n, c) for n, c in enumerate(chosen) if (a := air[s][c]) is not None]
         if not options:
             uncovered.extend(refs[s])
             continue
-        a, _, c = min(options)  # type: ignore[type-var]
+        a, _, c = min(options)
         takes[c][0] += counts[s]
-        takes[c][1] += counts[s] * a  # type: ignore[operator]
+        takes[c][1] += counts[s] * a
         where.extend((ref, c) for ref in refs[s])
         baseline += counts[s] * today(s)
         items += counts[s] * volumes[s]

@@ -497,7 +497,8 @@ def upc_e_to_gtin12(code: str) -> str | None:
     if not (isinstance(code, str) and len(code) == 8 and _is_digits(code)):
         return None
     try:
-        return _biip().Upc.parse(code).as_gtin_12()
+        gtin: str = _biip().Upc.parse(code).as_gtin_12()
+        return gtin
     except _biip().ParseError:
         return None
 

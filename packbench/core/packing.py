@@ -35,11 +35,11 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import permutations
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "BAG",
@@ -153,7 +153,7 @@ class Suggestion:
 # --------------------------------------------------------------------------- validation
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -399,7 +399,7 @@ _MERIT_CONTACT = 1  # most face area touching walls and units
 _MERIT_ENVELOPE = 2  # smallest bounding box of everything packed so far
 
 
-def _project(p: Dims, axis: int, boxes: list[tuple[int, ...]]) -> Dims:
+def _project(p: Dims, axis: int, boxes: Sequence[tuple[int, ...]]) -> Dims:
     """Slide point ``p`` towards 0 along ``axis`` until it meets a unit or the wall."""
     px, py, pz = p
     best = 0
@@ -536,7 +536,7 @@ def _ep_pass(
 
 def _unit_orders(kinds: Sequence[_Kind]) -> list[list[int]]:
     """Deterministic unit orders: by volume, longest side, largest face, thickest side."""
-    keys = [
+    keys: list[Callable[[_Kind], tuple[int, int]]] = [
         lambda k: (-k.volume, -max(k.dims)),
         lambda k: (-max(k.dims), -k.volume),
         lambda k: (-(sorted(k.dims)[1] * sorted(k.dims)[2]), -k.volume),
@@ -1127,7 +1127,7 @@ def _parse_item(doc: object, where: str) -> Item:
     )
 
 
-def parse_request(doc: dict) -> tuple[list[BoxType], list[Item]]:
+def parse_request(doc: dict[str, Any]) -> tuple[list[BoxType], list[Item]]:
     """Boxes and items from the JSON request; PackingError naming the field if it is bad.
 
     ``tare_g`` (default 0), ``quantity`` (default 1) and ``keep_upright`` (default false) may
@@ -1149,7 +1149,7 @@ def parse_request(doc: dict) -> tuple[list[BoxType], list[Item]]:
     return boxes, items
 
 
-def suggestion_to_json(s: Suggestion) -> dict:
+def suggestion_to_json(s: Suggestion) -> dict[str, Any]:
     """The suggestion as plain JSON data (lists, not tuples; fill rounded to 4 places)."""
     return {
         "parcels": [

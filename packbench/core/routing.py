@@ -379,7 +379,9 @@ def route_length(layout: Layout, sequence: Sequence[str]) -> float:
     return total + geo.dist(here, geo.depot)
 
 
-def _route(layout: Layout, stops: Mapping[StopKey, tuple[str, ...]], order: Iterable[StopKey]):
+def _route(
+    layout: Layout, stops: Mapping[StopKey, tuple[str, ...]], order: Iterable[StopKey]
+) -> Route:
     sequence = tuple(code for key in order for code in stops[key])
     return Route(sequence, route_length(layout, sequence))
 
@@ -475,7 +477,7 @@ def _vertical(state: State, r: int, add_lo: int, add_hi: int, joins: bool) -> St
 def _crossings(state: State, at_depot: bool) -> tuple[tuple[tuple[int, ...], int, State], ...]:
     """Every way to continue to the next aisle: (cross-aisle edge multiplicities per cross
     aisle, their total, the new state). ``at_depot``: the front node is the depot."""
-    choices = []
+    choices: list[tuple[int, ...]] = []
     for r, (d, _) in enumerate(state):
         if d == 1:
             choices.append((1,))  # an odd node must leave once to end up even
@@ -511,13 +513,13 @@ def _dp_order(geo: _Geo, keys: Iterable[StopKey]) -> list[StopKey]:
     hi = max(depot_col, *(c for c, _ in keys))
 
     layer: dict[State, float] = {tuple((0, 0) for _ in range(n_rows)): 0.0}
-    steps: list[dict[State, tuple[State, tuple]]] = []
+    steps: list[dict[State, tuple[State, tuple[Any, ...]]]] = []
     for c in range(lo, hi + 1):
         for r in range(n_rows - 1):
             bays = bays_at.get((c, r), [])
             pats = _patterns([geo.y(b) for b in bays], geo.rows[r], geo.rows[r + 1])
             nxt: dict[State, float] = {}
-            back: dict[State, tuple[State, tuple]] = {}
+            back: dict[State, tuple[State, tuple[Any, ...]]] = {}
             for st, cost in layer.items():
                 for p in pats:
                     ns = _vertical(st, r, p.add_lo, p.add_hi, p.joins)
@@ -555,7 +557,7 @@ def _dp_order(geo: _Geo, keys: Iterable[StopKey]) -> list[StopKey]:
         st, action = back[st]
         actions.append(action)
 
-    edges: list[tuple[object, object]] = []
+    edges: list[tuple[_Node, _Node]] = []
     for action in actions:
         if action[0] == "v":
             _, c, r, p = action
@@ -567,23 +569,29 @@ def _dp_order(geo: _Geo, keys: Iterable[StopKey]) -> list[StopKey]:
             _, c, ts = action
             for r, t in enumerate(ts):
                 edges.extend([(("x", c, r), ("x", c + 1, r))] * t)
-    order = [node[1] for node in _euler_walk(edges, ("x", depot_col, 0)) if node[0] == "s"]
-    seen: set[StopKey] = set()
-    order = [k for k in order if not (k in seen or seen.add(k))]
+    walked: list[StopKey] = [
+        node[1] for node in _euler_walk(edges, ("x", depot_col, 0)) if node[0] == "s"
+    ]
+    order = list(dict.fromkeys(walked))  # each stop once, where the walk first meets it
     if len(order) != len(set(keys)):  # pragma: no cover - guarded by the tests
         raise RuntimeError("routing DP tour misses a stop")
     return order
 
 
-def _euler_walk(edges: Sequence[tuple[object, object]], start: object) -> list[object]:
+# A node of the routing graph: ("x", column, row) at a cross-aisle, ("s", stop key) at a stop.
+_Node = tuple[Any, ...]
+
+
+def _euler_walk(edges: Sequence[tuple[_Node, _Node]], start: _Node) -> list[_Node]:
     """Hierholzer: a closed walk from ``start`` using every edge of the (even) multigraph once."""
-    adj: dict[object, list[tuple[object, int]]] = defaultdict(list)
+    adj: dict[_Node, list[tuple[_Node, int]]] = defaultdict(list)
     for i, (u, v) in enumerate(edges):
         adj[u].append((v, i))
         adj[v].append((u, i))
     used = [False] * len(edges)
-    pos: dict[object, int] = defaultdict(int)
-    stack, walk = [start], []
+    pos: dict[_Node, int] = defaultdict(int)
+    stack: list[_Node] = [start]
+    walk: list[_Node] = []
     while stack:
         u = stack[-1]
         lst, p = adj[u], pos[u]

@@ -5,6 +5,8 @@ The choosing is pure (``core.boxadvice``); this module only gathers what it need
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col, select
 
 from packbench.core import packing
@@ -28,7 +30,7 @@ def load_history(db: Database, *, limit: int = DEFAULT_HISTORY) -> list[HistoryO
             .order_by(col(Order.updated_at).desc(), col(Order.id).desc())
             .limit(limit)
         ).all()
-        ids = [oid for oid, _ in orders]
+        ids = [oid for oid, _ in orders if oid is not None]
         rows = session.exec(
             select(OrderLine, Product)
             .join(Product, col(OrderLine.product_id) == col(Product.id), isouter=True)
@@ -55,7 +57,7 @@ def load_history(db: Database, *, limit: int = DEFAULT_HISTORY) -> list[HistoryO
     return [
         HistoryOrder(number, tuple(items.values()))
         for oid, number in orders
-        if (items := per_order[oid])
+        if oid is not None and (items := per_order[oid])
     ]
 
 
@@ -72,7 +74,7 @@ def advise_boxes(db: Database, count: int, *, limit: int = DEFAULT_HISTORY) -> A
         raise Refused(str(exc)) from None
 
 
-def advice_json(a: Advice) -> dict:
+def advice_json(a: Advice) -> dict[str, Any]:
     return {
         "boxes": [
             {

@@ -488,7 +488,9 @@ def fetch_labels(db: Database, shipment_id: int, carrier: Carrier) -> str:
             problems.append(exc.message)
             continue
 
-        def store(session: Session, label_id: int | None = label_id, got: LabelDocument = got):
+        def store(
+            session: Session, label_id: int | None = label_id, got: LabelDocument = got
+        ) -> None:
             row = session.get(CarrierLabel, label_id)
             assert row is not None
             row.data = got.data

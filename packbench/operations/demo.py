@@ -188,6 +188,7 @@ def _demo_parcels(
     suggestion = packing.suggest(catalogue, items, time_budget_s=0.05)
     parcels = []
     for seq, suggested in enumerate(suggestion.parcels, start=1):
+        assert order.id is not None  # flushed above
         parcel = Parcel(
             order_id=order.id,
             seq=seq,

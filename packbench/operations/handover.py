@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
 from packbench.core.codes import CodeKind, CodeRules, Command, classify
@@ -105,13 +106,23 @@ def _open_handover(session: Session, carrier: str) -> Handover | None:
     ).first()
 
 
+# Parcel and what the post station lists beside it (a list: more columns than select's overloads).
+_WAITING_COLUMNS: list[Any] = [
+    Parcel,
+    Order.number,
+    Order.ship_city,
+    HandoverParcel.handover_id,
+    Handover.status,
+]
+
+
 def _waiting_rows(session: Session, carrier: str | None = None) -> list[WaitingRow]:
     query = (
-        select(Parcel, Order.number, Order.ship_city, HandoverParcel.handover_id, Handover.status)
+        sa_select(*_WAITING_COLUMNS)
         .join(Order, col(Parcel.order_id) == col(Order.id))
         .join(HandoverParcel, col(HandoverParcel.parcel_id) == col(Parcel.id), isouter=True)
         .join(Handover, col(Handover.id) == col(HandoverParcel.handover_id), isouter=True)
-        .where(Parcel.status == "labelled")
+        .where(col(Parcel.status) == "labelled")
         .order_by(
             col(Parcel.carrier),
             func.coalesce(col(Parcel.label_printed_at), col(Parcel.created_at)),
@@ -119,9 +130,9 @@ def _waiting_rows(session: Session, carrier: str | None = None) -> list[WaitingR
         )
     )
     if carrier is not None:
-        query = query.where(Parcel.carrier == carrier)
+        query = query.where(col(Parcel.carrier) == carrier)
     out = []
-    for p, number, city, hid, hstatus in session.exec(query).all():
+    for p, number, city, hid, hstatus in session.execute(query).all():
         out.append(
             WaitingRow(
                 parcel_id=p.id or 0,

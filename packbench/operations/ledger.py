@@ -17,6 +17,7 @@ scheduled and then aborted is not). Reads only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -116,7 +117,15 @@ class Ledger:
         out = [f"Account {self.account}: balance {kr(self.balance_ore)}", self.explanation, ""]
         if self.payouts:
             out.append("Payouts")
-            head = ("provider", "payout", "date", "captured", "refunds", "fees", "to bank")
+            head: tuple[str, ...] = (
+                "provider",
+                "payout",
+                "date",
+                "captured",
+                "refunds",
+                "fees",
+                "to bank",
+            )
             rows = [
                 (
                     p.provider,
@@ -136,7 +145,7 @@ class Ledger:
             out.append("Open items (orders)")
             head = ("order", "provider", "invoiced", "captured", "refunded", "paid out", "open",
                     "days")  # fmt: skip
-            rows = [
+            items = [
                 (
                     i.order,
                     i.provider or "—",
@@ -149,7 +158,7 @@ class Ledger:
                 )
                 for i in self.open_items[:limit]
             ]
-            out += _table(head, rows, right=(2, 3, 4, 5, 6, 7))
+            out += _table(head, items, right=(2, 3, 4, 5, 6, 7))
             out += [f"  {i.order}: {i.explanation}" for i in self.open_items[:limit]]
             if len(self.open_items) > limit:
                 out.append(f"  … and {len(self.open_items) - limit} more (--json lists all)")
@@ -162,7 +171,9 @@ class Ledger:
         return "\n".join(out).rstrip() + "\n"
 
 
-def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...]) -> list[str]:
+def _table(
+    head: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: tuple[int, ...]
+) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
 
     def fmt(cells: tuple[str, ...]) -> str:
@@ -202,7 +213,7 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
         loose = session.exec(
             select(LineRow)
             .where(col(LineRow.order_id).is_(None), col(LineRow.kind).in_(GROSS_KINDS))
-            .order_by(LineRow.day, LineRow.id)
+            .order_by(col(LineRow.day), col(LineRow.id))
         ).all()
 
     items: list[OpenItem] = []
@@ -281,15 +292,21 @@ def clearing_ledger(db: Database, settings: Settings, *, today: date | None = No
     )
 
 
+# A list: more columns than select's typed overloads take.
+_PAYOUT_COLUMNS: list[Any] = [
+    LineRow.provider,
+    LineRow.payout_id,
+    LineRow.kind,
+    func.sum(LineRow.amount_ore),
+    func.max(LineRow.day),
+]
+
+
 def payout_summaries(session: Session) -> tuple[list[PayoutRow], set[tuple[str, str | None]]]:
-    rows = session.exec(
-        select(
-            LineRow.provider,
-            LineRow.payout_id,
-            LineRow.kind,
-            func.sum(LineRow.amount_ore),
-            func.max(LineRow.day),
-        ).group_by(LineRow.provider, LineRow.payout_id, LineRow.kind)
+    rows = session.execute(
+        sa_select(*_PAYOUT_COLUMNS).group_by(
+            col(LineRow.provider), col(LineRow.payout_id), col(LineRow.kind)
+        )
     ).all()
     by: dict[tuple[str, str | None], dict[str, int]] = defaultdict(dict)
     last: dict[tuple[str, str | None], str] = {}
@@ -374,7 +391,7 @@ def _order_rows(
     )
     is_paid = paid.c.payout_id.is_not(None)
 
-    def total(condition):  # type: ignore[no-untyped-def]
+    def total(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, lines.c.amount_ore), else_=0)), 0)
 
     sums = (

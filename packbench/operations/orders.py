@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -31,10 +32,10 @@ def _summaries(session: Session, orders: Sequence[Order]) -> list[OrderSummary]:
     rows = session.exec(
         select(OrderLine.order_id, func.count(), func.coalesce(func.sum(OrderLine.quantity), 0))
         .where(col(OrderLine.order_id).in_(ids))
-        .group_by(OrderLine.order_id)
+        .group_by(col(OrderLine.order_id))
     ).all()
     per_order = {oid: (n, units) for oid, n, units in rows}
-    return [summary_of(o, *per_order.get(o.id, (0, 0))) for o in orders]
+    return [summary_of(o, *per_order.get(o.id or 0, (0, 0))) for o in orders]
 
 
 def _search_clause(text: str):  # type: ignore[no-untyped-def]
@@ -180,15 +181,17 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
     )
 
 
-def export_orders(db: Database, *, statuses: Iterable[str] | None = None) -> list[dict]:
+def export_orders(db: Database, *, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every order (filtered by status) in full, for ``packbench orders --json``."""
     with db.read() as session:
-        query = select(Order.id).order_by(col(Order.created_at), col(Order.id))
+        query = select(col(Order.id)).order_by(col(Order.created_at), col(Order.id))
         wanted = [OrderStatus(s).value for s in statuses] if statuses else []
         if wanted:
             query = query.where(col(Order.status).in_(wanted))
         out = []
         for order_id in session.exec(query).all():
+            if order_id is None:  # a primary key: never, but the column is typed optional
+                continue
             detail = detail_in(session, order_id, event_limit=0)
             assert detail is not None
             out.append(detail.to_json())

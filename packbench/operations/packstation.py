@@ -329,7 +329,8 @@ def _cache(session: Session) -> dict[Any, Any]:
     current. It also holds the objects strongly, so ``session.get`` finds them again instead of
     asking the database (the session's identity map only holds them weakly).
     """
-    return session.info.setdefault("packstation", {})
+    held: dict[Any, Any] = session.info.setdefault("packstation", {})
+    return held
 
 
 def _lines(session: Session, order_id: int) -> list[OrderLine]:
@@ -445,7 +446,7 @@ def _suggestion_from_json(raw: str, learned: bool) -> SuggestionView:
                 box=p["box"],
                 kind=p["kind"],
                 name=p.get("name", ""),
-                inner_mm=tuple(p["inner_mm"]),  # type: ignore[arg-type]
+                inner_mm=tuple(p["inner_mm"]),
                 fill=p["fill"],
                 weight_g=p["weight_g"],
                 units=tuple((sku, n) for sku, n in p["units"]),

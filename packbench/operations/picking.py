@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -715,7 +715,9 @@ def _pick_units(
         raise Refused(f"Scan the location label {here} first — {msg.quote(raw)} was not counted.")
     mine = [t for t in tasks if t.product_id == product.id]
     if not mine:
-        wanted = sorted({t.product_id for t in tasks if t.quantity - t.picked - t.short > 0})
+        wanted = sorted(
+            {t.product_id for t in tasks if t.quantity - t.picked - t.short > 0 and t.product_id}
+        )
         names = [p.name for pid in wanted if (p := session.get(Product, pid)) is not None]
         later = session.exec(
             select(PickTask).where(
@@ -882,7 +884,7 @@ def pick_scan(
     if typed and not 1 <= qty <= MAX_TYPED_QUANTITY:
         return _refuse(db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.")
 
-    def run(fn) -> PickOutcome:  # type: ignore[no-untyped-def]
+    def run(fn: Callable[[Session], PickOutcome]) -> PickOutcome:
         try:
             return _transact_logged(db, actor, fn, kind="pick", code=raw)
         except Refused as exc:

@@ -133,7 +133,7 @@ def day_report(db: Database, day: date, settings: DaySettings) -> DayReport:
         scans, errors = session.exec(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((Event.result == "refused", 1), else_=0)), 0),
+                func.coalesce(func.sum(case((col(Event.result) == "refused", 1), else_=0)), 0),
             ).where(
                 col(Event.kind).in_(sorted(SCAN_KINDS)),
                 col(Event.code).is_not(None),

@@ -85,7 +85,7 @@ def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _order_ids(session: Session, refs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _order_ids(session: Session, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """(by, value) → orders.id for the refs that name an order we have."""
     out: dict[tuple[str, str], int] = {}
     ids = sorted({int(v) for by, v in refs if by == "id" and v.isdigit() and len(v) < 12})
@@ -98,10 +98,10 @@ def _order_ids(session: Session, refs: set[tuple[str, str]]) -> dict[tuple[str, 
         ).all()
         out.update({("id", str(shop_id)): oid for oid, shop_id in rows if oid is not None})
     for chunk in _chunks(numbers):
-        rows = session.exec(
+        named = session.exec(
             select(Order.id, Order.number).where(col(Order.number).in_(list(chunk)))
         ).all()
-        out.update({("number", number): oid for oid, number in rows if oid is not None})
+        out.update({("number", number): oid for oid, number in named if oid is not None})
     return out
 
 
@@ -188,17 +188,17 @@ def import_settlement(
         refs = {(ln.order_ref.by, ln.order_ref.value) for ln in new if ln.order_ref}
         orders = _order_ids(session, refs)
         matched = 0
-        rows = []
+        values: list[dict[str, Any]] = []
         now = utcnow()
         for line in new:
             oid = orders.get((line.order_ref.by, line.order_ref.value)) if line.order_ref else None
             matched += oid is not None
-            rows.append(_row(line, oid, now))
+            values.append(_row(line, oid, now))
         session.flush()  # the known lines' changes first
-        table = LineRow.__table__  # type: ignore[attr-defined]
-        for start in range(0, len(rows), CHUNK):
+        table = LineRow.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+        for start in range(0, len(values), CHUNK):
             # one multi-row statement per chunk: the ORM's unit of work took ~1 ms a line
-            session.execute(insert(table), rows[start : start + CHUNK])
+            session.execute(insert(table), values[start : start + CHUNK])
         matched += _rematch(session, provider)
         if provider == "vipps":
             updated += _assign_vipps_payouts(session)
@@ -281,7 +281,7 @@ def _rematch(session: Session, provider: str) -> int:
         return 0
     matched = 0
     refs = {(r.order_by, r.order_value) for r in rows if r.order_by and r.order_value}
-    orders = _order_ids(session, refs)  # type: ignore[arg-type]
+    orders = _order_ids(session, refs)
     waiting = []
     for r in rows:
         oid = orders.get((r.order_by or "", r.order_value or ""))

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -858,7 +858,7 @@ def cancel_shipment(
                 "cancelled here.",
                 order_id=order.id,
             )
-        voided = []
+        voided: list[dict[str, Any]] = []
         for parcel in parcels:
             assert parcel.id is not None
             for hp in session.exec(
@@ -1113,13 +1113,13 @@ def ship_scan(
             )
         )
         if view.unprinted:
-            nxt = "its labels have not all printed: F8 prints them."
+            then = "its labels have not all printed: F8 prints them."
         elif view.completed_at is None:
-            nxt = "complete the transaction (F7 or CMD-COMPLETE)."
+            then = "complete the transaction (F7 or CMD-COMPLETE)."
         else:
-            nxt = view.shop_answer()
+            then = view.shop_answer()
         label = OrderStatus(status).label.lower()
-        return ShipOutcome(True, f"Order {number} is {label}; {nxt}", raw, oid, view, kind="info")
+        return ShipOutcome(True, f"Order {number} is {label}; {then}", raw, oid, view, kind="info")
     label = OrderStatus(status).label.lower()
     return _refuse(
         db,

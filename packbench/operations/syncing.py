@@ -628,14 +628,13 @@ def _upsert_one(
 def due_outbox(db: Database, *, limit: int = 500) -> list[tuple[int, int | None, datetime | None]]:
     """Pending items in order: (id, order id, when due)."""
     with db.read() as session:
-        return list(
-            session.exec(
-                select(OutboxItem.id, OutboxItem.order_id, OutboxItem.next_attempt_at)
-                .where(OutboxItem.status == "pending")
-                .order_by(col(OutboxItem.id))
-                .limit(limit)
-            ).all()
-        )
+        rows = session.exec(
+            select(OutboxItem.id, OutboxItem.order_id, OutboxItem.next_attempt_at)
+            .where(OutboxItem.status == "pending")
+            .order_by(col(OutboxItem.id))
+            .limit(limit)
+        ).all()
+        return [(oid, order_id, due) for oid, order_id, due in rows if oid is not None]
 
 
 def begin_push(db: Database, item_id: int, backoff: Callable[[int], timedelta]) -> PushJob | None:

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 # Textual paints on a fixed clock of TEXTUAL_FPS frames a second, so a scan's result waits for
 # the next tick: up to 17 ms at Textual's 60, a large share of the bench's 25 ms from scan to
@@ -63,10 +63,10 @@ STATION_SCREENS: dict[str, tuple[str, str]] = {
 }
 
 
-def _station_factories() -> dict[str, Callable[[], Screen]]:
-    def factory(module: str, name: str) -> Callable[[], Screen]:
-        def make() -> Screen:
-            return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]
+def _station_factories() -> dict[str, str | Callable[[], Screen[object]]]:
+    def factory(module: str, name: str) -> Callable[[], Screen[object]]:
+        def make() -> Screen[object]:
+            return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]  # a station class named in the table above
 
         return make
 
@@ -115,7 +115,7 @@ class PackbenchApp(App[None]):
         self._sync_stop = threading.Event()
         self._sync_wake = threading.Event()
         self._orders_pulled_seen: int | None = None
-        self.MODES = _station_factories()
+        self.MODES = _station_factories()  # type: ignore[misc]  # per app: stations load lazily
         super().__init__()
 
     def on_mount(self) -> None:
@@ -206,7 +206,7 @@ class PackbenchApp(App[None]):
         self._sync_wake.set()
         self.exit()
 
-    def _from_thread(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    def _from_thread(self, fn: Callable[..., object], *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the app is closing
             self.call_from_thread(fn, *args)
 
@@ -390,7 +390,7 @@ class PackbenchApp(App[None]):
             if handler is None or not handler(command):
                 self.feedback("error", f"Command {command} has nothing to do here.")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, mode, label in STATION_KEYS:
             yield SystemCommand(
@@ -433,7 +433,9 @@ class PackbenchApp(App[None]):
             station = next((s for s in reversed(self.screen_stack) if hasattr(s, "say")), None)
             if station is not None:
                 station.say(kind, message)
-            severity = "error" if kind == "error" else "information"
+            severity: Literal["information", "error"] = (
+                "error" if kind == "error" else "information"
+            )
             self.notify(message, severity=severity, markup=False)
         self._end_flash(early=True)  # a new message ends the last error's flash at once
         if kind == "error":

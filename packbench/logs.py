@@ -10,6 +10,7 @@ URLs) before it is written; the database's password is registered as a secret to
 from __future__ import annotations
 
 import fcntl
+import io
 import logging
 import os
 from pathlib import Path
@@ -68,7 +69,7 @@ class PrivateRotatingFileHandler(logging.FileHandler):
         head, tail = os.path.split(self.baseFilename)
         self._lock_path = os.path.join(head, f".{tail}.lock")
 
-    def _open(self):  # type: ignore[no-untyped-def]  # the base class's signature
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)  # a file left 0644 by an older version is narrowed too
         st = os.fstat(fd)
@@ -96,6 +97,7 @@ class PrivateRotatingFileHandler(logging.FileHandler):
             if self.maxBytes > 0 and self._too_big():
                 self.doRollover(only_if_too_big=True)
             # One write() per record: format first, then write message and newline together.
+            assert self.stream is not None  # opened just above
             self.stream.write(self.format(record) + self.terminator)
         except RecursionError:
             raise
@@ -164,7 +166,7 @@ def setup_logging(settings: Settings) -> Path:
     handler = PrivateRotatingFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
-    handler._packbench = True  # type: ignore[attr-defined]
+    handler._packbench = True  # type: ignore[attr-defined]  # marks the handler as ours
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactSecrets())
     root.addHandler(handler)

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["HOST", "listen", "serve_forever", "serve_in_thread", "uvicorn_server"]
 
@@ -35,7 +35,11 @@ def listen(port: int, *, backlog: int = 128) -> socket.socket:
 
 
 def uvicorn_server(
-    app: Any, *, lifespan: str = "on", access_log: bool = False, log_level: str = "warning"
+    app: Any,
+    *,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    access_log: bool = False,
+    log_level: str = "warning",
 ) -> Any:
     """A uvicorn server for ``app``: HTTP/1.1 only, asyncio, a short graceful shutdown."""
     import uvicorn
@@ -54,7 +58,7 @@ def uvicorn_server(
 
 
 def serve_in_thread(
-    app: Any, *, name: str, port: int = 0, lifespan: str = "on"
+    app: Any, *, name: str, port: int = 0, lifespan: Literal["auto", "on", "off"] = "on"
 ) -> tuple[str, Callable[[], None]]:
     """Serve ``app`` from a daemon thread → ``(base_url, stop)``, once it is listening."""
     sock = listen(port)

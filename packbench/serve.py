@@ -33,6 +33,7 @@ import shlex
 import socket
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
@@ -255,7 +256,7 @@ REFUSED_ORIGIN = "packbench serve: only the bench's own page may connect.\n"
 REFUSED_TOKEN = "packbench serve: sign in with the access token first (/login).\n"
 
 
-def _server_class():  # type: ignore[no-untyped-def]
+def _server_class() -> Any:
     """BenchServer, built on first use: textual-serve and aiohttp load only for ``serve``."""
     from aiohttp import WSCloseCode, web
     from textual_serve.app_service import AppService
@@ -293,11 +294,11 @@ def _server_class():  # type: ignore[no-untyped-def]
             app.router.add_post("/login", self.handle_login)
             return app
 
-        def _guard_middleware(self):  # type: ignore[no-untyped-def]
+        def _guard_middleware(self) -> Any:
             gate = self.gate
 
             @web.middleware
-            async def guard(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
                 host = request.headers.get("Host")
                 if not gate.host_ok(host):
                     return web.Response(status=421, text=REFUSED_HOST)
@@ -314,7 +315,7 @@ def _server_class():  # type: ignore[no-untyped-def]
                     if request.path == "/" and request.method in ("GET", "HEAD"):
                         raise web.HTTPSeeOther("/login")
                     return web.Response(status=403, text=REFUSED_TOKEN)
-                response = await handler(request)
+                response: web.StreamResponse = await handler(request)
                 if not isinstance(response, web.WebSocketResponse):
                     response.headers.setdefault("X-Frame-Options", "DENY")
                     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -324,7 +325,7 @@ def _server_class():  # type: ignore[no-untyped-def]
 
             return guard
 
-        async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+        async def handle_index(self, request: web.Request) -> web.Response:
             host = request.headers["Host"]  # checked by the guard
             font_size = min(max(to_int(request.query.get("fontsize", "16"), 16), 6), 64)
             body = PAGE.format(
@@ -397,7 +398,7 @@ def _server_class():  # type: ignore[no-untyped-def]
                     self.command,
                     write_bytes=websocket.send_bytes,
                     write_str=websocket.send_str,
-                    close=websocket.close,
+                    close=websocket.close,  # type: ignore[arg-type]  # its result is ignored
                     download_manager=self.download_manager,
                     debug=self.debug,
                 )
@@ -445,7 +446,7 @@ def make_server(
     require_token: bool = False,
     names: Iterable[str] = (),
     out: Callable[..., None] = print,
-):  # type: ignore[no-untyped-def]
+) -> Any:  # textual-serve's Server, subclassed on first use (its import is the serve extra)
     """The server for ``packbench serve``; a token whenever the address is not loopback."""
     from packbench.redact import register_secret
 

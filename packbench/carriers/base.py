@@ -98,7 +98,7 @@ class RateLimited(CarrierError):
     retryable_default = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+        super().__init__(message, **kw)  # type: ignore[arg-type]  # kw are the base error's keyword fields
         self.retry_after = retry_after
 
 
@@ -112,7 +112,7 @@ class TransientError(CarrierError):
     retryable_default = True
 
     def __init__(self, message: str, *, sent: bool = True, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+        super().__init__(message, **kw)  # type: ignore[arg-type]  # kw are the base error's keyword fields
         self.sent = sent
 
 
@@ -134,7 +134,7 @@ class Rejected(CarrierError):
 
     def __init__(self, problems: tuple[Problem, ...] | list[Problem], **kw: object) -> None:
         self.problems = tuple(problems) or (Problem("the carrier refused the request"),)
-        super().__init__("; ".join(str(p) for p in self.problems), **kw)  # type: ignore[arg-type]
+        super().__init__("; ".join(str(p) for p in self.problems), **kw)  # type: ignore[arg-type]  # kw are the base error's keyword fields
 
 
 class PayloadError(CarrierError, ValueError):
@@ -143,7 +143,7 @@ class PayloadError(CarrierError, ValueError):
     whose outcome is unknown."""
 
     def __init__(self, message: str, *, field: str | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+        super().__init__(message, **kw)  # type: ignore[arg-type]  # kw are the base error's keyword fields
         self.field = field
 
 
@@ -362,7 +362,8 @@ class Carrier(Protocol):
     """One configured carrier. Calls are blocking and may take seconds: never call them inside
     a database transaction (record the intent, commit, call, record the answer)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def create_shipment(self, request: ShipmentRequest, numbers: NumberSource) -> CarrierShipment:
         """Book the parcels; one package number per parcel, in the order asked."""

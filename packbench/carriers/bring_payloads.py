@@ -317,6 +317,7 @@ def problems_from_errors(
         text = _message(err) or "refused without a reason"
         norm = code.upper().replace("_", "-")
         party = ""
+        value: Any = None
         for suffix in ("-RECIPIENT", "-SENDER"):
             if norm.endswith(suffix):
                 party, norm = suffix[1:].lower(), norm[: -len(suffix)]
@@ -328,7 +329,7 @@ def problems_from_errors(
             out.append(Problem(f"{who} {field}{shown}: {text}", code, f"{who}.{field}"))
         elif norm in _OTHER_FIELDS:
             field = _OTHER_FIELDS[norm]
-            value: Any = None
+            value = None
             if field == "product":
                 value = _value(consignment, "product", "id")
             elif field == "customer number":
@@ -556,7 +557,7 @@ def parse_pickup_points(body: Any, *, limit: int = 50) -> tuple[Any, ...]:
 
         distance: float | None
         try:
-            distance = float(item.get("distanceInKm"))  # type: ignore[arg-type]
+            distance = float(item.get("distanceInKm"))  # type: ignore[arg-type]  # whatever the carrier sent: a refusal of float() is caught
             if not math.isfinite(distance) or distance < 0:
                 distance = None
         except (TypeError, ValueError):

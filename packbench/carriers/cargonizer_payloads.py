@@ -143,7 +143,8 @@ def consignment_xml(request: ShipmentRequest, options: CargonizerOptions) -> byt
             _sub(svc, "service", id=sid)
     refs = _sub(c, "references")
     _sub(refs, "consignor", _text(request.ref))
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 # --------------------------------------------------------------------------- reading

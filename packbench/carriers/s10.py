@@ -90,8 +90,8 @@ class S10Carrier:
 def s10_from_settings(name: str, settings: object) -> S10Carrier:
     return S10Carrier(
         name=name,
-        prefix=settings.s10_prefix,  # type: ignore[attr-defined]
-        country=settings.s10_country,  # type: ignore[attr-defined]
-        first=settings.s10_first,  # type: ignore[attr-defined]
-        last=settings.s10_last,  # type: ignore[attr-defined]
+        prefix=settings.s10_prefix,  # type: ignore[attr-defined]  # extra keys of the carrier's settings table
+        country=settings.s10_country,  # type: ignore[attr-defined]  # extra keys of the carrier's settings table
+        first=settings.s10_first,  # type: ignore[attr-defined]  # extra keys of the carrier's settings table
+        last=settings.s10_last,  # type: ignore[attr-defined]  # extra keys of the carrier's settings table
     )

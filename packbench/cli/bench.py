@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from packbench.cli.common import (
     MESSAGE_LIMIT,
@@ -18,6 +19,9 @@ from packbench.cli.common import (
 )
 from packbench.config import ConfigError, Settings, data_dir, render_toml
 from packbench.screens.plain import cells, shown
+
+if TYPE_CHECKING:
+    from packbench.data.engine import Database
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,7 +95,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _run_app(settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+def _run_app(settings: Settings, db: Database) -> int:
     from packbench.app import PackbenchApp
 
     PackbenchApp(settings=settings, db=db).run()
@@ -289,11 +293,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(shown(report_text(report)))  # names come from the shop and the bench: plain
         return 0
     if args.json:
-        doc = dataclasses.asdict(report)
-        doc["day"] = report.day.isoformat()
-        for person in doc["people"]:
+        out: dict[str, Any] = dataclasses.asdict(report)
+        out["day"] = report.day.isoformat()
+        for person in out["people"]:
             person["last_seen"] = person["last_seen"].isoformat() if person["last_seen"] else None
-        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 
 

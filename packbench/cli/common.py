@@ -6,11 +6,16 @@ import argparse
 import logging
 import re
 import sys
-from typing import NoReturn
+from datetime import date, datetime
+from typing import TYPE_CHECKING, NoReturn
 
 from packbench.config import ConfigError, Settings, load_settings
 from packbench.redact import cut, redact
 from packbench.screens.plain import shown
+
+if TYPE_CHECKING:
+    from packbench.core.routing import Layout as WarehouseLayout
+    from packbench.data.engine import Database
 
 log = logging.getLogger("packbench.cli")
 
@@ -109,14 +114,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _open_db(  # type: ignore[no-untyped-def]
+def _open_db(
     settings: Settings,
     *,
     create: bool = False,
     migrate: bool = True,
     empty_ok: bool = False,
     empty_hint: str = "",
-):
+) -> Database:
     """The database, migrated. A missing file is made only with ``create``; an existing file
     must be a SQLite database — a 0-byte one only with ``empty_ok`` (``packbench init``)."""
     from packbench.data.engine import (
@@ -158,9 +163,9 @@ def _open_db(  # type: ignore[no-untyped-def]
     return db
 
 
-def _now():  # type: ignore[no-untyped-def]
+def _now() -> datetime:
     """The wall clock, aware: the demo's data are moved to this day."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     return datetime.now(UTC)
 
@@ -179,7 +184,7 @@ def _settle_print_jobs(settings: Settings) -> None:
         print(one_line(report.message, 2 * MESSAGE_LIMIT), file=sys.stderr)
 
 
-def _layout(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+def _layout(args: argparse.Namespace, settings: Settings) -> WarehouseLayout:
     from packbench.config import load_warehouse_layout
 
     path = args.layout or settings.warehouse.layout_path()
@@ -189,9 +194,7 @@ def _layout(args: argparse.Namespace, settings: Settings):  # type: ignore[no-un
         raise CliError(str(exc).removeprefix("warehouse.layout: "), code=2) from None
 
 
-def _day(text: str | None, option: str):  # type: ignore[no-untyped-def]
-    from datetime import date
-
+def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:

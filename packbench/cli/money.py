@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packbench.cli.common import (
     CliError,
@@ -13,6 +14,9 @@ from packbench.cli.common import (
     _open_db,
 )
 from packbench.config import Settings
+
+if TYPE_CHECKING:
+    from packbench.data.engine import Database
 
 
 def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,7 +80,7 @@ def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _write_saft(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+def _write_saft(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     from datetime import date
 
     from packbench.operations.journal import JournalError, journal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from packbench.cli.common import (
     CliError,
@@ -14,6 +15,9 @@ from packbench.cli.common import (
 )
 from packbench.config import STATIONS, Settings
 from packbench.screens.plain import cells, shown
+
+if TYPE_CHECKING:
+    from packbench.data.engine import Database
 
 
 def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,7 +70,7 @@ def cmd_print(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if result.left_out else 0  # printed, but not every slip asked for
 
 
-def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db) -> int:  # type: ignore[no-untyped-def]
+def _print_history_or_reprint(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """``packbench print history`` and ``packbench print reprint`` (printing, issue #4)."""
     from packbench.operations import printing
     from packbench.operations.common import Actor, Refused

@@ -79,7 +79,7 @@ def cmd_ship(args: argparse.Namespace, settings: Settings) -> int:
             )
         out.append(entry)
         if not args.json:
-            numbers = ", ".join(str(p["tracking_number"]) for p in entry["parcels"])  # type: ignore[attr-defined]
+            numbers = ", ".join(str(p["tracking_number"]) for p in entry["parcels"])  # type: ignore[attr-defined]  # entry is the dict built just above
             print(f"{number}: {view.carrier} {entry['consignment'] or ''} {numbers}".strip())
     if args.json:
         print(json.dumps({"orders": out}, ensure_ascii=False))

@@ -206,7 +206,7 @@ def advise(
         fitting = [c for c in range(base) if air[s][c] is not None]
         # The envelope of the units as packed in each of the few tightest entries: packed in
         # different shapes, the same units suggest different sizes (flat, tall, long).
-        for c in sorted(fitting, key=lambda c: air[s][c])[:ENVELOPES_PER_SET]:  # type: ignore[arg-type, return-value]
+        for c in sorted(fitting, key=lambda c: air[s][c])[:ENVELOPES_PER_SET]:  # type: ignore[arg-type, return-value]  # fitting holds only boxes whose air is known
             parcel = packing.fits(cands[c].box, sets[s], time_budget_s=pair_budget_s * 5)
             if parcel is None:  # pragma: no cover - it fitted a moment ago
                 continue

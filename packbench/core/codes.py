@@ -447,9 +447,9 @@ def _element_scan(
         "sku": sku,
     }
     if "00" in ai:
-        return Scan(raw, CodeKind.SSCC, ai["00"], **facts)  # type: ignore[arg-type]
+        return Scan(raw, CodeKind.SSCC, ai["00"], **facts)  # type: ignore[arg-type]  # facts holds exactly Scan's optional fields, typed above
     if gtin is not None:
-        scan = Scan(raw, CodeKind.GTIN, gtin, **facts)  # type: ignore[arg-type]
+        scan = Scan(raw, CodeKind.GTIN, gtin, **facts)  # type: ignore[arg-type]  # facts holds exactly Scan's optional fields, typed above
         return _with_measure(scan, gtin, rules)
     listed = ", ".join(f"({k})" for k in ai)
     return Scan(

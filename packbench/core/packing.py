@@ -197,7 +197,7 @@ def _check_box(box: BoxType, where: str) -> BoxType:
     return BoxType(
         code,
         box.kind,
-        inner,  # type: ignore[arg-type]
+        inner,  # type: ignore[arg-type]  # _dims gave exactly as many sizes as asked for
         _whole(box.max_weight_g, f"{where}.max_weight_g", 1),
         _whole(box.tare_g, f"{where}.tare_g", 0),
         _whole(box.cost_ore, f"{where}.cost_ore", 0),
@@ -232,7 +232,7 @@ class _Kind:
 def _rotations(dims: Dims, upright: bool) -> tuple[Dims, ...]:
     a, b, c = dims
     found = {(a, b, c), (b, a, c)} if upright else set(permutations(dims))
-    return tuple(sorted(found))  # type: ignore[arg-type]
+    return tuple(sorted(found))  # type: ignore[arg-type]  # permutations of three sizes are three sizes
 
 
 def _check_item(item: Item, where: str) -> Item:
@@ -244,7 +244,7 @@ def _check_item(item: Item, where: str) -> Item:
         raise PackingError(f"{where}.keep_upright: must be true or false")
     return Item(
         sku,
-        _dims(item.dims_mm, f"{where}.dims_mm"),  # type: ignore[arg-type]
+        _dims(item.dims_mm, f"{where}.dims_mm"),  # type: ignore[arg-type]  # _dims gave exactly three sizes
         _whole(item.weight_g, f"{where}.weight_g", 0),
         _whole(item.quantity, f"{where}.quantity", 1),
         item.keep_upright,
@@ -1104,7 +1104,7 @@ def _parse_box(doc: object, where: str) -> BoxType:
     return BoxType(
         code,
         kind,
-        inner,  # type: ignore[arg-type]
+        inner,  # type: ignore[arg-type]  # _dims gave exactly as many sizes as asked for
         _whole(_need(doc, "max_weight_g", where), f"{where}.max_weight_g", 1),
         _whole(doc.get("tare_g", 0), f"{where}.tare_g", 0),
         _whole(_need(doc, "cost_ore", where), f"{where}.cost_ore", 0),
@@ -1120,7 +1120,7 @@ def _parse_item(doc: object, where: str) -> Item:
         raise PackingError(f"{where}.keep_upright: must be true or false, got {upright!r}")
     return Item(
         _text(_need(doc, "sku", where), f"{where}.sku"),
-        _dims(_need(doc, "dims_mm", where), f"{where}.dims_mm"),  # type: ignore[arg-type]
+        _dims(_need(doc, "dims_mm", where), f"{where}.dims_mm"),  # type: ignore[arg-type]  # _dims gave exactly three sizes
         _whole(_need(doc, "weight_g", where), f"{where}.weight_g", 0),
         _whole(doc.get("quantity", 1), f"{where}.quantity", 1),
         upright,

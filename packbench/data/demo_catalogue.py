@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "AISLES",
@@ -627,7 +627,7 @@ def _slot(rng: random.Random, items: Sequence[_Item]) -> dict[str, str]:
         for it in sorted(unit, key=lambda it: -_POPULARITY.get(it.sku, 0.0)):
             spot = min(
                 free,
-                key=lambda s, a=anchor: (
+                key=lambda s, a=anchor: (  # type: ignore[misc]  # a default-bound lambda
                     s[0] != a[0],
                     abs(s[1] - a[1]) + _LEVEL_PENALTY[s[2]] / 2 + 0.1 * abs(s[2] - a[2]),
                     s,
@@ -908,7 +908,7 @@ def _order_times(rng: random.Random, count: int, now: datetime) -> list[datetime
     return times
 
 
-def _weighted(rng: random.Random, choices: Sequence[tuple]) -> tuple:
+def _weighted(rng: random.Random, choices: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
     return rng.choices(choices, weights=[c[-1] for c in choices])[0]
 
 

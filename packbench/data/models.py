@@ -16,11 +16,13 @@ from packbench.data.types import UTCDateTime, utcnow
 
 
 def _now_field() -> datetime:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    field: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    return field
 
 
 def _opt_time() -> datetime | None:
-    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+    field: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    return field
 
 
 class Location(SQLModel, table=True):

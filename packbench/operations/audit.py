@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -19,6 +19,9 @@ from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, Packer
 from packbench.operations.orders import find_order_id
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def history_of(db: Database, order_id: int) -> OrderHistory | None:
         return OrderHistory(order_id, order.number, order.status, entries)
 
 
-def _settlement_entries(session, order_id: int) -> tuple[AuditEntry, ...]:  # type: ignore[no-untyped-def]
+def _settlement_entries(session: Session, order_id: int) -> tuple[AuditEntry, ...]:
     """The payment provider's lines for the order (capture, fee, refund…) and the payout each
     went out in, shown in the history as they happened (#15). Ids are negative: not events."""
     from packbench.data.models import SettlementLine

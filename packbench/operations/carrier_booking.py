@@ -483,7 +483,7 @@ def fetch_labels(db: Database, shipment_id: int, carrier: Carrier) -> str:
     problems = []
     for label_id, url, fmt in todo:
         try:
-            got = carrier.fetch_label(LabelDocument(format=fmt, url=url))  # type: ignore[arg-type]
+            got = carrier.fetch_label(LabelDocument(format=fmt, url=url))  # type: ignore[arg-type]  # fmt comes from a stored label, one of the formats
         except CarrierError as exc:
             problems.append(exc.message)
             continue

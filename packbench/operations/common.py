@@ -181,4 +181,4 @@ def transact_logged(
     result = db.transact(run)
     if refusals:
         raise refusals[0]
-    return result  # type: ignore[return-value]
+    return result  # type: ignore[return-value]  # None only when fn refused, and then that refusal was raised

@@ -380,8 +380,8 @@ def _order_rows(
 ) -> tuple[list[tuple[_OrderRow, _Sums]], int, int]:
     """The orders on the account, summed in SQL: only the open ones come back as rows (a year of
     a busy shop is 200,000 settled orders), with the balance and the count of settled ones."""
-    lines = LineRow.__table__  # type: ignore[attr-defined]
-    orders = Order.__table__  # type: ignore[attr-defined]
+    lines = LineRow.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+    orders = Order.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
     paid = (
         sa_select(lines.c.provider, lines.c.payout_id)
         .where(lines.c.kind == "payout", lines.c.payout_id.is_not(None))
@@ -478,7 +478,15 @@ def _order_rows(
     return out, int(balance), int(settled)
 
 
-def _explain(order, s: _Sums, provider, invoiced: int, age: int, late: bool, cfg) -> str:  # type: ignore[no-untyped-def]
+def _explain(
+    order: _OrderRow,
+    s: _Sums,
+    provider: str | None,
+    invoiced: int,
+    age: int,
+    late: bool,
+    cfg: Any,
+) -> str:
     name = (provider or "the payment provider").capitalize()
     said: list[str] = []
     if order.completed_at is None:

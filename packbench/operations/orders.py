@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -22,6 +22,9 @@ from packbench.operations.views import (
     summary_of,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
 DEFAULT_LIMIT = 500
 
 
@@ -38,7 +41,7 @@ def _summaries(session: Session, orders: Sequence[Order]) -> list[OrderSummary]:
     return [summary_of(o, *per_order.get(o.id or 0, (0, 0))) for o in orders]
 
 
-def _search_clause(text: str):  # type: ignore[no-untyped-def]
+def _search_clause(text: str) -> ColumnElement[bool]:
     like = f"%{text.strip()}%"
     return or_(
         col(Order.number).ilike(like),

@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -66,6 +66,9 @@ from packbench.operations.common import Actor, Refused, change_status, record_ev
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.itemscan import find_by_gtin, is_case, prefer_catalogue_sku
 
+if TYPE_CHECKING:
+    from packbench.config import Settings
+
 #: Every pack station event is a scan (or a key standing for one): the dashboard counts them.
 KIND = "scan"
 MAX_TYPED_QUANTITY = 999
@@ -90,7 +93,7 @@ class PackRules:
     products: tuple[tuple[str, CarrierProduct], ...] = ()
 
     @classmethod
-    def from_settings(cls, settings) -> PackRules:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings) -> PackRules:
         from packbench.carriers.factory import products_by_method
 
         p = settings.pack
@@ -345,13 +348,13 @@ def _lines(session: Session, order_id: int) -> list[OrderLine]:
         ).all()
         cache[("lines", order_id)] = [line for line, _ in rows]
         cache[("products", order_id)] = {p.id: p for _, p in rows if p is not None}
-    return cache[("lines", order_id)]  # type: ignore[no-any-return]
+    return cache[("lines", order_id)]  # type: ignore[no-any-return]  # the per-transaction cache holds what this function put there
 
 
 def _products(session: Session, order_id: int) -> dict[int | None, Product]:
     """The products of the order's lines, by id."""
     _lines(session, order_id)
-    return _cache(session)[("products", order_id)]  # type: ignore[no-any-return]
+    return _cache(session)[("products", order_id)]  # type: ignore[no-any-return]  # the per-transaction cache holds what this function put there
 
 
 def _parcels(session: Session, order_id: int) -> list[Parcel]:
@@ -410,7 +413,7 @@ def _plan(session: Session, order_id: int) -> PackPlan | None:
     cache = _cache(session)
     if ("plan", order_id) not in cache:
         cache[("plan", order_id)] = session.get(PackPlan, order_id)
-    return cache[("plan", order_id)]  # type: ignore[no-any-return]
+    return cache[("plan", order_id)]  # type: ignore[no-any-return]  # the per-transaction cache holds what this function put there
 
 
 def _order_units(session: Session, order_id: int) -> Counter[str]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -28,14 +28,21 @@ from packbench.data.models import Event, Order, Parcel, PrintJob, Shipment
 from packbench.data.types import JsonInt, utcnow
 from packbench.operations.common import Actor, Refused, change_status, record_event
 from packbench.operations.orders import detail_in
-from packbench.operations.slipbatch import left_out_text, render_batch
+from packbench.operations.slipbatch import left_out_text as left_out_text
+from packbench.operations.slipbatch import render_batch
 from packbench.operations.views import Address, OrderDetail
+
+if TYPE_CHECKING:
+    from packbench.printing.documents import ShopInfo
 
 
 class Outcome(Protocol):
-    job_id: int
-    state: str
-    message: str
+    @property
+    def job_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def message(self) -> str: ...
 
     @property
     def completed(self) -> bool: ...
@@ -399,7 +406,7 @@ def print_history(db: Database, *, limit: int = 100) -> list[PrintJobView]:
         ]
 
 
-def _shop_info(settings: Settings):  # type: ignore[no-untyped-def]
+def _shop_info(settings: Settings) -> ShopInfo:
     from packbench.printing.documents import ShopInfo
 
     return ShopInfo(name=settings.bench.shop_name, address_lines=tuple(settings.bench.shop_address))

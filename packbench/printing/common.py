@@ -246,7 +246,8 @@ def clean(text: object, *, limit: int = 300, multiline: bool = False) -> str:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    width: float = pdfmetrics.stringWidth(text, font, size)
+    return width
 
 
 def _longest_prefix(text: str, font: str, size: float, width: float, suffix: str = "") -> int:
@@ -362,7 +363,7 @@ _CODE128_CHARS = re.compile(r"[\x20-\x7e]{1,48}")
 _INSET = 0.02 * DOT
 
 
-class _DotCode128(Code128):
+class _DotCode128(Code128):  # type: ignore[misc]  # reportlab ships no types
     """Code 128 whose bars are drawn a fiftieth of a dot narrower on each side.
 
     A PDF stores coordinates as short decimals, so a bar edge meant to lie exactly on a dot
@@ -442,7 +443,7 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float
     if dots < MIN_BAR_DOTS:
         return 0.0
     module = dots * DOT
-    side = modules * module
+    side: float = modules * module
     left = snap(x + (size - side) / 2) + 4 * module
     top = snap(y + (size - side) / 2) + side - 4 * module
     canvas.saveState()

@@ -19,7 +19,10 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from packbench.printing.folder import Printers
 
 log = logging.getLogger("packbench.printing")
 
@@ -84,7 +87,7 @@ class JobStatus:
 
 def _cups() -> Any:
     try:
-        import cups  # type: ignore[import-not-found]
+        import cups
     except ImportError:
         raise PrintError(
             "printing needs pycups: pip install 'packbench[print]' "
@@ -105,8 +108,9 @@ def submit_and_wait(
 ) -> JobOutcome:
     """Submit a document to ``printer`` and follow the job until it ends (any printer with
     ``submit`` and ``wait``: CUPS, the folder printer, both behind one)."""
-    job_id = printer.submit(queue, data, title=title, raw=raw, options=options)
-    return printer.wait(job_id, queue=queue, timeout_s=timeout_s)
+    job_id: int = printer.submit(queue, data, title=title, raw=raw, options=options)
+    outcome: JobOutcome = printer.wait(job_id, queue=queue, timeout_s=timeout_s)
+    return outcome
 
 
 class CupsPrinter:
@@ -379,14 +383,14 @@ class LpPrinter(CupsPrinter):
             log.warning("cancel job %s: %s", job_id, result.stderr.strip())
 
 
-def make_printer(*, server: str | None = None) -> Any:
+def make_printer(*, server: str | None = None) -> Printers:
     """The printer this machine can run: CUPS through pycups if installed, else through its
     command line; queues named ``folder:/path`` write into that folder instead
     (:mod:`packbench.printing.folder`), with or without CUPS."""
     from packbench.printing.folder import Printers
 
     try:
-        import cups  # type: ignore[import-not-found]  # noqa: F401
+        import cups  # noqa: F401
     except ImportError:
         return Printers(LpPrinter(server=server))
     return Printers(CupsPrinter(server=server))
@@ -397,7 +401,7 @@ def cups_available() -> bool:
     import shutil
 
     try:
-        import cups  # type: ignore[import-not-found]  # noqa: F401
+        import cups  # noqa: F401
     except ImportError:
         return shutil.which("lp") is not None
     return True

@@ -126,21 +126,26 @@ class Printers:
         return self.folders if folder_of(queue) is not None else self._cups
 
     def queues(self) -> list[QueueInfo]:
-        return self._cups.queues()
+        found: list[QueueInfo] = self._cups.queues()
+        return found
 
     def queue(self, name: str) -> QueueInfo:
-        return self._for(name).queue(name)
+        info: QueueInfo = self._for(name).queue(name)
+        return info
 
     def submit(self, queue: str, data: bytes, **kw: Any) -> int:
-        return self._for(queue).submit(queue, data, **kw)
+        job_id: int = self._for(queue).submit(queue, data, **kw)
+        return job_id
 
     def wait(self, job_id: int, *, queue: str, timeout_s: float = 30.0) -> JobOutcome:
-        return self._for(queue).wait(job_id, queue=queue, timeout_s=timeout_s)
+        outcome: JobOutcome = self._for(queue).wait(job_id, queue=queue, timeout_s=timeout_s)
+        return outcome
 
     def job_status(self, job_id: int) -> JobStatus | None:
         if job_id < 0:
             return self.folders.job_status(job_id)
-        return self._cups.job_status(job_id)
+        status: JobStatus | None = self._cups.job_status(job_id)
+        return status
 
     def cancel(self, job_id: int) -> None:
         if job_id >= 0:

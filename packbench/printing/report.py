@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -79,7 +80,7 @@ def render_day_report(data: ReportData) -> bytes:
         invariant=1,
     )
     c = clean
-    story: list = [
+    story: list[Any] = [
         _title(f"{c(data.shop, limit=120)} — dagsrapport {c(data.day, limit=20)}", 15),
         Spacer(1, 4 * MM),
         _table(

@@ -218,8 +218,11 @@ def _header(z: _Zpl, label: LabelInput, lay: _Layout, top: int) -> None:
     right_x = lay.width - MARGIN - right_w
     carrier = clean(label.carrier, limit=60)
     carrier_h = 48 if len(carrier) <= _fits(48, right_w) else 32
-    carrier = _wrap(carrier, carrier_h, right_w, 1)
-    z.text(right_x, top + 4, carrier_h, carrier[0] if carrier else "", width=right_w, align="R")
+    carrier_lines = _wrap(carrier, carrier_h, right_w, 1)
+    z.text(
+        right_x, top + 4, carrier_h, carrier_lines[0] if carrier_lines else "", width=right_w,
+        align="R",
+    )  # fmt: skip
     service = _wrap(clean(label.service, limit=120), 24, right_w, 2)
     y = top + 12 + carrier_h
     for i in range(2):

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Select, Static
 
 from packbench.core.codes import CodeKind, classify
@@ -18,6 +19,7 @@ from packbench.operations.common import Refused
 from packbench.operations.intake import clear_flag
 from packbench.operations.orders import list_orders, order_detail, slip_queue, status_counts
 from packbench.operations.printing import print_new_slips
+from packbench.operations.scans import ScanOutcome
 from packbench.operations.views import OrderDetail, OrderSummary
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
@@ -180,7 +182,7 @@ class AdminScreen(StationScreen):
         table = event.data_table
         if table.row_count == 0:
             return
-        row_key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        row_key, _ = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0))
         if row_key.value is None:
             return
         order_id = int(row_key.value)
@@ -302,7 +304,7 @@ class AdminScreen(StationScreen):
         else:
             self.scanbar.focus()
 
-    def after_scan(self, outcome) -> None:  # type: ignore[no-untyped-def]
+    def after_scan(self, outcome: ScanOutcome) -> None:
         super().after_scan(outcome)
         if outcome.ok and outcome.order_id is None:
             self.refresh_data()

@@ -55,7 +55,7 @@ class AuditTrail(ModalScreen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -80,7 +80,7 @@ class StationScreen(Screen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -153,7 +153,7 @@ class StationScreen(Screen[None]):
                 if isinstance(widget, FeedbackLine):
                     widget.flash(on)
                 elif on and isinstance(widget, ScanBar):
-                    styles.border = ("tall", error)
+                    styles.border = ("tall", error or "red")
                 elif on:
                     styles.background = error
                 else:

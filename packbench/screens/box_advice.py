@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -45,7 +45,7 @@ def render_advice(a: Advice, k: int) -> Group:
         )
     saved = a.saved_mm3 / 1e6
     style = "bold green" if saved > 0 else "bold yellow"
-    lines = [
+    lines: list[RenderableType] = [
         Text(
             f"{k} standard boxes for {a.orders} packed/shipped orders "
             f"({a.compared} fit one parcel of today's catalogue). NEW = a size to order.",
@@ -78,7 +78,7 @@ class BoxAdvisorScreen(ModalScreen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):

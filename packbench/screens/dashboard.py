@@ -395,7 +395,10 @@ class DashboardScreen(StationScreen):
     def action_assign(self) -> None:
         from packbench.screens.dialogs import AssignStation
 
-        self.app.push_screen(AssignStation(), lambda _: self._poll())
+        self.app.push_screen(AssignStation(), self._after_assign)
+
+    def _after_assign(self, _: object) -> None:
+        self._poll()
 
     def action_day_report(self) -> None:
         """Print today's day report on this station's A4 printer (command palette)."""

@@ -41,7 +41,7 @@ class ChoosePacker(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def _load(self) -> None:
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         packers = list_packers(app.db)
         self.app.call_from_thread(self._fill, packers)
 
@@ -59,7 +59,7 @@ class ChoosePacker(ModalScreen[None]):
 
     @work(thread=True, exit_on_error=False)
     def _sign_in(self, packer_id: int) -> None:
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         try:
             packer = sign_in_id(app.db, app.actor, packer_id)
         except Refused as exc:
@@ -68,7 +68,7 @@ class ChoosePacker(ModalScreen[None]):
         self.app.call_from_thread(self._done, packer)
 
     def _done(self, packer: PackerView) -> None:
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         self.dismiss()
         app.signed_in(packer)
         app.feedback("ok", f"Hello, {packer.name}.")
@@ -88,7 +88,7 @@ class TestScan(ModalScreen[None]):
         self.seen: list[Scanned] = []
 
     def compose(self) -> ComposeResult:
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         with Vertical(classes="dialog wide"):
             yield Static(
                 plain(
@@ -108,7 +108,7 @@ class TestScan(ModalScreen[None]):
     def _scanned(self, message: Scanned) -> None:
         message.stop()
         self.seen.append(message)
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         scan = classify(message.code, app.rules)
         chars = Table(
             "#",
@@ -141,7 +141,7 @@ class TestScan(ModalScreen[None]):
     @work(thread=True, exit_on_error=False, group="testscan-log")
     def _log(self, code: str, kind: str, timing: str) -> None:
         """Every scan is in the event log, test scans too (marked as such; nothing changes)."""
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         record_test_scan(app.db, app.actor, code, f"test scan: {kind}, {timing}")
 
 
@@ -231,7 +231,7 @@ class AssignStation(ModalScreen[bool]):
 
     @work(thread=True, exit_on_error=False)
     def _load(self) -> None:
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         packers = list_packers(app.db)
         self.app.call_from_thread(self._fill, packers)
 
@@ -268,7 +268,7 @@ class AssignStation(ModalScreen[bool]):
     def _assign(self, person: int, station: str | None) -> None:
         from packbench.operations.team import assign_station
 
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         try:
             assign_station(app.db, app.actor, person, station, tz=app.settings.day.tz())
         except Refused as exc:

@@ -79,7 +79,7 @@ class PackScreen(OrderStationScreen):
         return "Scan a packing slip to open the order and claim it."
 
     # -- scans (in the scan worker's thread) ---------------------------------------------------
-    def process_scan(self, scan: Scanned) -> ScanOutcome | PackOutcome:  # type: ignore[override]
+    def process_scan(self, scan: Scanned) -> ScanOutcome | PackOutcome:  # type: ignore[override]  # each station narrows the outcome it returns
         pb = self.pb
         order_id = self.view.order_id if self.view is not None else None
         outcome = pack_scan(
@@ -112,7 +112,7 @@ class PackScreen(OrderStationScreen):
             return replace(packed, ok=False, message=f"{packed.message} Not shipped: {exc.message}")
         return replace(packed, ok=shipped.ok, message=f"{packed.message} {shipped.message}")
 
-    def show_outcome(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
+    def show_outcome(self, outcome: ScanOutcome | PackOutcome) -> None:
         if not isinstance(outcome, PackOutcome):
             self.takeover = None  # an offer to take over lasts until the next scan
             super().show_outcome(outcome)
@@ -120,7 +120,7 @@ class PackScreen(OrderStationScreen):
         self.takeover = outcome.takeover
         self.pb.feedback("ok" if outcome.ok else "error", outcome.message)
 
-    def after_scan(self, outcome: ScanOutcome | PackOutcome) -> None:  # type: ignore[override]
+    def after_scan(self, outcome: ScanOutcome | PackOutcome) -> None:
         if isinstance(outcome, PackOutcome):
             if outcome.view is not None:
                 # Shown at once, before the next queued scan is handled: that scan then goes to
@@ -521,7 +521,7 @@ class PackPanel(Vertical):
                 continue
             fixed = FIXED_HEIGHT.get(name)
             widget.update(content, layout=False)
-            height = fixed(view) if fixed is not None else self._measure(widget)  # type: ignore[arg-type]
+            height = fixed(view) if fixed is not None else self._measure(widget)  # type: ignore[arg-type]  # FIXED_HEIGHT's functions take the view they were written for
             if height is None:  # not laid out yet: Textual measures it
                 widget.styles.height = "auto"
                 widget.refresh(layout=True)
@@ -553,4 +553,4 @@ class PackPanel(Vertical):
     @property
     def renderables(self) -> list[RenderableType]:
         """What is shown, top to bottom (for tests and the text of the screen)."""
-        return [w.content for w in self.query(Static) if w.display]  # type: ignore[misc]
+        return [w.content for w in self.query(Static) if w.display]  # type: ignore[misc]  # a Static's content is a renderable

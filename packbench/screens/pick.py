@@ -165,7 +165,7 @@ class PickScreen(StationScreen):
         self.loads += 1
 
     # -- scans ------------------------------------------------------------------------------
-    def process_scan(self, scan: Scanned) -> PickOutcome | ScanOutcome:  # type: ignore[override]
+    def process_scan(self, scan: Scanned) -> PickOutcome | ScanOutcome:  # type: ignore[override]  # each station narrows the outcome it returns
         code = scan.code
         if not code.endswith("SHORT"):
             self._short_asked = None  # a scan answers "short pick?" with "no, go on"
@@ -185,7 +185,7 @@ class PickScreen(StationScreen):
             return outcome
         return super().process_scan(scan)
 
-    def show_outcome(self, outcome: PickOutcome | ScanOutcome) -> None:  # type: ignore[override]
+    def show_outcome(self, outcome: PickOutcome | ScanOutcome) -> None:
         if isinstance(outcome, PickOutcome):
             self.pb.feedback("ok" if outcome.ok else "error", outcome.message)
             if outcome.pick_list is not None:
@@ -193,7 +193,7 @@ class PickScreen(StationScreen):
             return
         super().show_outcome(outcome)
 
-    def after_scan(self, outcome: PickOutcome | ScanOutcome) -> None:  # type: ignore[override]
+    def after_scan(self, outcome: PickOutcome | ScanOutcome) -> None:
         if isinstance(outcome, ScanOutcome) and outcome.packer is not None:
             self.refresh_data()  # someone signed in: their open batch, if any
 

@@ -42,10 +42,10 @@ def shown(value: object) -> str:
 
 def plain(value: object, style: StyleType = "", **kw: object) -> Text:
     """Outside text as a ``Text`` that is never parsed; ``style`` is our own styling."""
-    return Text(shown(value), style=style, **kw)  # type: ignore[arg-type]
+    return Text(shown(value), style=style, **kw)  # type: ignore[arg-type]  # kw are Text's own keyword arguments
 
 
 def cells(*values: object) -> list[RenderableType]:
     """A table row (Rich ``Table`` or Textual ``DataTable``): each ``str`` (or number) as
     :func:`plain` text; a ``Text`` or other renderable as it is (built without markup)."""
-    return [plain(v) if isinstance(v, str) or not is_renderable(v) else v for v in values]  # type: ignore[misc]
+    return [plain(v) if isinstance(v, str) or not is_renderable(v) else v for v in values]  # type: ignore[misc]  # is_renderable narrows at run time only

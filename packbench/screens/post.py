@@ -11,7 +11,7 @@ manifest printer, and F10 prints the last one again. The work is ``operations.ha
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -23,6 +23,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from packbench.operations.common import Refused
+
+if TYPE_CHECKING:
+    from packbench.operations.printing import Printer
 from packbench.operations.handover import (
     CarrierGroup,
     PostOutcome,
@@ -81,13 +84,13 @@ class PostScreen(StationScreen):
     def ready_prompt(self) -> str:
         return "Scan a parcel label to put it in its carrier's cage."
 
-    def _printer(self):  # type: ignore[no-untyped-def]
+    def _printer(self) -> Printer:
         from packbench.printing.cups import make_printer
 
         return make_printer(server=self.pb.settings.printers.server or None)
 
     # -- scans (in the scan worker's thread) ---------------------------------------------------
-    def process_scan(self, scan: Scanned) -> ScanOutcome | PostOutcome:  # type: ignore[override]
+    def process_scan(self, scan: Scanned) -> ScanOutcome | PostOutcome:  # type: ignore[override]  # each station narrows the outcome it returns
         pb = self.pb
         outcome = post_scan(
             pb.db,
@@ -104,7 +107,7 @@ class PostScreen(StationScreen):
             return outcome
         return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
 
-    def show_outcome(self, outcome: ScanOutcome | PostOutcome) -> None:  # type: ignore[override]
+    def show_outcome(self, outcome: ScanOutcome | PostOutcome) -> None:
         if not isinstance(outcome, PostOutcome):
             super().show_outcome(outcome)
             return
@@ -112,7 +115,7 @@ class PostScreen(StationScreen):
         self.confirming = outcome.confirm_close
         self.pb.feedback(outcome.kind, outcome.message)
 
-    def after_scan(self, outcome: ScanOutcome | PostOutcome) -> None:  # type: ignore[override]
+    def after_scan(self, outcome: ScanOutcome | PostOutcome) -> None:
         self.refresh_data()
 
     # -- keys -------------------------------------------------------------------------------

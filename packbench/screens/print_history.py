@@ -58,7 +58,7 @@ class ChooseQueue(ModalScreen[str | None]):
     def _load(self) -> None:
         from packbench.printing.cups import PrintError, make_printer
 
-        app: PackbenchApp = self.app  # type: ignore[assignment]
+        app: PackbenchApp = self.app  # type: ignore[assignment]  # Textual types self.app as App: here it is PackbenchApp
         try:
             queues = make_printer(server=app.settings.printers.server or None).queues()
         except PrintError as exc:
@@ -114,7 +114,7 @@ class PrintHistoryScreen(ModalScreen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical():

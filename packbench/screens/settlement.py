@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
@@ -52,7 +52,7 @@ class SettlementView(ModalScreen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -120,7 +120,7 @@ class SettlementView(ModalScreen[None]):
                     kr(p.to_bank_ore) if p.paid else "—",
                 )
             )
-        parts: list = [payouts]
+        parts: list[RenderableType] = [payouts]
         if ledger.unmatched:
             parts.append(plain("Not explained by any order", style="bold"))
             parts += [plain(f"  {u.explanation}", style="yellow") for u in ledger.unmatched]

@@ -12,7 +12,7 @@ completion waits for the shop it looks again every few seconds until the shop ha
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -22,6 +22,9 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from packbench.operations.common import Refused
+
+if TYPE_CHECKING:
+    from packbench.operations.printing import Printer
 from packbench.operations.orders import order_detail
 from packbench.operations.printing import PrintResult
 from packbench.operations.scans import ScanOutcome, handle_scan
@@ -74,13 +77,13 @@ class ShipScreen(OrderStationScreen):
     def ready_prompt(self) -> str:
         return "Scan a packed order's slip to create its shipment and print its labels."
 
-    def _printer(self):  # type: ignore[no-untyped-def]
+    def _printer(self) -> Printer:
         from packbench.printing.cups import make_printer
 
         return make_printer(server=self.pb.settings.printers.server or None)
 
     # -- scans (in the scan worker's thread) ---------------------------------------------------
-    def process_scan(self, scan: Scanned) -> ScanOutcome | ShipOutcome:  # type: ignore[override]
+    def process_scan(self, scan: Scanned) -> ScanOutcome | ShipOutcome:  # type: ignore[override]  # each station narrows the outcome it returns
         pb = self.pb
         done = self.done if self.done is not None and self.done[0] == self.wanted_id else None
         outcome = ship_scan(
@@ -97,7 +100,7 @@ class ShipScreen(OrderStationScreen):
             return outcome
         return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
 
-    def show_outcome(self, outcome: ScanOutcome | ShipOutcome) -> None:  # type: ignore[override]
+    def show_outcome(self, outcome: ScanOutcome | ShipOutcome) -> None:
         if not isinstance(outcome, ShipOutcome):
             super().show_outcome(outcome)
             return
@@ -108,7 +111,7 @@ class ShipScreen(OrderStationScreen):
         if outcome.ok and view is not None and view.completed_at and view.shop_state != "done":
             self.pb.sync_soon()  # the person waits for the shop's answer: ask it now
 
-    def after_scan(self, outcome: ScanOutcome | ShipOutcome) -> None:  # type: ignore[override]
+    def after_scan(self, outcome: ScanOutcome | ShipOutcome) -> None:
         if isinstance(outcome, ShipOutcome):
             # A refused scan changes nothing here either: the open order stays open. A shipment
             # whose labels did not print is shown (its view comes back with the outcome).

@@ -47,7 +47,7 @@ class SlottingView(ModalScreen[None]):
 
     @property
     def pb(self) -> PackbenchApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types self.app as App: here it is PackbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -149,7 +149,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def install_deadline(transports: Iterator[object] | list[object]) -> int:
+def install_deadline(transports: Iterable[object]) -> int:
     """Put :class:`DeadlineBackend` under httpx's own transports (the default one and those
     for proxies from the environment); returns how many took it.
 
@@ -163,7 +163,7 @@ def install_deadline(transports: Iterator[object] | list[object]) -> int:
         if backend is None:
             continue
         if not isinstance(backend, DeadlineBackend):
-            pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
+            pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]  # httpx's private pool: install_deadline checks it is there
         count += 1
     return count
 

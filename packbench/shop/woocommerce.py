@@ -295,9 +295,9 @@ def _obj(value: object, where: str) -> dict[str, Any]:
 
 
 def _pos_int(value: object, where: str, *, maximum: int = MAX_ID) -> int:
-    if not _is_int(value) or not 1 <= value <= maximum:  # type: ignore[operator]
+    if not _is_int(value) or not 1 <= value <= maximum:  # type: ignore[operator]  # _is_int checked it is an int
         _fail(where, "a positive integer", value)
-    return value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]  # _is_int checked it is an int
 
 
 def _opt_id(value: object, where: str) -> int | None:
@@ -317,9 +317,9 @@ def _decimal(value: object, where: str, *, empty_is_zero: bool = False) -> Decim
             _fail(where, "a decimal number like '29.35'", value)
         number = Decimal(text)
     elif _is_int(value):
-        if abs(value) > MAX_AMOUNT:  # type: ignore[arg-type]
+        if abs(value) > MAX_AMOUNT:  # type: ignore[arg-type]  # a number: checked just above
             _fail(where, f"a number below {MAX_AMOUNT:,}", value)
-        number = Decimal(value)  # type: ignore[arg-type]
+        number = Decimal(value)  # type: ignore[arg-type]  # a number: checked just above
     elif isinstance(value, Decimal):
         number = value
     elif isinstance(value, float):
@@ -417,7 +417,7 @@ def _map_line(item: object, where: str, notes: _Notes) -> LineIn:
     line = _obj(item, where)
     line_id = _pos_int(line.get("id"), f"{where}.id")
     quantity = line.get("quantity")
-    if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:  # type: ignore[operator]
+    if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:  # type: ignore[operator]  # _is_int checked it is an int
         _fail(f"{where}.quantity", f"a positive integer up to {MAX_QUANTITY:,}", quantity)
     assert isinstance(quantity, int)
     price = line.get("price")
@@ -1051,9 +1051,9 @@ class WooCommerceAdapter:
 
     @staticmethod
     def _order_id(value: object) -> int:
-        if not _is_int(value) or not 1 <= value <= MAX_ID:  # type: ignore[operator]
+        if not _is_int(value) or not 1 <= value <= MAX_ID:  # type: ignore[operator]  # _is_int checked it is an int
             raise ValueError(f"shop order ids are positive integers, got {value!r}")
-        return value  # type: ignore[return-value]
+        return value  # type: ignore[return-value]  # _is_int checked it is an int
 
     @staticmethod
     def _remote(data: object, order_id: int) -> RemoteOrder:

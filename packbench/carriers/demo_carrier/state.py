@@ -83,6 +83,11 @@ def _consignment_number(serial: int) -> str:
     return body + str(gs1_check_digit(body))
 
 
+def _map(value: object) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one: a request's parts may be anything."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -108,7 +113,7 @@ def _check(body: Any, test_header: bool) -> tuple[dict[str, Any], list[tuple[str
     c = consignments[0] if isinstance(consignments[0], Mapping) else {}
     if not c.get("shippingDateTime"):
         errors.append(("BOOK-INPUT-012", "Shipping date and time must be provided"))
-    product = c.get("product") if isinstance(c.get("product"), Mapping) else {}
+    product = _map(c.get("product"))
     pid = str(product.get("id") or "")
     if not pid:
         errors.append(("BOOK-INPUT-018", "Product ID must be provided"))
@@ -116,7 +121,7 @@ def _check(body: Any, test_header: bool) -> tuple[dict[str, Any], list[tuple[str
         errors.append(("BOOK-INPUT-020", "Invalid product ID"))
     if not str(product.get("customerNumber") or ""):
         errors.append(("BOOK-INPUT-019", "Customer number must be provided"))
-    parties = c.get("parties") if isinstance(c.get("parties"), Mapping) else {}
+    parties = _map(c.get("parties"))
     for party, suffix in (("sender", "-SENDER"), ("recipient", "-RECIPIENT")):
         p = parties.get(party)
         if not isinstance(p, Mapping):
@@ -137,12 +142,12 @@ def _check(body: Any, test_header: bool) -> tuple[dict[str, Any], list[tuple[str
         pc = str(p.get("postalCode") or "")
         if cc == "NO" and (not _POSTCODE.match(pc) or pc == "0000"):
             errors.append(("BOOK_INPUT-057" + suffix, "Invalid postal Code"))
-    sender = parties.get("sender") if isinstance(parties.get("sender"), Mapping) else {}
-    contact = sender.get("contact") if isinstance(sender.get("contact"), Mapping) else {}
+    sender = _map(parties.get("sender"))
+    contact = _map(sender.get("contact"))
     if pid and pid not in _NO_SENDER_PHONE and not contact.get("phoneNumber"):
         errors.append(("BOOK-VALIDATION-001", "Sender phone number is required for this product"))
-    recipient = parties.get("recipient") if isinstance(parties.get("recipient"), Mapping) else {}
-    rc = recipient.get("contact") if isinstance(recipient.get("contact"), Mapping) else {}
+    recipient = _map(parties.get("recipient"))
+    rc = _map(recipient.get("contact"))
     services = product.get("additionalServices") or []
     evarsling = [s for s in services if isinstance(s, Mapping) and s.get("id") == "EVARSLING"]
     if parties.get("pickupPoint") or evarsling:
@@ -174,9 +179,9 @@ def _check(body: Any, test_header: bool) -> tuple[dict[str, Any], list[tuple[str
             continue
         too_big = (_num(pkg["weightInKg"]) or 0) > max_kg
         if sides and max_len is not None:
-            too_big = too_big or max(sides) > max_len  # type: ignore[type-var]
+            too_big = too_big or max(s or 0 for s in sides) > max_len
         if sides and max_sum is not None:
-            too_big = too_big or sum(sides) > max_sum  # type: ignore[arg-type]
+            too_big = too_big or sum(sides) > max_sum  # type: ignore[arg-type]  # the sides were checked to be numbers above
         if too_big:
             errors.append(("BOOK-INPUT-023", "The shipment is too big to send with the given "
                            "product"))  # fmt: skip
@@ -331,14 +336,16 @@ class DemoCarrierState:
         with self._lock:
             for b in self._data["bookings"]:
                 if b["labelId"] == label_id:
-                    return copy.deepcopy(b)
+                    found: dict[str, Any] = copy.deepcopy(b)
+                    return found
         return None
 
     def by_consignment(self, number: str) -> dict[str, Any] | None:
         with self._lock:
             for b in self._data["bookings"]:
                 if b["consignmentNumber"] == number:
-                    return copy.deepcopy(b)
+                    booking: dict[str, Any] = copy.deepcopy(b)
+                    return booking
         return None
 
     def search(self, q: str) -> list[dict[str, Any]]:

@@ -86,7 +86,7 @@ class FeedbackLine(Static):
             looks = {}
             for kind, css in self.LOOKS.items():
                 look = parse_declarations(resolved(css), read_from=("FeedbackLine", kind))
-                flags = look.get_rule("text_style")
+                flags = look.get_rule("text_style", None)
                 if isinstance(flags, str):  # kept as written by the parser: made a style here
                     look.text_style = flags
                 looks[kind] = look

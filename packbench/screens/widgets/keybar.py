@@ -65,7 +65,7 @@ class KeyBar(Static):
             self._width = self.size.width
             self._lay_out()
 
-    def _bindings_changed(self, screen: Screen) -> None:  # type: ignore[type-arg]
+    def _bindings_changed(self, screen: Screen) -> None:  # type: ignore[type-arg]  # Textual's Screen generic
         if screen is not self.screen:
             return
         keys: list[tuple[str, str, bool, str]] = []

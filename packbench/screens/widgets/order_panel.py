@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -11,20 +15,23 @@ from textual.widgets import Static
 from packbench.operations.views import OrderDetail
 from packbench.screens.plain import cells, plain
 
+if TYPE_CHECKING:
+    from packbench.operations.views import LineView
+
 
 def _kr(ore: int) -> str:
     kroner, rest = divmod(ore, 100)
     return f"{kroner:,}".replace(",", " ") + f",{rest:02d} kr"
 
 
-def _local(dt) -> str:  # type: ignore[no-untyped-def]
+def _local(dt: datetime | None) -> str:
     return dt.astimezone().strftime("%d.%m %H:%M") if dt else "—"
 
 
 WIDE_LINES = 72  # narrower than this, the lines are listed one under another, not as a table
 
 
-def _line_name(ln) -> Text:  # type: ignore[no-untyped-def]
+def _line_name(ln: LineView) -> Text:
     name = plain(ln.name)
     if ln.fragile:
         name.append(" FRAGILE", style="bold red")
@@ -78,7 +85,9 @@ class OrderLines:
     def __init__(self, detail: OrderDetail) -> None:
         self.detail = detail
 
-    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
         if options.max_width >= WIDE_LINES:
             yield _lines_table(self.detail)
         else:
@@ -168,7 +177,7 @@ class OrderPanel(Static):
     OrderPanel { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, hint: str = "Scan a packing slip to open an order.", **kw) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, hint: str = "Scan a packing slip to open an order.", **kw: Any) -> None:
         super().__init__(Text(hint, style="dim"), **kw)
         self.hint = hint
         self.detail: OrderDetail | None = None

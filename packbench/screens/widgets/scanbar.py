@@ -73,6 +73,9 @@ class Scanned(Message):
     """Gaps in ms between consecutive keys that inserted characters (for the test-scan view)."""
 
 
+_Scanned = Scanned  # the message's name where the class attribute of that name hides it
+
+
 class ScanBar(Input):
     """The scan line at the bottom of every station."""
 
@@ -173,7 +176,7 @@ class ScanBar(Input):
         self._pending = ""
         super().clear()
 
-    def submit_current(self) -> Scanned | None:
+    def submit_current(self) -> _Scanned | None:
         """Do what Enter does: take and clear the value, post one ``Scanned``.
 
         Returns the message posted, or ``None`` when the value was empty (nothing is posted).

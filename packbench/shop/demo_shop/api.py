@@ -122,7 +122,7 @@ def _links(base: str, path: str, **extra: str) -> dict[str, list[dict[str, str]]
 
 def order_json(order: OrderRecord, base: str) -> dict[str, Any]:
     """One order in WooCommerce's shape. ``base`` is the site URL without a trailing slash."""
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "id": ln["id"],
             "name": ln["name"],

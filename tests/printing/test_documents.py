@@ -528,3 +528,24 @@ def test_helpers() -> None:
     assert format_weight(2000) == "2 kg"
     keys = sorted(["A-10-1", None, "A-2-1", "b-01-1"], key=location_key)
     assert keys == ["A-2-1", "A-10-1", "b-01-1", None]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://t.no/{tracking}",  # short: a small version
+        "https://sporing.posten.no/sporing/{tracking}",
+        "https://tracking.bring.com/tracking/{tracking}?lang=no&utm_source=butikken",
+        "https://www.postnord.no/vare-verktoy/spore-brev-pakke-og-pall?shipmentId={tracking}"
+        "&utm_campaign=nettbutikk&utm_medium=etikett",
+        "https://example.no/" + "sporing/" * 12 + "{tracking}",  # long: a large version
+    ],
+)
+def test_the_fixed_mask_qr_decodes_at_every_size(url: str) -> None:
+    """Labels draw the QR code with one fixed mask instead of scoring all eight (#20): the
+    symbol must still decode, for short and long links, on both label sizes."""
+    for size in ("102x152", "100x190"):
+        lab = label(tracking_url=url)
+        (page,) = pages(render_label(lab, size))
+        _, qr = by_format(page)
+        assert [c.text for c in qr] == [url.replace("{tracking}", lab.tracking_number)], size

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 # Textual paints on a fixed clock of TEXTUAL_FPS frames a second, so a scan's result waits for
 # the next tick: up to 17 ms at Textual's 60, a large share of the bench's 25 ms from scan to
@@ -29,10 +29,15 @@ from packbench.config import Settings, load_warehouse_layout
 from packbench.core.codes import CodeRules
 from packbench.core.gs1 import preload as preload_gs1
 from packbench.core.routing import Layout
-from packbench.data.engine import Database
-from packbench.operations.common import Actor
-from packbench.operations.outbox import SyncHealth, sync_health
-from packbench.operations.packers import PackerView, sign_out
+from packbench.operations.actor import Actor
+
+# The database, the tables and the operations load after the first frame (#20): only their
+# names here, for the annotations.
+if TYPE_CHECKING:
+    from packbench.data.engine import Database
+    from packbench.operations.outbox import SyncHealth
+    from packbench.operations.packers import PackerView
+    from packbench.screens.boot import BootScreen
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +96,26 @@ class PackbenchApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, *, settings: Settings, db: Database, terminal: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database | None = None,
+        open_db: Callable[[], Database] | None = None,
+        terminal: str | None = None,
+    ) -> None:
+        """``db`` is the open database; or ``open_db`` opens it, in a worker after the first
+        frame (the command line's way: the app shows itself while SQLAlchemy, the tables and
+        the station load, and keys typed meanwhile wait for the station)."""
+        if (db is None) == (open_db is None):
+            raise TypeError("give the database or a way to open it, not both")
         self.settings = settings
-        self.db = db
+        self._db = db
+        self._open_db = open_db
+        #: What stopped the start (the database could not be opened): the command line
+        #: reports it after the app has closed, as it would have before the first frame.
+        self.boot_error: BaseException | None = None
+        self._boot_screen: BootScreen | None = None
         self.rules: CodeRules = settings.code_rules()
         # The warehouse layout (#5), loaded once: a bad file stops the start with a clear error.
         self.layout: Layout = load_warehouse_layout(settings.warehouse.layout_path())
@@ -118,7 +140,69 @@ class PackbenchApp(App[None]):
         self.MODES = _station_factories()  # type: ignore[misc]  # per app: stations load lazily
         super().__init__()
 
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the database is not open yet")
+        return self._db
+
+    def get_default_screen(self) -> Screen[Any]:
+        if self._open_db is None:
+            return super().get_default_screen()
+        from packbench.screens.boot import BootScreen
+
+        # The first frame: the app's name, the station it opens and a line saying so; it takes
+        # the keys a scanner sends until the station is there.
+        self._boot_screen = BootScreen(self.settings.bench.station)
+        return self._boot_screen
+
     def on_mount(self) -> None:
+        if self._db is None:
+            self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
+            return
+        self._start()
+
+    def _boot(self) -> None:
+        """Open the database and load the first station, off the event loop."""
+        assert self._open_db is not None
+        try:
+            db = self._open_db()
+            module, _ = STATION_SCREENS[self._first_station()]
+            importlib.import_module(module)  # the station, the operations, the ORM: here
+        except BaseException as exc:  # shown by the command line once the app has closed
+            self.boot_error = exc
+            self._from_thread(self.exit, None, 1)
+            return
+        self._from_thread(self._booted, db)
+
+    def _booted(self, db: Database) -> None:
+        self._db = db
+        self._start()
+        if self._boot_screen is not None:
+            scans, unfinished = self._boot_screen.typed()
+            if scans or unfinished:
+                self.call_after_refresh(self._replay, scans, unfinished)
+
+    def _replay(self, scans: list[str], unfinished: str) -> None:
+        """Scans typed while the station loaded, given to it in order (a scan still being
+        typed goes into its scan bar, for the Enter still to come)."""
+        from packbench.screens.base import StationScreen
+
+        station = self.screen
+        if not isinstance(station, StationScreen):
+            return
+        for scan in scans:
+            for ch in scan:
+                station.scanbar.feed(ch)
+            station.scanbar.submit_current()
+        for ch in unfinished:
+            station.scanbar.feed(ch)
+
+    def _first_station(self) -> str:
+        station = self.settings.bench.station
+        return "admin" if station == "dashboard" else station
+
+    def _start(self) -> None:
         station = self.settings.bench.station
         # The dashboard opens only for a supervisor: start at admin and go there on sign-in.
         self._dashboard_after_sign_in = station == "dashboard"
@@ -212,6 +296,7 @@ class PackbenchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sync-health", exit_on_error=False)
     def _poll_sync_health(self) -> None:
+        from packbench.operations.outbox import sync_health
         from packbench.operations.syncing import count_problems
 
         health = sync_health(self.db)
@@ -345,7 +430,13 @@ class PackbenchApp(App[None]):
         name = self.actor.packer_name
         actor = self.actor
         self.actor = Actor(station=actor.station, terminal=actor.terminal)
-        self.run_worker(lambda: sign_out(self.db, actor), thread=True, group="auth")
+
+        def sign_out_there() -> None:
+            from packbench.operations.packers import sign_out
+
+            sign_out(self.db, actor)
+
+        self.run_worker(sign_out_there, thread=True, group="auth")
         if self.current_mode == "dashboard":
             self.switch_mode("admin")
         self._refresh_header()

@@ -103,7 +103,15 @@ def _run_app(settings: Settings, db: Database) -> int:
 
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
-    return _run_app(settings, _open_db(settings))
+    """The app, shown at once: the database opens (and its schema is checked) in a worker
+    after the first frame; what stops that is reported here, once the app has closed."""
+    from packbench.app import PackbenchApp
+
+    app = PackbenchApp(settings=settings, open_db=lambda: _open_db(settings))
+    app.run()
+    if app.boot_error is not None:
+        raise app.boot_error
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

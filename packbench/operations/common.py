@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,35 +18,11 @@ from packbench.core.workflow import Action, IllegalTransition, next_status
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order
 from packbench.data.types import utcnow
+from packbench.operations.actor import Actor as Actor  # where every operation finds it
 
 MAX_CODE_CHARS = 500
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, at which station and terminal. Passed explicitly to every operation."""
-
-    station: str
-    terminal: str
-    packer_id: int | None = None
-    packer_name: str | None = None
-    role: str | None = None
-
-    @property
-    def signed_in(self) -> bool:
-        return self.packer_id is not None
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
-
-    def as_packer(self, packer_id: int, name: str, role: str) -> Actor:
-        return Actor(self.station, self.terminal, packer_id, name, role)
-
-    def at_station(self, station: str) -> Actor:
-        return Actor(station, self.terminal, self.packer_id, self.packer_name, self.role)
 
 
 class Refused(Exception):

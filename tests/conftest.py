@@ -42,6 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (`--dist loadgroup`, as scripts/test runs it), the tests that share one
+    # machine-wide thing run one after another on one worker: the CUPS queues, and Chromium.
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "cups_ready" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("cups"))
+        elif item.nodeid.startswith("tests/browser/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
     if not PG_URL:
         return
     skip = pytest.mark.skip(reason="about SQLite itself (PACKBENCH_TEST_PG is set)")

@@ -321,7 +321,8 @@ class ShipMethod(_Section):
 
     carrier: str = Field(min_length=1, max_length=50)
     service: str = Field(default="", max_length=100)
-    product: str = Field(default="", max_length=20)  # #14
+    # Cargonizer identifiers run longer than 20 ("bring2_parcel_pickup_point").
+    product: str = Field(default="", max_length=60)  # #14
 
 
 def _default_methods() -> dict[str, ShipMethod]:

@@ -28,6 +28,8 @@ __all__ = [
     "DEFAULT_CARGONIZER_SENDER",
     "DEFAULT_KEY",
     "DEFAULT_PORT",
+    "DEFAULT_SHIPMONDO_KEY",
+    "DEFAULT_SHIPMONDO_USER",
     "DEFAULT_UID",
     "HOST",
     "DemoCarrierApp",
@@ -43,6 +45,8 @@ DEFAULT_UID = "demo@packbench.example"
 DEFAULT_KEY = "demo-mybring-key"
 DEFAULT_CARGONIZER_KEY = "demo-cargonizer-key"
 DEFAULT_CARGONIZER_SENDER = "1"
+DEFAULT_SHIPMONDO_USER = "demo-shipmondo-user"
+DEFAULT_SHIPMONDO_KEY = "demo-shipmondo-key"
 
 
 class DemoCarrierApp:
@@ -72,6 +76,8 @@ def create_app(
     storage_url: str = "",
     cargonizer_key: str = DEFAULT_CARGONIZER_KEY,
     cargonizer_sender: str = DEFAULT_CARGONIZER_SENDER,
+    shipmondo_user: str = DEFAULT_SHIPMONDO_USER,
+    shipmondo_key: str = DEFAULT_SHIPMONDO_KEY,
 ) -> DemoCarrierApp:
     """The demo carrier as an ASGI app; ``state`` is a state object or its JSON file's path
     (``None``: kept in memory only)."""
@@ -89,6 +95,7 @@ def create_app(
     api = build_api(
         state, faults, uid=uid, key=key, error_status=error_status, storage_url=storage_url,
         cargonizer_key=cargonizer_key, cargonizer_sender=cargonizer_sender,
+        shipmondo_user=shipmondo_user, shipmondo_key=shipmondo_key,
     )  # fmt: skip
     return DemoCarrierApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 

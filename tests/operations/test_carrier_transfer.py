@@ -353,3 +353,60 @@ def test_kill_9_between_close_and_transfer_then_restart_transfers_exactly_once(
     counts = transfers_at_carrier(app)
     assert len(counts) == 2 and set(counts.values()) == {1}, counts
     assert transfer_calls(app) == 1
+
+
+@pytest.mark.sqlite_only
+def test_the_handovers_command_lists_and_sends_waiting_transfers(tmp_path: Path, carrier) -> None:  # type: ignore[no-untyped-def]
+    """``packbench handovers --transfer``: what a close left is sent; what still fails is
+    listed with why, and the exit status says so."""
+    import json
+
+    from packbench.data.engine import create_database
+    from packbench.data.migrate import upgrade
+    from tests.cli.test_cli import run
+
+    url, app = carrier
+    path = tmp_path / "bench.db"
+    db = create_database(str(path))
+    upgrade(db)
+    settings = cargonizer_settings(url)
+    ids = shipped(db, settings)
+    cage_all(db, settings, ids["first"], ids["second"])
+    app.faults.update({"next": ["drop"]})
+    scan(db, settings, "CMD-COMPLETE", "Cargonizer")
+    config = tmp_path / "packbench.toml"
+    config.write_text(
+        f"""
+[ship.carriers.Cargonizer]
+kind = "cargonizer"
+api_url = "{url}/cargonizer"
+transport_agreement = "1"
+[ship.methods."flat_rate:3"]
+carrier = "Cargonizer"
+product = "bring2_home_delivery_parcel"
+"""
+    )
+    env = {
+        "PACKBENCH_CONFIG": str(config),
+        "PACKBENCH_CARGONIZER_KEY": DEFAULT_CARGONIZER_KEY,
+        "PACKBENCH_CARGONIZER_SENDER": DEFAULT_CARGONIZER_SENDER,
+    }
+    out = run("handovers", "--db", str(path), "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    waiting = json.loads(out.stdout)["transfers_waiting"]
+    assert [(t["order"], t["status"]) for t in waiting] == [
+        ("5001", "sending"),
+        ("5002", "sending"),
+    ]
+    assert all("Cargonizer" in t["error"] for t in waiting)
+    out = run("handovers", "--db", str(path), "--transfer", env=env)
+    assert out.returncode == 1 and "not transferred yet" in out.stdout  # in its back-off
+    with db.write() as s:
+        for row in s.exec(select(CarrierTransfer)).all():
+            row.next_attempt_at = None
+            s.add(row)
+    out = run("handovers", "--db", str(path), "--transfer", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 consignments transferred to the carrier" in out.stdout
+    assert "not transferred" not in out.stdout
+    assert sorted(transfers_at_carrier(app).values()) == [1, 1]

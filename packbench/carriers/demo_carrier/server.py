@@ -170,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="packbench demo-carrier",
         description="Run the bundled demo carrier on 127.0.0.1: Bring's Booking, Pickup Point "
-        "and Tracking APIs in their documented shapes, with 10x19 cm PDF labels.",
+        "and Tracking APIs in their documented shapes, with 10x19 cm PDF labels; Cargonizer's "
+        "under /cargonizer and Shipmondo's under /shipmondo/api/public/v3 (demo credentials: "
+        f"Cargonizer key {DEFAULT_CARGONIZER_KEY}, sender {DEFAULT_CARGONIZER_SENDER}; "
+        f"Shipmondo user {DEFAULT_SHIPMONDO_USER}, key {DEFAULT_SHIPMONDO_KEY}).",
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
     p.add_argument("--fail-rate", type=_share, default=0.0, help="share of requests that fail")

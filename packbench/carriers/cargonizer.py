@@ -47,6 +47,7 @@ from packbench.carriers.cargonizer_payloads import (
     parse_list,
     read_xml,
     recovered,
+    transferred,
 )
 from packbench.carriers.http import is_loopback, retry_after, send
 from packbench.redact import redact, register_secret
@@ -271,6 +272,17 @@ class CargonizerCarrier:
             problems = errors_in(read_xml(content, "transferring consignments"))
             if problems:
                 raise Rejected(problems)
+
+    def transfer_state(self, consignment_id: str, reference: str) -> bool | None:
+        """Whether the consignment has been transferred, by the search on its reference (the
+        check before sending a transfer whose answer was lost again); None when the search
+        does not find it. Raises :class:`CarrierError` when it cannot be asked."""
+        what = f"checking the transfer of consignment {consignment_id}"
+        _, content = self._read(self.config.consignments_path, what, [("text", reference)])
+        for found in parse_list(content):
+            if found.consignment_id == consignment_id:
+                return transferred(found)
+        return None
 
     def pickup_points(
         self, postcode: str, country: str = "NO", *, street: str = "", limit: int = 10

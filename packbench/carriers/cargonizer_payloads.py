@@ -34,11 +34,14 @@ from packbench.carriers.bring_payloads import sscc_of
 __all__ = [
     "CargonizerOptions",
     "Found",
+    "consignment_id_of",
     "consignment_xml",
     "errors_in",
     "parse_consignment",
     "parse_list",
     "read_xml",
+    "recovered",
+    "transferred",
 ]
 
 MAX_TEXT = 100
@@ -284,3 +287,23 @@ def recovered(
         raise ValueError(", ".join(f.consignment_id for f in exact))
     raw = ET.tostring(exact[0].element, encoding="unicode")
     return _shipment(exact[0].element, request, carrier, recovered=True, raw=raw)
+
+
+def transferred(found: Found) -> bool:
+    """Whether Cargonizer says the consignment's EDI has gone to the carrier (``state``
+    ``transferred``, or ``<transfer>true</transfer>``)."""
+    state = (found.element.findtext("state") or "").strip().lower()
+    flag = (found.element.findtext("transfer") or "").strip().lower()
+    return state == "transferred" or flag == "true"
+
+
+def consignment_id_of(raw: str) -> str | None:
+    """Cargonizer's own id of the consignment in a kept answer (a booking's ``<consignments>``
+    or a looked-up ``<consignment>``), None when it has none."""
+    try:
+        root = read_xml(raw.encode("utf-8"), "the kept answer")
+    except PayloadError:
+        return None
+    node = root if root.tag == "consignment" else root.find("consignment")
+    cid = (node.findtext("id") or "").strip() if node is not None else ""
+    return cid if cid.isdigit() else None

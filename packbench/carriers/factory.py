@@ -1,10 +1,12 @@
 """Build a carrier adapter from its configuration.
 
 ``kind = "s10"`` is the built-in carrier (the shop's own labels); ``kind = "bring"`` books with
-Bring, ``kind = "cargonizer"`` through Logistra Cargonizer. Credentials come from the
-environment (``PACKBENCH_BRING_UID``, ``PACKBENCH_BRING_KEY``, ``PACKBENCH_CARGONIZER_KEY``,
-``PACKBENCH_CARGONIZER_SENDER``) or, when those are not set, from the OS keyring (service
-``packbench``, names ``bring_uid``, ``bring_key``, ``cargonizer_key``, ``cargonizer_sender``)
+Bring, ``kind = "cargonizer"`` through Logistra Cargonizer, ``kind = "shipmondo"`` through
+Shipmondo. Credentials come from the environment (``PACKBENCH_BRING_UID``,
+``PACKBENCH_BRING_KEY``, ``PACKBENCH_CARGONIZER_KEY``, ``PACKBENCH_CARGONIZER_SENDER``,
+``PACKBENCH_SHIPMONDO_USER``, ``PACKBENCH_SHIPMONDO_KEY``) or, when those are not set, from the
+OS keyring (service ``packbench``, names ``bring_uid``, ``bring_key``, ``cargonizer_key``,
+``cargonizer_sender``, ``shipmondo_user``, ``shipmondo_key``)
 — never from the configuration file, the database or the logs: every credential is registered
 with :func:`packbench.redact.register_secret` before it is used.
 """
@@ -19,6 +21,7 @@ from packbench.carriers.base import Address, AuthError, Carrier, CarrierError, P
 from packbench.carriers.bring import DEFAULT_PRODUCTS, BringCarrier, BringConfig, BringProduct
 from packbench.carriers.cargonizer import CargonizerCarrier, CargonizerConfig, CargonizerProduct
 from packbench.carriers.s10 import s10_from_settings
+from packbench.carriers.shipmondo import ShipmondoCarrier, ShipmondoConfig, ShipmondoProduct
 from packbench.redact import register_secret
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "carrier_for",
     "credential",
     "products_by_method",
+    "shipmondo_config",
 ]
 
 KEYRING_SERVICE = "packbench"
@@ -115,6 +119,10 @@ def products_by_method(ship: Any) -> dict[str, Product]:
             if c is not None:
                 product = Product(c.id, c.name, c.max_weight_g, c.max_length_mm,
                                   c.max_sum_of_sides_mm, c.pickup_point)  # fmt: skip
+        elif kind == "shipmondo":
+            config = shipmondo_config("", settings)
+            s = config.products.get(pid)
+            product = s.product(config.label_format) if s is not None else None
         limited = product is not None and (
             product.max_weight_g or product.max_length_mm or product.max_sum_of_sides_mm
         )
@@ -163,6 +171,20 @@ def carrier_for(
                                      **options)  # fmt: skip
         except (TypeError, ValueError) as exc:
             raise CarrierError(f"carrier {name}: {exc}") from None
+    if kind == "shipmondo":
+        user = credentials("PACKBENCH_SHIPMONDO_USER", "shipmondo_user")
+        key = credentials("PACKBENCH_SHIPMONDO_KEY", "shipmondo_key")
+        if not user or not key:
+            raise AuthError(
+                f"carrier {name}: no Shipmondo credentials; set PACKBENCH_SHIPMONDO_USER and "
+                "PACKBENCH_SHIPMONDO_KEY, or store them in the OS keyring (keyring set "
+                "packbench shipmondo_user / shipmondo_key)"
+            )
+        try:
+            return ShipmondoCarrier(shipmondo_config(name, settings, sender), user, key,
+                                    **options)  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise CarrierError(f"carrier {name}: {exc}") from None
     raise CarrierError(f"carrier {name}: unknown kind {kind!r}")
 
 
@@ -185,3 +207,24 @@ def cargonizer_config(name: str, settings: Any, sender: Any = None) -> Cargonize
         if k not in ("name", "products", "sender") and _get(settings, k) is not None
     }
     return CargonizerConfig(name=name, products=products, sender=_address(sender), **simple)
+
+
+def shipmondo_config(name: str, settings: Any, sender: Any = None) -> ShipmondoConfig:
+    """A :class:`ShipmondoConfig` from a settings object or mapping; ``products`` are keyed by
+    Shipmondo's ``product_code``."""
+    products = {}
+    for pid, p in (_get(settings, "products", None) or {}).items():
+        fields = {
+            k: _get(p, k)
+            for k in ShipmondoProduct.__dataclass_fields__
+            if k != "id" and _get(p, k) is not None
+        }
+        if "services" in fields:
+            fields["services"] = tuple(fields["services"])
+        products[str(pid)] = ShipmondoProduct(id=str(pid), **fields)
+    simple = {
+        k: _get(settings, k)
+        for k in ShipmondoConfig.__dataclass_fields__
+        if k not in ("name", "products", "sender") and _get(settings, k) is not None
+    }
+    return ShipmondoConfig(name=name, products=products, sender=_address(sender), **simple)

@@ -208,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print the waiting parcels and handovers as JSON"
     )
+    p.add_argument(
+        "--transfer",
+        action="store_true",
+        help="first send the consignment transfers (Cargonizer EDI) that closed handovers left",
+    )
     # -- end of the post station block --------------------------------------------------------
 
     p = sub.add_parser("history", help="an order's whole audit trail (every scan and action)")

@@ -248,8 +248,15 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(exc.message, code=2) from None
         print(one_line(result.message))
         return 0 if result.ok else 1
+    from packbench.operations.carrier_transfer import send_transfers, transfer_problems
+
+    sent = None
+    if args.transfer:
+        actor = Actor(station="post", terminal=settings.bench.terminal)
+        sent = send_transfers(db, actor, settings.ship)
     groups = waiting_by_carrier(db)
     handovers = recent_handovers(db)
+    transfers = transfer_problems(db)
     if args.json:
         print(
             json.dumps(
@@ -269,12 +276,29 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
                         for g in groups
                     },
                     "handovers": [h.as_json() for h in handovers],
+                    "transfers_waiting": [
+                        {
+                            "carrier": t.carrier,
+                            "order": t.order_number,
+                            "consignment": t.consignment_number,
+                            "status": t.status,
+                            "attempts": t.attempts,
+                            "error": t.last_error,
+                        }
+                        for t in transfers
+                    ],
                 },
                 ensure_ascii=False,
                 indent=1,
             )
         )
-        return 0
+        return 1 if sent is not None and transfers else 0
+    if sent is not None and sent.message:
+        print(one_line(sent.message))
+    for t in transfers:
+        why = f": {t.last_error}" if t.last_error else ""
+        print(one_line(f"not transferred yet: {t.carrier} {t.consignment_number} (order "
+                       f"{t.order_number}, {t.attempts} attempts){why}"))  # fmt: skip
     for g in groups:
         print(shown(f"{g.carrier}: {len(g.parcels)} waiting, {g.in_cage} in the cage"))
         for r in g.parcels:
@@ -292,4 +316,5 @@ def cmd_handovers(args: argparse.Namespace, settings: Settings) -> int:
         print(
             shown(f"handover {h.id}: {h.carrier} {h.day} {h.status} ({when}), {h.parcels} parcels")
         )
-    return 0
+    # --transfer fails (1) while transfers still wait, so a cron job notices.
+    return 1 if sent is not None and transfers else 0

@@ -424,6 +424,32 @@ class HandoverParcel(SQLModel, table=True):
     packer_id: int | None = Field(default=None, foreign_key="packer.id")
 
 
+class CarrierTransfer(SQLModel, table=True):
+    """A consignment's EDI to be sent to its carrier (Cargonizer's transfer) when a handover
+    with its parcels closes: written in the close's transaction, sent after it committed.
+
+    ``pending``: not sent yet (or certainly not received); ``sending``: a call is under way or
+    its answer was lost (looked up before it is sent again); ``done``: the carrier has it.
+    One row per shipment, so a consignment is transferred once."""
+
+    __tablename__ = "carrier_transfer"
+    __table_args__ = (Index("ix_carrier_transfer_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", unique=True)
+    handover_id: int | None = Field(default=None, foreign_key="handover.id", index=True)
+    carrier: str = Field(max_length=50)
+    consignment_id: str = Field(max_length=40)  # the carrier's id to transfer by
+    reference: str = Field(default="", max_length=100)  # what a lookup searches for
+    status: str = Field(default="pending", max_length=16)  # pending | sending | done
+    attempts: int = 0
+    next_attempt_at: datetime | None = _opt_time()
+    sent_at: datetime | None = _opt_time()  # when the last call began
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _now_field()
+    done_at: datetime | None = _opt_time()
+
+
 # -- end of the shipping block --------------------------------------------------------------------
 
 

@@ -79,6 +79,8 @@ _CREDENTIAL_ENV = (
     "PACKBENCH_BRING_KEY",
     "PACKBENCH_CARGONIZER_KEY",
     "PACKBENCH_CARGONIZER_SENDER",
+    "PACKBENCH_SHIPMONDO_USER",
+    "PACKBENCH_SHIPMONDO_KEY",
 )
 _carriers: dict[tuple[str, ...], Carrier] = {}
 _carriers_lock = threading.Lock()

@@ -10,7 +10,9 @@
 - **Close**: closing a carrier's handover lists every parcel shipped with that carrier but not
   scanned. With such parcels the close must be confirmed; they stay waiting for the next
   pickup. The scanned parcels become *handed over* with the time, an order whose parcels are all
-  handed over becomes *handed over*, and the manifest prints (``operations.printing``).
+  handed over becomes *handed over*, and the manifest prints (``operations.printing``). For a
+  carrier whose consignments are transferred at handover (Cargonizer), the transfer is recorded
+  in the close's transaction and sent after it (``operations.carrier_transfer``).
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ class HandoverResult:
     missing: tuple[WaitingRow, ...]
     at: datetime | None
     printed: PrintResult | None = None
+    #: Consignments to transfer to the carrier (Cargonizer), recorded with the close.
+    transfers: int = 0
+    transferred: str = ""  # how sending them went, for the station
 
 
 def local_day(tz: str, at: datetime | None = None) -> str:
@@ -314,8 +319,13 @@ def post_scan(
             )
             return PostOutcome(False, text, raw, kind="error", carrier=carrier)
         confirm = scan.command is Command.CONFIRM
+        from packbench.operations.carrier_transfer import needs_transfer
+
+        transfer = needs_transfer(settings.ship if settings is not None else None, target)
         try:
-            result = close_handover(db, actor, target, day=day, confirm=confirm, code=raw)
+            result = close_handover(
+                db, actor, target, day=day, confirm=confirm, code=raw, transfer=transfer
+            )
         except Refused as exc:
             return PostOutcome(False, exc.message, raw, kind="error", carrier=carrier)
         return _after_close(db, actor, raw, result, settings, printer)
@@ -359,6 +369,13 @@ def _after_close(
             confirm_close=result.carrier,
             closed=result,
         )
+    transferred = ""
+    if result.transfers and settings is not None:
+        # The close has committed: the carrier is called now, outside it; a failure is
+        # retried later and never undoes the close.
+        from packbench.operations.carrier_transfer import send_transfers
+
+        transferred = send_transfers(db, actor, settings.ship).message
     printed = None
     if settings is not None and printer is not None and result.handover_id is not None:
         printed = print_manifest(db, actor, settings, printer, result.handover_id)
@@ -369,18 +386,21 @@ def _after_close(
         else ""
     )
     text = f"{msg.count(len(result.handed_over), 'parcel')} handed over to {result.carrier}.{stay}"
+    if transferred:
+        text += f" {transferred[:1].upper()}{transferred[1:]}."
     if printed is not None:
         text += (
             f" {printed.message}."
             if printed.ok
             else f" The manifest did not print ({printed.message}); F10 prints it again."
         )
-    done = HandoverResult(**{**result.__dict__, "printed": printed})
+    done = HandoverResult(**{**result.__dict__, "printed": printed, "transferred": transferred})
+    ok = (printed is None or printed.ok) and "transfer failed" not in transferred
     return PostOutcome(
-        printed is None or printed.ok,
+        ok,
         text,
         raw,
-        kind="ok" if printed is None or printed.ok else "error",
+        kind="ok" if ok else "error",
         carrier=None,
         closed=done,
     )
@@ -397,9 +417,13 @@ def close_handover(
     day: str,
     confirm: bool = False,
     code: str = "",
+    transfer: bool = False,
 ) -> HandoverResult:
     """Hand the cage's parcels to ``carrier``. Parcels of that carrier that were shipped but not
-    scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup)."""
+    scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup).
+    ``transfer``: record, in the same transaction, the transfer of each handed-over parcel's
+    consignment to the carrier (Cargonizer's EDI), sent after the commit
+    (:mod:`packbench.operations.carrier_transfer`)."""
 
     def run(session: Session) -> HandoverResult:
         handover = _open_handover(session, carrier)
@@ -424,6 +448,7 @@ def close_handover(
             return HandoverResult(carrier, handover.id, False, tuple(caged), missing, None)
         now = utcnow()
         orders: set[int] = set()
+        shipments: set[int] = set()
         for row in caged:
             parcel = session.get(Parcel, row.parcel_id)
             assert parcel is not None
@@ -431,6 +456,8 @@ def close_handover(
             parcel.handed_over_at = now
             session.add(parcel)
             orders.add(parcel.order_id)
+            if parcel.shipment_id is not None:
+                shipments.add(parcel.shipment_id)
         session.flush()
         for order_id in sorted(orders):
             _order_handed_over(session, actor, order_id, carrier, now, code)
@@ -439,6 +466,12 @@ def close_handover(
         handover.closed_by = actor.packer_id
         handover.day = day
         session.add(handover)
+        transfers = 0
+        if transfer:
+            from packbench.operations.carrier_transfer import record_transfers
+
+            assert handover.id is not None
+            transfers = len(record_transfers(session, actor, handover.id, carrier, shipments))
         record_event(
             session,
             actor,
@@ -454,7 +487,9 @@ def close_handover(
                 "missing": [r.parcel_id for r in missing],
             },
         )
-        return HandoverResult(carrier, handover.id, True, tuple(caged), missing, now)
+        return HandoverResult(
+            carrier, handover.id, True, tuple(caged), missing, now, transfers=transfers
+        )
 
     return transact_logged(db, actor, run, kind="handover", code=code)
 

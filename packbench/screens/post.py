@@ -6,6 +6,10 @@ until that handover is closed (or F11 / ``CMD-NEXT`` lets go of the carrier). F7
 ``CMD-COMPLETE``) closes the handover: parcels shipped but not scanned are listed and stay for
 the next pickup once F8 (``CMD-CONFIRM``) confirms; the manifest prints on the station's
 manifest printer, and F10 prints the last one again. The work is ``operations.handover``.
+
+Consignments a close must transfer to the carrier (Cargonizer) are sent after the close; the
+screen retries what is due every minute (``operations.carrier_transfer``) and shows what is
+still waiting, with why.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from packbench.operations.carrier_transfer import (
+    TransferView,
+    needs_transfer,
+    send_transfers,
+    transfer_problems,
+)
 from packbench.operations.common import Refused
 
 if TYPE_CHECKING:
@@ -40,6 +50,9 @@ from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens.base import StationScreen
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.scanbar import Scanned
+
+#: How often the station sends the transfers still due (a failed one waits its back-off).
+TRANSFER_RETRY_S = 60.0
 
 
 class PostScreen(StationScreen):
@@ -61,6 +74,7 @@ class PostScreen(StationScreen):
         #: A close that leaves parcels behind, waiting for CMD-CONFIRM.
         self.confirming: str | None = None
         self.groups: list[CarrierGroup] = []
+        self.transfers: list[TransferView] = []
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="station-main full-width"):
@@ -69,6 +83,20 @@ class PostScreen(StationScreen):
 
     def on_mount(self) -> None:
         self._resume()
+        ship = self.pb.settings.ship
+        if any(needs_transfer(ship, name) for name in ship.carriers):
+            self.set_interval(TRANSFER_RETRY_S, self._send_transfers)
+            self._send_transfers()
+
+    @work(thread=True, exclusive=True, group="post-transfer", exit_on_error=False)
+    def _send_transfers(self) -> None:
+        """What a close (here or on a terminal that died) left to transfer, sent when due."""
+        pb = self.pb
+        report = send_transfers(pb.db, pb.actor, pb.settings.ship)
+        if report.sent or report.found:
+            self.app.call_from_thread(pb.feedback, "info", report.message[:1].upper()
+                                      + report.message[1:] + ".")  # fmt: skip
+        self.app.call_from_thread(self.refresh_data)
 
     @work(thread=True, group="post-list", exit_on_error=False)
     def _resume(self) -> None:
@@ -149,11 +177,18 @@ class PostScreen(StationScreen):
     @work(thread=True, exclusive=True, group="post-list", exit_on_error=False)
     def _load(self) -> None:
         groups = waiting_by_carrier(self.pb.db)
-        self.app.call_from_thread(self._show, groups)
+        transfers = transfer_problems(self.pb.db)
+        self.app.call_from_thread(self._show, groups, transfers)
 
-    def _show(self, groups: list[CarrierGroup]) -> None:
+    def _show(
+        self, groups: list[CarrierGroup], transfers: list[TransferView] | None = None
+    ) -> None:
         self.groups = groups
-        self.query_one("#cage", Static).update(render_cage(self.carrier, groups))
+        self.transfers = transfers or []
+        cage = render_cage(self.carrier, groups)
+        if self.transfers:
+            cage = Group(cage, render_transfers(self.transfers))
+        self.query_one("#cage", Static).update(cage)
         self.query_one("#waiting", Static).update(render_waiting(groups, self.carrier))
 
 
@@ -168,6 +203,26 @@ def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableTy
         "F7 closes the handover, F11 another carrier.",
         style="bold",
     )
+
+
+def render_transfers(transfers: list[TransferView]) -> RenderableType:
+    """Consignments handed over whose transfer to the carrier has not gone through yet."""
+    by_carrier: dict[str, list[TransferView]] = {}
+    for t in transfers:
+        by_carrier.setdefault(t.carrier, []).append(t)
+    lines = []
+    for carrier, items in by_carrier.items():
+        why = next((t.last_error for t in reversed(items) if t.last_error), None)
+        numbers = ", ".join(f"{t.order_number} {t.consignment_number}" for t in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        lines.append(
+            f"{carrier}: {len(items)} consignment{'s' if len(items) != 1 else ''} handed over "
+            f"but not transferred yet ({numbers}{more})"
+            + (f" — {why}" if why else "")
+            + "; retried automatically."
+        )
+    return plain("\n".join(lines), style="bold red" if any(t.last_error for t in transfers)
+                 else "yellow")  # fmt: skip
 
 
 def render_waiting(groups: list[CarrierGroup], carrier: str | None) -> RenderableType:

@@ -6,7 +6,8 @@ redirect, answers the tracking search by reference, keeps its bookings in a JSON
 misbehave on demand — including making a booking and losing the answer.
 
 Under ``/cargonizer`` it answers Logistra Cargonizer's XML consignment API over the same books
-(its HTTP-200 error bodies included).
+(its HTTP-200 error bodies included), under ``/shipmondo/api/public/v3`` Shipmondo's JSON API
+(base64 labels, PDF or ZPL).
 
 ``python -m packbench.carriers.demo_carrier --port 8788`` or ``packbench demo-carrier …`` runs
 it; tests use :func:`run_in_thread`. Modules: ``state`` (bookings and checks), ``api`` (routes
@@ -21,6 +22,8 @@ from packbench.carriers.demo_carrier.server import (
     DEFAULT_CARGONIZER_SENDER,
     DEFAULT_KEY,
     DEFAULT_PORT,
+    DEFAULT_SHIPMONDO_KEY,
+    DEFAULT_SHIPMONDO_USER,
     DEFAULT_UID,
     DemoCarrierApp,
     build_parser,
@@ -37,6 +40,8 @@ __all__ = [
     "DEFAULT_CARGONIZER_SENDER",
     "DEFAULT_KEY",
     "DEFAULT_PORT",
+    "DEFAULT_SHIPMONDO_KEY",
+    "DEFAULT_SHIPMONDO_USER",
     "DEFAULT_UID",
     "DemoCarrierApp",
     "DemoCarrierState",

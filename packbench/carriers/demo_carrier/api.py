@@ -39,7 +39,7 @@ __all__ = ["BOOKING_PATHS", "build_api"]
 log = logging.getLogger("packbench.demo_carrier")
 
 BOOKING_PATHS = ("/booking/api/create", "/booking/api/booking", "/booking-api/api/booking")
-_SECRET_HEADERS = {"x-mybring-api-key"}
+_SECRET_HEADERS = {"x-mybring-api-key", "x-cargonizer-key", "authorization"}
 
 
 def _base(request: Request) -> str:
@@ -56,6 +56,8 @@ def build_api(
     storage_url: str = "",
     cargonizer_key: str = "",
     cargonizer_sender: str = "",
+    shipmondo_user: str = "",
+    shipmondo_key: str = "",
 ) -> Starlette:
     """``storage_url``: where label links redirect to (default: this server, as seen by the
     client); another origin lets a test see which headers follow a redirect."""
@@ -250,6 +252,10 @@ def build_api(
         from packbench.carriers.demo_carrier.cargonizer_api import cargonizer_routes
 
         routes += cargonizer_routes(state, key=cargonizer_key, sender=cargonizer_sender, note=note)
+    if shipmondo_user and shipmondo_key:
+        from packbench.carriers.demo_carrier.shipmondo_api import shipmondo_routes
+
+        routes += shipmondo_routes(state, user=shipmondo_user, key=shipmondo_key, note=note)
     return Starlette(routes=routes)
 
 

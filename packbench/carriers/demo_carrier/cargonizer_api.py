@@ -9,7 +9,10 @@ the shapes of the examples' README, booking into the same books as the Bring fac
   *contains* the text (as the real search does): a client must filter on the exact reference.
 - ``GET /cargonizer/consignments/label_pdf?consignment_ids[]=`` → the PDF; an unknown id is
   answered 200 with an XML error, as some real label calls are.
-- ``POST /cargonizer/consignments/transfer?consignment_ids[]=`` marks them transferred.
+- ``POST /cargonizer/consignments/transfer?consignment_ids[]=`` marks them transferred and
+  counts every transfer of each (``transfers`` in the books: a test proves "exactly one");
+  the answer is the transferred consignments (its shape is not documented), an unknown id
+  an HTTP-200 error.
 """
 
 from __future__ import annotations
@@ -256,8 +259,22 @@ def cargonizer_routes(state: DemoCarrierState, *, key: str, sender: str, note: A
         if denied is not None:
             return denied
         ids = set(request.query_params.getlist("consignment_ids[]"))
-        state.mark(lambda b: ours(b) and str(cargonizer_id(b)) in ids, transferred=True)
-        return Response(b"", 200, media_type=_XML)
+        if not ids:
+            return _errors("Ingen sendinger oppgitt (consignment_ids)", status=400)
+
+        def send_edi(b: dict[str, Any]) -> None:
+            b["transferred"] = True
+            b["transfers"] = int(b.get("transfers", 0)) + 1  # what a test counts
+
+        done = state.apply(lambda b: ours(b) and str(cargonizer_id(b)) in ids, send_edi)
+        unknown = ids - {str(cargonizer_id(b)) for b in done}
+        if unknown:  # Cargonizer's free-text error, with HTTP 200 as its label calls do
+            return _errors(f"Fant ikke sending {', '.join(sorted(unknown))}", status=200)
+        out = ET.Element("consignments", type="array")
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        for b in done:
+            out.append(_consignment(b, base))
+        return _xml(out)
 
     p = CARGONIZER_PREFIX
     return [

@@ -6,7 +6,8 @@ Raw ASGI around every route but ``/_demo/…``. Random faults come from one
 ``next`` (``"429"``, ``"500"``, ``"drop"``, ``"lose"``), taken first-in first-out.
 
 - ``fail_rate``: share of requests that fail without being acted on; of those ``drop_share``
-  lose the connection, the rest get Bring's 500 (``BOOK-INTERNAL-001``).
+  lose the connection, the rest get a 500 in the shape of the API asked (Bring's
+  ``BOOK-INTERNAL-001``, Cargonizer's ``<errors>``, Shipmondo's ``{"error": …}``).
 - ``lose_answer_rate``: share of writes (bookings) that are carried out (booked and written to
   the file) and then lose the connection instead of the answer.
 - ``latency_ms`` before every request; ``answer_latency_ms`` after a request was carried out,
@@ -17,24 +18,35 @@ Raw ASGI around every route but ``/_demo/…``. Random faults come from one
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import math
 import random
 import threading
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultInjector", "FaultSettings"]
+from packbench.loopback_faults import (
+    ASGIApp,
+    Message,
+    RateWindow,
+    Receive,
+    Scope,
+    Send,
+    discard,
+    drop_connection,
+    send_json,
+)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = [
+    "FAULT_KINDS",
+    "ASGIApp",
+    "FaultInjector",
+    "FaultSettings",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+]
 
 FAULT_KINDS = ("429", "500", "drop", "lose")
 _SHARES = ("fail_rate", "drop_share", "lose_answer_rate")
@@ -96,40 +108,25 @@ class FaultSettings:
         }
 
 
-async def _discard(message: Message) -> None:
-    """The ``send`` of a request whose answer is lost: the work is done, nobody hears of it."""
-
-
-async def _drop_connection(receive: Receive, send: Send) -> None:
-    """Close the connection without a response (with uvicorn, closing the transport makes it
-    send nothing); elsewhere promise a body and break off."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None and callable(getattr(transport, "close", None)):
-        transport.close()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2.0):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"{", "more_body": True})
-
-
-async def _json(send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]]) -> None:
-    data = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(data)).encode()),
-        *extra,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+def _answer(path: str, status: int) -> tuple[bytes, bytes]:
+    """(content type, body) of a fault's answer in the shape of the API under ``path``."""
+    if path.startswith("/shipmondo/"):  # {"error": …}; its 429 is plain text (README)
+        if status == 429:
+            return b"text/plain", b"Too many requests"
+        return b"application/json", json.dumps({"error": "Internal server error"}).encode()
+    if path.startswith("/cargonizer/"):
+        xml = "<errors><info><request-id>demo</request-id></info><error>{}</error></errors>"
+        said = "For mange forespørsler" if status == 429 else "Intern feil"
+        return b"application/xml; charset=utf-8", xml.format(said).encode()
+    if status == 429:
+        return b"application/json", json.dumps({"message": "Too Many Requests"}).encode()
+    error = {
+        "code": "BOOK-INTERNAL-001",
+        "messages": [{"lang": "en", "message": "An unexpected error occurred"}],
+    }
+    return b"application/json", json.dumps(
+        {"consignments": [{"confirmation": None, "errors": [error]}]}
+    ).encode()
 
 
 class FaultInjector:
@@ -137,7 +134,7 @@ class FaultInjector:
         self.app = app
         self.settings = settings
         self.rng = random.Random(seed)
-        self._recent: deque[float] = deque()
+        self._window = RateWindow()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_demo/"):
@@ -149,22 +146,16 @@ class FaultInjector:
         kind = s.take_next()
         if kind is None:
             kind = self._random(scope["method"] not in ("GET", "HEAD", "OPTIONS"))
-        if kind == "429":
-            wait = self._over_limit(0) or 1
-            await _json(send, 429, {"message": "Too Many Requests"},
-                        [(b"retry-after", str(wait).encode())])  # fmt: skip
-        elif kind == "500":
-            error = {
-                "code": "BOOK-INTERNAL-001",
-                "messages": [{"lang": "en", "message": "An unexpected error occurred"}],
-            }
-            body = {"consignments": [{"confirmation": None, "errors": [error]}]}
-            await _json(send, 500, body, [])
+        if kind in ("429", "500"):
+            status = int(kind)
+            ctype, body = _answer(scope["path"], status)
+            extra = [(b"retry-after", b"1")] if status == 429 else []
+            await send_json(send, status, body, extra, content_type=ctype)
         elif kind == "drop":
-            await _drop_connection(receive, send)
+            await drop_connection(receive, send)
         elif kind == "lose":
-            await self.app(scope, receive, _discard)
-            await _drop_connection(receive, send)
+            await self.app(scope, receive, discard)
+            await drop_connection(receive, send)
         elif s.answer_latency_ms > 0:
             delay = s.answer_latency_ms / 1000
 
@@ -179,23 +170,10 @@ class FaultInjector:
 
     def _random(self, write: bool) -> str | None:
         s = self.settings
-        if s.rate_limit > 0 and self._over_limit(s.rate_limit) is not None:
+        if s.rate_limit > 0 and self._window.over(s.rate_limit) is not None:
             return "429"
         if s.fail_rate > 0 and self.rng.random() < s.fail_rate:
             return "drop" if self.rng.random() < s.drop_share else "500"
         if write and s.lose_answer_rate > 0 and self.rng.random() < s.lose_answer_rate:
             return "lose"
-        return None
-
-    def _over_limit(self, limit: int) -> int | None:
-        """Seconds to wait if this request is one too many in the last second, else None
-        (the request is counted). ``limit`` 0: only the wait for a forced 429."""
-        now = time.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if limit <= 0:
-            return None
-        if len(self._recent) >= limit:
-            return max(1, math.ceil(1.0 - (now - self._recent[0])))
-        self._recent.append(now)
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from packbench.printing.common import (
@@ -20,7 +21,7 @@ from packbench.printing.common import (
     sscc_text,
 )
 
-__all__ = ["LABEL_MM", "render_label_pdf"]
+__all__ = ["LABEL_MM", "render_label_pdf", "render_label_zpl"]
 
 LABEL_MM = (100, 190)
 
@@ -95,3 +96,54 @@ def render_label_pdf(booking: Mapping[str, Any], packages: Sequence[Mapping[str,
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _Party:
+    name: str
+    company: str = ""
+    address1: str = ""
+    address2: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = "NO"
+
+
+def _party(p: Mapping[str, Any]) -> _Party:
+    return _Party(
+        name=str(p.get("name") or ""),
+        address1=str(p.get("addressLine") or ""),
+        address2=str(p.get("addressLine2") or ""),
+        postcode=str(p.get("postalCode") or ""),
+        city=str(p.get("city") or ""),
+        country=str(p.get("countryCode") or "NO"),
+    )
+
+
+def render_label_zpl(booking: Mapping[str, Any], packages: Sequence[Mapping[str, Any]]) -> bytes:
+    """The same labels as ZPL II for a 203 dpi printer, 100 × 190 mm: one ``^XA … ^XZ`` per
+    package, the package number as GS1-128 (``^BC`` in UCC/EAN mode, AI 00) — the bench's own
+    ZPL renderer, so customer text cannot add a command."""
+    from packbench.printing.labels import LabelInput
+    from packbench.printing.zpl import render_zpl_labels
+
+    count = len(booking["packages"])
+    return render_zpl_labels(
+        [
+            LabelInput(
+                sender=_party(booking["sender"]),
+                recipient=_party(booking["recipient"]),
+                carrier="Bring DEMO",
+                service=str(booking["productName"]),
+                weight_g=round(float(pkg["weightInKg"]) * 1000),
+                parcel_no=int(pkg["index"]),
+                parcel_count=count,
+                tracking_number=str(pkg["packageNumber"]),
+                sscc=str(pkg["packageNumber"]),
+                tracking_url="https://sporing.bring.no/sporing/{tracking}",
+                order_number=str(booking["reference"])[:20],
+            )
+            for pkg in packages
+        ],
+        "100x190",
+    )

@@ -28,6 +28,8 @@ __all__ = [
     "DEFAULT_CARGONIZER_SENDER",
     "DEFAULT_KEY",
     "DEFAULT_PORT",
+    "DEFAULT_SHIPMONDO_KEY",
+    "DEFAULT_SHIPMONDO_USER",
     "DEFAULT_UID",
     "HOST",
     "DemoCarrierApp",
@@ -43,6 +45,8 @@ DEFAULT_UID = "demo@packbench.example"
 DEFAULT_KEY = "demo-mybring-key"
 DEFAULT_CARGONIZER_KEY = "demo-cargonizer-key"
 DEFAULT_CARGONIZER_SENDER = "1"
+DEFAULT_SHIPMONDO_USER = "demo-shipmondo-user"
+DEFAULT_SHIPMONDO_KEY = "demo-shipmondo-key"
 
 
 class DemoCarrierApp:
@@ -72,6 +76,8 @@ def create_app(
     storage_url: str = "",
     cargonizer_key: str = DEFAULT_CARGONIZER_KEY,
     cargonizer_sender: str = DEFAULT_CARGONIZER_SENDER,
+    shipmondo_user: str = DEFAULT_SHIPMONDO_USER,
+    shipmondo_key: str = DEFAULT_SHIPMONDO_KEY,
 ) -> DemoCarrierApp:
     """The demo carrier as an ASGI app; ``state`` is a state object or its JSON file's path
     (``None``: kept in memory only)."""
@@ -89,6 +95,7 @@ def create_app(
     api = build_api(
         state, faults, uid=uid, key=key, error_status=error_status, storage_url=storage_url,
         cargonizer_key=cargonizer_key, cargonizer_sender=cargonizer_sender,
+        shipmondo_user=shipmondo_user, shipmondo_key=shipmondo_key,
     )  # fmt: skip
     return DemoCarrierApp(state, faults, FaultInjector(api, faults, seed=fault_seed))
 
@@ -163,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="packbench demo-carrier",
         description="Run the bundled demo carrier on 127.0.0.1: Bring's Booking, Pickup Point "
-        "and Tracking APIs in their documented shapes, with 10x19 cm PDF labels.",
+        "and Tracking APIs in their documented shapes, with 10x19 cm PDF labels; Cargonizer's "
+        "under /cargonizer and Shipmondo's under /shipmondo/api/public/v3 (demo credentials: "
+        f"Cargonizer key {DEFAULT_CARGONIZER_KEY}, sender {DEFAULT_CARGONIZER_SENDER}; "
+        f"Shipmondo user {DEFAULT_SHIPMONDO_USER}, key {DEFAULT_SHIPMONDO_KEY}).",
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
     p.add_argument("--fail-rate", type=_share, default=0.0, help="share of requests that fail")

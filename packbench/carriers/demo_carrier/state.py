@@ -373,6 +373,18 @@ class DemoCarrierState:
                 self._save()
             return len(hits)
 
+    def apply(
+        self, which: Callable[[dict[str, Any]], bool], change: Callable[[dict[str, Any]], None]
+    ) -> list[dict[str, Any]]:
+        """Run ``change`` on the bookings ``which`` picks (kept on disk) → copies of them."""
+        with self._lock:
+            hits = [b for b in self._data["bookings"] if which(b)]
+            for b in hits:
+                change(b)
+            if hits:
+                self._save()
+            return copy.deepcopy(hits)
+
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.received.append(entry)

@@ -13,24 +13,27 @@ fixed sequence of requests sees the same faults every run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import math
 import random
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["FaultInjector", "FaultSettings"]
+from packbench.loopback_faults import (
+    ASGIApp,
+    Message,
+    RateWindow,
+    Receive,
+    Scope,
+    Send,
+    discard,
+    drop_connection,
+    send_json,
+)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = ["ASGIApp", "FaultInjector", "FaultSettings", "Message", "Receive", "Scope", "Send"]
 
+_JSON = b"application/json; charset=UTF-8"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -82,48 +85,6 @@ def _error_body(status: int, code: str, message: str) -> bytes:
     return json.dumps(body).encode()
 
 
-async def _send_json(
-    send: Send, status: int, body: bytes, extra: Sequence[tuple[bytes, bytes]] = ()
-) -> None:
-    headers = [
-        (b"content-type", b"application/json; charset=UTF-8"),
-        (b"content-length", str(len(body)).encode()),
-        *extra,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _discard(message: Message) -> None:
-    """The ``send`` of a request whose answer is lost: the work is done, nobody hears of it."""
-
-
-async def _drop_connection(receive: Receive, send: Send) -> None:
-    """Close the connection without a response, so the client sees "server disconnected".
-
-    ASGI has no "hang up" message. With uvicorn, ``send`` is a method of the request cycle,
-    which holds the transport: closing it and waiting for the disconnect makes uvicorn send
-    nothing (it only answers 500 itself if the client is still there). Elsewhere, fall back to
-    promising a body and breaking off, which the client also sees as a protocol error.
-    """
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None and callable(getattr(transport, "close", None)):
-        transport.close()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2.0):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b"[", "more_body": True})
-
-
 class FaultInjector:
     """ASGI middleware: rate limit, latency and failures for paths under ``prefix``."""
 
@@ -139,21 +100,22 @@ class FaultInjector:
         self.settings = settings
         self.prefix = prefix
         self.rng = random.Random(seed)
-        self._recent: deque[float] = deque()
+        self._window = RateWindow()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         s = self.settings
-        retry_after = self._over_limit(s.rate_limit)
+        retry_after = self._window.over(s.rate_limit)
         if retry_after is not None:
             body = _error_body(
                 429,
                 "rate_limit_exceeded",
                 f"Too many requests. Please wait {retry_after} seconds before trying again.",
             )
-            await _send_json(send, 429, body, [(b"retry-after", str(retry_after).encode())])
+            await send_json(send, 429, body, [(b"retry-after", str(retry_after).encode())],
+                            content_type=_JSON)  # fmt: skip
             return
         if s.latency_ms > 0:
             await asyncio.sleep(s.latency_ms / 1000)
@@ -162,26 +124,11 @@ class FaultInjector:
             return
         drop = self.rng.random() < s.drop_share
         if scope["method"] not in _SAFE_METHODS and self.rng.random() < s.applied_share:
-            await self.app(scope, receive, _discard)
+            await self.app(scope, receive, discard)
         if drop:
-            await _drop_connection(receive, send)
+            await drop_connection(receive, send, opening=b"[")
         else:
             body = _error_body(
                 500, "internal_server_error", "There has been a critical error on this website."
             )
-            await _send_json(send, 500, body)
-
-    def _over_limit(self, limit: int) -> int | None:
-        """Seconds to wait if this request is one too many in the last second, else None
-        (and the request is counted). Refused requests are not counted, so a client that
-        waits as told gets through."""
-        if limit <= 0:
-            self._recent.clear()
-            return None
-        now = time.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if len(self._recent) >= limit:
-            return max(1, math.ceil(1.0 - (now - self._recent[0])))
-        self._recent.append(now)
-        return None
+            await send_json(send, 500, body, content_type=_JSON)

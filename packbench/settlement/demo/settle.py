@@ -206,7 +206,8 @@ def settle(
         moves: dict[date, list[_Move]] = defaultdict(list)
         fee_rule = fees[provider]
         for c in caps:
-            if c is never:
+            if c is never:  # the provider has no record of it: nothing to report, ever
+                settled.orders[c.order_id] = (provider, 0, 0, 0, 0)
                 continue
             day = c.at.astimezone(OSLO).date()
             moves[day].append(_Move("capture", c, c.amount_ore, c.at, fee_rule.of(c.amount_ore)))

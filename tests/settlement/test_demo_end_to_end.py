@@ -225,3 +225,47 @@ def test_the_demo_settles_the_ship_stations_orders_and_1570_is_explained_to_the_
     for oid in completed:
         provider, cap, ref, fee, out = settled.orders[oid]
         assert (cap, out, ref) == (completed[oid], completed[oid], 0) and fee > 0
+
+
+def test_packbench_demo_runs_the_providers_and_shows_1570_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``packbench demo`` as it starts (the app itself left out): the demo providers run over
+    the demo shop, the bench is configured against them and their payouts come in, so the
+    ledger has nothing unexplained and its balance is the open items."""
+    from packbench.cli import bench
+    from packbench.operations.ledger import clearing_ledger
+    from packbench.settlement.demo.bench import import_all as demo_import
+
+    for name in (
+        "PACKBENCH_VIPPS_CLIENT_ID", "PACKBENCH_VIPPS_CLIENT_SECRET",
+        "PACKBENCH_VIPPS_SUBSCRIPTION_KEY", "PACKBENCH_KLARNA_USERNAME",
+        "PACKBENCH_KLARNA_PASSWORD", "PACKBENCH_STRIPE_SECRET_KEY", "PACKBENCH_BRING_UID",
+        "PACKBENCH_BRING_KEY",
+    ):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)  # the demo sets them; undone afterwards
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.setenv("PACKBENCH_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("PACKBENCH_LOG__FILE", str(tmp_path / "pb.log"))
+    seen: dict[str, Any] = {}
+
+    def app(settings, db) -> int:  # type: ignore[no-untyped-def]
+        seen["urls"] = (settings.settlement.vipps_url, settings.settlement.klarna_url)
+        seen["said"] = demo_import(db, settings)  # as the demo's worker does (idempotent)
+        seen["ledger"] = clearing_ledger(db, settings).as_json()
+        return 0
+
+    monkeypatch.setattr(bench, "_run_app", app)
+    db = tmp_path / "demo.db"
+    assert cli.main(["demo", "--db", str(db), "--new-order-every", "0"]) == 0
+    assert all(u.startswith("http://127.0.0.1:") for u in seen["urls"])
+    assert not any("not imported" in line for line in seen["said"]), seen["said"]
+    book = seen["ledger"]
+    assert book["unmatched"] == []
+    assert {p["provider"] for p in book["payouts"] if p["paid"]} == {"vipps", "klarna"}
+    assert book["balance_ore"] == sum(i["open_ore"] for i in book["open_items"]) > 0
+    # The one capture Klarna never had is what is left; the refunded order is settled.
+    [left] = book["open_items"]
+    assert left["provider"] == "klarna" and left["captured_ore"] == 0
+    assert left["open_ore"] == left["invoiced_ore"]
+    assert "the open orders" in book["explanation"]

@@ -186,3 +186,25 @@ def test_later_captures_do_not_change_what_was_reported() -> None:
     next_day = settle(later, today=TODAY + timedelta(days=1))
     assert next_day.payouts["vipps"][:-1] == before.payouts["vipps"]
     assert len(next_day.payouts["stripe"]) == len(before.payouts["stripe"]) + 1
+
+
+def test_a_shop_the_providers_cannot_read_is_a_provider_outage_not_an_empty_report() -> None:
+    """The demo providers behind a demo shop that is not there answer 503 (the clients retry,
+    then say so), never an empty report that would look like "nothing was paid out"."""
+    from packbench.settlement.clients import ClientError, KlarnaClient
+    from packbench.settlement.demo.shop_feed import ShopFeed
+
+    feed = ShopFeed("http://127.0.0.1:9", "ck", "cs")  # the discard port: nobody listens
+    providers = DemoProviders(source=feed)
+    url, stop = run_in_thread(providers)
+    client = KlarnaClient(url + "/klarna/settlements/v1", username=C.klarna_username,
+                          password=C.klarna_password, sleep=lambda s: None)  # fmt: skip
+    try:
+        with pytest.raises(ClientError, match=r"HTTP 503 .*reports unavailable"):
+            client.fetch(DAY1, TODAY)
+        assert providers.requests.count("GET /klarna/settlements/v1/payouts") == 4  # retried
+    finally:
+        client.close()
+        stop()
+        feed.close()
+        clear_secrets()

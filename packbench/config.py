@@ -396,6 +396,12 @@ def _default_payment_methods() -> dict[str, list[str]]:
     }
 
 
+_PROVIDER_CREDENTIALS = frozenset(
+    {"vipps_client_id", "vipps_client_secret", "vipps_subscription_key", "klarna_username",
+     "klarna_password", "stripe_secret_key"}
+)  # fmt: skip
+
+
 class SettlementSettings(_Section):
     """The payment providers' payouts and the clearing account they settle (``[shop]
     clearing_account``, 1570)."""
@@ -417,12 +423,26 @@ class SettlementSettings(_Section):
     company_name: str = Field(default="", max_length=200)
     organisation_number: str = Field(default="", pattern=r"^([0-9]{9})?$")
     #: The providers' API addresses (``settlements import --api``); credentials come only from
-    #: the environment: PACKBENCH_VIPPS_CLIENT_ID/_CLIENT_SECRET/_SUBSCRIPTION_KEY,
-    #: PACKBENCH_KLARNA_USERNAME/_PASSWORD, PACKBENCH_STRIPE_SECRET_KEY.
+    #: the environment (PACKBENCH_VIPPS_CLIENT_ID/_CLIENT_SECRET/_SUBSCRIPTION_KEY,
+    #: PACKBENCH_KLARNA_USERNAME/_PASSWORD, PACKBENCH_STRIPE_SECRET_KEY) or the OS keyring
+    #: (service packbench, the same names in lower case without PACKBENCH_), never this file.
     vipps_url: str = "https://api.vipps.no"
     vipps_msn: str = Field(default="", pattern=r"^[0-9]{0,10}$")  # the merchant serial number
     klarna_url: str = "https://api.klarna.com/settlements/v1"  # Kustom: api.kustom.co/…
     stripe_url: str = "https://api.stripe.com"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key in _PROVIDER_CREDENTIALS:
+                    raise ValueError(
+                        f"{key}: credentials are not kept in files; set "
+                        f"PACKBENCH_{key.upper()} in the environment or store it in the OS "
+                        f"keyring (keyring set packbench {key})"
+                    )
+        return data
 
     @field_validator("vipps_reference_pattern")
     @classmethod

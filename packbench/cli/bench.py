@@ -92,6 +92,9 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     source = settings_source(settings)
     print(f"# effective configuration; file: {source or 'none (defaults)'}")
     print(render_toml(settings), end="")
+    from packbench.cli.money import credentials_shown  # #15
+
+    print(credentials_shown(), end="")
     return 0
 
 
@@ -116,7 +119,8 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The full app on the embedded default: a local SQLite file, the bundled demo shop running
-    on loopback in the background (new orders tick in), and the demo data in both."""
+    on loopback in the background (new orders tick in), the demo data in both, the demo carrier
+    and the demo payment providers (their payouts imported as they come)."""
     from pydantic import SecretStr
 
     from packbench.operations.demo import load_demo
@@ -166,9 +170,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     log.info("demo carrier on %s (state %s)", carrier_url, carrier_state)
     settings = configure_demo(settings, carrier_url)
     settings = _demo_printers(settings, path)
+    # #15: the demo payment providers settle the demo shop's captures; their payouts come in.
+    from packbench.settlement.demo.bench import start_demo_providers
+
+    settings, stop_providers = start_demo_providers(
+        settings, db, shop_url=url, shop_key=DEFAULT_KEY, shop_secret=DEFAULT_SECRET
+    )
     try:
         return _run_app(settings, db)
     finally:
+        stop_providers()
         stop_carrier()
         stop()
 

@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from packbench.data.engine import Database
 
 
+def credentials_shown() -> str:
+    """For ``config show``: which provider credentials are set and where, never their values
+    (they are not in the configuration: the environment or the OS keyring only)."""
+    from packbench.settlement.clients import CREDENTIALS, credential_source
+
+    out = ["", "# payment provider credentials (environment or OS keyring, never this file):"]
+    for entries in CREDENTIALS.values():
+        for env, name, _ in entries:
+            where = credential_source(env, name)
+            shown = f"******** (from the {where})" if where else "not set"
+            out.append(f"#   {env:<34} {shown}")
+    return "\n".join(out) + "\n"
+
+
 def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.operations.common import Actor
     from packbench.operations.settlement import ImportRefused, import_settlement
@@ -27,13 +41,14 @@ def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
     from packbench.settlement.vipps import assign_payouts
 
     start = _day(args.since, "--since")
+    end = _day(args.until, "--until")
     cfg = settings.settlement
     try:
         if args.api:
             from packbench.settlement.clients import ClientError, NotConfigured, fetch
 
             try:
-                result = fetch(args.provider, settings, since=start)
+                result = fetch(args.provider, settings, since=start, until=end)
             except NotConfigured as exc:
                 raise CliError(str(exc), code=2) from None
             except ClientError as exc:
@@ -42,6 +57,8 @@ def cmd_settlements(args: argparse.Namespace, settings: Settings) -> int:
         else:
             if not args.files:
                 raise CliError("give the report FILE(s), or --api", code=2)
+            if end is not None:
+                raise CliError("--until is for --api: a file holds what it holds", code=2)
             result = merge(
                 [
                     parse_file(

@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("files", nargs="*", default=[], metavar="FILE", help="JSON or CSV reports")
     src.add_argument("--api", action="store_true", help="fetch from the provider's API")
     c.add_argument("--since", metavar="DATE", help="only payouts from this date (YYYY-MM-DD)")
+    c.add_argument("--until", metavar="DATE", help="--api: ask up to this date (default: today)")
     c.add_argument("--payout", metavar="REF", help="the payout a Klarna CSV report is for")
     c.add_argument("--json", action="store_true", help="print the import's result as JSON")
 

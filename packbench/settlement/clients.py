@@ -13,10 +13,11 @@
 
 The pages are collected as ``{"exchanges": [{request, response}]}`` — the shape of the
 fixtures — so the same parser reads a recorded file and a live answer. Credentials come only
-from the environment and are registered with :mod:`packbench.redact` before the first request,
-so no message, log line or event can carry them. 429 and 5xx are retried a few times
-(``Retry-After`` honoured); 401/403 is an :class:`AuthFailed` at once. The fetch happens before
-the import's transaction: no network call inside a database transaction.
+from the environment or the OS keyring (:data:`CREDENTIALS`) and are registered with
+:mod:`packbench.redact` before the first request, so no message, log line or event can carry
+them. 429 and 5xx are retried a few times (``Retry-After`` honoured); 401/403 is an
+:class:`AuthFailed` at once. The fetch happens before the import's transaction: no network
+call inside a database transaction.
 """
 
 from __future__ import annotations
@@ -63,12 +64,49 @@ class AuthFailed(ClientError):
     """401/403: the credentials are wrong or lack the right; retrying will not help."""
 
 
-def _env(name: str, what: str) -> str:
-    value = os.environ.get(name, "").strip()
+#: Each provider's credentials: (environment variable, OS keyring name, what it is). The
+#: keyring entries are in the service ``packbench``, like the shop's (``keyring set packbench
+#: vipps_client_secret``); the environment wins when both are set.
+CREDENTIALS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "vipps": (
+        ("PACKBENCH_VIPPS_CLIENT_ID", "vipps_client_id", "Vipps client id"),
+        ("PACKBENCH_VIPPS_CLIENT_SECRET", "vipps_client_secret", "Vipps client secret"),
+        ("PACKBENCH_VIPPS_SUBSCRIPTION_KEY", "vipps_subscription_key", "Vipps subscription key"),
+    ),
+    "klarna": (
+        ("PACKBENCH_KLARNA_USERNAME", "klarna_username", "Klarna API username"),
+        ("PACKBENCH_KLARNA_PASSWORD", "klarna_password", "Klarna API password"),
+    ),
+    "stripe": (("PACKBENCH_STRIPE_SECRET_KEY", "stripe_secret_key", "Stripe secret key"),),
+}
+
+
+def credential_source(env: str, name: str) -> str | None:
+    """Where a credential would come from: "environment", "keyring" or None (not set)."""
+    from packbench.shop.factory import from_keyring
+
+    if os.environ.get(env, "").strip():
+        return "environment"
+    return "keyring" if from_keyring(name) else None
+
+
+def _credential(env: str, name: str, what: str) -> str:
+    """From the environment, else the OS keyring (the shop's code path); registered as a secret
+    before it is used. Never from the command line, the configuration file or the database."""
+    from packbench.shop.factory import KEYRING_SERVICE, from_keyring
+
+    value = os.environ.get(env, "").strip() or (from_keyring(name) or "").strip()
     if not value:
-        raise NotConfigured(f"no {what}: set {name} in the environment")
+        raise NotConfigured(
+            f"no {what}: set {env} in the environment, or store it in the OS keyring "
+            f"(keyring set {KEYRING_SERVICE} {name})"
+        )
     register_secret(value)
     return value
+
+
+def _credentials(provider: str) -> list[str]:
+    return [_credential(*c) for c in CREDENTIALS[provider]]
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -148,7 +186,8 @@ class _Http:
             if status in (401, 403):
                 raise AuthFailed(
                     f"{name} refused the credentials (HTTP {status}): check the "
-                    f"PACKBENCH_{self.provider.upper()}_* environment variables"
+                    f"PACKBENCH_{self.provider.upper()}_* environment variables or the "
+                    f"{self.provider}_* entries in the OS keyring"
                 )
             if status >= 400:
                 raise ClientError(
@@ -438,28 +477,27 @@ def make_client(
             raise NotConfigured(
                 "no Vipps merchant serial number: [settlement] vipps_msn or PACKBENCH_VIPPS_MSN"
             )
+        client_id, client_secret, subscription_key = _credentials("vipps")
         return VippsClient(
             cfg.vipps_url,
-            client_id=_env("PACKBENCH_VIPPS_CLIENT_ID", "Vipps client id"),
-            client_secret=_env("PACKBENCH_VIPPS_CLIENT_SECRET", "Vipps client secret"),
-            subscription_key=_env("PACKBENCH_VIPPS_SUBSCRIPTION_KEY", "Vipps subscription key"),
+            client_id=client_id,
+            client_secret=client_secret,
+            subscription_key=subscription_key,
             msn=msn,
             transport=transport,
         )
     if provider == "klarna":
+        username, password = _credentials("klarna")
         return KlarnaClient(
             cfg.klarna_url,
-            username=_env("PACKBENCH_KLARNA_USERNAME", "Klarna API username"),
-            password=_env("PACKBENCH_KLARNA_PASSWORD", "Klarna API password"),
+            username=username,
+            password=password,
             currency=cfg.currency,
             transport=transport,
         )
     if provider == "stripe":
-        return StripeClient(
-            cfg.stripe_url,
-            secret_key=_env("PACKBENCH_STRIPE_SECRET_KEY", "Stripe secret key"),
-            transport=transport,
-        )
+        (secret_key,) = _credentials("stripe")
+        return StripeClient(cfg.stripe_url, secret_key=secret_key, transport=transport)
     raise NotConfigured(f"unknown provider {provider!r}")
 
 

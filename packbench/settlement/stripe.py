@@ -105,17 +105,17 @@ class StripeParser:
             else:
                 raise SettlementError(f"{where}: not a Stripe list of balance transactions")
             rows.extend((f"{where}, row {n}", row, payout) for n, row in enumerate(data, start=1))
-        # The payout's own row names the payout every other row of the list belongs to.
+        # Each page was asked for one payout (``?payout=``): its rows belong to that one. A
+        # list without the question (a saved file) is one payout's: its own row names it.
         found = payout_id
-        for _, row, payout in rows:
-            found = found or payout
+        for _, row, _ in rows:
             if isinstance(row, Mapping) and row.get("type") == "payout":
                 src = row.get("source")
                 found = found or (src.get("id") if isinstance(src, Mapping) else src)
         seen: set[str] = set()
-        for where, row, _ in rows:
+        for where, row, payout in rows:
             try:
-                lines = self._row(row, found)
+                lines = self._row(row, payout_id or payout or found)
             except BadLine as exc:
                 result.rejected.append(RejectedLine(where, str(exc)))
                 continue

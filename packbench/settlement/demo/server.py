@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -49,7 +50,11 @@ class DemoCredentials:
 
 @dataclass
 class DemoProviders:
-    data: ProviderData
+    data: ProviderData = field(default_factory=ProviderData)
+    #: Where the reports come from when they are not fixed: called (in a worker thread) for
+    #: each request, e.g. :class:`~packbench.settlement.demo.shop_feed.ShopFeed` settling the
+    #: demo shop's captures. Errors answer 503, as a provider that cannot report would.
+    source: Callable[[], ProviderData] | None = None
     credentials: DemoCredentials = field(default_factory=DemoCredentials)
     page_size: int = 4
     faults: list[int] = field(default_factory=list)  # statuses for the next data requests
@@ -92,7 +97,14 @@ def _klarna_error(status: int, code: str, message: str) -> JSONResponse:
 
 def create_app(providers: DemoProviders) -> Starlette:
     creds = providers.credentials
-    data = providers.data
+
+    async def current() -> ProviderData | JSONResponse:
+        if providers.source is None:
+            return providers.data
+        try:
+            return await run_in_threadpool(providers.source)
+        except Exception as exc:  # the shop behind the demo cannot be read: a provider outage
+            return JSONResponse({"error": f"reports unavailable: {exc}"}, status_code=503)
 
     def seen(request: Request) -> None:
         with providers.lock:
@@ -134,6 +146,9 @@ def create_app(providers: DemoProviders) -> Starlette:
         seen(request)
         if not vipps_authorised(request):
             return JSONResponse({"title": "Unauthorized"}, status_code=401)
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         handle = request.query_params.get("settlesForRecipientHandles")
         items = [
             ledger
@@ -148,6 +163,9 @@ def create_app(providers: DemoProviders) -> Starlette:
             return JSONResponse({"title": "Unauthorized"}, status_code=401)
         if (fault := providers.fault()) is not None:
             return fault
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         ledger = request.path_params["ledger"]
         topic = request.path_params["topic"]
         day = request.path_params["day"]
@@ -192,6 +210,9 @@ def create_app(providers: DemoProviders) -> Starlette:
             return _klarna_error(401, "UNAUTHORIZED", "Bad credentials")
         if (fault := providers.fault()) is not None:
             return fault
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         paging = klarna_page(request)
         if isinstance(paging, JSONResponse):
             return paging
@@ -211,6 +232,9 @@ def create_app(providers: DemoProviders) -> Starlette:
             return _klarna_error(401, "UNAUTHORIZED", "Bad credentials")
         if (fault := providers.fault()) is not None:
             return fault
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         paging = klarna_page(request)
         if isinstance(paging, JSONResponse):
             return paging
@@ -263,6 +287,9 @@ def create_app(providers: DemoProviders) -> Starlette:
             return stripe_error(401, "Invalid API Key provided")
         if (fault := providers.fault()) is not None:
             return fault
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         q = request.query_params
         try:
             gte = int(q.get("arrival_date[gte]", "0"))
@@ -283,6 +310,9 @@ def create_app(providers: DemoProviders) -> Starlette:
             return stripe_error(401, "Invalid API Key provided")
         if (fault := providers.fault()) is not None:
             return fault
+        data = await current()
+        if isinstance(data, JSONResponse):
+            return data
         payout = request.query_params.get("payout")
         if payout is not None and payout not in data.stripe_transactions:
             return stripe_error(404, f"No such payout: '{payout}'")

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
@@ -279,6 +280,19 @@ def money(ore: int) -> str:
     sign = "-" if ore < 0 else ""
     whole, cents = divmod(abs(ore), 100)
     return f"{sign}{whole}.{cents:02d}"
+
+
+def _transaction_id(method: str, oid: int) -> str:
+    """What the payment plugin stores as the order's ``transaction_id`` (fixtures' README):
+    Vipps the ePayment reference it sent (``woo-`` + site + ``-`` + order id), Klarna its order
+    UUID, Stripe the charge id; the settlement reports name the payment by it."""
+    if method.startswith("vipps"):
+        return f"woo-demobutk-{oid}"
+    if method.startswith(("klarna", "kco")):
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"packbench-demo:klarna-order:{oid}"))
+    if method.startswith("stripe"):
+        return f"ch_3Demo{oid * 104729 % 999983:06d}{oid}"
+    return f"{method}-{oid}-{oid * 104729 % 999983:06d}"
 
 
 def _address(a: DemoAddress) -> AddressRecord:
@@ -554,7 +568,7 @@ class DemoShopState:
             shipping=_address(order.shipping),
             payment_method=order.payment_method,
             payment_method_title=order.payment_method_title,
-            transaction_id=f"{order.payment_method}-{oid}-{oid * 104729 % 999983:06d}",
+            transaction_id=_transaction_id(order.payment_method, oid),
             shipping_line=shipping_line,
             lines=lines,
             shipping_ore=order.shipping_ore,

@@ -153,6 +153,18 @@ def _settle_print_jobs(settings: Settings) -> None:
         print(one_line(report.message, 2 * MESSAGE_LIMIT), file=sys.stderr)
 
 
+def settle_crash_left_bookings(db, actor, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Carrier bookings a killed process left *requested* and nobody is at any more are looked
+    up by reference and recorded, or held for a person (#14); one line on stderr if any."""
+    from packbench.operations.booking_recovery import resolve_crash_left
+
+    if all(c.kind == "s10" for c in settings.ship.carriers.values()):
+        return
+    report = resolve_crash_left(db, actor, settings.ship)
+    if report.message:
+        print(one_line(report.message, 4 * MESSAGE_LIMIT), file=sys.stderr)
+
+
 def _layout(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     from packbench.config import load_warehouse_layout
 

@@ -241,6 +241,10 @@ def _record_booked(
         order = session.get(Order, order_id)
         shipment = session.get(Shipment, shipment_id)
         assert order is not None and shipment is not None and order.id is not None
+        if shipment.booking_state == "booked" and (
+            shipment.consignment_number == booked.consignment_number[:40]
+        ):
+            return  # recorded already (a start-up lookup got there first): nothing twice
         parcels = [
             p for p in session.exec(
                 select(Parcel).where(Parcel.order_id == order.id, Parcel.status != "void")

@@ -208,7 +208,8 @@ def _begin(db: Database, actor: Actor, ship: ShipSettings, order_id: int, code: 
             # answer or the nearest-point search names it).
             pickup_point_id=request.pickup_point_id or None,
             pickup_point_name=(
-                f"the customer's choice, point {request.pickup_point_id}"
+                order.pickup_point_name[:200]
+                or f"the customer's choice, point {request.pickup_point_id}"
                 if request.pickup_point_id
                 else None
             ),
@@ -432,7 +433,10 @@ def _with_pickup_point(
     resumed booking sends the same). A lookup that fails leaves the choice to the carrier."""
     settings = ship.carriers[pending.carrier]
     request = pending.request
-    if request.pickup_point_id or getattr(settings, "pickup_point", "carrier") != "nearest":
+    # "choose" is the ship station's: the packer chose before booking (pickup_points); a
+    # booking without a person to ask (packbench ship, pack-and-ship) takes the nearest.
+    mode = getattr(settings, "pickup_point", "carrier")
+    if request.pickup_point_id or mode not in ("nearest", "choose"):
         return pending
     try:
         carrier = factory(ship, pending.carrier)

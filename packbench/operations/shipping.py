@@ -35,6 +35,7 @@ from packbench.carriers import (
     CarrierShipment,
     LabelledParcel,
     ParcelRequest,
+    PickupPoint,
     SeriesExhausted,
     ShipmentRequest,
     carrier_for,
@@ -159,6 +160,8 @@ class ShipOutcome:
     #: The screen should ask for a reason and then cancel (CMD-CANCEL was scanned).
     ask_cancel: bool = False
     kind: str = "ok"  # ok | error | info: how the feedback line shows it
+    #: The packer chooses one of these before the order is booked (operations.pickup_points).
+    pickup_points: tuple[PickupPoint, ...] = ()
 
 
 # --------------------------------------------------------------------------- number series
@@ -1020,6 +1023,12 @@ def ship_packed(
     return replace(done, message=f"{shipped.message} {done.message}", printed=shipped.printed)
 
 
+def _ask(db: Database, settings: Settings, order_id: int, raw: str) -> ShipOutcome | None:
+    from packbench.operations.pickup_points import ask_for_pickup_point
+
+    return ask_for_pickup_point(db, settings.ship, order_id, raw)
+
+
 def ship_scan(
     db: Database,
     actor: Actor,
@@ -1066,7 +1075,9 @@ def ship_scan(
             if nxt is None:
                 return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
             try:
-                return ship_packed(db, actor, settings, printer, nxt, raw)
+                return _ask(db, settings, nxt, raw) or ship_packed(
+                    db, actor, settings, printer, nxt, raw
+                )
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, nxt, kind="error")
         return None
@@ -1101,7 +1112,9 @@ def ship_scan(
         )
     if status == OrderStatus.PACKED.value:
         try:
-            return ship_packed(db, actor, settings, printer, oid, raw)
+            return _ask(db, settings, oid, raw) or ship_packed(
+                db, actor, settings, printer, oid, raw
+            )
         except Refused as exc:
             return ShipOutcome(False, exc.message, raw, oid, kind="error")
     if status in (OrderStatus.SHIPPED.value, OrderStatus.HANDED_OVER.value):

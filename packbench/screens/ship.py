@@ -11,6 +11,7 @@ completion waits for the shop it looks again every few seconds until the shop ha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -21,8 +22,10 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
 
+from packbench.carriers import PickupPoint
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
+from packbench.operations.pickup_points import choose_pickup_point
 from packbench.operations.printing import PrintResult
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.shipping import (
@@ -31,6 +34,7 @@ from packbench.operations.shipping import (
     cancel_shipment,
     print_labels,
     ready_queues,
+    ship_packed,
     ship_scan,
     ship_view,
 )
@@ -104,6 +108,8 @@ class ShipScreen(OrderStationScreen):
         self.pb.feedback(outcome.kind, outcome.message)
         if outcome.ask_cancel and outcome.order_id is not None:
             self._ask_cancel(outcome.order_id)
+        if outcome.pickup_points and outcome.order_id is not None and outcome.view is not None:
+            self._ask_pickup_point(outcome)
         view = outcome.view
         if outcome.ok and view is not None and view.completed_at and view.shop_state != "done":
             self.pb.sync_soon()  # the person waits for the shop's answer: ask it now
@@ -168,6 +174,41 @@ class ShipScreen(OrderStationScreen):
                 "error", f"{result.message} — F8 tries again, Ctrl+L sends them elsewhere."
             )
         self.open_order(order_id)
+
+    def _ask_pickup_point(self, outcome: ShipOutcome) -> None:
+        from packbench.screens.pickup_dialog import ChoosePickupPoint
+
+        assert outcome.view is not None and outcome.order_id is not None
+        order_id, number = outcome.order_id, outcome.view.number
+        postcode = outcome.view.recipient.rsplit(", ", 1)[-1].split(" ")[0]
+
+        def chosen(point: PickupPoint | None) -> None:
+            if point is not None:
+                self._book_to(order_id, point)
+            else:
+                self.pb.feedback(
+                    "info", f"Order {number} was not booked: it waits, packed. Scan its slip to "
+                    "choose a pickup point."
+                )  # fmt: skip
+
+        self.app.push_screen(ChoosePickupPoint(number, postcode, outcome.pickup_points), chosen)
+
+    @work(thread=True, group="ship-act", exit_on_error=False)
+    def _book_to(self, order_id: int, point: PickupPoint) -> None:
+        """The packer's choice stored on the order (with its event), then booked and printed
+        as the slip scan would have."""
+        pb = self.pb
+        try:
+            said = choose_pickup_point(pb.db, pb.actor, order_id, point, code="pickup-point")
+            out = ship_packed(pb.db, pb.actor, pb.settings, self._printer(), order_id,
+                              "pickup-point")  # fmt: skip
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            self.app.call_from_thread(self.open_order, order_id)
+            return
+        out = replace(out, message=f"{said} {out.message}")
+        self.app.call_from_thread(self.show_outcome, out)
+        self.app.call_from_thread(self.after_scan, out)
 
     def _ask_cancel(self, order_id: int) -> None:
         def chosen(reason: str | None) -> None:

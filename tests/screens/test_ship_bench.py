@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from packbench.app import PackbenchApp
 from packbench.config import Settings
-from packbench.data.models import Shipment
+from packbench.data.models import Event, Shipment
 from tests.operations.test_booking_recovery import crash_after_sending
 from tests.operations.test_carrier_booking import (  # noqa: F401
     bench,
@@ -17,7 +17,7 @@ from tests.operations.test_carrier_booking import (  # noqa: F401
     rows,
     ship_settings,
 )
-from tests.screens.helpers import settle
+from tests.screens.helpers import scan, settle, text_of
 
 SIZE = (160, 50)
 
@@ -54,3 +54,66 @@ async def test_a_booking_left_by_a_crash_is_settled_when_the_app_starts(bench, c
     assert order_of(db, ids["first"]).status == "shipped"
     (shipment,) = rows(db, Shipment, order_id=ids["first"])
     assert shipment.consignment_number == booking["consignmentNumber"]
+
+
+async def open_chooser(pilot, app):  # type: ignore[no-untyped-def]
+    from packbench.screens.pickup_dialog import ChoosePickupPoint
+
+    await scan(pilot, "BDG-1001")
+    await scan(pilot, "ORD-5001")
+    for _ in range(60):
+        if isinstance(app.screen, ChoosePickupPoint):
+            return app.screen
+        await pilot.pause(0.1)
+    raise AssertionError(f"no pickup point chooser: {app.feedback_log}")
+
+
+async def test_the_packer_chooses_a_pickup_point_with_the_arrow_keys(bench, carrier) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    url, demo = carrier
+    settings = at_ship(ship_settings(url, trust=True))
+    app = PackbenchApp(settings=settings, db=db, terminal="bench-4")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = await open_chooser(pilot, app)
+        assert "choose one of the 5 nearest" in app.feedback_log[-1][1]
+        assert demo.state.bookings() == []  # nothing booked while the packer chooses
+        text = "\n".join(
+            str(dialog.query_one("#points").get_option_at_index(i).prompt) for i in range(5)
+        )
+        assert text.startswith("1. Kiwi Trondheim sentrum") and "(0.4 km)" in text
+        # A scan landing in the box by mistake chooses nothing.
+        await pilot.press(*"ORD-5002", "enter")
+        assert app.screen is dialog and "is not one of 1–5" in text_of(
+            dialog.query_one("#choice-error")
+        )
+        await pilot.press("down", "down", "up", "enter")  # the second
+        await settle(pilot)
+        _, message = await wait_for(pilot, app, "shipped with Bring")
+    (booking,) = demo.state.bookings()
+    assert booking["pickupPoint"] == "701002"
+    assert message.startswith("Order 5001 goes to ") and "(1.1 km)" in message
+    order = order_of(db, ids["first"])
+    assert (order.status, order.pickup_point_id) == ("shipped", "701002")
+    (event,) = rows(db, Event, order_id=ids["first"], kind="pickup_point_chosen")
+    assert (event.station, event.terminal) == ("ship", "bench-4")
+
+
+async def test_a_pickup_point_by_its_number_and_esc_books_nothing(bench, carrier) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    url, demo = carrier
+    settings = at_ship(ship_settings(url, trust=True))
+    app = PackbenchApp(settings=settings, db=db, terminal="bench-4")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_chooser(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "was not booked: it waits, packed" in app.feedback_log[-1][1]
+        assert demo.state.bookings() == [] and order_of(db, ids["first"]).status == "packed"
+        await open_chooser(pilot, app)
+        await pilot.press("4", "enter")
+        await settle(pilot)
+        await wait_for(pilot, app, "shipped with Bring")
+    (booking,) = demo.state.bookings()
+    assert booking["pickupPoint"] == "701004"

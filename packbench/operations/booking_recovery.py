@@ -14,7 +14,8 @@ carrier — the same lookup a retry makes — and record the answer:
 - **cannot tell** (the lookup fails, finds several, or finds none from a carrier whose search
   may lag) → the shipment is *held* and the order goes on hold with the reason, for a person.
 
-Nothing is ever sent to book here: the only calls are lookups.
+Nothing is ever sent to book here: the only calls are lookups. A void a crash left half done
+(``voiding``, see ``shipment_void``) is finished here too, with the reason it was asked with.
 
 Which ``requested`` shipments are crash-left: this terminal's own when the app starts (one app
 per terminal, so nobody is still waiting for that answer), and any terminal's once nothing has
@@ -45,6 +46,8 @@ from packbench.operations.carrier_booking import (
     _request_from_json,
     fetch_labels,
     make_carrier,
+    voided_consignments,
+    voided_found,
 )
 from packbench.operations.common import Actor, Refused, record_event
 
@@ -67,6 +70,7 @@ class RecoveryReport:
     booked: list[str] = field(default_factory=list)  # order numbers recorded as booked
     not_booked: list[str] = field(default_factory=list)  # closed; the order is packed again
     held: list[str] = field(default_factory=list)  # on hold for a person
+    voided: list[str] = field(default_factory=list)  # voids a crash left half done, finished
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -76,7 +80,8 @@ class RecoveryReport:
             return ""
         head = (
             f"Bookings left by a crash: {len(self.booked)} found at the carrier, "
-            f"{len(self.not_booked)} not booked, {len(self.held)} on hold."
+            f"{len(self.not_booked)} not booked, {len(self.held)} on hold"
+            + (f", {len(self.voided)} voids finished." if self.voided else ".")
         )
         return " ".join([head, *self.lines])
 
@@ -99,18 +104,25 @@ def _requested():  # type: ignore[no-untyped-def]
     )
 
 
-def _last_booking_event(session: Session, shipment: Shipment) -> Event | None:
+def _last_event(
+    session: Session, shipment: Shipment, kinds: tuple[str, ...] = _BOOKING_EVENTS
+) -> Event | None:
     return session.exec(
         select(Event)
-        .where(Event.order_id == shipment.order_id, col(Event.kind).in_(_BOOKING_EVENTS))
+        .where(Event.order_id == shipment.order_id, col(Event.kind).in_(kinds))
         .order_by(col(Event.at).desc(), col(Event.id).desc())
     ).first()
 
 
 def _abandoned(
-    session: Session, shipment: Shipment, terminal: str | None, stale_after_s: float
+    session: Session,
+    shipment: Shipment,
+    terminal: str | None,
+    stale_after_s: float,
+    *,
+    kinds: tuple[str, ...] = _BOOKING_EVENTS,
 ) -> bool:
-    last = _last_booking_event(session, shipment)
+    last = _last_event(session, shipment, kinds)
     if last is None:  # no trail at all: nobody is at it
         return True
     if terminal is not None and last.terminal == terminal:
@@ -171,6 +183,11 @@ def resolve_crash_left(
         order_id, number, carrier_name, request_json = taken
         _settle(db, actor, ship, report, shipment_id, order_id, number, carrier_name,
                 request_json, factory)  # fmt: skip
+    from packbench.operations.shipment_void import settle_voiding
+
+    for line in settle_voiding(db, actor, terminal=terminal, stale_after_s=stale_after_s):
+        report.voided.append(line)
+        report.lines.append(line)
     return report
 
 
@@ -222,6 +239,9 @@ def _settle(
             f"by reference {request.ref!r} finds none yet; a new booking could be a second one. "
             "Check with the carrier before booking again."
         )
+        return
+    if found.consignment_number in voided_consignments(db, order_id):
+        hold(voided_found(carrier_name, found.consignment_number, request.ref))
         return
     try:
         _record_booked(db, actor, ship, order_id, shipment_id, found, code)

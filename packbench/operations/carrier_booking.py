@@ -196,6 +196,10 @@ def _begin(db: Database, actor: Actor, ship: ShipSettings, order_id: int, code: 
                 _request_from_json(pending.booking_request), True, released,
             )  # fmt: skip
         request = _request_of(order, parcels, method.product or method.service, method.service)
+        voids = len(session.exec(select(Shipment.id).where(
+            Shipment.order_id == order.id, Shipment.booking_state == "void")).all())  # fmt: skip
+        if voids:  # a voided booking keeps "5001": this one is looked up as "5001-2"
+            request = replace(request, reference=f"{order.number}-{voids + 1}")
         shipment = Shipment(
             order_id=order.id,
             carrier=method.carrier,
@@ -409,6 +413,11 @@ def book_order(
             + again,
             order_id=order_id,
         ) from None
+    if booked.recovered and booked.consignment_number in voided_consignments(db, order_id):
+        reason = voided_found(pending.carrier, booked.consignment_number, pending.request.ref)
+        _record_failed(db, actor, order_id, pending.shipment_id, held=True, reason=reason,
+                       code=code)  # fmt: skip
+        raise Refused(f"Order {pending.order_number} is on hold: {reason}", order_id=order_id)
     try:
         _record_booked(db, actor, ship, order_id, pending.shipment_id, booked, code)
     except Refused as exc:
@@ -419,6 +428,28 @@ def book_order(
         raise Refused(f"Order {pending.order_number} is on hold: {exc.message}",
                       order_id=order_id) from None  # fmt: skip
     return fetch_labels(db, pending.shipment_id, carrier)
+
+
+def voided_consignments(db: Database, order_id: int) -> set[str]:
+    """The consignments of this order voided at the bench: never the order's booking again."""
+    with db.read() as session:
+        return {
+            c
+            for c in session.exec(
+                select(Shipment.consignment_number).where(
+                    Shipment.order_id == order_id, Shipment.booking_state == "void"
+                )
+            ).all()
+            if c
+        }
+
+
+def voided_found(carrier: str, consignment: str, ref: str) -> str:
+    return (
+        f"looking the booking up by reference {ref!r}, {carrier} answered consignment "
+        f"{consignment}, which was voided at the bench; a person must check which booking "
+        "the carrier holds for this order"
+    )
 
 
 class _NotRecorded(Refused):
@@ -540,6 +571,11 @@ def label_documents(
                     Parcel.shipment_id == shipment_id, Parcel.status != "void"
                 )
             ).all()
+        )
+    if shipment.booking_state in ("void", "voiding") or shipment.status == "cancelled":
+        raise Refused(
+            f"Order {order.number}: consignment {shipment.consignment_number} was voided "
+            f"({shipment.cancel_reason or 'being voided'}); its labels are never printed again."
         )
     if not labels:
         raise Refused(

@@ -57,7 +57,7 @@ async def test_a_booking_left_by_a_crash_is_settled_when_the_app_starts(bench, c
 
 
 async def open_chooser(pilot, app):  # type: ignore[no-untyped-def]
-    from packbench.screens.pickup_dialog import ChoosePickupPoint
+    from packbench.screens.ship_dialogs import ChoosePickupPoint
 
     await scan(pilot, "BDG-1001")
     await scan(pilot, "ORD-5001")
@@ -117,3 +117,50 @@ async def test_a_pickup_point_by_its_number_and_esc_books_nothing(bench, carrier
         await wait_for(pilot, app, "shipped with Bring")
     (booking,) = demo.state.bookings()
     assert booking["pickupPoint"] == "701004"
+
+
+async def test_a_supervisor_voids_a_booking_with_f10_a_reason_and_void(bench, carrier) -> None:  # type: ignore[no-untyped-def]
+    from packbench.operations.shipping import create_shipment
+    from packbench.screens.ship_dialogs import ConfirmVoid
+    from tests.operations.test_carrier_booking import SHIPPER
+    from tests.screens.helpers import sign_in_supervisor
+
+    db, ids = bench
+    url, demo = carrier
+    settings = at_ship(ship_settings(url, pickup_point="carrier"))
+    create_shipment(db, SHIPPER, settings.ship, ids["first"])
+    (booking,) = demo.state.bookings()
+    app = PackbenchApp(settings=settings, db=db, terminal="bench-4")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # A packer's F10 on a carrier's booking: told to fetch a supervisor, nothing asked.
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5001")
+        await pilot.press("f10")
+        await settle(pilot)
+        assert "a supervisor voids a carrier's booking" in app.feedback_log[-1][1]
+        assert not isinstance(app.screen, ConfirmVoid)
+        await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5001")
+        await pilot.press("f10")
+        await settle(pilot)
+        await pilot.press(*"wrong box", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmVoid)
+        await pilot.press("enter")  # a stray Enter confirms nothing
+        assert isinstance(app.screen, ConfirmVoid)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "not voided" in app.feedback_log[-1][1]
+        assert order_of(db, ids["first"]).status == "shipped"
+        await pilot.press("f10")
+        await settle(pilot)
+        await pilot.press(*"wrong box", "enter")
+        await settle(pilot)
+        await pilot.press(*"VOID", "enter")
+        await settle(pilot)
+        kind, message = await wait_for(pilot, app, "shipment cancelled (wrong box)")
+    assert kind == "ok" and f"cancel consignment {booking['consignmentNumber']}" in message
+    assert order_of(db, ids["first"]).status == "packed"
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    assert shipment.booking_state == "void"

@@ -1,8 +1,9 @@
-"""Choosing one of the nearest pickup points at the ship station, by keyboard alone.
+"""The ship station's dialogs for a carrier's booking: a pickup point, a void confirmed.
 
-↑/↓ move through the points (nearest first) and Enter takes the highlighted one; or type its
-number and Enter. A scanner's burst typed into the box by mistake (``ORD-5002`` + Enter) is
-not a number in the list and chooses nothing. Esc closes without a choice: nothing is booked.
+Choosing one of the nearest pickup points, by keyboard alone: ↑/↓ move through the points
+(nearest first) and Enter takes the highlighted one; or type its number and Enter. A scanner's
+burst typed into the box by mistake (``ORD-5002`` + Enter) is not a number in the list and
+chooses nothing. Esc closes without a choice: nothing is booked.
 """
 
 from __future__ import annotations
@@ -97,3 +98,37 @@ class ChoosePickupPoint(ModalScreen[PickupPoint | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmVoid(ModalScreen[bool]):
+    """The last word before a carrier's booking is voided: type VOID and Enter (a scan or a
+    stray Enter confirms nothing); Esc keeps the booking."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Keep the booking")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(plain(self.question), classes="dialog-title")
+            yield Input(placeholder="VOID, then Enter (Esc keeps the booking)", id="confirm")
+            yield Static("", id="confirm-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm", Input).focus()
+
+    @on(Input.Submitted, "#confirm")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip().upper() == "VOID":
+            self.dismiss(True)
+            return
+        self.query_one("#confirm", Input).value = ""
+        self.query_one("#confirm-error", Static).update(
+            plain("Type VOID to void the booking, or Esc to keep it.", style="bold red")
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -50,6 +50,7 @@ from packbench.carriers import (
     Rejected,
 )
 from packbench.carriers.base import CarrierError
+from packbench.core.workflow import Action, OrderStatus, allowed_actions
 from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel, Shipment
 from packbench.operations.carrier_booking import CarrierFactory, make_carrier
@@ -158,6 +159,11 @@ def _intent(db: Database, actor: Actor, order_id: int, reason: str, code: str) -
                 "cannot be voided here.",
                 order_id=order_id,
             )
+        if Action.CANCEL_SHIPMENT not in allowed_actions(order.status):
+            # Checked before the carrier is told: the void itself could not be done after.
+            label = OrderStatus(order.status).label.lower()
+            raise Refused(f"Order {order.number} is {label}: its booking is voided while it "
+                          "is shipped.", order_id=order_id)  # fmt: skip
         shipment.booking_state = "voiding"
         session.add(shipment)
         record_event(

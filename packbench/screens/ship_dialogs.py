@@ -31,6 +31,11 @@ def describe(n: int, point: PickupPoint) -> str:
 class ChoosePickupPoint(ModalScreen[PickupPoint | None]):
     """The nearest pickup points for an order; dismissed with the chosen one, or None."""
 
+    DEFAULT_CSS = """
+    ChoosePickupPoint { align: center middle; }
+    ChoosePickupPoint #points { height: auto; max-height: 16; margin-bottom: 1; }
+    """
+
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Book nothing"),
         Binding("up", "move(-1)", "Up", show=False),
@@ -44,7 +49,7 @@ class ChoosePickupPoint(ModalScreen[PickupPoint | None]):
         self.points = points
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog wide"):  # a point's line is long: name, street, hours
             yield Static(
                 plain(
                     f"Order {self.number}: which pickup point? The nearest to {self.postcode} "
@@ -103,6 +108,8 @@ class ChoosePickupPoint(ModalScreen[PickupPoint | None]):
 class ConfirmVoid(ModalScreen[bool]):
     """The last word before a carrier's booking is voided: type VOID and Enter (a scan or a
     stray Enter confirms nothing); Esc keeps the booking."""
+
+    DEFAULT_CSS = "ConfirmVoid { align: center middle; }"
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Keep the booking")]
 

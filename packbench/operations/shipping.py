@@ -61,7 +61,9 @@ from packbench.operations.common import (
     transact_logged,
 )
 from packbench.operations.outbox import enqueue, sync_health
+from packbench.operations.pickup_points import ask_for_pickup_point
 from packbench.operations.printing import Document, Printer, PrintResult, label_job, print_job
+from packbench.operations.shipment_void import booked_with_api, void_booking, void_label_message
 
 if TYPE_CHECKING:
     from packbench.config import Settings, ShipSettings
@@ -842,11 +844,8 @@ def cancel_shipment(
     to packed as fresh rows, the order back to packed. A booking with a carrier's web API is
     voided through ``operations.shipment_void`` (the carrier told, or the void remembered)."""
     reason = reason.strip()
-    if ship is not None:
-        from packbench.operations.shipment_void import booked_with_api, void_booking
-
-        if booked_with_api(db, order_id):
-            return void_booking(db, actor, ship, order_id, reason, code=code)
+    if ship is not None and booked_with_api(db, order_id):
+        return void_booking(db, actor, ship, order_id, reason, code=code)
     return transact_logged(
         db,
         actor,
@@ -1016,12 +1015,6 @@ def ship_packed(
     return replace(done, message=f"{shipped.message} {done.message}", printed=shipped.printed)
 
 
-def _ask(db: Database, settings: Settings, order_id: int, raw: str) -> ShipOutcome | None:
-    from packbench.operations.pickup_points import ask_for_pickup_point
-
-    return ask_for_pickup_point(db, settings.ship, order_id, raw)
-
-
 def ship_scan(
     db: Database,
     actor: Actor,
@@ -1068,7 +1061,7 @@ def ship_scan(
             if nxt is None:
                 return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
             try:
-                return _ask(db, settings, nxt, raw) or ship_packed(
+                return ask_for_pickup_point(db, settings.ship, nxt, raw) or ship_packed(
                     db, actor, settings, printer, nxt, raw
                 )
             except Refused as exc:
@@ -1076,11 +1069,8 @@ def ship_scan(
         return None
     if scan.kind not in (CodeKind.ORDER, CodeKind.SSCC, CodeKind.TRACKING):
         return None
-    if scan.kind is not CodeKind.ORDER:
-        from packbench.operations.shipment_void import void_label_message
-
-        if void := void_label_message(db, scan.value):
-            return _refuse(db, actor, raw, void, None)
+    if scan.kind is not CodeKind.ORDER and (void := void_label_message(db, scan.value)):
+        return _refuse(db, actor, raw, void, None)
     found = _order_for_scan(db, scan.kind, scan.value)
     if found is None:
         text = (
@@ -1110,7 +1100,7 @@ def ship_scan(
         )
     if status == OrderStatus.PACKED.value:
         try:
-            return _ask(db, settings, oid, raw) or ship_packed(
+            return ask_for_pickup_point(db, settings.ship, oid, raw) or ship_packed(
                 db, actor, settings, printer, oid, raw
             )
         except Refused as exc:

@@ -94,11 +94,13 @@ def test_ship_books_saves_the_labels_and_prints_json(tmp_path: Path) -> None:
     assert [p["consignment"] for p in by_number["5002"]["parcels"]] == [None]
 
 
-def test_ship_first_settles_a_booking_a_crash_left_unanswered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("command", ["ship", "sync"])
+def test_ship_and_sync_first_settle_a_booking_a_crash_left_unanswered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     """A bench killed after Bring booked order 5001 but before the answer was recorded, ten
-    minutes ago: ``packbench ship 5002`` looks 5001 up first and records it (no new booking)."""
+    minutes ago: ``packbench ship 5002`` (or ``sync``, here without a shop) looks 5001 up first
+    and records it (no new booking)."""
     from datetime import timedelta
 
     from packbench.config import load_settings
@@ -126,11 +128,17 @@ def test_ship_first_settles_a_booking_a_crash_left_unanswered(
             for e in s.exec(select(Event).where(Event.order_id == ids["first"])).all():
                 e.at = utcnow() - timedelta(minutes=11)
                 s.add(e)
-        result = run("ship", "--config", str(config), "5002", "--db", str(path),
-                     "--out", str(tmp_path / "labels"), "--json", env=env)  # fmt: skip
+        if command == "ship":
+            result = run("ship", "--config", str(config), "5002", "--db", str(path),
+                         "--out", str(tmp_path / "labels"), "--json", env=env)  # fmt: skip
+        else:
+            result = run("sync", "--config", str(config), "--db", str(path), "--once", env=env)
     finally:
         stop()
-    assert result.returncode == 0, result.stderr
+    if command == "ship":
+        assert result.returncode == 0, result.stderr
+    else:  # no shop configured: said after the bookings were settled
+        assert result.returncode == 2 and "shop" in result.stderr.splitlines()[-1].lower()
     assert "Bookings left by a crash: 1 found at the carrier" in result.stderr
     (booking,) = app.state.bookings()
     with db.read() as s:

@@ -26,8 +26,6 @@ lookup can take). Taking one up is a compare-and-set on the shipment row, writte
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -169,7 +167,6 @@ def resolve_crash_left(
     own_terminal: bool = False,
     stale_after_s: float = STALE_AFTER_S,
     factory: CarrierFactory = make_carrier,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> RecoveryReport:
     """Look every crash-left booking up at its carrier and record what it says (see the module
     docstring). ``own_terminal``: the app starting on ``actor.terminal`` — its own bookings are

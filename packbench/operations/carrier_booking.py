@@ -256,6 +256,10 @@ def _record_booked(
                 .order_by(col(Parcel.seq))
             ).all()
         ]  # fmt: skip
+        if shipment.status == "cancelled" and shipment.booking_state == "refused":
+            # Closed as "not booked" meanwhile (a start-up lookup that found nothing yet): the
+            # carrier's answer says otherwise, and the booking is real.
+            shipment.status, shipment.cancelled_at, shipment.cancel_reason = "created", None, None
         shipment.booking_state = "booked"
         shipment.consignment_number = booked.consignment_number[:40] or None
         shipment.tracking_url = booked.tracking_url[:500] or None

@@ -122,7 +122,7 @@ def test_a_lookup_that_fails_holds_the_order_never_books(bench, carrier) -> None
     app.faults.update({"next": ["lose"]})
     crash_after_sending(db, ship, ids["first"])
     app.faults.update({"next": ["500"] * 4})  # every lookup attempt fails
-    report = resolve_crash_left(db, STARTUP, ship, own_terminal=True, sleep=lambda s: None)
+    report = resolve_crash_left(db, STARTUP, ship, own_terminal=True)
     assert report.held == ["5001"] and "looking it up" in report.message
     assert order_of(db, ids["first"]).status == "on_hold"
     assert len(app.state.bookings()) == 1  # the lost one; nothing more
@@ -216,3 +216,25 @@ def test_kill_9_between_intent_and_answer_is_settled_at_the_next_start(
         assert order_of(db, ids["first"]).status == "shipped"
     else:  # Bring's search may lag: a person decides, nothing is booked behind their back
         assert report.held == ["5001"] and order_of(db, ids["first"]).status == "on_hold"
+
+
+def test_an_answer_arriving_after_a_start_up_closed_the_request_is_still_recorded(
+    bench, carrier
+) -> None:  # type: ignore[no-untyped-def]
+    """Two processes on one terminal name (an app starting while ``packbench ship`` books):
+    the lookup found nothing yet and closed the request, then the carrier's answer arrives.
+    The booking is real: it is recorded, the shipment live again, the order shipped."""
+    from packbench.operations.carrier_booking import _record_booked
+
+    db, ids = bench
+    url, app = carrier
+    ship = ship_settings(url, trust=True, pickup_point="carrier").ship
+    pending = _begin(db, SHIPPER, ship, ids["first"], "ORD")
+    report = resolve_crash_left(db, STARTUP, ship, own_terminal=True)
+    assert report.not_booked == ["5001"]
+    answer = make_carrier(ship, "Bring").create_shipment(pending.request, None)  # type: ignore[arg-type]
+    _record_booked(db, SHIPPER, ship, ids["first"], pending.shipment_id, answer, "ORD")
+    (shipment,) = rows(db, Shipment, order_id=ids["first"])
+    assert (shipment.status, shipment.booking_state) == ("created", "booked")
+    assert order_of(db, ids["first"]).status == "shipped"
+    assert len(app.state.bookings()) == 1

@@ -216,6 +216,7 @@ class PackbenchApp(App[None]):
         # biip's GS1 tables (0.1-0.25 s) load beside the first frame, not at the first GS1 scan.
         self.run_worker(preload_gs1, thread=True, group="gs1-preload", exit_on_error=False)
         self._settle_print_jobs()
+        self._settle_crash_left_bookings()
         self.set_interval(SYNC_HEALTH_S, self._poll_sync_health)
         self._poll_sync_health()
         if self._dashboard_after_sign_in:
@@ -362,6 +363,23 @@ class PackbenchApp(App[None]):
         if report.message:
             kind = "error" if report.failed or report.problem else "info"
             self._from_thread(self.feedback, kind, report.message)
+
+    @work(thread=True, group="booking-settle", exit_on_error=False)
+    def _settle_crash_left_bookings(self) -> None:
+        """Carrier bookings this terminal (or a bench gone quiet) left *requested* when it was
+        killed are looked up by reference and recorded, or held for a person (#14)."""
+        from packbench.operations.booking_recovery import resolve_crash_left
+
+        if all(c.kind == "s10" for c in self.settings.ship.carriers.values()):
+            return
+        try:
+            report = resolve_crash_left(self.db, self.actor, self.settings.ship, own_terminal=True)
+        except Exception as exc:  # never let this stop the bench from starting
+            log.exception("settling crash-left carrier bookings")
+            self._from_thread(self.feedback, "error", f"Unfinished carrier bookings: {exc}")
+            return
+        if report.message:
+            self._from_thread(self.feedback, "error" if report.held else "info", report.message)
 
     def action_print_history(self) -> None:
         from packbench.screens.print_history import PrintHistoryScreen

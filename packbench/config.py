@@ -297,9 +297,11 @@ class CarrierSettings(_Section):
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     #: A tracking search that finds nothing means nothing was booked (see carriers.booking).
     trust_empty_lookup: bool = False
-    #: A pickup-point product without the customer's choice: "carrier" lets the carrier pick;
-    #: "nearest" books to the nearest point for the recipient's postcode (its name is shown).
-    pickup_point: Literal["carrier", "nearest"] = "carrier"
+    #: A pickup-point product without the customer's choice: "choose" — the ship station
+    #: offers the nearest points for the recipient's postcode and the packer chooses (a booking
+    #: without a person to ask, packbench ship or pack-and-ship, takes the nearest); "nearest"
+    #: books to the nearest point (its name is shown); "carrier" lets the carrier pick.
+    pickup_point: Literal["choose", "carrier", "nearest"] = "choose"
     products: dict[str, CarrierProductSettings] = Field(default_factory=dict)
     # -- kind = "cargonizer"; credentials from PACKBENCH_CARGONIZER_KEY/_SENDER or the keyring
     transport_agreement: str = Field(default="", max_length=20)

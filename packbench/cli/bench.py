@@ -16,6 +16,7 @@ from packbench.cli.common import (
     _open_db,
     log,
     one_line,
+    settle_crash_left_bookings,
 )
 from packbench.config import ConfigError, Settings, data_dir, render_toml
 from packbench.screens.plain import cells, shown
@@ -357,6 +358,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             code=2,
         )
     db = _open_db(settings)
+    from packbench.operations.common import Actor
+
+    settle_crash_left_bookings(db, Actor("sync", settings.bench.terminal), settings)
     try:
         layout = load_warehouse_layout(settings.warehouse.layout_path())
     except ConfigError as exc:

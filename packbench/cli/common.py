@@ -16,6 +16,7 @@ from packbench.screens.plain import shown
 if TYPE_CHECKING:
     from packbench.core.routing import Layout as WarehouseLayout
     from packbench.data.engine import Database
+    from packbench.operations.actor import Actor
 
 log = logging.getLogger("packbench.cli")
 
@@ -182,6 +183,18 @@ def _settle_print_jobs(settings: Settings) -> None:
     report = settle_unfinished_jobs(db, Actor("admin", settings.bench.terminal), settings)
     if report.message:
         print(one_line(report.message, 2 * MESSAGE_LIMIT), file=sys.stderr)
+
+
+def settle_crash_left_bookings(db: Database, actor: Actor, settings: Settings) -> None:
+    """Carrier bookings a killed process left *requested* and nobody is at any more are looked
+    up by reference and recorded, or held for a person (#14); one line on stderr if any."""
+    from packbench.operations.booking_recovery import resolve_crash_left
+
+    if all(c.kind == "s10" for c in settings.ship.carriers.values()):
+        return
+    report = resolve_crash_left(db, actor, settings.ship)
+    if report.message:
+        print(one_line(report.message, 4 * MESSAGE_LIMIT), file=sys.stderr)
 
 
 def _layout(args: argparse.Namespace, settings: Settings) -> WarehouseLayout:

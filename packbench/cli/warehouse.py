@@ -12,6 +12,7 @@ from packbench.cli.common import (
     _layout,
     _open_db,
     one_line,
+    settle_crash_left_bookings,
 )
 from packbench.config import Settings
 from packbench.screens.plain import shown
@@ -29,6 +30,7 @@ def cmd_ship(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _open_db(settings)
     actor = Actor(station="ship", terminal=settings.bench.terminal)
+    settle_crash_left_bookings(db, actor, settings)
     out: list[dict[str, object]] = []
     failed = 0
     for raw in args.orders:

@@ -103,6 +103,8 @@ class Order(SQLModel, table=True):
     payment_reference: str = Field(default="", max_length=100)
     # The pickup point the customer chose at the checkout (the shipping line's meta, #14).
     pickup_point_id: str = Field(default="", max_length=40)
+    # Its name, when a packer chose it at the ship station from the nearest ones (#14).
+    pickup_point_name: str = Field(default="", max_length=200)
     payment_status: str = Field(default="authorized", max_length=20)  # authorized|captured|…
     currency: str = Field(default="NOK", max_length=3)
     shipping_ore: int = 0

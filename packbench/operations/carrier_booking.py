@@ -198,6 +198,10 @@ def _begin(db: Database, actor: Actor, ship: ShipSettings, order_id: int, code: 
                 _request_from_json(pending.booking_request), True, released,
             )  # fmt: skip
         request = _request_of(order, parcels, method.product or method.service, method.service)
+        voids = len(session.exec(select(Shipment.id).where(
+            Shipment.order_id == order.id, Shipment.booking_state == "void")).all())  # fmt: skip
+        if voids:  # a voided booking keeps "5001": this one is looked up as "5001-2"
+            request = replace(request, reference=f"{order.number}-{voids + 1}")
         shipment = Shipment(
             order_id=order.id,
             carrier=method.carrier,
@@ -210,7 +214,8 @@ def _begin(db: Database, actor: Actor, ship: ShipSettings, order_id: int, code: 
             # answer or the nearest-point search names it).
             pickup_point_id=request.pickup_point_id or None,
             pickup_point_name=(
-                f"the customer's choice, point {request.pickup_point_id}"
+                order.pickup_point_name[:200]
+                or f"the customer's choice, point {request.pickup_point_id}"
                 if request.pickup_point_id
                 else None
             ),
@@ -243,12 +248,20 @@ def _record_booked(
         order = session.get(Order, order_id)
         shipment = session.get(Shipment, shipment_id)
         assert order is not None and shipment is not None and order.id is not None
+        if shipment.booking_state == "booked" and (
+            shipment.consignment_number == booked.consignment_number[:40]
+        ):
+            return  # recorded already (a start-up lookup got there first): nothing twice
         parcels = [
             p for p in session.exec(
                 select(Parcel).where(Parcel.order_id == order.id, Parcel.status != "void")
                 .order_by(col(Parcel.seq))
             ).all()
         ]  # fmt: skip
+        if shipment.status == "cancelled" and shipment.booking_state == "refused":
+            # Closed as "not booked" meanwhile (a start-up lookup that found nothing yet): the
+            # carrier's answer says otherwise, and the booking is real.
+            shipment.status, shipment.cancelled_at, shipment.cancel_reason = "created", None, None
         shipment.booking_state = "booked"
         shipment.consignment_number = booked.consignment_number[:40] or None
         shipment.tracking_url = booked.tracking_url[:500] or None
@@ -406,6 +419,11 @@ def book_order(
             + again,
             order_id=order_id,
         ) from None
+    if booked.recovered and booked.consignment_number in voided_consignments(db, order_id):
+        reason = voided_found(pending.carrier, booked.consignment_number, pending.request.ref)
+        _record_failed(db, actor, order_id, pending.shipment_id, held=True, reason=reason,
+                       code=code)  # fmt: skip
+        raise Refused(f"Order {pending.order_number} is on hold: {reason}", order_id=order_id)
     try:
         _record_booked(db, actor, ship, order_id, pending.shipment_id, booked, code)
     except Refused as exc:
@@ -416,6 +434,28 @@ def book_order(
         raise Refused(f"Order {pending.order_number} is on hold: {exc.message}",
                       order_id=order_id) from None  # fmt: skip
     return fetch_labels(db, pending.shipment_id, carrier)
+
+
+def voided_consignments(db: Database, order_id: int) -> set[str]:
+    """The consignments of this order voided at the bench: never the order's booking again."""
+    with db.read() as session:
+        return {
+            c
+            for c in session.exec(
+                select(Shipment.consignment_number).where(
+                    Shipment.order_id == order_id, Shipment.booking_state == "void"
+                )
+            ).all()
+            if c
+        }
+
+
+def voided_found(carrier: str, consignment: str, ref: str) -> str:
+    return (
+        f"looking the booking up by reference {ref!r}, {carrier} answered consignment "
+        f"{consignment}, which was voided at the bench; a person must check which booking "
+        "the carrier holds for this order"
+    )
 
 
 class _NotRecorded(Refused):
@@ -430,7 +470,10 @@ def _with_pickup_point(
     resumed booking sends the same). A lookup that fails leaves the choice to the carrier."""
     settings = ship.carriers[pending.carrier]
     request = pending.request
-    if request.pickup_point_id or getattr(settings, "pickup_point", "carrier") != "nearest":
+    # "choose" is the ship station's: the packer chose before booking (pickup_points); a
+    # booking without a person to ask (packbench ship, pack-and-ship) takes the nearest.
+    mode = getattr(settings, "pickup_point", "carrier")
+    if request.pickup_point_id or mode not in ("nearest", "choose"):
         return pending
     try:
         carrier = factory(ship, pending.carrier)
@@ -536,6 +579,11 @@ def label_documents(
                     Parcel.shipment_id == shipment_id, Parcel.status != "void"
                 )
             ).all()
+        )
+    if shipment.booking_state in ("void", "voiding") or shipment.status == "cancelled":
+        raise Refused(
+            f"Order {order.number}: consignment {shipment.consignment_number} was voided "
+            f"({shipment.cancel_reason or 'being voided'}); its labels are never printed again."
         )
     if not labels:
         raise Refused(

@@ -140,7 +140,8 @@ def detail_in(session: Session, order_id: int, *, event_limit: int = 200) -> Ord
     pickup_point = (
         {"id": booked_to[-1].pickup_point_id or "", "name": booked_to[-1].pickup_point_name or ""}
         if booked_to
-        else {"id": order.pickup_point_id, "name": ""}  # the customer's choice, not booked yet
+        # the customer's choice (or the packer's), not booked yet
+        else {"id": order.pickup_point_id, "name": order.pickup_point_name}
         if order.pickup_point_id
         else None
     )

@@ -32,9 +32,9 @@ from sqlmodel import Session, col, or_, select
 from packbench.carriers import (
     Carrier,
     CarrierError,
-    CarrierShipment,
     LabelledParcel,
     ParcelRequest,
+    PickupPoint,
     SeriesExhausted,
     ShipmentRequest,
     carrier_for,
@@ -61,7 +61,9 @@ from packbench.operations.common import (
     transact_logged,
 )
 from packbench.operations.outbox import enqueue, sync_health
+from packbench.operations.pickup_points import ask_for_pickup_point
 from packbench.operations.printing import Document, Printer, PrintResult, label_job, print_job
+from packbench.operations.shipment_void import booked_with_api, void_booking, void_label_message
 
 if TYPE_CHECKING:
     from packbench.config import Settings, ShipSettings
@@ -159,6 +161,8 @@ class ShipOutcome:
     #: The screen should ask for a reason and then cancel (CMD-CANCEL was scanned).
     ask_cancel: bool = False
     kind: str = "ok"  # ok | error | info: how the feedback line shows it
+    #: The packer chooses one of these before the order is booked (operations.pickup_points).
+    pickup_points: tuple[PickupPoint, ...] = ()
 
 
 # --------------------------------------------------------------------------- number series
@@ -837,128 +841,119 @@ def cancel_shipment(
     ship: ShipSettings | None = None,
 ) -> ShipOutcome:
     """Cancel the order's shipment before handover: numbers voided (never reused), parcels back
-    to packed as fresh rows, the order back to packed."""
+    to packed as fresh rows, the order back to packed. A booking with a carrier's web API is
+    voided through ``operations.shipment_void`` (the carrier told, or the void remembered)."""
     reason = reason.strip()
+    if ship is not None and booked_with_api(db, order_id):
+        return void_booking(db, actor, ship, order_id, reason, code=code)
+    return transact_logged(
+        db,
+        actor,
+        lambda session: cancel_in(session, actor, order_id, reason, code),
+        kind="ship",
+        code=code,
+        order_id=order_id,
+    )
 
-    def run(session: Session) -> ShipOutcome:
-        order = session.get(Order, order_id)
-        if order is None:
-            raise Refused(f"There is no order {order_id}.")
-        assert order.id is not None
-        if not reason:
-            raise Refused("Say why the shipment is cancelled.", order_id=order.id)
-        shipment = _active_shipment(session, order.id)
-        parcels = [p for p in _live_parcels(session, order.id) if p.tracking_number]
-        if shipment is None and not parcels:
-            raise Refused(f"Order {order.number} has no shipment to cancel.", order_id=order.id)
-        gone = [p for p in parcels if p.status == "handed_over"]
-        if gone or order.status == OrderStatus.HANDED_OVER.value:
-            raise Refused(
-                f"Order {order.number} was handed over to the carrier; its shipment cannot be "
-                "cancelled here.",
-                order_id=order.id,
-            )
-        voided: list[dict[str, Any]] = []
-        for parcel in parcels:
-            assert parcel.id is not None
-            for hp in session.exec(
-                select(HandoverParcel).where(HandoverParcel.parcel_id == parcel.id)
-            ).all():
-                session.delete(hp)  # out of the carrier's cage again
-            seq = parcel.seq
-            parcel.status = "void"
-            parcel.seq = -parcel.id  # its place n-of-m goes to the parcel that replaces it
-            session.add(parcel)
-            session.flush()
-            fresh = Parcel(
-                order_id=order.id,
-                seq=seq,
-                box_code=parcel.box_code,
-                length_mm=parcel.length_mm,
-                width_mm=parcel.width_mm,
-                height_mm=parcel.height_mm,
-                weight_g=parcel.weight_g,
-                status="packed",
-            )
-            session.add(fresh)
-            session.flush()
-            for item in session.exec(
-                select(ParcelItem).where(ParcelItem.parcel_id == parcel.id)
-            ).all():
-                item.parcel_id = fresh.id or 0
-                session.add(item)
-            voided.append({"seq": seq, "sscc": parcel.sscc, "tracking": parcel.tracking_number})
-        if shipment is not None:
-            shipment.status = "cancelled"
-            shipment.cancelled_at = utcnow()
-            shipment.cancel_reason = reason[:500]
-            session.add(shipment)
-        change_status(
-            session,
-            order,
-            Action.CANCEL_SHIPMENT,
-            actor,
-            code=code,
-            reason=reason,
-            message=f"shipment cancelled: {reason}",
-        )
-        numbers = ", ".join(v["tracking"] or "" for v in voided)
-        record_event(
-            session,
-            actor,
-            "ship",
+
+def cancel_in(
+    session: Session, actor: Actor, order_id: int, reason: str, code: str, *, said: str = ""
+) -> ShipOutcome:
+    """The cancel itself, inside the caller's transaction (``said``: what the carrier said)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise Refused(f"There is no order {order_id}.")
+    assert order.id is not None
+    if not reason:
+        raise Refused("Say why the shipment is cancelled.", order_id=order.id)
+    shipment = _active_shipment(session, order.id)
+    parcels = [p for p in _live_parcels(session, order.id) if p.tracking_number]
+    if shipment is None and not parcels:
+        raise Refused(f"Order {order.number} has no shipment to cancel.", order_id=order.id)
+    gone = [p for p in parcels if p.status == "handed_over"]
+    if gone or order.status == OrderStatus.HANDED_OVER.value:
+        raise Refused(
+            f"Order {order.number} was handed over to the carrier; its shipment cannot be "
+            "cancelled here.",
             order_id=order.id,
-            code=code,
-            message=f"shipment cancelled ({reason}); void: {numbers}",
-            data={"shipment": shipment.id if shipment else None, "void": voided},
         )
-        if order.completed_at is not None:
-            enqueue(
-                session,
-                order.id,
-                "note",
-                {"note": f"Sendingen ble kansellert ({reason}); {numbers} gjelder ikke."},
-                f"ship-cancel-{order.id}-{shipment.id if shipment else 0}",
-            )
+    voided: list[dict[str, Any]] = []
+    for parcel in parcels:
+        assert parcel.id is not None
+        for hp in session.exec(
+            select(HandoverParcel).where(HandoverParcel.parcel_id == parcel.id)
+        ).all():
+            session.delete(hp)  # out of the carrier's cage again
+        seq = parcel.seq
+        parcel.status = "void"
+        parcel.seq = -parcel.id  # its place n-of-m goes to the parcel that replaces it
+        session.add(parcel)
         session.flush()
-        return ShipOutcome(
-            ok=True,
-            message=(
-                f"Order {order.number}: shipment cancelled ({reason}); labels {numbers} are void "
-                "and never used again. The order is packed again."
-            ),
-            code=code,
+        fresh = Parcel(
             order_id=order.id,
-            view=_view_in(session, order),
+            seq=seq,
+            box_code=parcel.box_code,
+            length_mm=parcel.length_mm,
+            width_mm=parcel.width_mm,
+            height_mm=parcel.height_mm,
+            weight_g=parcel.weight_g,
+            status="packed",
         )
-
-    if ship is not None:
-        _tell_carrier(db, ship, order_id)
-    return transact_logged(db, actor, run, kind="ship", code=code, order_id=order_id)
-
-
-def _tell_carrier(db: Database, ship: ShipSettings, order_id: int) -> None:
-    """Tell the carrier first: a carrier that refuses stops the cancel before anything is void.
-    (The built-in S10 carrier has nobody to tell; a web-API adapter would call out here.)"""
-    with db.read() as session:
-        shipment = _active_shipment(session, order_id)
-        if shipment is None or shipment.carrier not in ship.carriers:
-            return
-        booked = CarrierShipment(
-            carrier=shipment.carrier,
-            service=shipment.service,
-            consignment_number=shipment.consignment_number or "",
-            parcels=tuple(
-                LabelledParcel(p.seq, p.tracking_number or "")
-                for p in _live_parcels(session, order_id)
-                if p.shipment_id == shipment.id
-            ),
+        session.add(fresh)
+        session.flush()
+        for item in session.exec(select(ParcelItem).where(ParcelItem.parcel_id == parcel.id)).all():
+            item.parcel_id = fresh.id or 0
+            session.add(item)
+        voided.append({"seq": seq, "sscc": parcel.sscc, "tracking": parcel.tracking_number})
+    if shipment is not None:
+        shipment.status = "cancelled"
+        shipment.cancelled_at = utcnow()
+        shipment.cancel_reason = reason[:500]
+        if shipment.booking_state in ("booked", "voiding"):
+            shipment.booking_state = "void"  # remembered: a lookup never brings it back
+        session.add(shipment)
+    change_status(
+        session,
+        order,
+        Action.CANCEL_SHIPMENT,
+        actor,
+        code=code,
+        reason=reason,
+        message=f"shipment cancelled: {reason}",
+    )
+    numbers = ", ".join(v["tracking"] or "" for v in voided)
+    record_event(
+        session,
+        actor,
+        "ship",
+        order_id=order.id,
+        code=code,
+        message=f"shipment cancelled ({reason}); void: {numbers}" + (f"; {said}" if said else ""),
+        data={
+            "shipment": shipment.id if shipment else None,
+            "void": voided,
+            "consignment": shipment.consignment_number if shipment else None,
+        },
+    )
+    if order.completed_at is not None:
+        enqueue(
+            session,
+            order.id,
+            "note",
+            {"note": f"Sendingen ble kansellert ({reason}); {numbers} gjelder ikke."},
+            f"ship-cancel-{order.id}-{shipment.id if shipment else 0}",
         )
-    carrier = carrier_for(shipment.carrier, ship.carriers[shipment.carrier])
-    try:
-        carrier.cancel_shipment(booked)
-    except CarrierError as exc:
-        raise Refused(f"{shipment.carrier} did not cancel the shipment: {exc.message}.") from None
+    session.flush()
+    return ShipOutcome(
+        ok=True,
+        message=(
+            f"Order {order.number}: shipment cancelled ({reason}); labels {numbers} are void "
+            "and never used again. The order is packed again."
+        ),
+        code=code,
+        order_id=order.id,
+        view=_view_in(session, order),
+    )
 
 
 # --------------------------------------------------------------------------- scans
@@ -1066,12 +1061,16 @@ def ship_scan(
             if nxt is None:
                 return _refuse(db, actor, raw, "Nothing packed is waiting to ship.", None)
             try:
-                return ship_packed(db, actor, settings, printer, nxt, raw)
+                return ask_for_pickup_point(db, settings.ship, nxt, raw) or ship_packed(
+                    db, actor, settings, printer, nxt, raw
+                )
             except Refused as exc:
                 return ShipOutcome(False, exc.message, raw, nxt, kind="error")
         return None
     if scan.kind not in (CodeKind.ORDER, CodeKind.SSCC, CodeKind.TRACKING):
         return None
+    if scan.kind is not CodeKind.ORDER and (void := void_label_message(db, scan.value)):
+        return _refuse(db, actor, raw, void, None)
     found = _order_for_scan(db, scan.kind, scan.value)
     if found is None:
         text = (
@@ -1101,7 +1100,9 @@ def ship_scan(
         )
     if status == OrderStatus.PACKED.value:
         try:
-            return ship_packed(db, actor, settings, printer, oid, raw)
+            return ask_for_pickup_point(db, settings.ship, oid, raw) or ship_packed(
+                db, actor, settings, printer, oid, raw
+            )
         except Refused as exc:
             return ShipOutcome(False, exc.message, raw, oid, kind="error")
     if status in (OrderStatus.SHIPPED.value, OrderStatus.HANDED_OVER.value):

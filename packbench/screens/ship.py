@@ -3,14 +3,17 @@
 Scanning a packed order's slip (or a parcel label of it) creates the shipment and prints the
 labels on the station's label printer. F7 (or ``CMD-COMPLETE``) completes the transaction;
 F8 prints the labels again (the unprinted ones, or all when every one printed), Ctrl+L sends
-them to another printer, F10 (or ``CMD-CANCEL``) cancels the shipment with a reason. Keys that
-stand for a command barcode go through the scan queue, so keys and scans keep their order. The
+them to another printer, F10 (or ``CMD-CANCEL``) cancels the shipment with a reason — a
+carrier's booking is voided by a supervisor, after typing VOID to confirm
+(``operations.shipment_void``). Keys that stand for a command barcode go through the scan
+queue, so keys and scans keep their order. The
 work itself is ``operations.shipping``; this screen shows what it answered, and while a
 completion waits for the shop it looks again every few seconds until the shop has answered.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,19 +24,23 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
 
+from packbench.carriers import PickupPoint
 from packbench.operations.common import Refused
 
 if TYPE_CHECKING:
     from packbench.operations.printing import Printer
 from packbench.operations.orders import order_detail
+from packbench.operations.pickup_points import choose_pickup_point
 from packbench.operations.printing import PrintResult
 from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.operations.shipment_void import void_refusal
 from packbench.operations.shipping import (
     ShipOutcome,
     ShipView,
     cancel_shipment,
     print_labels,
     ready_queues,
+    ship_packed,
     ship_scan,
     ship_view,
 )
@@ -56,7 +63,7 @@ class ShipScreen(OrderStationScreen):
         Binding("f7", "command('COMPLETE')", "Complete", id="ship.complete"),
         Binding("f8", "labels", "Print labels", id="ship.labels"),
         Binding("ctrl+l", "labels_elsewhere", "Labels elsewhere", id="ship.labels_elsewhere"),
-        Binding("f10", "command('CANCEL')", "Cancel shipment", id="ship.cancel"),
+        Binding("f10", "command('CANCEL')", "Cancel/void shipment", id="ship.cancel"),
         Binding("f11", "command('NEXT')", "Next ready", id="ship.next"),
     ]
 
@@ -96,6 +103,11 @@ class ShipScreen(OrderStationScreen):
             order_id=None if done else self.wanted_id,
             done_number=done[1] if done else None,
         )
+        if outcome is not None and outcome.ask_cancel and outcome.order_id is not None:
+            # A carrier's booking is voided by a supervisor: say so before asking why.
+            refusal = void_refusal(pb.db, pb.actor, outcome.order_id)
+            if refusal:
+                return ShipOutcome(False, refusal, scan.code, outcome.order_id, kind="error")
         if outcome is not None:
             return outcome
         return handle_scan(pb.db, pb.actor, scan.code, pb.rules)
@@ -107,6 +119,8 @@ class ShipScreen(OrderStationScreen):
         self.pb.feedback(outcome.kind, outcome.message)
         if outcome.ask_cancel and outcome.order_id is not None:
             self._ask_cancel(outcome.order_id)
+        if outcome.pickup_points and outcome.order_id is not None and outcome.view is not None:
+            self._ask_pickup_point(outcome)
         view = outcome.view
         if outcome.ok and view is not None and view.completed_at and view.shop_state != "done":
             self.pb.sync_soon()  # the person waits for the shop's answer: ask it now
@@ -172,9 +186,63 @@ class ShipScreen(OrderStationScreen):
             )
         self.open_order(order_id)
 
+    def _ask_pickup_point(self, outcome: ShipOutcome) -> None:
+        from packbench.screens.ship_dialogs import ChoosePickupPoint
+
+        assert outcome.view is not None and outcome.order_id is not None
+        order_id, number = outcome.order_id, outcome.view.number
+        postcode = outcome.view.recipient.rsplit(", ", 1)[-1].split(" ")[0]
+
+        def chosen(point: PickupPoint | None) -> None:
+            if point is not None:
+                self._book_to(order_id, point)
+            else:
+                self.pb.feedback(
+                    "info", f"Order {number} was not booked: it waits, packed. Scan its slip to "
+                    "choose a pickup point."
+                )  # fmt: skip
+
+        self.app.push_screen(ChoosePickupPoint(number, postcode, outcome.pickup_points), chosen)
+
+    @work(thread=True, group="ship-act", exit_on_error=False)
+    def _book_to(self, order_id: int, point: PickupPoint) -> None:
+        """The packer's choice stored on the order (with its event), then booked and printed
+        as the slip scan would have."""
+        pb = self.pb
+        try:
+            said = choose_pickup_point(pb.db, pb.actor, order_id, point, code="pickup-point")
+            out = ship_packed(pb.db, pb.actor, pb.settings, self._printer(), order_id,
+                              "pickup-point")  # fmt: skip
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            self.app.call_from_thread(self.open_order, order_id)
+            return
+        out = replace(out, message=f"{said} {out.message}")
+        self.app.call_from_thread(self.show_outcome, out)
+        self.app.call_from_thread(self.after_scan, out)
+
     def _ask_cancel(self, order_id: int) -> None:
+        view = self.view if self.view is not None and self.view.order_id == order_id else None
+        booked = view is not None and view.booking_state == "booked" and view.consignment
+
+        def confirmed(yes: bool | None, reason: str) -> None:
+            if yes:
+                self._cancel(order_id, reason)
+            else:
+                self.pb.feedback("info", "The booking was not voided.")
+
         def chosen(reason: str | None) -> None:
-            if reason:
+            if reason and booked and view is not None:
+                from packbench.screens.ship_dialogs import ConfirmVoid
+
+                question = (
+                    f"Void {view.carrier} consignment {view.consignment} of order {view.number} "
+                    f"({reason})? Its labels become void and are never printed again; the order "
+                    "goes back to packed, to be booked again. Where the carrier has no cancel, "
+                    "cancel it in its portal too."
+                )
+                self.app.push_screen(ConfirmVoid(question), lambda yes: confirmed(yes, reason))
+            elif reason:
                 self._cancel(order_id, reason)
             else:
                 self.pb.feedback("info", "The shipment was not cancelled.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from packbench.carriers.demo_carrier import DEFAULT_KEY, DEFAULT_UID, create_app, run_in_thread
@@ -91,3 +92,58 @@ def test_ship_books_saves_the_labels_and_prints_json(tmp_path: Path) -> None:
     consignments = [p["consignment"] for p in by_number["5001"]["parcels"]]
     assert consignments == [booking["consignmentNumber"]] * 2
     assert [p["consignment"] for p in by_number["5002"]["parcels"]] == [None]
+
+
+@pytest.mark.parametrize("command", ["ship", "sync"])
+def test_ship_and_sync_first_settle_a_booking_a_crash_left_unanswered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A bench killed after Bring booked order 5001 but before the answer was recorded, ten
+    minutes ago: ``packbench ship 5002`` (or ``sync``, here without a shop) looks 5001 up first
+    and records it (no new booking)."""
+    from datetime import timedelta
+
+    from packbench.config import load_settings
+    from packbench.data.models import Event, Shipment
+    from packbench.data.types import utcnow
+    from tests.operations.test_booking_recovery import crash_after_sending
+
+    path = tmp_path / "bench.db"
+    db = create_database(str(path))
+    upgrade(db)
+    ids = seed(db)
+    make_packed(db, ids["first"])
+    make_packed(db, ids["second"], method="flat_rate:4")
+    app = create_app(tmp_path / "carrier.json")
+    url, stop = run_in_thread(app)
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text(CONFIG.format(url=url), encoding="utf-8")
+        env = {"PACKBENCH_BRING_UID": DEFAULT_UID, "PACKBENCH_BRING_KEY": DEFAULT_KEY}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        app.faults.update({"next": ["lose"]})
+        crash_after_sending(db, load_settings(config, db=str(path)).ship, ids["first"])
+        with db.write() as s:
+            for e in s.exec(select(Event).where(Event.order_id == ids["first"])).all():
+                e.at = utcnow() - timedelta(minutes=11)
+                s.add(e)
+        if command == "ship":
+            result = run("ship", "--config", str(config), "5002", "--db", str(path),
+                         "--out", str(tmp_path / "labels"), "--json", env=env)  # fmt: skip
+        else:
+            result = run("sync", "--config", str(config), "--db", str(path), "--once", env=env)
+    finally:
+        stop()
+    if command == "ship":
+        assert result.returncode == 0, result.stderr
+    else:  # no shop configured: said after the bookings were settled
+        assert result.returncode == 2 and "shop" in result.stderr.splitlines()[-1].lower()
+    assert "Bookings left by a crash: 1 found at the carrier" in result.stderr
+    (booking,) = app.state.bookings()
+    with db.read() as s:
+        order = s.get(Order, ids["first"])
+        shipment = s.exec(select(Shipment).where(Shipment.order_id == ids["first"])).one()
+    assert order is not None and order.status == "shipped"
+    assert shipment.consignment_number == booking["consignmentNumber"]
+    db.dispose()

@@ -39,7 +39,9 @@ SHIPPER = Actor("ship", "t-ship", 1, "Kari Nordmann", "packer")
 SUPERVISOR = Actor("admin", "t-admin", 2, "Ola Sjef", "supervisor")
 
 
-def ship_settings(url: str, *, trust: bool = True, product: str = "5800") -> Settings:
+def ship_settings(
+    url: str, *, trust: bool = True, product: str = "5800", pickup_point: str = "choose"
+) -> Settings:
     return Settings(
         ship={
             "carriers": {
@@ -51,6 +53,7 @@ def ship_settings(url: str, *, trust: bool = True, product: str = "5800") -> Set
                     "trust_empty_lookup": trust,
                     "label_url_template": "/labels/consignment/{consignment}.pdf",
                     "timeout_s": 5,
+                    "pickup_point": pickup_point,
                 }
             },
             "methods": {
@@ -197,7 +200,9 @@ def test_the_lost_answer_is_found_by_reference_one_booking(bench, carrier) -> No
     db, ids = bench
     url, app = carrier
     app.faults.update({"next": ["lose"]})
-    create_shipment(db, SHIPPER, ship_settings(url, trust=False).ship, ids["first"])
+    create_shipment(
+        db, SHIPPER, ship_settings(url, trust=False, pickup_point="carrier").ship, ids["first"]
+    )
     (booking,) = app.state.bookings()
     (shipment,) = rows(db, Shipment, order_id=ids["first"])
     assert shipment.consignment_number == booking["consignmentNumber"]
@@ -212,7 +217,7 @@ def test_the_lost_answer_is_found_by_reference_one_booking(bench, carrier) -> No
 def test_an_undecidable_booking_holds_the_order_never_books_twice(bench, carrier) -> None:  # type: ignore[no-untyped-def]
     db, ids = bench
     url, app = carrier
-    ship = ship_settings(url, trust=False).ship
+    ship = ship_settings(url, trust=False, pickup_point="carrier").ship
     app.faults.update({"next": ["drop"]})  # nothing booked, but the bench cannot know
     with pytest.raises(Refused) as err:
         create_shipment(db, SHIPPER, ship, ids["first"])
@@ -239,7 +244,7 @@ def test_an_undecidable_booking_holds_the_order_never_books_twice(bench, carrier
 def test_a_release_after_the_carrier_did_book_finds_that_booking(bench, carrier) -> None:  # type: ignore[no-untyped-def]
     db, ids = bench
     url, app = carrier
-    ship = ship_settings(url, trust=False).ship
+    ship = ship_settings(url, trust=False, pickup_point="carrier").ship
     app.faults.update({"next": ["lose", "500", "500", "500", "500"]})  # booked; lookups fail
     with pytest.raises(Refused):
         create_shipment(db, SHIPPER, ship, ids["first"])
@@ -484,7 +489,14 @@ def test_a_pickup_point_product_goes_to_the_nearest_point_when_configured(bench,
     db, ids = bench
     url, app = carrier
     base = ship_settings(url).ship
-    # By default the carrier chooses: no pickup point is sent.
+    base = base.model_copy(
+        update={
+            "carriers": {
+                "Bring": base.carriers["Bring"].model_copy(update={"pickup_point": "carrier"})
+            }
+        }
+    )
+    # "carrier": the carrier chooses, no pickup point is sent.
     create_shipment(db, SHIPPER, base, ids["second"])
     (first,) = [r for r in app.state.received if r["method"] == "POST"]
     assert "pickupPoint" not in first["body"]["consignments"][0]["parties"]

@@ -21,8 +21,12 @@ async def test_a_scanned_slip_books_with_bring_and_prints_its_label(
 ) -> None:  # type: ignore[no-untyped-def]
     db, _ = bench
     url, demo = carrier
-    settings = ship_settings(url).model_copy(
-        update={"bench": ship_settings(url).bench.model_copy(update={"station": "ship"})}
+    settings = ship_settings(url, pickup_point="carrier").model_copy(
+        update={
+            "bench": ship_settings(url, pickup_point="carrier").bench.model_copy(
+                update={"station": "ship"}
+            )
+        }
     )
     app = PackbenchApp(settings=settings, db=db, terminal="bench-4")
     async with app.run_test(size=SIZE) as pilot:
@@ -52,8 +56,12 @@ async def test_a_refused_booking_is_one_line_naming_the_field(bench, carrier) ->
         assert order is not None
         order.ship_postcode = "0000"
         s.add(order)
-    settings = ship_settings(url).model_copy(
-        update={"bench": ship_settings(url).bench.model_copy(update={"station": "ship"})}
+    settings = ship_settings(url, pickup_point="carrier").model_copy(
+        update={
+            "bench": ship_settings(url, pickup_point="carrier").bench.model_copy(
+                update={"station": "ship"}
+            )
+        }
     )
     app = PackbenchApp(settings=settings, db=db, terminal="bench-4")
     async with app.run_test(size=SIZE) as pilot:

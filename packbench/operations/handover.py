@@ -7,10 +7,13 @@
   another is refused: it belongs in another cage. An unknown code, a void label, a parcel whose
   label never printed, or one already handed over is refused; a parcel scanned twice is said to
   be in the cage already, and nothing changes.
-- **Close**: closing a carrier's handover lists every parcel shipped with that carrier but not
-  scanned. With such parcels the close must be confirmed; they stay waiting for the next
-  pickup. The scanned parcels become *handed over* with the time, an order whose parcels are all
-  handed over becomes *handed over*, and the manifest prints (``operations.printing``).
+- **Close**: the ``CMD-COMPLETE`` card (or F7) closes the handover of the carrier being handled:
+  once every parcel of that carrier is in the cage it closes at once, no key needed. Otherwise
+  it lists every parcel shipped with that carrier but not scanned and closes nothing until
+  ``CMD-CONFIRM`` (F8) confirms leaving exactly those behind (for the next pickup); a parcel of
+  that carrier shipped meanwhile is listed again rather than left behind unseen. The scanned
+  parcels become *handed over* with the time, an order whose parcels are all handed over
+  becomes *handed over*, and the manifest prints (``operations.printing``).
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class PostOutcome:
     carrier: str | None = None  # the carrier the station handles after this scan
     #: A close is waiting for CMD-CONFIRM (parcels would stay behind).
     confirm_close: str | None = None
+    #: The parcels that close would leave behind (the confirmation covers these and no other).
+    confirm_missing: frozenset[int] | None = None
     closed: HandoverResult | None = None
 
 
@@ -247,7 +252,13 @@ def _cage_in(
         message=f"into the {own} cage (handover {handover.id})",
         data={"handover": handover.id, "parcel": parcel.id},
     )
-    return PostOutcome(True, f"{what} → {own} cage ({count} in the cage).", raw, carrier=own)
+    left = sum(1 for r in _waiting_rows(session, own) if not r.in_cage)
+    text = f"{what} → {own} cage ({count} in the cage)"
+    if left:
+        text += f"; {left} {own} not scanned yet."
+    else:
+        text += f" — every {own} parcel is in: scan CMD-COMPLETE (F7) to hand them over."
+    return PostOutcome(True, text, raw, carrier=own)
 
 
 def cage_parcel(
@@ -273,12 +284,14 @@ def post_scan(
     settings: Settings | None = None,
     printer: Printer | None = None,
     confirming: str | None = None,
+    confirm_missing: frozenset[int] | None = None,
 ) -> PostOutcome | None:
     """The post station's scans; ``None`` hands the scan to the common ``handle_scan``.
 
     ``carrier`` is the carrier the station is handling (None: the next parcel decides).
-    ``CMD-COMPLETE`` closes that carrier's handover; ``CMD-CONFIRM`` confirms a close that
-    leaves parcels behind (``confirming``); ``CMD-NEXT`` lets go of the carrier.
+    ``CMD-COMPLETE`` closes that carrier's handover when every parcel of it is in the cage;
+    ``CMD-CONFIRM`` confirms a close that leaves parcels behind (``confirming``: the carrier,
+    ``confirm_missing``: the parcels the person was shown); ``CMD-NEXT`` lets go of the carrier.
     """
     if not actor.signed_in:
         return None
@@ -304,7 +317,15 @@ def post_scan(
             return PostOutcome(False, text, raw, kind="error", carrier=carrier)
         confirm = scan.command is Command.CONFIRM
         try:
-            result = close_handover(db, actor, target, day=day, confirm=confirm, code=raw)
+            result = close_handover(
+                db,
+                actor,
+                target,
+                day=day,
+                confirm=confirm,
+                code=raw,
+                shown_missing=confirm_missing if confirm else None,
+            )
         except Refused as exc:
             return PostOutcome(False, exc.message, raw, kind="error", carrier=carrier)
         return _after_close(db, actor, raw, result, settings, printer)
@@ -346,6 +367,7 @@ def _after_close(
             kind="error",
             carrier=result.carrier,
             confirm_close=result.carrier,
+            confirm_missing=frozenset(r.parcel_id for r in result.missing),
             closed=result,
         )
     printed = None
@@ -386,9 +408,14 @@ def close_handover(
     day: str,
     confirm: bool = False,
     code: str = "",
+    shown_missing: frozenset[int] | None = None,
 ) -> HandoverResult:
     """Hand the cage's parcels to ``carrier``. Parcels of that carrier that were shipped but not
-    scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup)."""
+    scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup).
+
+    ``shown_missing``: the parcels listed when the person was asked; a confirmation covers those
+    only, so a parcel of the carrier shipped since (another terminal) is listed and asked again.
+    """
 
     def run(session: Session) -> HandoverResult:
         handover = _open_handover(session, carrier)
@@ -397,7 +424,12 @@ def close_handover(
         missing = tuple(r for r in rows if not r.in_cage)
         if handover is None or not caged:
             raise Refused(f"No parcels are in the {carrier} cage; scan them first.")
-        if missing and not confirm:
+        unseen = (
+            [r for r in missing if r.parcel_id not in shown_missing]
+            if shown_missing is not None
+            else []
+        )
+        if missing and (not confirm or unseen):
             record_event(
                 session,
                 actor,

@@ -166,13 +166,15 @@ def tolerance_band(expected_g: int, tolerance_pct: float) -> tuple[int, int]:
     return lo, hi
 
 
-def band_text(expected_g: int, tolerance_pct: float) -> str:
-    """``between 0.90 and 0.97 kg``: the band, rounded inwards so that every weight shown is
-    accepted (in grams when two decimals of a kilogram would not tell its ends apart)."""
+def band_text(expected_g: int, tolerance_pct: float, *, short: bool = False) -> str:
+    """``between 0.90 and 0.97 kg`` (``short``: ``0.90–0.97 kg``): the band, rounded inwards so
+    that every weight shown is accepted (in grams when two decimals of a kilogram would not tell
+    its ends apart)."""
     lo, hi = tolerance_band(expected_g, tolerance_pct)
     if lo > hi:
-        return "no expected weight to check it against"
+        return "—" if short else "no expected weight to check it against"
     lo10, hi10 = math.ceil(lo / 10) * 10, hi // 10 * 10
-    if hi10 - lo10 >= 20:
-        return f"between {lo10 / 1000:.2f} and {hi10 / 1000:.2f} kg"
-    return f"between {lo} and {hi} g"
+    a, b, unit = (f"{lo10 / 1000:.2f}", f"{hi10 / 1000:.2f}", "kg")
+    if hi10 - lo10 < 20:
+        a, b, unit = str(lo), str(hi), "g"
+    return f"{a}–{b} {unit}" if short else f"between {a} and {b} {unit}"

@@ -442,7 +442,10 @@ def _parcels(view: PackView) -> RenderableType | None:
             str(p.seq),
             p.box_code or "—",
             ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
-            kg(p.expected_weight_g),
+            # Until weighed, the band it must fall in: a figure to copy invites typing it.
+            kg(p.expected_weight_g)
+            if p.weight_g
+            else band_text(p.expected_weight_g, view.tolerance_pct, short=True),
             kg(p.weight_g) if p.weight_g else "—",
             p.status,
         ]

@@ -158,6 +158,8 @@ def test_the_band_hint() -> None:
     assert band_text(935, 10) == "between 0.85 and 1.02 kg"
     assert band_text(935, 4) == "between 0.90 and 0.97 kg"
     assert band_text(50, 10) == "between 45 and 55 g"
+    assert band_text(935, 10, short=True) == "0.85–1.02 kg"
+    assert band_text(0, 10) == "no expected weight to check it against"
 
 
 @given(

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from textual.widgets import Static
 
 from packbench.app import PackbenchApp
 from packbench.config import load_settings
@@ -36,14 +37,14 @@ from packbench.data.models import Order, OrderLine, Packer, Parcel, Product
 from packbench.operations.common import Actor, change_status
 from tests.operations.seed import seed
 from tests.operations.test_packstation import add_boxes
-from tests.screens.helpers import burst, settle
+from tests.screens.helpers import burst, settle, text_of
 
 SIZE = (120, 36)
 GTIN = {"FJ-KJ-0001": "7071234000015", "FJ-TX-0002": "7071234000022"}
 
 SMALL_SHOP = """
 [pack]
-ship_when_packed = true
+ship_when_packed = {label_at_pack}
 pick_at_pack = {one_bench}
 scale = "{scale}"
 
@@ -146,7 +147,9 @@ async def pick(bench: Bench, numbers: list[str]) -> None:
             assert bench.scans[number] == 1 + len(bench.units(number))
 
 
-async def pack(bench: Bench, numbers: list[str], scale_end: int | None) -> None:
+async def pack(
+    bench: Bench, numbers: list[str], scale_end: int | None, *, label_at_pack: bool = True
+) -> None:
     app = bench.app("pack", "pack-1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -164,15 +167,30 @@ async def pack(bench: Bench, numbers: list[str], scale_end: int | None) -> None:
                 os.write(scale_end, f"US,GS,{(expected - 40) / 1000:>9.3f}kg\r\n".encode())
                 os.write(scale_end, f"ST,GS,{expected / 1000:>9.3f}kg\r\n".encode())
                 for _ in range(200):
-                    if bench.order(number).completed_at is not None:
+                    if bench.order(number).status != "packing":
                         break
                     await pilot.pause(0.05)
                 await settle(pilot)
                 os.write(scale_end, b"ST,GS,    0.000kg\r\n")  # lifted off
             order = bench.order(number)
-            assert order.status == "shipped" and order.completed_at is not None, order.status
             kind, message = app.feedback_log[-1]
-            assert kind == "ok" and "transaction completed" in message, message
+            if label_at_pack:
+                assert order.status == "shipped" and order.completed_at is not None, order.status
+                assert kind == "ok" and "transaction completed" in message, message
+            else:
+                assert order.status == "packed" and kind == "ok", (order.status, message)
+
+
+async def ship(bench: Bench, numbers: list[str]) -> None:
+    """A ship station: the packed order's slip books it, prints its label and completes it."""
+    app = bench.app("ship", "ship-1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await bench.scan(pilot, "BDG-1001", "badge")
+        for number in numbers:
+            await bench.scan(pilot, f"ORD-{number}", number)
+            order = bench.order(number)
+            assert order.status == "shipped" and order.completed_at is not None
 
 
 async def post(bench: Bench, numbers: list[str]) -> None:
@@ -183,6 +201,8 @@ async def post(bench: Bench, numbers: list[str]) -> None:
         for number in numbers:
             for label in bench.labels(number):
                 await bench.scan(pilot, label, number)
+        cage = text_of(app.screen.query_one("#cage", Static))
+        assert f"all {len(numbers)} in the cage" in cage and "CMD-COMPLETE" in cage, cage
         await bench.scan(pilot, "CMD-COMPLETE", "handover")
         kind, message = app.feedback_log[-1]
         assert kind == "ok" and f"{len(numbers)} parcels handed over to Posten" in message
@@ -190,13 +210,18 @@ async def post(bench: Bench, numbers: list[str]) -> None:
         assert bench.order(number).status == "handed_over"
 
 
-def small_shop(tmp_path: Path, scale_port: str, *, one_bench: bool) -> Path:
+def small_shop(
+    tmp_path: Path, scale_port: str, *, one_bench: bool, label_at_pack: bool = True
+) -> Path:
     printed = tmp_path / "printed"
     printed.mkdir(exist_ok=True)
     config = tmp_path / "packbench.toml"
     config.write_text(
         SMALL_SHOP.format(
-            one_bench=str(one_bench).lower(), scale=scale_port, printed=f"folder:{printed}"
+            one_bench=str(one_bench).lower(),
+            label_at_pack=str(label_at_pack).lower(),
+            scale=scale_port,
+            printed=f"folder:{printed}",
         )
     )
     return config
@@ -229,5 +254,19 @@ async def test_separate_pick_and_pack(shop, scale, tmp_path: Path) -> None:  # t
         units = len(bench.units(number))
         # pick: slip + units; pack: slip + units + box (weight from the scale); post: parcel
         assert bench.scans[number] == 2 * units + 4
+    assert bench.scans["badge"] == 3 and bench.scans["handover"] == 1
+    assert bench.keys == 0
+
+
+async def test_one_bench_with_a_ship_station(shop, scale, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Labels at a ship station instead of the pack bench: its slip scan is one more."""
+    db, numbers = shop
+    master, port = scale
+    bench = Bench(db, small_shop(tmp_path, port, one_bench=True, label_at_pack=False))
+    await pack(bench, numbers, master, label_at_pack=False)
+    await ship(bench, numbers)
+    await post(bench, numbers)
+    for number in numbers:
+        assert bench.scans[number] == len(bench.units(number)) + 4
     assert bench.scans["badge"] == 3 and bench.scans["handover"] == 1
     assert bench.keys == 0

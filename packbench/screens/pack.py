@@ -303,9 +303,7 @@ def next_step(view: PackView) -> str:
     if current.weight_g == 0:
         # The band, not the expected weight: a figure to copy invites typing it unweighed.
         band = band_text(current.expected_weight_g, view.tolerance_pct)
-        return (
-            f"Weigh parcel {current.seq} ({band}): put it on the scale, or scan or type its weight."
-        )
+        return f"Weigh parcel {current.seq}: {band} — on the scale, or scan or type it."
     if left:
         return "Scan the remaining items, or F7 / CMD-NEXT to start the next parcel."
     return "Done."

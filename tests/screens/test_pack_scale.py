@@ -76,7 +76,7 @@ async def test_a_stable_reading_is_the_weight_without_a_scan(bench, pty_scale) -
         nxt = text_of(app.screen.query_one("#pack-next", Static))
         # The hint gives the band, not a figure to type.
         assert "between" in nxt and " kg" in nxt and f"{expected}g" not in nxt, nxt
-        assert "put it on the scale" in nxt
+        assert nxt.startswith("Weigh parcel 1: between ") and "on the scale" in nxt
         parcels = text_of(app.screen.query_one("#pack-parcels", Static))
         assert f"{expected / 1000:.2f} kg" not in parcels and "–" in parcels, parcels
         # The parcel goes on: moving readings first (never taken), then a stable one.

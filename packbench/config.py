@@ -232,6 +232,21 @@ class PackSettings(_Section):
     #: Pack and ship at one bench: the scan that packs an order also does the ship station's
     #: work (books, prints the labels here; with ``[ship] complete_on_label`` completes too).
     ship_when_packed: bool = False
+    #: Pick and pack in one pass at one bench (#16): a slip-printed order's slip opens it here
+    #: and each unit is scanned once, as it goes from the shelf into the box.
+    pick_at_pack: bool = False
+    #: A bench scale on a serial/USB port ("/dev/ttyUSB0"): a stable reading is the parcel's
+    #: weight, no scan. Empty: weights are scanned or typed.
+    scale: str = ""
+    scale_baud: int = Field(default=9600, ge=50, le=4_000_000)
+    scale_bytesize: Literal[5, 6, 7, 8] = 8
+    scale_parity: Literal["N", "E", "O"] = "N"
+    scale_stopbits: Literal[1, 2] = 1
+    #: Sent to a scale that answers only when asked (MT-SICS "SI\r\n", A&D "Q\r\n").
+    scale_poll: str = Field(default="", max_length=16)
+    scale_poll_interval_s: float = Field(default=0.5, gt=0, le=10)
+    #: Readings without a stable/unstable mark count as stable after this many alike in a row.
+    scale_settle: int = Field(default=2, ge=1, le=20)
 
 
 # -- end of the pack station block ----------------------------------------------------------------

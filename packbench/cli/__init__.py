@@ -105,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from packbench.carriers.demo_carrier import main as demo_carrier_main
 
             return demo_carrier_main(args_list[1:])
+        if args_list[:1] == ["demo-scale"]:  # #16
+            from packbench.scale.demo import main as demo_scale_main
+
+            return demo_scale_main(args_list[1:])
     except ModuleNotFoundError as exc:
         if (hint := missing_extra(exc)) is None:
             raise

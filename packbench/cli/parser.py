@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser(  # #16: the demo bench scale (packbench.scale.demo)
+        "demo-scale",
+        help="a demo bench scale on a pseudo-terminal, weights typed on stdin",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("print", help="print packing slips or shipping labels")
     psub = p.add_subparsers(dest="print_command", metavar="DOCUMENT", required=True)
     c = psub.add_parser("slip", help="packing slips for orders (one job)")

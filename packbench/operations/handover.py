@@ -7,12 +7,15 @@
   another is refused: it belongs in another cage. An unknown code, a void label, a parcel whose
   label never printed, or one already handed over is refused; a parcel scanned twice is said to
   be in the cage already, and nothing changes.
-- **Close**: closing a carrier's handover lists every parcel shipped with that carrier but not
-  scanned. With such parcels the close must be confirmed; they stay waiting for the next
-  pickup. The scanned parcels become *handed over* with the time, an order whose parcels are all
-  handed over becomes *handed over*, and the manifest prints (``operations.printing``). For a
-  carrier whose consignments are transferred at handover (Cargonizer), the transfer is recorded
-  in the close's transaction and sent after it (``operations.carrier_transfer``).
+- **Close**: the ``CMD-COMPLETE`` card (or F7) closes the handover of the carrier being handled:
+  once every parcel of that carrier is in the cage it closes at once, no key needed. Otherwise
+  it lists every parcel shipped with that carrier but not scanned and closes nothing until
+  ``CMD-CONFIRM`` (F8) confirms leaving exactly those behind (for the next pickup); a parcel of
+  that carrier shipped meanwhile is listed again rather than left behind unseen. The scanned
+  parcels become *handed over* with the time, an order whose parcels are all handed over
+  becomes *handed over*, and the manifest prints (``operations.printing``). For a carrier whose
+  consignments are transferred at handover (Cargonizer), the transfer is recorded in the
+  close's transaction and sent after it (``operations.carrier_transfer``).
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ class PostOutcome:
     carrier: str | None = None  # the carrier the station handles after this scan
     #: A close is waiting for CMD-CONFIRM (parcels would stay behind).
     confirm_close: str | None = None
+    #: The parcels that close would leave behind (the confirmation covers these and no other).
+    confirm_missing: frozenset[int] | None = None
     closed: HandoverResult | None = None
 
 
@@ -263,7 +268,13 @@ def _cage_in(
         message=f"into the {own} cage (handover {handover.id})",
         data={"handover": handover.id, "parcel": parcel.id},
     )
-    return PostOutcome(True, f"{what} → {own} cage ({count} in the cage).", raw, carrier=own)
+    left = sum(1 for r in _waiting_rows(session, own) if not r.in_cage)
+    text = f"{what} → {own} cage ({count} in the cage)"
+    if left:
+        text += f"; {left} {own} not scanned yet."
+    else:
+        text += f" — every {own} parcel is in: scan CMD-COMPLETE (F7) to hand them over."
+    return PostOutcome(True, text, raw, carrier=own)
 
 
 def cage_parcel(
@@ -289,12 +300,14 @@ def post_scan(
     settings: Settings | None = None,
     printer: Printer | None = None,
     confirming: str | None = None,
+    confirm_missing: frozenset[int] | None = None,
 ) -> PostOutcome | None:
     """The post station's scans; ``None`` hands the scan to the common ``handle_scan``.
 
     ``carrier`` is the carrier the station is handling (None: the next parcel decides).
-    ``CMD-COMPLETE`` closes that carrier's handover; ``CMD-CONFIRM`` confirms a close that
-    leaves parcels behind (``confirming``); ``CMD-NEXT`` lets go of the carrier.
+    ``CMD-COMPLETE`` closes that carrier's handover when every parcel of it is in the cage;
+    ``CMD-CONFIRM`` confirms a close that leaves parcels behind (``confirming``: the carrier,
+    ``confirm_missing``: the parcels the person was shown); ``CMD-NEXT`` lets go of the carrier.
     """
     if not actor.signed_in:
         return None
@@ -324,7 +337,14 @@ def post_scan(
         transfer = needs_transfer(settings.ship if settings is not None else None, target)
         try:
             result = close_handover(
-                db, actor, target, day=day, confirm=confirm, code=raw, transfer=transfer
+                db,
+                actor,
+                target,
+                day=day,
+                confirm=confirm,
+                code=raw,
+                transfer=transfer,
+                shown_missing=confirm_missing if confirm else None,
             )
         except Refused as exc:
             return PostOutcome(False, exc.message, raw, kind="error", carrier=carrier)
@@ -367,6 +387,7 @@ def _after_close(
             kind="error",
             carrier=result.carrier,
             confirm_close=result.carrier,
+            confirm_missing=frozenset(r.parcel_id for r in result.missing),
             closed=result,
         )
     transferred = ""
@@ -418,12 +439,17 @@ def close_handover(
     confirm: bool = False,
     code: str = "",
     transfer: bool = False,
+    shown_missing: frozenset[int] | None = None,
 ) -> HandoverResult:
     """Hand the cage's parcels to ``carrier``. Parcels of that carrier that were shipped but not
     scanned are listed; then nothing changes unless ``confirm`` (they stay for the next pickup).
+
     ``transfer``: record, in the same transaction, the transfer of each handed-over parcel's
     consignment to the carrier (Cargonizer's EDI), sent after the commit
-    (:mod:`packbench.operations.carrier_transfer`)."""
+    (:mod:`packbench.operations.carrier_transfer`). ``shown_missing``: the parcels listed when
+    the person was asked; a confirmation covers those only, so a parcel of the carrier shipped
+    since (another terminal) is listed and asked again.
+    """
 
     def run(session: Session) -> HandoverResult:
         handover = _open_handover(session, carrier)
@@ -432,7 +458,12 @@ def close_handover(
         missing = tuple(r for r in rows if not r.in_cage)
         if handover is None or not caged:
             raise Refused(f"No parcels are in the {carrier} cage; scan them first.")
-        if missing and not confirm:
+        unseen = (
+            [r for r in missing if r.parcel_id not in shown_missing]
+            if shown_missing is not None
+            else []
+        )
+        if missing and (not confirm or unseen):
             record_event(
                 session,
                 actor,

@@ -91,6 +91,8 @@ class PackRules:
     expired_items: str = "refuse"
     #: Shipping method → the carrier product's limits (#14: a mailbox parcel takes 5 kg, 45 cm).
     products: tuple[tuple[str, CarrierProduct], ...] = ()
+    #: Pick and pack in one pass (#16): a slip-printed order opens here, picked as it is packed.
+    pick_at_pack: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PackRules:
@@ -105,6 +107,7 @@ class PackRules:
             p.weight_tolerance_pct,
             expired_items=expired,
             products=limits,
+            pick_at_pack=getattr(p, "pick_at_pack", False),
         )
 
     def product_for(self, method_id: str | None) -> CarrierProduct | None:
@@ -898,7 +901,8 @@ def _open(
     take_over: bool = False,
 ) -> PackOutcome:
     status = OrderStatus(order.status)
-    if status not in (OrderStatus.PICKED, OrderStatus.PACKING):
+    one_pass = rules.pick_at_pack and status is OrderStatus.SLIP_PRINTED
+    if status not in (OrderStatus.PICKED, OrderStatus.PACKING) and not one_pass:
         record_event(session, actor, KIND, order_id=order.id, code=code, message="opened to view")
         hint = {
             OrderStatus.PACKED: "it is packed already; the ship station takes it from here",
@@ -928,6 +932,9 @@ def _open(
     else:
         how = "resumed"
         record_event(session, actor, KIND, order_id=order.id, code=code, message="resumed")
+    if one_pass:
+        _pick_here(session, actor, order, code)
+        status = OrderStatus.PICKED
     if status is OrderStatus.PICKED:
         change_status(session, order, Action.START_PACK, actor, code=code)
     plan = _ensure_plan(session, order, rules, computed)
@@ -938,6 +945,17 @@ def _open(
     if plan.learned:
         text += " Box learned from the packers."
     return PackOutcome(True, text, code or "", view)
+
+
+def _pick_here(session: Session, actor: Actor, order: Order, code: str | None) -> None:
+    """``[pack] pick_at_pack``: the packer takes the goods from the shelf as they go into the box,
+    so picked and packing follow at once; each unit is checked by its pack scan, scanned once."""
+    for line in session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all():
+        line.picked_qty = line.quantity - line.short_qty
+        session.add(line)
+    how = "picked at the pack bench, each unit checked as it is packed"
+    change_status(session, order, Action.START_PICK, actor, code=code, message=how)
+    change_status(session, order, Action.FINISH_PICK, actor, code=code, message=how)
 
 
 def open_for_packing(

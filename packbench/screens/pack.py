@@ -27,6 +27,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
+from packbench.core.scale import band_text
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
 from packbench.operations.packstation import (
@@ -38,11 +39,13 @@ from packbench.operations.packstation import (
     open_for_packing,
     pack_scan,
     pack_view,
+    record_weight,
     release_claim,
 )
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.views import OrderDetail
 from packbench.screens.order_station import OrderStationScreen
+from packbench.screens.pack_scale import ScaleFeed, ScaleRead, ScaleState, Weighed
 from packbench.screens.plain import plain, shown
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.scanbar import Scanned
@@ -70,6 +73,33 @@ class PackScreen(OrderStationScreen):
         self.view: PackView | None = None
         #: The order whose claim the person was offered to take over (CMD-CONFIRM takes it).
         self.takeover: int | None = None
+        #: The bench scale, when ``[pack] scale`` names one.
+        self.scale_feed: ScaleFeed | None = None
+
+    def on_mount(self) -> None:
+        from packbench.scale.base import ScaleError
+        from packbench.scale.factory import make_scale
+
+        try:
+            port = make_scale(self.pb.settings.pack)
+        except ScaleError as exc:
+            self.pb.feedback("error", f"Scale: {exc}. Scan or type the weight.")
+            return
+        if port is not None:
+            settle = self.pb.settings.pack.scale_settle
+            self.scale_feed = ScaleFeed(self, port, settle=settle).start()
+
+    def on_unmount(self) -> None:
+        if self.scale_feed is not None:
+            self.scale_feed.stop()
+
+    def on_scale_read(self, message: ScaleRead) -> None:
+        if self.scale_feed is not None:
+            self.scale_feed.reading(message.reading)
+
+    def on_scale_state(self, message: ScaleState) -> None:
+        if self.scale_feed is not None:
+            self.scale_feed.state(message.problem)
 
     @property
     def rules(self) -> PackRules:
@@ -82,15 +112,22 @@ class PackScreen(OrderStationScreen):
     def process_scan(self, scan: Scanned) -> ScanOutcome | PackOutcome:  # type: ignore[override]  # each station narrows the outcome it returns
         pb = self.pb
         order_id = self.view.order_id if self.view is not None else None
-        outcome = pack_scan(
-            pb.db,
-            pb.actor,
-            scan.code,
-            pb.rules,
-            self.rules,
-            order_id=order_id,
-            takeover=self.takeover,
-        )
+        outcome: PackOutcome | None
+        if isinstance(scan, Weighed):  # the scale, not a scan
+            if order_id is None:
+                return PackOutcome(False, "The scale's weight came with no order open.", scan.code)
+            grams = scan.grams
+            outcome = record_weight(pb.db, pb.actor, self.rules, order_id, grams, raw=scan.code)
+        else:
+            outcome = pack_scan(
+                pb.db,
+                pb.actor,
+                scan.code,
+                pb.rules,
+                self.rules,
+                order_id=order_id,
+                takeover=self.takeover,
+            )
         if outcome is not None:
             if outcome.ok and outcome.finished and pb.settings.pack.ship_when_packed:
                 return self._ship_here(outcome, scan.code)
@@ -119,6 +156,11 @@ class PackScreen(OrderStationScreen):
             return
         self.takeover = outcome.takeover
         self.pb.feedback("ok" if outcome.ok else "error", outcome.message)
+
+    def _show_scan(self, outcome: ScanOutcome | PackOutcome) -> None:
+        super()._show_scan(outcome)  # type: ignore[arg-type]  # handed on to the two above
+        if self.scale_feed is not None:  # a weight on the scale the order may wait for now
+            self.scale_feed.shown(outcome.code)
 
     def after_scan(self, outcome: ScanOutcome | PackOutcome) -> None:
         if isinstance(outcome, PackOutcome):
@@ -260,10 +302,9 @@ def next_step(view: PackView) -> str:
     if current.box_code is None:
         return f"Scan the box or bag code for parcel {current.seq}{suggested}."
     if current.weight_g == 0:
-        return (
-            f"Weigh parcel {current.seq} and scan or type its weight "
-            f"(e.g. {current.expected_weight_g}g)."
-        )
+        # The band, not the expected weight: a figure to copy invites typing it unweighed.
+        band = band_text(current.expected_weight_g, view.tolerance_pct)
+        return f"Weigh parcel {current.seq}: {band} — on the scale, or scan or type it."
     if left:
         return "Scan the remaining items, or F7 / CMD-NEXT to start the next parcel."
     return "Done."
@@ -400,7 +441,10 @@ def _parcels(view: PackView) -> RenderableType | None:
             str(p.seq),
             p.box_code or "—",
             ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
-            kg(p.expected_weight_g),
+            # Until weighed, the band it must fall in: a figure to copy invites typing it.
+            kg(p.expected_weight_g)
+            if p.weight_g
+            else band_text(p.expected_weight_g, view.tolerance_pct, short=True),
             kg(p.weight_g) if p.weight_g else "—",
             p.status,
         ]

@@ -71,8 +71,9 @@ class PostScreen(StationScreen):
         super().__init__()
         #: The carrier whose handover this station is handling (None: the next parcel decides).
         self.carrier: str | None = None
-        #: A close that leaves parcels behind, waiting for CMD-CONFIRM.
+        #: A close that leaves parcels behind, waiting for CMD-CONFIRM, and those parcels.
         self.confirming: str | None = None
+        self.confirm_missing: frozenset[int] | None = None
         self.groups: list[CarrierGroup] = []
         self.transfers: list[TransferView] = []
 
@@ -130,6 +131,7 @@ class PostScreen(StationScreen):
             settings=pb.settings,
             printer=self._printer(),
             confirming=self.confirming,
+            confirm_missing=self.confirm_missing,
         )
         if outcome is not None:
             return outcome
@@ -141,6 +143,7 @@ class PostScreen(StationScreen):
             return
         self.carrier = outcome.carrier
         self.confirming = outcome.confirm_close
+        self.confirm_missing = outcome.confirm_missing
         self.pb.feedback(outcome.kind, outcome.message)
 
     def after_scan(self, outcome: ScanOutcome | PostOutcome) -> None:
@@ -198,6 +201,12 @@ def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableTy
     group = next((g for g in groups if g.carrier == carrier), None)
     inside = group.in_cage if group else 0
     left = len(group.missing) if group else 0
+    if inside and not left:
+        return plain(
+            f"Handling {carrier}: all {inside} in the cage. "
+            "Scan CMD-COMPLETE (or F7) to hand them over; F11 another carrier.",
+            style="bold",
+        )
     return plain(
         f"Handling {carrier}: {inside} in the cage, {left} not scanned. "
         "F7 closes the handover, F11 another carrier.",

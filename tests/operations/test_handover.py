@@ -253,3 +253,68 @@ def test_the_handovers_command(bench, settings, tmp_path) -> None:  # type: igno
     assert pdf.read_bytes().startswith(b"%PDF")
     out = run("handovers", "--db", target, "--manifest", "999", "--out", str(pdf))
     assert out.returncode == 2 and "Handover 999 is not closed" in out.stderr
+
+
+def test_every_parcel_then_the_complete_card_closes_with_no_key(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: a carrier's every parcel scanned, then the CMD-COMPLETE card: handed over."""
+    db, ids = bench
+    postnord = numbers(db, ids["fourth"])[0]
+    out = scan(db, settings, postnord, None)
+    assert out.ok and "every PostNord parcel is in: scan CMD-COMPLETE" in out.message
+    done = scan(db, settings, "CMD-COMPLETE", "PostNord")
+    assert done.ok and done.confirm_close is None, done.message
+    assert done.closed is not None and done.closed.closed and not done.closed.missing
+    assert "1 parcel handed over to PostNord." in done.message
+    assert done.carrier is None  # the station is free for the next carrier
+    with db.read() as s:
+        assert s.get(Order, ids["fourth"]).status == "handed_over"  # type: ignore[union-attr]
+    # Posten: one parcel in, the card says which are missing and hands nothing over.
+    first = numbers(db, ids["first"])
+    out = scan(db, settings, first[0], None)
+    assert out.ok and "3 Posten not scanned yet" in out.message
+    asked = scan(db, settings, "CMD-COMPLETE", "Posten")
+    assert not asked.ok and asked.closed is not None and not asked.closed.closed
+    assert first[1] in asked.message and "shipped but not scanned" in asked.message
+    assert asked.confirm_missing == frozenset(r.parcel_id for r in asked.closed.missing)
+    with db.read() as s:
+        parcel = s.exec(select(Parcel).where(Parcel.tracking_number == first[0])).one()
+        assert parcel.status == "labelled"
+
+
+def test_a_confirmation_covers_only_the_parcels_it_listed(bench, settings) -> None:  # type: ignore[no-untyped-def]
+    """A Posten parcel shipped (at another terminal) between the question and CMD-CONFIRM is
+    not left behind unseen: the confirmation is asked again, naming it."""
+    db, ids = bench
+    first = numbers(db, ids["first"])
+    scan(db, settings, first[0], None)
+    asked = scan(db, settings, "CMD-COMPLETE", "Posten")
+    assert asked.confirm_close == "Posten" and asked.confirm_missing
+    with db.write() as s:
+        late = receive_order(
+            s, Actor("admin", "seed"), order_in(5005, ("FJ-TX-0002", 1), minutes=5)
+        ).order_id
+    make_packed(db, late)
+    create_shipment(db, POSTER, settings.ship, late)
+    mark_printed(db, late)
+    fresh = numbers(db, late)[0]
+    again = scan(
+        db,
+        settings,
+        "CMD-CONFIRM",
+        None,
+        confirming="Posten",
+        confirm_missing=asked.confirm_missing,
+    )
+    assert not again.ok and again.closed is not None and not again.closed.closed
+    assert fresh in again.message
+    assert cage(db)  # still in the cage: nothing was handed over
+    done = scan(
+        db,
+        settings,
+        "CMD-CONFIRM",
+        None,
+        confirming="Posten",
+        confirm_missing=again.confirm_missing,
+    )
+    assert done.ok and done.closed is not None and done.closed.closed
+    assert "1 parcel handed over to Posten. 4 stay for the next pickup." in done.message

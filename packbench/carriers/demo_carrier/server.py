@@ -21,7 +21,7 @@ from packbench.carriers.demo_carrier.faults import (
     Send,
 )
 from packbench.carriers.demo_carrier.state import DemoCarrierState, StateFileError
-from packbench.loopback import HOST, serve_forever, serve_in_thread
+from packbench.loopback import HOST, DefaultsHelp, serve_forever, serve_in_thread
 
 __all__ = [
     "DEFAULT_CARGONIZER_KEY",
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="packbench demo-carrier",
         description="Run the bundled demo carrier on 127.0.0.1: Bring's Booking, Pickup Point "
         "and Tracking APIs in their documented shapes, with 10x19 cm PDF labels.",
+        formatter_class=DefaultsHelp,
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
     p.add_argument("--fail-rate", type=_share, default=0.0, help="share of requests that fail")

@@ -7,16 +7,34 @@ all three, so a fix (Nagle's delay, a start that never comes) reaches every demo
 
 from __future__ import annotations
 
+import argparse
 import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-__all__ = ["HOST", "listen", "serve_forever", "serve_in_thread", "uvicorn_server"]
+__all__ = [
+    "HOST",
+    "DefaultsHelp",
+    "listen",
+    "serve_forever",
+    "serve_in_thread",
+    "uvicorn_server",
+]
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 10.0
+
+
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default in --help, except where there is none to show (the demo servers'
+    commands: ``packbench demo-shop --help`` and ``demo-carrier --help``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def listen(port: int, *, backlog: int = 128) -> socket.socket:

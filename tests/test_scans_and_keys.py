@@ -201,7 +201,7 @@ async def post(bench: Bench, numbers: list[str]) -> None:
         for number in numbers:
             for label in bench.labels(number):
                 await bench.scan(pilot, label, number)
-        cage = text_of(app.screen.query_one("#cage", Static))
+        cage = text_of(app.screen.query_one("#next-step", Static))
         assert f"all {len(numbers)} in the cage" in cage and "CMD-COMPLETE" in cage, cage
         await bench.scan(pilot, "CMD-COMPLETE", "handover")
         kind, message = app.feedback_log[-1]

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo-shop", help="run the bundled demo shop (WooCommerce API) on loopback", add_help=False
     )
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see packbench demo-shop --help")
 
     p = sub.add_parser(  # #14: book packed orders as the ship station does
         "ship", help="book packed orders with their carrier and print (or save) the labels"
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the bundled demo carrier (Bring's APIs) on loopback",
         add_help=False,
     )
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see packbench demo-carrier --help")
 
     p = sub.add_parser(  # #16: the demo bench scale (packbench.scale.demo)
         "demo-scale",
@@ -242,7 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = p.add_subparsers(dest="settlements_command", metavar="ACTION", required=True)
     c = ssub.add_parser("import", help="import payouts from report files or the provider's API")
     _common(c)
-    c.add_argument("--provider", required=True, choices=["vipps", "klarna", "stripe"])
+    c.add_argument(
+        "--provider",
+        required=True,
+        choices=["vipps", "klarna", "stripe"],
+        help="whose payouts these are",
+    )
     src = c.add_mutually_exclusive_group(required=True)
     src.add_argument("files", nargs="*", default=[], metavar="FILE", help="JSON or CSV reports")
     src.add_argument("--api", action="store_true", help="fetch from the provider's API")

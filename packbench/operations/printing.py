@@ -300,7 +300,9 @@ def print_job(
         message = f"{doc.kind.capitalize()} printed on {queue}"
         if n:
             message += f" ({n} order{'s' if n != 1 else ''})"
-        message += f", CUPS job {cups_job_id}." + (f" {left_out}" if left_out else "")
+        # A folder queue's job has a number of its own (negative), not a CUPS job's.
+        job = f", CUPS job {cups_job_id}" if cups_job_id is not None and cups_job_id > 0 else ""
+        message += f"{job}." + (f" {left_out}" if left_out else "")
         return PrintResult(
             True, message, print_job_id, cups_job_id, doc.order_numbers, doc.left_out
         )

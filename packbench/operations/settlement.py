@@ -28,6 +28,7 @@ from packbench.data.engine import Database
 from packbench.data.models import Order
 from packbench.data.models import SettlementLine as LineRow
 from packbench.data.types import utcnow
+from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, record_event, transact_logged
 from packbench.settlement.base import ParseResult, SettlementLine
 
@@ -135,7 +136,8 @@ def import_settlement(
         problems = [str(r) for r in result.rejected]
         _log_refusal(db, actor, provider, source, problems)
         raise ImportRefused(
-            f"{source}: {len(problems)} line(s) cannot be read; nothing was imported", problems
+            f"{source}: {msg.count(len(problems), 'line')} cannot be read; nothing was imported",
+            problems,
         )
     lines: dict[str, SettlementLine] = {}
     clashes: list[str] = []
@@ -180,7 +182,8 @@ def import_settlement(
                 session.add(row)
         if conflicts:
             raise ImportRefused(
-                f"{source}: {len(conflicts)} line(s) differ from what was imported before; "
+                f"{source}: {msg.count(len(conflicts), 'line')} "
+                f"{'differs' if len(conflicts) == 1 else 'differ'} from what was imported before; "
                 "nothing imported",
                 conflicts,
             )

@@ -66,6 +66,7 @@ class AdminScreen(StationScreen):
         self.current: OrderDetail | None = None
         self.selected_id: int | None = None  # the order the person last chose or scanned
         self.loads = 0  # how many times the list was (re)loaded; tests wait on it
+        self.slips_waiting = 0  # orders whose packing slip F7 would print
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="admin-body"):
@@ -91,6 +92,13 @@ class AdminScreen(StationScreen):
 
     def ready_prompt(self) -> str:
         return "Scan a packing slip or parcel label to open it; ↑/↓ browse; Ctrl+F search."
+
+    def next_step(self) -> str:
+        waiting = self.slips_waiting
+        if waiting:
+            slips = "1 new order's packing slip" if waiting == 1 else f"{waiting} new orders' slips"
+            return f"F7 prints the {slips}; scan a slip or ↑/↓ to open an order."
+        return self.ready_prompt()
 
     # -- loading ----------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -149,6 +157,8 @@ class AdminScreen(StationScreen):
         else:
             text = "📄 No orders waiting for packing slips."
         self.query_one("#slip-queue", Static).update(plain(text))
+        self.slips_waiting = len(queue)
+        self.show_next()
         if self.selected_id is not None:
             # The open order's detail follows the list: after F7 the list said "Slip printed"
             # while the detail still said "New".

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +25,7 @@ from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens.plain import plain
 from packbench.screens.widgets.feedback import FeedbackLine
 from packbench.screens.widgets.keybar import KeyBar
+from packbench.screens.widgets.next_step import NextStep
 from packbench.screens.widgets.scanbar import ScanBar, Scanned
 
 if TYPE_CHECKING:
@@ -32,6 +34,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: The longest a scan's operation holds back painting, so its outcome comes out in the same frame.
 HOLD_PAINT_S = 0.05
+#: Narrower than this, a station is ``narrow``: the order panel on the right is left out (at 80
+#: columns it took 40 % of the width from the lines and the next step) and tables drop their
+#: least useful columns first.
+NARROW_COLUMNS = 100
+#: Lower than this, a station is ``short``: its own view packs tighter and the key bar keeps to
+#: two lines, so that an 80×24 terminal shows what the person needs (tests/screens/test_sizes.py).
+SHORT_ROWS = 30
 
 
 class StationHeader(Horizontal):
@@ -88,8 +97,17 @@ class StationScreen(Screen[None]):
         yield from self.compose_body()
         yield FeedbackLine(id="feedback")
         with Vertical(id="bottom"):  # the key bar grows a line on a narrow terminal
+            # What to do now, just above where it is done: never scrolled out of sight.
+            yield NextStep(id="next-step")
             yield ScanBar(max_key_gap_ms=self.pb.settings.scanner.max_key_gap_ms)
             yield KeyBar()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_COLUMNS, "narrow")
+        short = event.size.height < SHORT_ROWS
+        self.set_class(short, "short")
+        for bar in self.query(KeyBar):
+            bar.max_lines = 2 if short else KeyBar.MAX_LINES
 
     def compose_body(self) -> ComposeResult:
         yield Static()
@@ -98,7 +116,9 @@ class StationScreen(Screen[None]):
         self.run_worker(self._scan_loop(), group="scans", name=f"{self.STATION}-scans")
         self.refresh_header()
         early = getattr(self, "_early_say", None)
-        self.say(*(early or ("info", self.prompt())))
+        if early is not None:  # else the feedback line waits for the first scan: the prompt
+            self.say(*early)  # is the next-step line's (it said the same twice)
+        self.show_next()
 
     def on_screen_resume(self) -> None:
         self.refresh_header()
@@ -117,6 +137,18 @@ class StationScreen(Screen[None]):
     def ready_prompt(self) -> str:
         return "Scan a packing slip or a parcel label."
 
+    def next_step(self) -> RenderableType | str:
+        """What the signed-in person does next at this station (the pinned line). Override."""
+        return self.ready_prompt()
+
+    def show_next(self) -> None:
+        """Put the next step in the pinned line (signed out: how to sign in)."""
+        try:
+            line = self.query_one("#next-step", NextStep)
+        except NoMatches:  # not composed yet: on_mount shows it
+            return
+        line.show(self.next_step() if self.pb.actor.signed_in else self.prompt())
+
     def refresh_header(self) -> None:
         actor = self.pb.actor
         try:
@@ -130,6 +162,7 @@ class StationScreen(Screen[None]):
             who.update("Not signed in")
         self.query_one("#terminal", Static).update(plain(f"terminal {actor.terminal}"))
         self.query_one("#sync", Static).update(plain(self.pb.sync_text))  # quotes the shop
+        self.show_next()  # signed in or out: the next step changes with it
 
     def refresh_data(self) -> None:
         """Reload what the station shows (after a scan, on resume). Override."""

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
@@ -14,17 +14,16 @@ from textual.widgets import Static
 
 from packbench.operations.orders import order_detail
 from packbench.operations.views import OrderDetail
-from packbench.screens.base import StationScreen
+from packbench.screens.base import NARROW_COLUMNS, StationScreen
 from packbench.screens.widgets.order_panel import OrderPanel, render_order
 
-#: Narrower than this, the order panel on the right is left out: it repeats who and where to,
-#: and at 80 columns it took 40 % of the width from the lines and the next step.
-SIDE_PANEL_MIN_COLUMNS = 100
+#: Narrower than this, the order panel on the right is left out (the screen's ``narrow`` class).
+SIDE_PANEL_MIN_COLUMNS = NARROW_COLUMNS
 
 
 class OrderStationScreen(StationScreen):
     """A station that works on one order at a time: main panel left, the order right (on a
-    terminal of ``SIDE_PANEL_MIN_COLUMNS`` or more)."""
+    terminal of ``SIDE_PANEL_MIN_COLUMNS`` or more: the ``narrow`` class, set by the base)."""
 
     HINT: ClassVar[str] = "Scan a packing slip to open an order."
 
@@ -39,9 +38,6 @@ class OrderStationScreen(StationScreen):
                 yield self.main_widget()
             with VerticalScroll(classes="station-side"):
                 yield OrderPanel(hint="No order open.")
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width < SIDE_PANEL_MIN_COLUMNS, "narrow")
 
     def main_widget(self) -> Widget:
         """The station's own view of the open order (``#main``), left of the order panel."""
@@ -65,8 +61,9 @@ class OrderStationScreen(StationScreen):
         if detail is not None and detail.summary.id != self.wanted_id:
             return
         self.current = detail
-        # The station's own view has the lines; the side shows who and where to.
-        self.query_one(OrderPanel).show(detail, events=False, lines=False)
+        # The station's own view has the lines and parcels; the side shows who and where to (a
+        # second parcels table squeezed into the side cut every column to "S…").
+        self.query_one(OrderPanel).show(detail, events=False, lines=False, parcels=False)
         main = self.query_one("#main", Static)
         main.update(self.render_main(detail) if detail else Text(self.HINT, style="dim"))
 

@@ -258,6 +258,10 @@ class PackScreen(OrderStationScreen):
         if view is not None:
             self.wanted_id = view.order_id
         self.query_one(PackPanel).show(view)
+        self.show_next()
+
+    def next_step(self) -> str:
+        return self.ready_prompt() if self.view is None else next_step(self.view)
 
     def _show_pack(self, detail: OrderDetail | None, view: PackView | None) -> None:
         # A cancelled thread worker still finishes: show only the order last asked for.
@@ -441,8 +445,11 @@ def _parcels(view: PackView) -> RenderableType | None:
             str(p.seq),
             p.box_code or "—",
             ", ".join(f"{q}× {sku}" for sku, q in p.units) or "—",
-            # Until weighed, the band it must fall in: a figure to copy invites typing it.
-            kg(p.expected_weight_g)
+            # Nothing in it and no box yet: no weight to expect (it said 0.01 kg); until weighed,
+            # the band it must fall in (a figure to copy invites typing it).
+            "—"
+            if not (p.units or p.box_code)
+            else kg(p.expected_weight_g)
             if p.weight_g
             else band_text(p.expected_weight_g, view.tolerance_pct, short=True),
             kg(p.weight_g) if p.weight_g else "—",
@@ -464,10 +471,6 @@ def _warning(view: PackView) -> RenderableType | None:
     )
 
 
-def _next(view: PackView) -> Text:
-    return Text(next_step(view), style="bold cyan")
-
-
 #: Sections whose height is known from the view without drawing them (see PackPanel.show).
 FIXED_HEIGHT: dict[str, Callable[[PackView], int]] = {
     "check": lambda v: grid_height(len(v.lines)),
@@ -476,7 +479,8 @@ FIXED_HEIGHT: dict[str, Callable[[PackView], int]] = {
 }
 
 #: The sections of the open order, top to bottom: each is drawn from the part of the view it
-#: shows (its key), so a scan redraws only the sections it changed.
+#: shows (its key), so a scan redraws only the sections it changed. The next step is not one of
+#: them: it is the station's pinned line above the scan bar (:meth:`PackScreen.next_step`).
 SECTIONS: tuple[tuple[str, Callable[[PackView], object], Callable[[PackView], Any]], ...] = (
     (
         "head",
@@ -497,16 +501,18 @@ SECTIONS: tuple[tuple[str, Callable[[PackView], object], Callable[[PackView], An
     ("fragile", lambda v: tuple(ln.name for ln in v.lines if ln.fragile), _fragile),
     ("check", lambda v: v.lines, _checklist),
     ("units", lambda v: (v.units_packed, v.units_total), _units),
-    ("box", lambda v: v.suggestion, _suggestion_panel),
+    # The parcels before the box advice: on a short terminal what is cut is the advice (the
+    # next-step line names the suggested box), not the parcel being filled.
     ("parcels", lambda v: (v.parcels, v.current, v.packable), _parcels),
     ("warning", lambda v: (v.pending_weight_g, v.pending_weight_seq, v.tolerance_pct), _warning),
-    ("next", next_step, _next),
+    ("box", lambda v: v.suggestion, _suggestion_panel),
 )
 
 
 def render_pack(view: PackView) -> RenderableType:
-    """The whole open order as one renderable (what the sections show, top to bottom)."""
-    parts = [make(view) for _, _, make in SECTIONS]
+    """The whole open order as one renderable (what the sections show, top to bottom, then the
+    next step)."""
+    parts = [make(view) for _, _, make in SECTIONS] + [Text(next_step(view), style="bold cyan")]
     return Group(*[p for p in parts if p is not None])
 
 

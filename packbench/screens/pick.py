@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from rich.box import SIMPLE_HEAD
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.renderables.digits import DIGITS, DIGITS3X3
 from textual.widgets import Digits, Static
 
 from packbench.core.codes import CodeKind, classify
+from packbench.operations import messages as msg
 from packbench.operations.picking import (
     PickListView,
     PickOutcome,
@@ -98,6 +100,16 @@ class PickScreen(StationScreen):
     PickScreen #pick-big Digits { width: auto; }
     PickScreen #pick-what { height: auto; margin-top: 1; }
     PickScreen #pick-progress { height: auto; margin-top: 1; }
+    /* A short terminal (80×24): no spacing, the location and the big figures a line smaller,
+       so the item's SKU and GTIN and the progress stay on screen under them. */
+    PickScreen.short #pick-where { height: 4; margin-top: 0; }
+    PickScreen.short #pick-big { height: 4; margin-top: 0; }
+    PickScreen.short #pick-big > Vertical { height: 4; }
+    PickScreen.short #pick-what, PickScreen.short #pick-progress { margin-top: 0; }
+    /* Below 100 columns the stops to come keep a fixed share: 2/5 of 80 columns left their
+       items' names 7 characters. */
+    PickScreen.narrow #pick-main { width: 1fr; }
+    PickScreen.narrow #pick-side { width: 36; scrollbar-size-vertical: 1; }
     """
 
     def __init__(self) -> None:
@@ -135,6 +147,21 @@ class PickScreen(StationScreen):
 
     def ready_prompt(self) -> str:
         return "Scan the item at the stop (5*code for five), or F9 for the next batch."
+
+    def next_step(self) -> str:
+        view = self.pick_list
+        stop = view.current if view is not None else None
+        if view is None or stop is None:
+            return self.HINT
+        if view.require_location_scan and not view.location_confirmed:
+            return f"Scan the location label at {shown(stop.location)} first."
+        item = next(i for i in stop.items if i.left > 0)
+        pending = self._pending_text()
+        return (
+            f"Take {item.left} × {shown(item.sku)} from {shown(stop.location)} into tote "
+            f"{item.tote}: scan each one (N* before a code for N of it)."
+            + (f" {pending}" if pending else "")
+        )
 
     # -- loading ----------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -246,6 +273,7 @@ class PickScreen(StationScreen):
     def show_pick_list(self, view: PickListView | None) -> None:
         self.pick_list = view
         self._shown_for = self.pb.actor.packer_id
+        self.show_next()
         where = self.query_one("#pick-where", Static)
         qty = self.query_one("#pick-qty", Digits)
         tote = self.query_one("#pick-tote", Digits)
@@ -328,16 +356,20 @@ class PickScreen(StationScreen):
 
     @staticmethod
     def _next_table(view: PickListView) -> RenderableType:
-        table = Table(title="Then", title_justify="left", expand=True)
-        for name in ("Stop", "Location", "Qty"):
-            table.add_column(name, no_wrap=True)
-        table.add_column("Item", no_wrap=True, overflow="ellipsis", ratio=1)
-        table.add_column("Tote", no_wrap=True)
+        # No ruled borders and no stop number (the rows are in walking order): at 80 columns
+        # the side panel is 30 wide, and a bordered five-column table left the item 1 column.
+        table = Table(
+            title="Then", title_justify="left", expand=True, box=SIMPLE_HEAD, show_edge=False,
+            pad_edge=False, padding=(0, 1, 0, 0),
+        )  # fmt: skip
+        table.add_column("Where", no_wrap=True)
+        table.add_column("Qty", no_wrap=True, justify="right")
+        table.add_column("Item", no_wrap=True, overflow="ellipsis", ratio=1, min_width=10)
+        table.add_column("Tote", no_wrap=True, justify="right")
         for stop in view.upcoming[:12]:
             for n, item in enumerate(i for i in stop.items if i.left > 0):
                 table.add_row(
                     *cells(
-                        str(stop.seq) if n == 0 else "",
                         stop.location if n == 0 else "",
                         str(item.left),
                         item.name,
@@ -346,7 +378,7 @@ class PickScreen(StationScreen):
                 )
         more = len(view.upcoming) - 12
         if more > 0:
-            return Group(table, Text(f"… and {more} more stops", style="dim"))
+            return Group(table, Text(f"… and {msg.count(more, 'more stop')}", style="dim"))
         return table
 
     @staticmethod

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.box import SIMPLE_HEAD
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -78,8 +79,8 @@ class PostScreen(StationScreen):
         self.transfers: list[TransferView] = []
 
     def compose_body(self) -> ComposeResult:
+        # What is in the cage and what to do with it is the pinned next-step line (next_step).
         with VerticalScroll(classes="station-main full-width"):
-            yield Static("", id="cage")
             yield Static("", id="waiting")
 
     def on_mount(self) -> None:
@@ -113,6 +114,15 @@ class PostScreen(StationScreen):
     def ready_prompt(self) -> str:
         return "Scan a parcel label to put it in its carrier's cage."
 
+    def next_step(self) -> RenderableType:
+        if self.confirming is not None:
+            return plain(
+                f"Parcels of {self.confirming} are not scanned: scan them, or F8 (CMD-CONFIRM) "
+                "to hand over without them.",
+                style="bold yellow",
+            )
+        return render_cage(self.carrier, self.groups)
+
     def _printer(self) -> Printer:
         from packbench.printing.cups import make_printer
 
@@ -145,6 +155,7 @@ class PostScreen(StationScreen):
         self.confirming = outcome.confirm_close
         self.confirm_missing = outcome.confirm_missing
         self.pb.feedback(outcome.kind, outcome.message)
+        self.show_next()
 
     def after_scan(self, outcome: ScanOutcome | PostOutcome) -> None:
         self.refresh_data()
@@ -171,7 +182,7 @@ class PostScreen(StationScreen):
             self.app.call_from_thread(pb.feedback, "error", exc.message)
             return
         kind = "ok" if result.ok else "error"
-        self.app.call_from_thread(pb.feedback, kind, f"Manifest: {result.message}")
+        self.app.call_from_thread(pb.feedback, kind, manifest_words(result.message))
 
     # -- showing ----------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -188,16 +199,26 @@ class PostScreen(StationScreen):
     ) -> None:
         self.groups = groups
         self.transfers = transfers or []
-        cage = render_cage(self.carrier, groups)
-        if self.transfers:
-            cage = Group(cage, render_transfers(self.transfers))
-        self.query_one("#cage", Static).update(cage)
-        self.query_one("#waiting", Static).update(render_waiting(groups, self.carrier))
+        self.show_next()
+        waiting = render_waiting(groups, self.carrier)
+        if self.transfers:  # consignments the carrier has not had yet: first, in red
+            waiting = Group(render_transfers(self.transfers), waiting)
+        self.query_one("#waiting", Static).update(waiting)
+
+
+def manifest_words(message: str) -> str:
+    """A print's message as said after F10: "Manifest printed on …" as it is (it said
+    "Manifest: Manifest printed on …"); a failure names the manifest ("Manifest not printed")."""
+    if message.lower().startswith("manifest"):
+        return message
+    return f"Manifest {message[:1].lower()}{message[1:]}"
 
 
 def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableType:
     if carrier is None:
-        return Text("No handover in hand: the next parcel scanned chooses the carrier.", "dim")
+        return Text(
+            "No handover in hand: the next parcel scanned chooses the carrier.", "bold cyan"
+        )
     group = next((g for g in groups if g.carrier == carrier), None)
     inside = group.in_cage if group else 0
     left = len(group.missing) if group else 0
@@ -210,7 +231,7 @@ def render_cage(carrier: str | None, groups: list[CarrierGroup]) -> RenderableTy
     return plain(
         f"Handling {carrier}: {inside} in the cage, {left} not scanned. "
         "F7 closes the handover, F11 another carrier.",
-        style="bold",
+        style="bold cyan",
     )
 
 
@@ -239,21 +260,27 @@ def render_waiting(groups: list[CarrierGroup], carrier: str | None) -> Renderabl
         return Text("No parcels waiting.", style="dim")
     parts: list[RenderableType] = []
     for group in groups:
+        # The SSCC and tracking number whole (they are compared with the label in the hand);
+        # at 80 columns the ruled table cut both to "3707123400…".
         table = Table(
-            "",
-            "Since",
-            "Order",
-            "Parcel",
-            "SSCC",
-            "Tracking",
-            "To",
             title=plain(
                 f"{group.carrier or 'no carrier'} — {len(group.parcels)} waiting, "
                 f"{group.in_cage} in the cage" + ("  ◀" if group.carrier == carrier else "")
             ),
             title_justify="left",
             expand=True,
+            box=SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
         )
+        table.add_column("", no_wrap=True)
+        table.add_column("Since", no_wrap=True, overflow="ellipsis")
+        table.add_column("Order", no_wrap=True)
+        table.add_column("#", no_wrap=True, justify="right")
+        table.add_column("SSCC", no_wrap=True, min_width=18)
+        table.add_column("Tracking", no_wrap=True, overflow="fold")
+        table.add_column("To", no_wrap=True, overflow="ellipsis", ratio=1)
         for w in group.parcels:
             mark = Text("✔", "green") if w.in_cage else Text("·" if w.printed else "!", "dim")
             table.add_row(

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.box import SIMPLE_HEAD
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -83,6 +84,10 @@ class ShipScreen(OrderStationScreen):
 
     def ready_prompt(self) -> str:
         return "Scan a packed order's slip to create its shipment and print its labels."
+
+    def next_step(self) -> str:
+        view = self.view if self.current is not None else None
+        return self.ready_prompt() if view is None else ship_next_step(view)
 
     def _printer(self) -> Printer:
         from packbench.printing.cups import make_printer
@@ -284,6 +289,7 @@ class ShipScreen(OrderStationScreen):
         self.view = view
         self._note_done(view)
         self._show(detail)
+        self.show_next()
 
     def _note_done(self, view: ShipView | None) -> None:
         if view is not None and view.completed_at is not None:
@@ -341,17 +347,41 @@ def render_ship(view: ShipView) -> RenderableType:
             parts.append(plain(f"Booking: {view.booking_error}", style="bold red"))
     else:
         parts.append(plain(f"Shipping method: {view.shipping_method}"))
+    parts.append(parcels_table(view))
+    if view.completed_at is not None:  # the shop's answer, in its own words
+        style = {"done": "bold green", "parked": "bold red"}.get(view.shop_state or "", "yellow")
+        parts.append(plain(view.shop_answer(), style=style))
+    return Group(*parts)
+
+
+def ship_next_step(view: ShipView) -> str:
+    """What the person at the ship station does next with the order on screen."""
+    if view.completed_at is not None:
+        return "This order is done: scan the next packed order's slip."
+    if view.flag:
+        return "Changed in the shop: a supervisor decides first (admin station, F8)."
+    if view.status == "packed":
+        return "Not shipped: scan its slip to create the shipment and print its labels."
+    if view.status not in ("shipped", "handed_over"):
+        return "Transaction not completed yet."
+    if not view.labels_printed:
+        return "The labels did not print: F8 prints them again, Ctrl+L on another printer."
+    return "Labels printed: complete the transaction with F7 or CMD-COMPLETE."
+
+
+def parcels_table(view: ShipView) -> Table:
+    """The parcels, SSCC and tracking number always whole: they are read off and compared with
+    the label. On a narrow terminal the box, weight and label columns give way first."""
     table = Table(
-        "#",
-        "Box",
-        "Weight",
-        "SSCC",
-        "Tracking",
-        "Label",
-        title="Parcels",
-        title_justify="left",
-        expand=True,
-    )
+        title="Parcels", title_justify="left", expand=True, box=SIMPLE_HEAD, show_edge=False,
+        pad_edge=False, padding=(0, 1, 0, 0),
+    )  # fmt: skip
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("Box", overflow="ellipsis", no_wrap=True, max_width=12)
+    table.add_column("Weight", no_wrap=True, justify="right")
+    table.add_column("SSCC", no_wrap=True, min_width=18)
+    table.add_column("Tracking", no_wrap=True, overflow="fold")
+    table.add_column("Label", overflow="ellipsis", no_wrap=True, ratio=1)
     for p in view.parcels:
         if p.label_printed_at:
             label = Text("printed " + p.label_printed_at.astimezone().strftime("%H:%M"), "green")
@@ -369,19 +399,4 @@ def render_ship(view: ShipView) -> RenderableType:
                 label,
             )
         )
-    parts.append(table)
-    answer = view.shop_answer()
-    if view.completed_at is None:
-        if view.status == "shipped" and view.labels_printed and not view.flag:
-            answer = "Labels printed: complete the transaction with F7 or CMD-COMPLETE."
-        style = "yellow"
-    elif view.shop_state == "done":
-        style = "bold green"
-    elif view.shop_state == "parked":
-        style = "bold red"
-    else:
-        style = "yellow"
-    parts.append(plain(answer, style=style))  # the shop's answer, in its own words
-    if view.completed_at is not None:
-        parts.append(plain("This order is done: scan the next packed order's slip.", style="dim"))
-    return Group(*parts)
+    return table

@@ -34,8 +34,10 @@ def bench(db: Database) -> tuple[Database, dict[str, int]]:
 
 
 def main_text(app: PackbenchApp) -> str:
+    """The open order as shown, then the next-step line pinned above the scan bar."""
     panel = app.screen.query_one("#main")
-    return "".join(text_of(w) for w in panel.query(Static) if w.display)
+    shown = [w for w in panel.query(Static) if w.display]
+    return "".join(text_of(w) for w in [*shown, app.screen.query_one("#next-step", Static)])
 
 
 def status_of(db: Database, order_id: int) -> str:
@@ -270,11 +272,13 @@ async def test_on_a_narrow_screen_every_section_shows_all_of_its_text(bench) -> 
         await settle(pilot)
         await scan(pilot, "BDG-1001")
         await scan(pilot, "ORD-5002")
+        wrapped = 0
         for code in (SOCKS, "BOX-S", "999g"):  # the weight is off: the warning wraps too
             await scan(pilot, code)
             panel = app.screen.query_one("#main")
             checked = 0
-            for widget in panel.query(Static):
+            pinned = app.screen.query_one("#next-step", Static)  # measured the same way
+            for widget in [*panel.query(Static), pinned]:
                 if not widget.display or not isinstance(widget.content, Text):
                     continue
                 width, height = widget.region.size
@@ -289,7 +293,9 @@ async def test_on_a_narrow_screen_every_section_shows_all_of_its_text(bench) -> 
                     painted = " ".join(" ".join(lines).split())
                     assert painted == " ".join(widget.content.plain.split()), widget.id
                 checked += 1
-            assert checked >= 4  # the head, the units, the next step and more
+            assert checked >= 4  # the head, the units, the parcels and more, and the next step
+            wrapped = max(wrapped, pinned.region.height)
+        assert wrapped > 1  # a long next step wrapped, and all of it was painted
         assert any(
             w.id == "pack-warning" and w.region.height > 1 for w in panel.query(Static) if w.display
         )
@@ -303,7 +309,7 @@ async def test_the_next_step_asks_for_the_rest_before_the_box(bench) -> None:  #
         await settle(pilot)
         await scan(pilot, "BDG-1001")
         await scan(pilot, "ORD-5001")  # two cups
-        nxt = app.screen.query_one("#pack-next", Static)
+        nxt = app.screen.query_one("#next-step", Static)
         await scan(pilot, CUP)
         assert "remaining items (1 left)" in text_of(nxt) and "any time" in text_of(nxt)
         await scan(pilot, CUP)
@@ -377,3 +383,20 @@ async def test_below_100_columns_the_order_panel_gives_its_width_to_the_order(
         await pilot.resize_terminal(140, 40)
         await settle(pilot)
         assert panel.display is True
+
+
+async def test_no_expected_weight_before_an_item_or_a_box(bench) -> None:  # type: ignore[no-untyped-def]
+    """An empty parcel with no box yet expects nothing: the row said "Expected 0.01 kg"."""
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        parcels = text_of(app.screen.query_one("#pack-parcels", Static))
+        row = parcels.splitlines()[2].split()
+        assert row[:6] == ["▶", "1", "—", "—", "—", "open"], parcels
+        await scan(pilot, SOCKS)
+        parcels = text_of(app.screen.query_one("#pack-parcels", Static))
+        row = parcels.splitlines()[2].split()
+        assert row[2] == "—" and row[4] == "kg" and float(row[3]) > 0, parcels  # the socks

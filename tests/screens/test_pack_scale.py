@@ -73,7 +73,7 @@ async def test_a_stable_reading_is_the_weight_without_a_scan(bench, pty_scale) -
             await scan(pilot, code)
         view = app.screen.view
         expected = view.current.expected_weight_g
-        nxt = text_of(app.screen.query_one("#pack-next", Static))
+        nxt = text_of(app.screen.query_one("#next-step", Static))
         # The hint gives the band, not a figure to type.
         assert "between" in nxt and " kg" in nxt and f"{expected}g" not in nxt, nxt
         assert nxt.startswith("Weigh parcel 1: between ") and "on the scale" in nxt

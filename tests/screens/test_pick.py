@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sqlmodel import select
 from textual.widgets import Digits, Static
 
@@ -14,6 +16,7 @@ from packbench.core.workflow import Action
 from packbench.data.engine import Database, create_database
 from packbench.data.models import Order, OrderLine
 from packbench.operations.common import Actor, change_status
+from packbench.operations.picking import PickListView, StopItem, StopView
 from packbench.screens.pick import PickScreen
 from tests.operations.seed import seed
 from tests.screens.helpers import burst, scan, settle, text_of
@@ -359,3 +362,25 @@ async def test_signing_out_hides_the_batch_and_the_next_picker_sees_their_own(be
         assert shown(app)["qty"] == "" and "F9 takes the next batch" in shown(app)["where"]
         await scan(pilot, "BDG-1001")
         assert shown(app)["qty"] == "2"  # back where it was
+
+
+def test_the_stops_beyond_the_list_are_counted_in_words() -> None:
+    """Twelve stops to come are listed; the rest are counted: "1 more stop", not "1 more stops"."""
+
+    def stop(n: int) -> StopView:
+        item = StopItem(1, 1, "5001", f"SKU-{n}", None, f"Item {n}", 1, 0, 0)
+        return StopView(seq=n, location=f"A-{n:02d}-1", items=(item,))
+
+    def then(stops: int) -> str:
+        view = PickListView(
+            batch_id=1, status="picking", picker=None, totes=(),
+            stops=tuple(stop(n) for n in range(1, stops + 1)), distance_m=0.0, metres_left=0.0,
+            at_location=None, require_location_scan=False,
+        )  # fmt: skip
+        console = Console(width=60, record=True, color_system=None, file=io.StringIO())
+        console.print(PickScreen._next_table(view))
+        return console.export_text()
+
+    assert "… and 1 more stop\n" in then(14)  # the current stop, 12 listed, 1 more
+    assert "… and 2 more stops" in then(15)
+    assert "more stop" not in then(13)

@@ -1,5 +1,5 @@
 """The post station with Cargonizer: closing the handover transfers the consignments; a failed
-transfer is said at once, shown under the cage until it goes through, and retried by the
+transfer is said at once, shown above the waiting parcels until it goes through, and retried by the
 station's timer — the demo carrier over loopback, a real database, the real app."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ async def test_a_failed_transfer_is_shown_and_retried_by_the_station(  # type: i
         assert "Transfer failed" in message and "retried automatically" in message
         screen = app.screen
         assert isinstance(screen, PostScreen)
-        cage = text_of(screen.query_one("#cage"))
+        cage = text_of(screen.query_one("#waiting"))
         assert "Cargonizer: 2 consignments handed over but not transferred yet" in cage
         assert "5001" in cage and "5002" in cage and "failed (500)" in cage
         assert set(transfers_at_carrier(demo).values()) == {0}
@@ -59,5 +59,5 @@ async def test_a_failed_transfer_is_shown_and_retried_by_the_station(  # type: i
         screen._send_transfers()
         await settle(pilot)
         assert app.feedback_log[-1] == ("info", "2 consignments transferred to the carrier.")
-        assert "not transferred" not in text_of(screen.query_one("#cage"))
+        assert "not transferred" not in text_of(screen.query_one("#waiting"))
     assert sorted(transfers_at_carrier(demo).values()) == [1, 1]

@@ -35,7 +35,12 @@ def bench(db: Database) -> tuple[Database, dict[str, int]]:
 
 
 def main_text(app: PackbenchApp, widget: str = "#main") -> str:
-    return text_of(app.screen.query_one(widget, Static))
+    """What ``widget`` shows; the station's view (``#main``) with the next-step line pinned
+    above the scan bar (``#next-step``)."""
+    text = text_of(app.screen.query_one(widget, Static))
+    if widget == "#main":
+        text += text_of(app.screen.query_one("#next-step", Static))
+    return text
 
 
 def order(db: Database, order_id: int) -> Order:
@@ -187,20 +192,25 @@ async def test_post_cage_refusals_and_handover(shipped) -> None:  # type: ignore
         assert log[1][0] == "error" and "is for PostNord, not Posten" in log[1][1]
         assert log[2][0] == "error" and "No parcel has the label" in log[2][1]
         assert log[3][0] == "info" and "in the Posten cage already" in log[3][1]
-        assert "Handling Posten: 1 in the cage, 2 not scanned" in main_text(app, "#cage")
+        assert "Handling Posten: 1 in the cage, 2 not scanned" in main_text(app, "#next-step")
 
         await pilot.press("f7")  # close: two Posten parcels were not scanned
         await settle(pilot)
         kind, message = app.feedback_log[-1]
         assert kind == "error" and "2 Posten parcels were shipped but not scanned" in message
         assert posten[1] in message
+        assert "Parcels of Posten are not scanned: scan them, or F8" in main_text(app, "#next-step")
         await pilot.press("f8")  # confirmed: they stay for the next pickup
         await settle(pilot)
         kind, message = app.feedback_log[-1]
         assert "1 parcel handed over to Posten. 2 stay for the next pickup." in message
         assert kind == "ok" and "Manifest" in message and "PACKBENCH-PDF" in message
-        assert "No handover in hand" in main_text(app, "#cage")
+        assert "No handover in hand" in main_text(app, "#next-step")
         assert "Posten — 2 waiting" in main_text(app, "#waiting")
+        await pilot.press("f10")  # the manifest again: said once, not "Manifest: Manifest …"
+        await settle(pilot)
+        kind, message = app.feedback_log[-1]
+        assert kind == "ok" and message.startswith("Manifest printed on PACKBENCH-PDF"), message
 
         await scan(pilot, posten[0])  # handed over already
         kind, message = app.feedback_log[-1]
@@ -276,13 +286,14 @@ async def test_post_station_resumes_its_open_cage_after_a_restart(shipped) -> No
         await settle(pilot)
         await scan(pilot, "BDG-1001")
         await scan(pilot, posten[0])
-        assert "Handling Posten: 1 in the cage" in main_text(app, "#cage")
+        assert "Handling Posten: 1 in the cage" in main_text(app, "#next-step")
     again = make_app(db, "post")  # the terminal restarted
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # 5001's second parcel and the seed's 5003 are still out of the cage.
-        assert "Handling Posten: 1 in the cage, 2 not scanned" in main_text(again, "#cage")
+        assert "Scan your badge" in main_text(again, "#next-step")  # signed out: that first
         await scan(pilot, "BDG-1001")
+        # 5001's second parcel and the seed's 5003 are still out of the cage.
+        assert "Handling Posten: 1 in the cage, 2 not scanned" in main_text(again, "#next-step")
         await scan(pilot, posten[1])
         await pilot.press("f7")
         await settle(pilot)

@@ -242,7 +242,7 @@ def test_a_bad_report_imports_nothing_and_says_which_lines(db):
     items[2]["time"] = "2026-03-03 22:58"
     with pytest.raises(ImportRefused) as caught:
         import_settlement(db, ACTOR, VippsParser().parse(doc), source="funds.json")
-    assert "2 line(s) cannot be read; nothing was imported" in caught.value.message
+    assert "2 lines cannot be read; nothing was imported" in caught.value.message
     assert caught.value.problems[0].startswith("funds 2026-03-03 (exchange 2), item 2: amount")
     assert count(db) == 0
     with db.read() as s:
@@ -263,7 +263,7 @@ def test_data_that_changed_since_the_last_import_is_refused_whole(db):
     extra = copy.deepcopy(row)
     extra.update(id="txn_brand_new")
     doc["exchanges"][1]["response"]["body"]["data"].append(extra)
-    with pytest.raises(ImportRefused, match="differ from what was imported before"):
+    with pytest.raises(ImportRefused, match="1 line differs from what was imported before"):
         import_settlement(db, ACTOR, StripeParser().parse(doc), source="b")
     assert count(db) == before
 

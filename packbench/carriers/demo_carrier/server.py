@@ -21,7 +21,7 @@ from packbench.carriers.demo_carrier.faults import (
     Send,
 )
 from packbench.carriers.demo_carrier.state import DemoCarrierState, StateFileError
-from packbench.loopback import HOST, serve_forever, serve_in_thread
+from packbench.loopback import HOST, DefaultsHelp, serve_forever, serve_in_thread
 
 __all__ = [
     "DEFAULT_CARGONIZER_KEY",
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         "under /cargonizer and Shipmondo's under /shipmondo/api/public/v3 (demo credentials: "
         f"Cargonizer key {DEFAULT_CARGONIZER_KEY}, sender {DEFAULT_CARGONIZER_SENDER}; "
         f"Shipmondo user {DEFAULT_SHIPMONDO_USER}, key {DEFAULT_SHIPMONDO_KEY}).",
+        formatter_class=DefaultsHelp,
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
     p.add_argument("--fail-rate", type=_share, default=0.0, help="share of requests that fail")

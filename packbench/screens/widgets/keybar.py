@@ -32,6 +32,8 @@ class KeyBar(Static):
 
     One line when they fit, else up to ``MAX_LINES`` lines, broken between keys: on an 80 or
     120 column terminal the station keys (F1–F6, after the screen's own) used to be cut off.
+    A short terminal sets :attr:`max_lines` to 2: its last keys (sign out, test scan, print
+    history) give their line to the station's view and stay in the command palette (Ctrl+P).
     """
 
     MAX_LINES = 3
@@ -52,6 +54,18 @@ class KeyBar(Static):
         self.spans: list[tuple[int, int, int, str]] = []
         self._keys: list[tuple[str, str, bool, str]] = []
         self._width = 0
+        self._max_lines = self.MAX_LINES
+
+    @property
+    def max_lines(self) -> int:
+        return self._max_lines
+
+    @max_lines.setter
+    def max_lines(self, value: int) -> None:
+        if value != self._max_lines:
+            self._max_lines = value
+            if self.is_mounted:
+                self._lay_out()
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -87,7 +101,7 @@ class KeyBar(Static):
         for shown, description, enabled, key in self._keys:
             cells = cell_len(shown) + cell_len(description)
             if lines[-1].cell_len and lines[-1].cell_len + cells > width:
-                if len(lines) == self.MAX_LINES:
+                if len(lines) == self._max_lines:
                     break  # the rest would not fit: the last line ends with the last whole key
                 lines.append(Text(no_wrap=True, overflow="ellipsis", end=""))
             line = lines[-1]

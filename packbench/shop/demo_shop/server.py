@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packbench.loopback import HOST, serve_forever, serve_in_thread
+from packbench.loopback import HOST, DefaultsHelp, serve_forever, serve_in_thread
 from packbench.shop.demo_shop.api import build_api
 from packbench.shop.demo_shop.faults import FaultInjector, FaultSettings, Receive, Scope, Send
 from packbench.shop.demo_shop.state import (
@@ -136,21 +136,12 @@ def _account(text: str) -> str:
     return text
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's default in --help, except where there is none to show."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or isinstance(action.default, bool):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="packbench demo-shop",
         description="Run the bundled demo shop: a WooCommerce REST API (v3) on 127.0.0.1 over "
         "the demo catalogue, which captures, invoices and books an order when it is completed.",
-        formatter_class=_Help,
+        formatter_class=DefaultsHelp,
     )
     p.add_argument("--port", type=_count, default=DEFAULT_PORT, help="0 = any free port")
     p.add_argument(

@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a demo bench scale on a pseudo-terminal, weights typed on stdin",
         add_help=False,
     )
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see packbench demo-scale --help")
 
     p = sub.add_parser("print", help="print packing slips or shipping labels")
     psub = p.add_subparsers(dest="print_command", metavar="DOCUMENT", required=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from packbench.printing.cups import QueueInfo
 
 HISTORY_LIMIT = 200
-_STATE_STYLE = {"completed": "green", "submitted": "yellow"}
+_STATE_STYLE = {"completed": "green", "submitted": "yellow", "marked": "cyan"}  # marked: no printer
 
 
 class ChooseQueue(ModalScreen[str | None]):

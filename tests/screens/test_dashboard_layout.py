@@ -186,3 +186,17 @@ async def test_a_failed_slip_print_is_marked_printed_with_a_reason(bench: Databa
     assert orders["5001"] == orders["5002"] == "slip_printed"
     assert (marked.packer_id, marked.station, marked.terminal) == (2, "dashboard", "office")
     assert json.loads(marked.data or "{}")["reason"] == "no printer on this machine"
+
+
+async def test_an_orders_history_title_says_its_state_in_words(bench: Database) -> None:
+    """#16: the history title showed the raw "handed_over"."""
+    from packbench.screens.audit import AuditTrail
+    from tests.screens.helpers import scan, text_of
+
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        await scan(pilot, "ORD-5003")
+        assert isinstance(app.screen, AuditTrail)
+        title = text_of(app.screen.query_one("#audit-title"))
+        assert title.startswith("Order 5003 — On hold — ") and "on_hold" not in title, title

@@ -95,3 +95,35 @@ async def test_with_no_printer_a_supervisor_marks_the_slip_printed(
     assert jobs == {"failed", "marked"}
     assert (event.packer_id, event.station, event.terminal) == (2, "admin", "term-1")
     assert "printer broken; slip written by hand" in event.message
+
+
+async def test_f9_a_supervisor_marks_a_failed_slip_job_printed(
+    db: Database, tmp_path: Path
+) -> None:
+    from packbench.screens.print_history import PrintHistoryScreen
+
+    seed(db)
+    app = make_app(db, folder_queue(tmp_path / "no-such-folder"))
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(pilot, "BDG-1001")
+        await pilot.press("f7")  # every new slip: the folder is not there, nothing prints
+        kind, message = await wait_for(pilot, app, "Not printed")
+        assert kind == "error", message
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, PrintHistoryScreen)
+        await pilot.press("ctrl+s")
+        assert app.feedback_log[-1][1].startswith("Only a supervisor marks slips printed")
+        await pilot.press("escape")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in_supervisor(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press(*"CUPS is not installed here", "enter")
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("ok", "3 slips marked printed (5001, 5002, 5003).")
+        assert [j.status for j in app.screen.jobs] == ["marked", "failed"]
+    assert set(statuses(db).values()) == {"slip_printed"}

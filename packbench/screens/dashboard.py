@@ -2,9 +2,12 @@
 
 Every figure comes from ``operations.supervisor.bench_figures`` in a thread worker; the next
 refresh is scheduled only after the last one was shown, and a hidden dashboard does not poll.
-The exceptions table lists what is stuck (holds, stale claims, parked pushes, failed prints);
-F7 resolves the selected one, each resolution logged. F8 assigns a person to a station for the
-day. Scanning an order's slip (or F12) opens its full history.
+What needs the supervisor is at the top: the exceptions table lists what is stuck (holds, stale
+claims, parked pushes, failed prints), then the queue alerts and the shortages; the pace chart,
+the states and the team follow, a ↓ past the last exception or a PageDown away. F7 resolves
+the selected exception, each resolution logged; Ctrl+S marks a failed slip job printed. F8
+assigns a person to a station for the day. Scanning an order's slip (or F12) opens its full
+history.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ def _ref(row: ExceptionRow) -> str:
         kind, _, ident = row.ref.removeprefix("problem.").partition(".")
         return f"{'product' if kind == 'product' else 'order id'} {ident}"
     return row.ref
+
+
+def _orders(n: int) -> str:
+    return f"{n} order" if n == 1 else f"{n} orders"
 
 
 def _cut(text: str, width: int) -> str:
@@ -217,7 +224,7 @@ class DashboardScreen(StationScreen):
             )
         elif p.hours_left <= 0:
             verdict = Text(
-                f"✘ The shift is over with {p.must_ship} orders not shipped.",
+                f"✘ The shift is over with {_orders(p.must_ship)} not shipped.",
                 style="bold white on red",
             )
         else:
@@ -229,7 +236,7 @@ class DashboardScreen(StationScreen):
         head = Text()
         tz = self.pb.settings.day.tz()
         head.append(f"Cut-off {_local(f.cutoff, tz)}: ", style="bold")
-        head.append(f"{p.must_ship} orders must still ship today; ")
+        head.append(f"{_orders(p.must_ship)} must still ship today; ")
         head.append(f"{p.shipped_today} shipped so far; shift ends {_local(f.shift_end, tz)}.")
         now_hour = f.at.astimezone(tz).hour
         end = f.shift_end.astimezone(tz)

@@ -102,21 +102,35 @@ def per_hour(times: Iterable[datetime], tz: tzinfo, day_start: datetime) -> list
     return bins
 
 
-BARS = " ▁▂▃▄▅▆▇█"
+def chart_hours(
+    counts: Sequence[int], now_hour: int, end_hour: int, *, min_hours: int = 8
+) -> range:
+    """The clock hours a day's chart shows: from the first hour with work (earlier if needed to
+    show ``min_hours``) through the hour the shift ends in (``end_hour``, exclusive) or the hour
+    running now, whichever is later."""
+    last = min(24, max(end_hour, now_hour + 1))
+    first = min([h for h, n in enumerate(counts[:24]) if n > 0] + [now_hour])
+    return range(max(0, min(first, last - min_hours)), last)
 
 
-def sparkline(values: Sequence[int]) -> str:
-    """A one-line bar chart; a zero is a space, the highest value a full block."""
-    top = max(values, default=0)
-    if top <= 0:
-        return " " * len(values)
-    out = []
-    for v in values:
-        if v <= 0:
-            out.append(BARS[0])
-        else:
-            out.append(BARS[max(1, math.ceil(v / top * (len(BARS) - 1)))])
-    return "".join(out)
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def bar_cells(value: float, top: float, height: int) -> list[str]:
+    """A vertical bar of ``value`` on a scale where ``top`` fills ``height`` cells, as one
+    character per cell from the bottom up, in eighths of a cell. Any value above zero shows
+    at least an eighth, so one order is never drawn as none."""
+    if height <= 0:
+        raise ValueError("height must be positive")
+    if value <= 0 or top <= 0:
+        return [" "] * height
+    eighths = max(1, round(min(value, top) / top * height * 8))
+    cells = []
+    for _ in range(height):
+        take = min(8, eighths)
+        cells.append(BLOCKS[take])
+        eighths -= take
+    return cells
 
 
 def median_minutes(durations: Iterable[timedelta]) -> float | None:
@@ -180,7 +194,7 @@ def where_help_is_needed(
                 Advice(
                     load.station,
                     "warn",
-                    f"{load.station}: {load.waiting} orders waiting and nobody there",
+                    f"{load.station}: {_orders(load.waiting)} waiting and nobody there",
                 )
             )
             needy.append((hours, load))
@@ -189,7 +203,7 @@ def where_help_is_needed(
                 Advice(
                     load.station,
                     "warn",
-                    f"{load.station}: {load.waiting} orders waiting, about "
+                    f"{load.station}: {_orders(load.waiting)} waiting, about "
                     f"{_fmt_hours(hours)} to clear with {load.people} "
                     f"{'person' if load.people == 1 else 'people'} there",
                 )
@@ -207,6 +221,10 @@ def where_help_is_needed(
             )
         )
     return advice
+
+
+def _orders(n: int) -> str:
+    return f"{n} order" if n == 1 else f"{n} orders"  # "1 orders waiting" read wrong
 
 
 def _fmt_hours(hours: float) -> str:

@@ -465,11 +465,6 @@ def _start_from_slip(
         return PickOutcome(
             True, f"Order {order.number} is in tote {tote} of this batch.", code, view
         )
-    if mine is not None:
-        raise Refused(
-            f"Order {order.number} was not added. " + _busy_refusal(session, mine, layout, rules),
-            order_id=order.id,
-        )
     if other is not None:
         who = session.get(Packer, other.packer_id) if other.packer_id else None
         raise Refused(
@@ -499,6 +494,10 @@ def _start_from_slip(
             "on to packing with its tote.",
             code,
         )
+    if mine is not None:  # a slip handed to a picker mid-batch: onto the cart, if it fits
+        from packbench.operations.pickadd import add_to_batch
+
+        return add_to_batch(session, actor, layout, rules, mine, order, code)
     lines, why = _unroutable(session, order, layout)
     if why:
         raise Refused(f"Order {order.number} cannot be picked: {why}.", order_id=order.id)

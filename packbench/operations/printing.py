@@ -619,6 +619,12 @@ def _submitted_spec(session: Session, print_job_id: int) -> tuple[dict[str, Any]
     return json.loads(event.data), event.terminal
 
 
+def job_order_numbers(session: Session, job: PrintJob) -> tuple[str, ...]:
+    """The orders ``job`` held, as recorded when it was submitted."""
+    recorded = _submitted_spec(session, job.id or 0)
+    return _document_for(job, recorded[0] if recorded else None).order_numbers
+
+
 def _document_for(job: PrintJob, details: dict[str, Any] | None) -> Document:
     """What completing ``job`` must mark, as it was recorded when it was submitted. A job from
     before that record: a slip batch's orders are its ref; anything else marks nothing."""

@@ -161,7 +161,8 @@ class BenchFigures:
     pace: Pace
     cutoff: datetime
     shift_end: datetime
-    per_hour: list[int]
+    per_hour: list[int]  # orders shipped in each local clock hour of today
+    packed_per_hour: list[int]  # orders packed in each local clock hour of today (the chart)
     team: list[RosterRow]
     loads: list[StationLoad]
     advice: list[Advice]
@@ -240,7 +241,8 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
         printed_later = (
             select(PrintJob.id)
             .where(
-                PrintJob.status == "completed",
+                # printed since, or a supervisor marked the same slips printed without a printer
+                col(PrintJob.status).in_(("completed", "marked")),
                 PrintJob.kind == failed.kind,
                 PrintJob.ref == failed.ref,
                 col(PrintJob.id) > col(failed.id),
@@ -253,6 +255,8 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
             .where(~printed_later)  # the same document printed fine since: nothing to do
             .order_by(col(failed.created_at))
         ).all():
+            if job.kind == "slip" and not _still_waiting_for_slips(session, job):
+                continue  # its orders got their slips since, in other jobs or marked by hand
             out.append(
                 ExceptionRow(
                     "print",
@@ -265,6 +269,21 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
             )
         out.extend(_sync_rows(session))
         return out
+
+
+def _still_waiting_for_slips(session: Session, job: PrintJob) -> bool:
+    """Does any order of the failed slip job ``job`` still wait for its slip?"""
+    from packbench.operations.printing import job_order_numbers
+
+    numbers = job_order_numbers(session, job)
+    if not numbers:
+        return True  # the job does not say: keep it listed
+    waiting = session.exec(
+        select(func.count()).where(
+            col(Order.number).in_(numbers), Order.status == OrderStatus.NEW.value
+        )
+    ).one()
+    return waiting > 0
 
 
 def _sync_rows(session: Session) -> list[ExceptionRow]:
@@ -342,6 +361,9 @@ def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None
         cutoff=cutoff,
         shift_end=shift_end,
         per_hour=per_hour(shipped_at, tz, start),
+        packed_per_hour=per_hour(
+            [at for at, to in moves if to == OrderStatus.PACKED.value], tz, start
+        ),
         team=team,
         loads=loads,
         advice=where_help_is_needed(loads),

@@ -52,6 +52,8 @@ class AdminScreen(StationScreen):
         Binding("ctrl+g", "slip_queue", "Slip queue", id="admin.slip_queue"),
         Binding("ctrl+r", "reload", "Refresh", id="admin.reload"),
         Binding("f7", "print_slips", "Print new slips", id="admin.print_slips"),
+        Binding("f11", "print_slip", "Print this slip", id="admin.print_slip"),
+        Binding("ctrl+s", "mark_printed", "Mark printed", id="admin.mark_printed"),
         Binding("f8", "clear_flag", "Decide flag", id="admin.clear_flag"),
         Binding("f12", "history", "History", id="admin.history"),
         Binding("f10", "slotting", "Slotting", id="admin.slotting"),  # #5
@@ -252,6 +254,70 @@ class AdminScreen(StationScreen):
         # Slips printed with an order left out still need the admin: an error, naming it.
         kind = "ok" if result.ok and not result.left_out else "error"
         self.app.call_from_thread(self.pb.feedback, kind, result.message)
+        self.app.call_from_thread(self.refresh_data)
+
+    def _chosen_order(self) -> tuple[int, str] | None:
+        detail = self.current
+        if detail is None or detail.summary.id != self.selected_id:
+            self.pb.feedback("error", "Choose an order first (↑/↓ in the list, or scan its slip).")
+            return None
+        return detail.summary.id, detail.summary.number
+
+    def action_print_slip(self) -> None:
+        """The chosen order's slip, printed (or printed again) on this station's printer."""
+        chosen = self._chosen_order()
+        if chosen is None:
+            return
+        self.pb.feedback("info", f"Printing the slip of order {chosen[1]}…")
+        self._print_one(chosen[0])
+
+    @work(thread=True, exclusive=True, group="admin-print", exit_on_error=False)
+    def _print_one(self, order_id: int) -> None:
+        from packbench.operations.slips import print_order_slip
+
+        try:
+            result = print_order_slip(self.pb.db, self.pb.actor, self.pb.settings, order_id)
+        except Exception as exc:  # never "Printing the slip…" for ever: say it failed
+            log.exception("printing one slip failed")
+            message = f"Printing the slip failed: {exc} (details in the log)."
+            self.app.call_from_thread(self.pb.feedback, "error", message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok" if result.ok else "error", result.message)
+        self.app.call_from_thread(self.refresh_data)
+
+    def action_mark_printed(self) -> None:
+        """No printer works: a supervisor says the chosen order's slip exists, and why."""
+        if not self.pb.actor.is_supervisor:
+            self.pb.feedback(
+                "error",
+                "Only a supervisor marks a slip printed without a printer "
+                "(their badge, then their PIN).",
+            )
+            return
+        chosen = self._chosen_order()
+        if chosen is None:
+            return
+        order_id, number = chosen
+
+        def reason(text: str | None) -> None:
+            if text:
+                self._mark_printed(order_id, number, text)
+
+        self.app.push_screen(
+            AskReason(f"Order {number}: count its slip as printed without a printer. Why?"),
+            reason,
+        )
+
+    @work(thread=True, group="admin-mark", exit_on_error=False)
+    def _mark_printed(self, order_id: int, number: str, reason: str) -> None:
+        from packbench.operations.slips import mark_slips_printed
+
+        try:
+            result = mark_slips_printed(self.pb.db, self.pb.actor, reason, order_numbers=[number])
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok", result.message)
         self.app.call_from_thread(self.refresh_data)
 
     def action_clear_flag(self) -> None:

@@ -2,9 +2,12 @@
 
 Every figure comes from ``operations.supervisor.bench_figures`` in a thread worker; the next
 refresh is scheduled only after the last one was shown, and a hidden dashboard does not poll.
-The exceptions table lists what is stuck (holds, stale claims, parked pushes, failed prints);
-F7 resolves the selected one, each resolution logged. F8 assigns a person to a station for the
-day. Scanning an order's slip (or F12) opens its full history.
+What needs the supervisor is at the top: the exceptions table lists what is stuck (holds, stale
+claims, parked pushes, failed prints), then the queue alerts and the shortages; the pace chart,
+the states and the team follow, a ↓ past the last exception or a PageDown away. F7 resolves
+the selected exception, each resolution logged; Ctrl+S marks a failed slip job printed. F8
+assigns a person to a station for the day. Scanning an order's slip (or F12) opens its full
+history.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -22,7 +26,7 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
-from packbench.core.rhythm import sparkline
+from packbench.core.rhythm import chart_hours
 from packbench.operations.common import Refused
 from packbench.operations.outbox import discard_parked, retry_parked
 from packbench.operations.picking import ShortageView, list_shortages
@@ -37,8 +41,11 @@ from packbench.operations.team import RosterRow
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
+from packbench.screens.widgets.pace_chart import pace_chart
 
 REFRESH_S = 2.0
+NEEDS_KEYS = "↑/↓ choose · F7 resolve · Ctrl+S mark printed · Ctrl+Y retry · Ctrl+B discard"
+SHORTAGES_SHOWN = 8  # the rest are counted, so the sections under them stay in reach
 
 
 def _age(then: datetime | None, now: datetime) -> str:
@@ -60,6 +67,14 @@ def _ref(row: ExceptionRow) -> str:
     return row.ref
 
 
+def _orders(n: int) -> str:
+    return f"{n} order" if n == 1 else f"{n} orders"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _local(t: datetime, tz: tzinfo) -> str:
     """A time on the bench's clock ([day] timezone), not the terminal machine's."""
     return t.astimezone(tz).strftime("%H:%M")
@@ -72,28 +87,40 @@ class DashboardScreen(StationScreen):
     BINDINGS: ClassVar = [
         *StationScreen.BINDINGS,
         Binding("f7", "resolve", "Resolve selected", id="dashboard.resolve"),
+        Binding("ctrl+s", "mark_printed", "Mark printed", id="dashboard.mark_printed"),
         Binding("ctrl+y", "retry_parked", "Retry parked", id="dashboard.retry"),
         Binding("ctrl+b", "discard_parked", "Discard parked", id="dashboard.discard"),
         Binding("f8", "assign", "Assign station", id="dashboard.assign"),
         Binding("f12", "history", "Order history", id="dashboard.history"),
         Binding("f10", "box_advisor", "Box advisor", id="dashboard.box_advisor"),  # #6
         Binding("f11", "settlement", "Settlement", id="dashboard.settlement"),  # #15
+        Binding("pagedown", "page('down')", "Page down", show=False),
+        Binding("pageup", "page('up')", "Page up", show=False),
     ]
 
+    DEFAULT_CSS = """
+    DashboardScreen #needs-title { text-style: bold; }
+    DashboardScreen #exceptions { height: auto; max-height: 12; }
+    DashboardScreen #alerts, DashboardScreen #shortages, DashboardScreen #pace,
+    DashboardScreen #states { margin-bottom: 1; }
+    """
+
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(classes="station-main full-width"):
-            yield Static("", id="states")
-            yield Static("", id="pace")
-            yield Static("", id="team")
-            yield Static("", id="shortages")  # #5: what short picks left missing
-            yield Static(
-                "Needs a supervisor (↑/↓ choose; F7 resolve, Ctrl+Y retry, Ctrl+B discard)",
-                classes="section-title",
-            )
+        # What needs the supervisor comes first: the exceptions, the queue alerts and the
+        # shortages fill the top of the screen; the pace, the states and the team follow and
+        # scroll (↓ past the last exception, PageDown).
+        with VerticalScroll(id="dash-scroll", classes="station-main full-width"):
+            yield Static("Needs a supervisor", id="needs-title")
             table: DataTable[str | Text] = DataTable(
                 id="exceptions", cursor_type="row", zebra_stripes=True
             )
+            table.can_focus = False  # ↑/↓ reach it through the screen, keys stay with the scan
             yield table
+            yield Static("", id="alerts")  # queues, and where help is needed
+            yield Static("", id="shortages")  # #5: what short picks left missing
+            yield Static("", id="pace")
+            yield Static("", id="states")
+            yield Static("", id="team")
 
     def on_mount(self) -> None:
         self.rows: list[StatusRow] = []
@@ -133,23 +160,29 @@ class DashboardScreen(StationScreen):
             return
         table = Table(
             "Order", "State", "SKU", "Item", "Location", "Missing", "Found",
-            title=f"Shortages from short picks: {len(rows)}", title_justify="left", expand=True,
+            title=f"Shortages from short picks: {len(rows)}", title_justify="left",
+            title_style="bold", expand=True, box=box.SIMPLE_HEAD, show_edge=False,
         )  # fmt: skip
-        for r in rows:
+        for r in rows[:SHORTAGES_SHOWN]:
             table.add_row(*cells(
                 r.order_number, r.status_label, r.sku, r.name[:30], r.location or "—",
                 Text(str(r.short), style="bold red"), f"{r.picked} of {r.quantity}",
             ))  # fmt: skip
-        widget.update(table)
+        more = len(rows) - SHORTAGES_SHOWN
+        if more > 0:
+            widget.update(Group(table, Text(f"… and {more} more", "dim")))
+        else:
+            widget.update(table)
 
     # -- showing ------------------------------------------------------------------------------
     def _show(self, f: BenchFigures) -> None:
         self.figures = f
         self.rows = f.states
-        self.query_one("#states", Static).update(self._states_table(f))
-        self.query_one("#pace", Static).update(self._pace_panel(f))
-        self.query_one("#team", Static).update(self._team_panel(f.team, f))
         self._show_exceptions(f.exceptions)
+        self.query_one("#alerts", Static).update(self._alerts(f))
+        self.query_one("#pace", Static).update(self._pace_panel(f))
+        self.query_one("#states", Static).update(self._states_table(f))
+        self.query_one("#team", Static).update(self._team_panel(f.team, f))
         # The next poll is scheduled only after this one has been shown, and only one chain
         # of polls exists: refreshes never pile up, and a hidden dashboard does not poll.
         if self._next is not None:
@@ -186,26 +219,57 @@ class DashboardScreen(StationScreen):
             verdict = Text("✔ Everything paid before the cut-off has shipped.", style="bold green")
         elif p.on_pace:
             verdict = Text(
-                f"✔ On pace: {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed.",
+                f"✔ On pace: shipping {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed.",
                 style="bold green",
+            )
+        elif p.hours_left <= 0:
+            verdict = Text(
+                f"✘ The shift is over with {_orders(p.must_ship)} not shipped.",
+                style="bold white on red",
             )
         else:
             verdict = Text(
-                f"✘ Behind: {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed — "
-                f"about {p.projected_missed} will miss today's shipping.",
+                f"✘ Behind: shipping {p.rate_per_hour:.0f}/h, {p.needed_per_hour:.1f}/h needed "
+                f"— about {p.projected_missed} will miss today's shipping.",
                 style="bold white on red",
             )
         head = Text()
         tz = self.pb.settings.day.tz()
         head.append(f"Cut-off {_local(f.cutoff, tz)}: ", style="bold")
-        head.append(f"{p.must_ship} orders must still ship today; ")
+        head.append(f"{_orders(p.must_ship)} must still ship today; ")
         head.append(f"{p.shipped_today} shipped so far; shift ends {_local(f.shift_end, tz)}.")
-        hours = Text("Shipped per hour 06–19  ", style="dim")
-        hours.append(sparkline(f.per_hour[6:20]), style="cyan")
-        hours.append(f"  (peak {max(f.per_hour)})", style="dim")
-        return Group(head, verdict, hours)
+        now_hour = f.at.astimezone(tz).hour
+        end = f.shift_end.astimezone(tz)
+        hours = chart_hours(f.packed_per_hour, now_hour, end.hour + (1 if end.minute else 0))
+        needed = p.needed_per_hour if p.must_ship and p.hours_left > 0 else None
+        title = Text("Orders packed per hour", style="bold")
+        if needed is not None:
+            title.append("  ┄ the pace the cut-off needs now", style="yellow")
+        chart = pace_chart(
+            f.packed_per_hour,
+            hours,
+            now_hour,
+            needed,
+            needed_label=f"{needed:.0f}/h needed" if needed is not None else "",
+        )
+        return Group(head, verdict, title, chart)
 
-    def _team_panel(self, team: list[RosterRow], f: BenchFigures) -> Group:
+    def _alerts(self, f: BenchFigures) -> Group:
+        """The queues and where help is needed: what a supervisor acts on next."""
+        loads = Text("Waiting (people there): ", style="bold")
+        for n, load in enumerate(f.loads):
+            loads.append(" · " if n else "")
+            loads.append(f"{load.station} ", style="bold")
+            loads.append(f"{load.waiting} ({load.people})")
+        parts: list[Text] = [loads]
+        for a in f.advice:
+            style = "bold yellow" if a.severity == "warn" else "cyan"
+            parts.append(plain(("⚠ " if a.severity == "warn" else "→ ") + a.message, style=style))
+        if not f.advice:
+            parts.append(Text("Every station keeps up.", style="green"))
+        return Group(*parts)
+
+    def _team_panel(self, team: list[RosterRow], f: BenchFigures) -> Table:
         table = Table(
             "Who",
             "Assigned",
@@ -218,6 +282,7 @@ class DashboardScreen(StationScreen):
             expand=True,
             title="The team today",
             title_justify="left",
+            title_style="bold",
         )
         for m in team:
             errors = f"{m.scan_errors} ({m.error_rate:.0%})" if m.scans else "0"
@@ -233,22 +298,24 @@ class DashboardScreen(StationScreen):
                     _age(m.last_seen, f.at) if m.last_seen else "—",
                 )
             )
-        loads = Text("Queues: ", style="bold")
-        for load in f.loads:
-            loads.append(f"{load.station} {load.waiting} waiting/{load.people} there   ")
-        parts: list[Table | Text] = [table, loads]
-        for a in f.advice:
-            style = "bold yellow" if a.severity == "warn" else "cyan"
-            parts.append(plain(("⚠ " if a.severity == "warn" else "→ ") + a.message, style=style))
-        if not f.advice:
-            parts.append(Text("Every station keeps up.", style="green"))
-        return Group(*parts)
+        return table
 
     def _show_exceptions(self, rows: list[ExceptionRow]) -> None:
         table = self.query_one("#exceptions", DataTable)
         chosen = self._chosen()
         self.exceptions = rows
         table.clear()
+        title = self.query_one("#needs-title", Static)
+        table.display = bool(rows)
+        if rows:
+            title.update(
+                Text.assemble(
+                    (f"Needs a supervisor: {len(rows)}", "bold red"),
+                    (f"  {NEEDS_KEYS}", "dim"),
+                )
+            )
+        else:
+            title.update(Text("✔ Nothing needs a supervisor.", style="bold green"))
         names = {
             "hold": "On hold",
             "claim": "Stale claim",
@@ -257,15 +324,18 @@ class DashboardScreen(StationScreen):
             "sync": "Sync failed",
             "shop": "From the shop",
         }
+        # The details take what the other columns leave: a long reason or path must not push
+        # the table wider than the screen (it grew a sideways scroll bar).
+        room = max(30, self.query_one("#dash-scroll").size.width - 60)
         for i, row in enumerate(rows):
             table.add_row(
                 *cells(
                     plain(names.get(row.kind, row.kind), style="bold red"),
-                    _ref(row),
+                    _cut(_ref(row), 28),
                     _age(
                         row.since, self.figures.at if self.figures else row.since or datetime.now()
                     ),
-                    row.detail[:160],  # the shop's error, a person's reason: plain text
+                    _cut(row.detail, room),  # the shop's error, a person's reason: plain text
                 ),
                 key=str(i),
             )
@@ -283,11 +353,28 @@ class DashboardScreen(StationScreen):
         return self.exceptions[row] if 0 <= row < len(self.exceptions) else None
 
     def action_cursor(self, direction: str) -> None:
+        """↑/↓ choose among the exceptions at the top; ↓ past the last one scrolls the rest
+        of the dashboard into view, ↑ scrolls back to the top before choosing again."""
+        scroll = self.query_one("#dash-scroll", VerticalScroll)
         table = self.query_one("#exceptions", DataTable)
+        rows = table.row_count if table.display else 0
+        at_top = scroll.scroll_y <= 0
         if direction == "up":
-            table.action_cursor_up()
-        else:
+            if not at_top:
+                scroll.scroll_up(animate=False, immediate=True)
+            elif rows:
+                table.action_cursor_up()
+        elif at_top and rows and table.cursor_row < rows - 1:
             table.action_cursor_down()
+        else:
+            scroll.scroll_down(animate=False, immediate=True)
+
+    def action_page(self, direction: str) -> None:
+        scroll = self.query_one("#dash-scroll", VerticalScroll)
+        if direction == "up":
+            scroll.scroll_page_up(animate=False)
+        else:
+            scroll.scroll_page_down(animate=False)
 
     # -- acting -------------------------------------------------------------------------------
     def action_resolve(self) -> None:
@@ -319,6 +406,39 @@ class DashboardScreen(StationScreen):
             self.app.push_screen(AskReason(f"{row.detail[:120]} — done what about it?"), seen)
         elif row.kind == "sync":
             self.pb.feedback("info", f"The last sync round failed: {row.detail[:120]}")
+
+    def action_mark_printed(self) -> None:
+        """No printer works: the chosen failed slip job's slips count as printed, with a
+        reason kept in the audit trail (the supervisor's PIN opened the dashboard)."""
+        row = self._chosen()
+        if row is None or row.kind != "print" or row.item_id is None:
+            self.pb.feedback("error", "Choose a failed slip print first (↑/↓), then Ctrl+S.")
+            return
+        if not row.ref.startswith("slip "):
+            self.pb.feedback("error", f"{row.ref} is no slip; only slips are marked printed.")
+            return
+        job_id = row.item_id
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self._mark_printed(job_id, reason)
+
+        self.app.push_screen(
+            AskReason(f"Job {job_id} ({row.ref}) did not print. Count its slips as printed: why?"),
+            done,
+        )
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _mark_printed(self, job_id: int, reason: str) -> None:
+        from packbench.operations.slips import mark_slips_printed
+
+        try:
+            result = mark_slips_printed(self.pb.db, self.pb.actor, reason, print_job_id=job_id)
+        except Refused as exc:
+            self.app.call_from_thread(self.pb.feedback, "error", exc.message)
+            return
+        self.app.call_from_thread(self.pb.feedback, "ok", result.message)
+        self.app.call_from_thread(self._poll)
 
     @work(thread=True, group="dashboard-act", exit_on_error=False)
     def _dismiss_problem(self, key: str, note: str) -> None:

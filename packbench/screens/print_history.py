@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from packbench.operations.common import Refused
 from packbench.operations.printing import PrintJobView, PrintResult, print_history, reprint
+from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from packbench.printing.cups import QueueInfo
 
 HISTORY_LIMIT = 200
-_STATE_STYLE = {"completed": "green", "submitted": "yellow"}
+_STATE_STYLE = {"completed": "green", "submitted": "yellow", "marked": "cyan"}  # marked: no printer
 
 
 class ChooseQueue(ModalScreen[str | None]):
@@ -93,6 +94,7 @@ class PrintHistoryScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss", "Close"),
         Binding("f8", "reprint_elsewhere", "Reprint on…", id="print_history.elsewhere"),
+        Binding("ctrl+s", "mark_printed", "Mark printed", id="print_history.mark_printed"),
         Binding("ctrl+r", "refresh", "Refresh", id="print_history.refresh"),
     ]
 
@@ -120,7 +122,7 @@ class PrintHistoryScreen(ModalScreen[None]):
         with Vertical():
             yield Static(
                 "Print history — Enter reprints on the same printer, F8 on another; "
-                "Ctrl+R refreshes; Esc closes",
+                "Ctrl+S marks a failed slip job printed (supervisor); Ctrl+R refreshes; Esc closes",
                 id="ph-title",
             )
             yield Static("Loading…", id="ph-status")
@@ -210,6 +212,44 @@ class PrintHistoryScreen(ModalScreen[None]):
         self.busy = True
         self._status(f"Reprinting job {job.id} on {queue or job.printer}…", "bold")
         self._reprint(job.id, queue)
+
+    # -- no printer works: a supervisor's word instead -----------------------------------------
+    def action_mark_printed(self) -> None:
+        job = self.selected
+        if not self.pb.actor.is_supervisor:
+            self.pb.feedback(
+                "error",
+                "Only a supervisor marks slips printed without a printer "
+                "(their badge, then their PIN).",
+            )
+            return
+        if job is None or job.kind != "slip" or job.status != "failed":
+            self.pb.feedback("error", "Choose a slip job that did not print (↑/↓), then Ctrl+S.")
+            return
+
+        def reason(text: str | None) -> None:
+            if text:
+                self._mark(job.id, text)
+
+        self.app.push_screen(
+            AskReason(f"Job {job.id} (slip {job.ref}) did not print. Count it as printed: why?"),
+            reason,
+        )
+
+    @work(thread=True, group="print-mark", exit_on_error=False)
+    def _mark(self, job_id: int, reason: str) -> None:
+        from packbench.operations.slips import mark_slips_printed
+
+        try:
+            message = mark_slips_printed(
+                self.pb.db, self.pb.actor, reason, print_job_id=job_id
+            ).message
+            kind = "ok"
+        except Refused as exc:
+            kind, message = "error", exc.message
+        self.app.call_from_thread(self._status, message, "green" if kind == "ok" else "bold red")
+        self.app.call_from_thread(self.pb.feedback, kind, message)
+        self.app.call_from_thread(self.action_refresh)
 
     @work(thread=True, group="print-reprint", exit_on_error=False)
     def _reprint(self, job_id: int, queue: str | None) -> None:

@@ -200,7 +200,7 @@ async def test_a_supervisor_signs_in_and_another_origin_cannot_connect(
         await terminal.wait_for("order overview")
         terminal.clear()
         await page.keyboard.press("F6")
-        await terminal.wait_for("Supervisor dashboard", "Orders per state", "The team today")
+        await terminal.wait_for("Supervisor dashboard", "Waiting (people there)", "Shortages")
         await asyncio.sleep(0.5)
         assert await _ink(page, screenshot_path("2-dashboard-terminal.png")) > 0.05
         await page.screenshot(path=str(screenshot_path("3-dashboard-page.png")))

@@ -14,7 +14,6 @@ from packbench.core.rhythm import (
     median_minutes,
     pace,
     per_hour,
-    sparkline,
     where_help_is_needed,
 )
 
@@ -103,13 +102,6 @@ def test_per_hour_bins_by_local_clock() -> None:
     assert bins[12] == 2 and bins[10] == 1
 
 
-def test_sparkline() -> None:
-    assert sparkline([0, 0]) == "  "
-    line = sparkline([0, 1, 4, 8])
-    assert line[0] == " " and line[-1] == "█" and line[1] != " "
-    assert len(sparkline(list(range(24)))) == 24
-
-
 def test_median_minutes() -> None:
     assert median_minutes([]) is None
     assert median_minutes([timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=9)]) == 4
@@ -122,6 +114,8 @@ def test_nobody_at_a_station_with_work() -> None:
     texts = [a.message for a in advice]
     assert "pack: 14 orders waiting and nobody there" in texts
     assert "move someone from pick (nothing waiting) to pack" in texts
+    (one,) = where_help_is_needed([StationLoad("post", 1, 0, 0)])
+    assert one.message == "post: 1 order waiting and nobody there"  # not "1 orders"
 
 
 def test_a_backed_up_station_and_a_coping_one() -> None:
@@ -168,3 +162,33 @@ def test_advice_properties(values: list[tuple[int, int, int]]) -> None:
         src = a.message.split("from ")[1].split(" ")[0]
         assert by[src].waiting == 0 and by[src].people > 0
         assert any(w.station == a.station and w.severity == "warn" for w in advice)
+
+
+def test_the_chart_shows_the_working_hours_through_the_shift_end() -> None:
+    from packbench.core.rhythm import chart_hours
+
+    counts = [0] * 24
+    counts[7], counts[9] = 3, 5
+    assert chart_hours(counts, now_hour=10, end_hour=16) == range(7, 16)
+    # Nothing done yet early in the day: at least eight hours, ending with the shift.
+    assert chart_hours([0] * 24, now_hour=9, end_hour=16) == range(8, 16)
+    # Working late: the hour running now is on the chart.
+    assert chart_hours(counts, now_hour=18, end_hour=16) == range(7, 19)
+    assert chart_hours(counts, now_hour=23, end_hour=16, min_hours=30) == range(0, 24)
+
+
+@given(st.integers(0, 500), st.integers(1, 500), st.integers(1, 12))
+def test_a_bar_is_as_tall_as_its_value_in_eighths(value: int, top: int, height: int) -> None:
+    from packbench.core.rhythm import BLOCKS, bar_cells
+
+    cells = bar_cells(value, top, height)
+    assert len(cells) == height
+    eighths = sum(BLOCKS.index(c) for c in cells)
+    if value == 0:
+        assert eighths == 0
+    else:
+        assert eighths >= 1
+        assert abs(eighths - min(value, top) / top * height * 8) <= 1  # rounded to an eighth
+    # Filled from the bottom: a cell is only started once those under it are full.
+    levels = [BLOCKS.index(c) for c in cells]
+    assert all(levels[i] == 8 for i in range(len(levels) - 1) if levels[i + 1] > 0)

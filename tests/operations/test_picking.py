@@ -284,8 +284,11 @@ def test_slip_refusals(bench) -> None:  # type: ignore[no-untyped-def]
     assert out.ok and "tote 1" in out.message
     again = scan(bench, "ORD-5001")
     assert again.ok and "is in tote 1" in again.message
-    busy = scan(bench, "ORD-5002")
-    assert not busy.ok and busy.message.startswith("Order 5002 was not added. Finish batch")
+    full = scan(bench, "ORD-5002", rules=PickRules(batch_size=1))  # room: it joins (test_pick_add)
+    assert not full.ok and full.message.startswith(
+        "Order 5002 was not added: batch 1 is full (1 order, the most a batch holds). "
+        "Finish batch 1 first"
+    ), full.message
     other = Actor("pick", "term-2", 2, "Ola Sjef", "supervisor")
     taken = scan(bench, "ORD-5001", actor=other)
     assert not taken.ok and "being picked in batch 1 by Kari Nordmann at terminal term-1" in (

@@ -105,6 +105,7 @@ def test_every_figure_on_the_dashboard(db: Database, bench) -> None:
     assert f.pace.on_pace  # 1/h for 3 h ≥ 2
     assert f.cutoff == at(13, 0) and f.shift_end == at(15, 0)
     assert f.per_hour[12] == 1 and sum(f.per_hour) == 1  # 11:50 UTC is 12:50 in Oslo
+    assert f.packed_per_hour[12] == 1 and sum(f.packed_per_hour) == 1  # packed 11:40 UTC
     loads = {load.station: load for load in f.loads}
     assert (loads["admin"].waiting, loads["pack"].waiting, loads["post"].waiting) == (1, 1, 1)
     assert loads["pack"].people == 1 and loads["ship"].people == 1

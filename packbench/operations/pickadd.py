@@ -14,6 +14,7 @@ scanned there, or its location label) stays the current one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
@@ -121,7 +122,7 @@ def _left(task: PickTask) -> int:
 
 
 def _resequence(
-    layout: Layout, batch: PickBatch, tasks: list[PickTask], added: list[PickTask]
+    layout: Layout, batch: PickBatch, tasks: Sequence[PickTask], added: list[PickTask]
 ) -> None:
     """Number the stops again: those done keep their numbers, the one begun stays next, the
     rest (with the new locations) follow the shortest walk from where the picker stands; the

@@ -396,6 +396,19 @@ def pull_since(db: Database, cursor_key: str, *, now: datetime | None = None) ->
     return cursor
 
 
+def unknown_products(db: Database, shop_ids: Iterable[int]) -> set[int]:
+    """Which of these shop product (or variation) ids the bench has no product for: what a
+    page of orders needs fetched before its lines are written. One statement."""
+    wanted = set(shop_ids)
+    if not wanted:
+        return set()
+    with db.read() as session:
+        known = session.exec(
+            select(Product.shop_product_id).where(col(Product.shop_product_id).in_(wanted))
+        ).all()
+    return wanted - set(known)
+
+
 @dataclass(frozen=True)
 class ProductResult:
     taken: int

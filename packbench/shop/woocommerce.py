@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import ssl
+import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NoReturn
@@ -32,8 +35,10 @@ from packbench.shop.base import (
     OrderPage,
     PayloadError,
     PermanentError,
+    ProductIn,
     ProductPage,
     RateLimited,
+    RejectedPayload,
     RemoteOrder,
     ShopError,
     TransientError,
@@ -50,21 +55,29 @@ from packbench.shop.woocommerce_payloads import (
     MAX_ERROR_BODY_BYTES,
     MAX_ID,
     MAX_RESPONSE_BYTES,
+    ORDER_FIELDS,
+    ORDER_NEEDED,
     PICKUP_META_KEYS,
+    PRODUCT_FIELDS,
+    PRODUCT_NEEDED,
     REQUEST_DEADLINE_S,
-    _check_page,
+    VARIATION_FIELDS,
+    VARIATION_NEEDED,
     _clean,
     _is_int,
     _reject_constant,
     _show,
     decode_json,
+    id_query,
     map_order,
     map_product,
     map_remote_order,
+    missing_field,
     order_query,
     orders_page,
     page_flags,
     parse_retry_after,
+    product_query,
     products_page,
     update_body,
 )
@@ -83,6 +96,11 @@ __all__ = [
     "products_page",
     "update_body",
 ]
+
+log = logging.getLogger("packbench.shop")
+
+#: Ids a request asks for with ``include=`` (WordPress's largest page).
+MAX_INCLUDE = 100
 
 
 def _is_loopback(host: str) -> bool:
@@ -103,6 +121,12 @@ class WooCommerceAdapter:
     form are masked in anything the shop echoes back and in every log line.
 
     ``timeout`` bounds each socket operation, ``deadline`` the whole request.
+
+    Lists ask for only the fields packbench maps (WordPress's ``_fields``) unless
+    ``request_fields`` is false, and fall back to whole objects when a plugin breaks it.
+    ``rate_limit`` (requests a second, 0 = none known) spaces the requests' starts, whichever
+    thread sends them; ``concurrency`` is how many pages the sync may fetch side by side (at
+    most the rate limit).
     """
 
     def __init__(
@@ -118,6 +142,9 @@ class WooCommerceAdapter:
         transport: httpx.BaseTransport | None = None,
         verify: Literal[True] | str | ssl.SSLContext = True,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        request_fields: bool = True,
+        rate_limit: float = 0.0,
+        concurrency: int = 4,
     ) -> None:
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
@@ -145,6 +172,21 @@ class WooCommerceAdapter:
         self._location_meta_key = location_meta_key
         self._pickup_meta_keys = tuple(pickup_meta_keys)
         self._max_bytes = max_response_bytes
+        #: Ask for only the fields packbench maps (``_fields``); turned off for good at the
+        #: first answer that lacks one of them (see ``_list``).
+        self.request_fields = bool(request_fields)
+        if rate_limit < 0:
+            raise ValueError("the rate limit must be 0 (none) or more requests a second")
+        #: Requests start at least this far apart, whichever thread sends them, so pages
+        #: fetched side by side never exceed the shop's rate limit.
+        self._gap = 1.0 / rate_limit if rate_limit else 0.0
+        if not _is_int(concurrency) or concurrency < 1:
+            raise ValueError("concurrent pages must be a whole number, 1 or more")
+        #: How many requests the sync may have in flight at once: never more than the shop's
+        #: rate limit allows in a second.
+        self.concurrency = min(concurrency, max(1, int(rate_limit))) if rate_limit else concurrency
+        self._pace_lock = threading.Lock()
+        self._next_start = 0.0
         api = self._base_url
         if not api.endswith("/wp-json/wc/v3"):
             api += "/wp-json/wc/v3"
@@ -212,16 +254,65 @@ class WooCommerceAdapter:
         params = order_query(
             status=status, modified_after=modified_after, page=page, per_page=per_page
         )
-        response, data = self._call("GET", "/orders", f"orders page {page}", params=params)
+        what = f"orders page {page}"
+        response, data = self._list("/orders", what, params, ORDER_FIELDS, ORDER_NEEDED)
         return orders_page(data, response.headers, page, pickup_meta_keys=self._pickup_meta_keys)
 
-    def fetch_products(self, *, page: int = 1, per_page: int = 100) -> ProductPage:
-        _check_page(page, per_page)
-        params = {"orderby": "id", "order": "asc", "per_page": str(per_page), "page": str(page)}
-        response, data = self._call("GET", "/products", f"products page {page}", params=params)
+    def fetch_products(
+        self, *, page: int = 1, per_page: int = 100, modified_after: datetime | None = None
+    ) -> ProductPage:
+        params = product_query(page=page, per_page=per_page, modified_after=modified_after)
+        what = f"products page {page}"
+        response, data = self._list("/products", what, params, PRODUCT_FIELDS, PRODUCT_NEEDED)
         return products_page(
             data, response.headers, page, location_meta_key=self._location_meta_key
         )
+
+    def fetch_products_by_id(self, ids: Iterable[int]) -> ProductPage:
+        """``GET /products?include=…``, 100 ids a request, as one page."""
+        return self._by_id("/products", "products", ids, PRODUCT_FIELDS, PRODUCT_NEEDED)
+
+    def fetch_variations(self, product_id: int, ids: Iterable[int]) -> ProductPage:
+        """``GET /products/{id}/variations?include=…``, 100 ids a request, as one page."""
+        parent = self._order_id(product_id)
+        return self._by_id(
+            f"/products/{parent}/variations",
+            f"variations of product {parent}",
+            ids,
+            VARIATION_FIELDS,
+            VARIATION_NEEDED,
+            variations=True,
+        )
+
+    def _by_id(
+        self,
+        path: str,
+        what: str,
+        ids: Iterable[int],
+        fields: tuple[str, ...],
+        needed: tuple[str, ...],
+        *,
+        variations: bool = False,
+    ) -> ProductPage:
+        wanted = list(dict.fromkeys(ids))
+        products: list[ProductIn] = []
+        rejected: list[RejectedPayload] = []
+        newest: datetime | None = None
+        for start in range(0, len(wanted), MAX_INCLUDE):
+            chunk = wanted[start : start + MAX_INCLUDE]
+            response, data = self._list(path, what, id_query(chunk), fields, needed)
+            got = products_page(
+                data,
+                response.headers,
+                1,
+                location_meta_key=self._location_meta_key,
+                variations=variations,
+            )
+            products.extend(got.products)
+            rejected.extend(got.rejected)
+            if got.newest_modified and (newest is None or got.newest_modified > newest):
+                newest = got.newest_modified
+        return ProductPage(tuple(products), tuple(rejected), 1, 1, False, newest)
 
     def get_order(self, shop_order_id: int) -> RemoteOrder:
         order_id = self._order_id(shop_order_id)
@@ -295,6 +386,48 @@ class WooCommerceAdapter:
         masked, then cut (in that order: a cut secret would no longer be recognised)."""
         return cut(_clean(text, limit * 4 + 4096), limit)
 
+    def _list(
+        self,
+        path: str,
+        what: str,
+        params: dict[str, str],
+        fields: tuple[str, ...],
+        needed: tuple[str, ...],
+    ) -> tuple[httpx.Response, Any]:
+        """A list request asking for only ``fields``. If the answer lacks one of ``needed``,
+        the same request again for whole objects; when those have it, ``_fields`` is what a
+        plugin broke, and whole objects are asked for from then on (an order that lacks a
+        field either way is just a bad order, rejected by the mapping)."""
+        if not self.request_fields:
+            return self._call("GET", path, what, params=params)
+        asked = {**params, "_fields": ",".join(fields)}
+        response, data = self._call("GET", path, what, params=asked)
+        lacking = missing_field(data, needed)
+        if lacking is None:
+            return response, data
+        response, data = self._call("GET", path, what, params=params)
+        if missing_field(data, needed) is None and self.request_fields:
+            self.request_fields = False
+            log.warning(
+                "%s: the shop's answer lacks %r when asked for some fields only (_fields) and "
+                "has it otherwise; asking for whole objects from now on "
+                "(set [shop] request_fields = false to skip the first try)",
+                what,
+                lacking,
+            )
+        return response, data
+
+    def _pace(self) -> None:
+        """Wait for this request's turn under the shop's rate limit."""
+        if not self._gap:
+            return
+        with self._pace_lock:
+            now = time.monotonic()
+            start = max(now, self._next_start)
+            self._next_start = start + self._gap
+        if start > now:
+            time.sleep(start - now)
+
     def _call(
         self,
         method: str,
@@ -309,6 +442,7 @@ class WooCommerceAdapter:
         Exceptions are raised ``from None``: the httpx cause carries the request, and with it
         the Authorization header, into any traceback a log handler might render.
         """
+        self._pace()
         try:
             with (
                 deadline(self._deadline) as until,

@@ -49,6 +49,7 @@ from packbench.shop.base import (
     PayloadError,
     ProductIn,
     ProductPage,
+    ProductRef,
     RejectedPayload,
     RemoteOrder,
 )
@@ -64,16 +65,25 @@ __all__ = [
     "MAX_ERROR_BODY_BYTES",
     "MAX_ID",
     "MAX_RESPONSE_BYTES",
+    "ORDER_FIELDS",
     "PICKUP_META_KEYS",
+    "PRODUCT_FIELDS",
     "REQUEST_DEADLINE_S",
+    "VARIATION_FIELDS",
     "decode_json",
+    "id_query",
     "map_order",
     "map_product",
     "map_remote_order",
+    "map_variation",
+    "missing_field",
+    "newest_modified",
     "order_query",
+    "order_references",
     "orders_page",
     "page_flags",
     "parse_retry_after",
+    "product_query",
     "products_page",
     "update_body",
 ]
@@ -88,6 +98,47 @@ CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed"})
 
 #: Meta keys payment plugins (and our demo shop) set once the money has been captured.
 CAPTURE_META_KEYS = ("_payment_captured_at", "_capture_id")
+
+#: What packbench maps, asked for with WordPress's ``_fields`` (an order page is about a third
+#: of its whole size). Every one of them is in every WooCommerce v3 answer, so an answer to a
+#: ``_fields`` request that lacks one was broken by a plugin: see ``missing_field``.
+ORDER_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "currency",
+    "date_created_gmt",
+    "date_modified_gmt",
+    "date_paid_gmt",
+    "billing",
+    "shipping",
+    "line_items",
+    "shipping_lines",
+    "meta_data",
+    "payment_method",
+    "payment_method_title",
+    "transaction_id",
+    "shipping_total",
+    "total",
+    "customer_note",
+)
+ORDER_NEEDED = ORDER_FIELDS
+PRODUCT_FIELDS = (
+    "id",
+    "sku",
+    "global_unique_id",
+    "name",
+    "dimensions",
+    "weight",
+    "meta_data",
+    "price",
+    "date_modified_gmt",
+)
+#: ``global_unique_id`` came with WooCommerce 9.2: a shop without it is older, not broken.
+PRODUCT_NEEDED = tuple(f for f in PRODUCT_FIELDS if f != "global_unique_id")
+#: Variations had no ``name`` before WooCommerce 8.x; their attributes name them then.
+VARIATION_FIELDS = (*PRODUCT_FIELDS, "attributes")
+VARIATION_NEEDED = tuple(f for f in PRODUCT_NEEDED if f != "name")
 
 MAX_QUANTITY = 10_000
 MAX_LINES = 1_000  # more line items than this on one order is a broken payload, not a big order
@@ -414,7 +465,8 @@ def _map_line(item: object, where: str, notes: _Notes) -> LineIn:
         quantity=quantity,
         unit_price_ore=unit_price_ore,
         shop_line_id=line_id,
-        shop_product_id=product_id or variation_id,
+        # A variation is its own product at the bench (its SKU, GTIN, shelf and sizes).
+        shop_product_id=variation_id or product_id,
     )
 
 
@@ -670,7 +722,72 @@ def map_product(payload: object, *, location_meta_key: str = "_packbench_locatio
     return result
 
 
+def map_variation(payload: object, *, location_meta_key: str = "_packbench_location") -> ProductIn:
+    """One variation object (``/products/{id}/variations``) → :class:`ProductIn`. A variation
+    without a ``name`` (WooCommerce before 8.x) is named by its attributes ("Red / XL")."""
+    if isinstance(payload, dict) and not (
+        isinstance(payload.get("name"), str) and payload["name"].strip()
+    ):
+        attributes = payload.get("attributes")
+        options = [
+            a["option"]
+            for a in (attributes if isinstance(attributes, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("option"), str)
+        ]
+        payload = {**payload, "name": " / ".join(options)}
+    return map_product(payload, location_meta_key=location_meta_key)
+
+
 # --------------------------------------------------------------------------- pages
+
+
+def missing_field(data: object, needed: tuple[str, ...]) -> str | None:
+    """The first of ``needed`` that an object of a list answer lacks, or None. Used on answers
+    to ``_fields`` requests: a plugin that builds its answer after WordPress has cut the fields
+    can leave some out, and then the whole objects must be asked for instead."""
+    for item in data if isinstance(data, list) else [data]:
+        if isinstance(item, dict):
+            for name in needed:
+                if name not in item:
+                    return name
+    return None
+
+
+def order_references(data: object, orders: tuple[OrderIn, ...]) -> tuple[ProductRef, ...]:
+    """The products (and variations) the lines of the taken ``orders`` name, each once."""
+    taken = {o.shop_order_id for o in orders}
+    refs: dict[ProductRef, None] = {}
+    for item in data if isinstance(data, list) else []:
+        if not isinstance(item, dict) or item.get("id") not in taken:
+            continue
+        for line in item.get("line_items") or []:
+            if not isinstance(line, dict):
+                continue
+            try:
+                product = _opt_id(line.get("product_id"), "product_id")
+                variation = _opt_id(line.get("variation_id"), "variation_id")
+            except PayloadError:
+                continue
+            if product is not None:
+                refs.setdefault(ProductRef(product, variation))
+            elif variation is not None:  # a variation without its parent: unreachable
+                continue
+    return tuple(refs)
+
+
+def newest_modified(data: object) -> datetime | None:
+    """The newest ``date_modified_gmt`` of a list answer's objects (unreadable ones skipped)."""
+    newest = None
+    for item in data if isinstance(data, list) else []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            when = _datetime(item.get("date_modified_gmt"), "date_modified_gmt")
+        except PayloadError:
+            continue
+        if when is not None and (newest is None or when > newest):
+            newest = when
+    return newest
 
 
 def page_flags(headers: Mapping[str, str], page: int, count: int) -> tuple[int, bool]:
@@ -721,7 +838,8 @@ def orders_page(
             log.warning("rejected %s", rejection)
             rejected.append(rejection)
     total, has_next = page_flags(headers, page, len(data))
-    return OrderPage(tuple(orders), tuple(rejected), page, total, has_next)
+    taken = tuple(orders)
+    return OrderPage(taken, tuple(rejected), page, total, has_next, order_references(data, taken))
 
 
 def products_page(
@@ -730,21 +848,26 @@ def products_page(
     page: int,
     *,
     location_meta_key: str = "_packbench_location",
+    variations: bool = False,
 ) -> ProductPage:
-    """A decoded ``GET /products`` body → :class:`ProductPage`; bad products become rejections."""
+    """A decoded ``GET /products`` (or ``…/variations``) body → :class:`ProductPage`; bad
+    products become rejections."""
     if not isinstance(data, list):
         raise PayloadError(f"products page {page}: expected a list of products, got {_show(data)}")
     products: list[ProductIn] = []
     rejected: list[RejectedPayload] = []
+    mapper = map_variation if variations else map_product
     for index, item in enumerate(data, start=1):
         try:
-            products.append(map_product(item, location_meta_key=location_meta_key))
+            products.append(mapper(item, location_meta_key=location_meta_key))
         except PayloadError as exc:
             rejection = RejectedPayload(_ref(item, "product", index, page), str(exc))
             log.warning("rejected %s", rejection)
             rejected.append(rejection)
     total, has_next = page_flags(headers, page, len(data))
-    return ProductPage(tuple(products), tuple(rejected), page, total, has_next)
+    return ProductPage(
+        tuple(products), tuple(rejected), page, total, has_next, newest_modified(data)
+    )
 
 
 def _check_page(page: int, per_page: int) -> None:
@@ -777,6 +900,36 @@ def order_query(
         "page": str(page),
     }
     return params
+
+
+def product_query(
+    *, page: int, per_page: int, modified_after: datetime | None = None
+) -> dict[str, str]:
+    """The query of ``GET /products``: id order (every WooCommerce version has it), only what
+    changed after ``modified_after`` when given (whole seconds, rounded down)."""
+    _check_page(page, per_page)
+    params = {"orderby": "id", "order": "asc", "per_page": str(per_page), "page": str(page)}
+    if modified_after is not None:
+        if modified_after.tzinfo is None or modified_after.utcoffset() is None:
+            raise ValueError("modified_after must be timezone-aware")
+        params["modified_after"] = modified_after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        params["dates_are_gmt"] = "true"
+    return params
+
+
+def id_query(ids: list[int]) -> dict[str, str]:
+    """``include=…`` for up to 100 ids (WordPress's page limit: one page holds them all)."""
+    if not 1 <= len(ids) <= 100 or not all(
+        _is_int(i) and 1 <= i <= MAX_ID for ids in [ids] for i in ids
+    ):
+        raise ValueError("include= takes 1 to 100 positive ids")
+    return {
+        "include": ",".join(str(i) for i in ids),
+        "orderby": "id",
+        "order": "asc",
+        "per_page": "100",
+        "page": "1",
+    }
 
 
 # --------------------------------------------------------------------------- HTTP

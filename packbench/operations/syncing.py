@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
@@ -30,6 +30,7 @@ from packbench.data.models import (
     SyncState,
 )
 from packbench.data.types import utcnow
+from packbench.operations.catalogue_batch import NewProducts, write_new_products
 from packbench.operations.common import Actor, Refused, record_event, require_supervisor
 from packbench.operations.intake import (
     FUTURE_SKEW,
@@ -448,6 +449,15 @@ def apply_product_page(
 
     def run(session: Session) -> ProductResult:
         open_problems = _open_problems(session, f"{PROBLEM}product.")
+        fast = _new_products(session, products, layout)
+        if fast is not None:
+            done = {f"{PROBLEM}product.{p.shop_product_id}" for p in fast.taken} & open_problems
+            for key in done:
+                session.delete(session.get(SyncState, key))
+            if fast.unknown_shelves:
+                _log_unknown_shelves(fast.unknown_shelves)
+            _link_open_lines(session, fast.awaited)
+            return ProductResult(len(fast.taken), 0, ())
         pending = {p.shop_product_id: p for p in products}  # the last of a repeated id wins
         taken = refused = 0
         deferred: list[ProductIn] = []
@@ -490,12 +500,7 @@ def apply_product_page(
                     deferred.append(p)
                 break
         if unknown:
-            log.warning(
-                "%d products name shelves the warehouse layout does not have (%s): "
-                "their location is left as it was",
-                len(unknown),
-                ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
-            )
+            _log_unknown_shelves(unknown)
         _link_open_lines(session, taken_rows)
         # A row moved aside whose own product did not come through gets its SKU back.
         for row_id, sku in parked.items():
@@ -507,6 +512,31 @@ def apply_product_page(
         return ProductResult(taken, refused, tuple(deferred))
 
     return db.transact(run)
+
+
+def _new_products(
+    session: Session, products: list[ProductIn], layout: Layout | None
+) -> NewProducts | None:
+    """A page of products all new to the bench, written in bulk inside a savepoint; None when
+    it needs the careful way (or the database refused it: then nothing of it is left)."""
+    try:
+        with session.begin_nested():
+            return write_new_products(session, products, layout)
+    except Exception as exc:
+        if _retry_whole(exc):
+            raise
+        log.info("product page written one by one: %s", _reason(exc))
+        return None
+
+
+def _log_unknown_shelves(unknown: list[str]) -> None:
+    """One log line a page, not one a product."""
+    log.warning(
+        "%d products name shelves the warehouse layout does not have (%s): "
+        "their location is left as it was",
+        len(unknown),
+        ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
+    )
 
 
 #: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
@@ -538,7 +568,11 @@ def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
             )
         )
     }
-    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
+    # Correlated, so each candidate line looks its order up by key; an ``IN (SELECT …)`` of
+    # the open orders was built whole for every statement: O(open orders) per product.
+    open_orders = exists().where(
+        col(Order.id) == col(OrderLine.order_id), col(Order.status).in_(LINKED_STATUSES)
+    )
     for p in products:
         row = rows.get(p.shop_product_id)
         if row is None or row.id is None:
@@ -551,13 +585,13 @@ def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
         session.execute(
             update(OrderLine)
             .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
-            .where(col(OrderLine.order_id).in_(open_orders))
+            .where(open_orders)
             .values(product_id=row.id, sku=row.sku)
         )
         session.execute(
             update(OrderLine)
             .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
-            .where(col(OrderLine.order_id).in_(open_orders))
+            .where(open_orders)
             .values(sku=row.sku)
         )
 

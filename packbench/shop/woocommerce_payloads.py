@@ -229,8 +229,14 @@ def _clean(value: str, limit: int, *, multiline: bool = False, unescape: bool = 
     (callers decide between cutting and rejecting), but only by a bounded amount."""
     # Bound the work on hostile input first: nothing below is worth doing on megabytes.
     text = value[: limit * 4 + 64]
-    if unescape:
+    if unescape and "&" in text:
         text = html.unescape(text)
+    if text.isprintable():
+        # Most shop text: no control, format or line-break character and no space but " "
+        # (that is what isprintable() says), so the loop below would keep every character.
+        if not text.isascii():
+            text = unicodedata.normalize("NFC", text)
+        return " ".join(text.split())
     if multiline:
         text = text.replace("\r\n", "\n")
     out: list[str] = []

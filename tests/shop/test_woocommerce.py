@@ -1061,3 +1061,48 @@ def test_a_pickup_point_that_cannot_be_read_never_refuses_the_order(meta: object
     order = map_order(payload)
     assert order.pickup_point_id == "" and order.payment_reference == ""
     assert order.lines  # the order itself is taken
+
+
+def _clean_by_character(value: str, limit: int, *, multiline: bool, unescape: bool) -> str:
+    """The character-by-character clean, without the fast path for printable text."""
+    import html
+    import re
+    import unicodedata
+
+    text = value[: limit * 4 + 64]
+    if unescape:
+        text = html.unescape(text)
+    if multiline:
+        text = text.replace("\r\n", "\n")
+    out = []
+    for ch in text:
+        if ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" or ch == "\t":
+            out.append("\n" if multiline and ch not in "\t" else " ")
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or (category == "Cf" and ch not in "\u200c\u200d"):
+            continue
+        out.append(ch)
+    text = unicodedata.normalize("NFC", "".join(out))
+    if multiline:
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return " ".join(text.split())
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"abc Æøå &amp;;#\t\n\r\u0301\u00a0\u200b\u200d\u202e"]),
+        max_size=40,
+    )
+    | st.text(max_size=40),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_fast_path_for_printable_text_cleans_as_the_loop_does(
+    value: str, multiline: bool, unescape: bool
+) -> None:
+    from packbench.shop.woocommerce_payloads import _clean
+
+    expected = _clean_by_character(value, 200, multiline=multiline, unescape=unescape)
+    assert _clean(value, 200, multiline=multiline, unescape=unescape) == expected

@@ -337,3 +337,63 @@ def test_a_product_fetch_that_fails_keeps_no_order_out(db: Database, start: Any)
     assert any("not fetched" in note for note in report.notes)
     with db.read() as s:
         assert s.exec(select(Order.id)).first() is not None
+
+
+def test_a_variation_line_brings_its_variation_through_its_parent(
+    db: Database, layout: Any
+) -> None:
+    """A line of a variable product names its parent and its variation: the variation (its own
+    SKU, GTIN, shelf and sizes) is fetched from ``/products/{parent}/variations?include=``,
+    and one without a ``name`` (WooCommerce before 8.x) is named by its attributes."""
+    from tests.shop.test_hostile_data import order, product
+
+    shirt = order(8001, lines=(("TEE-RED-M", 40), ("MUG-1", 41)))
+    shirt["line_items"][0]["variation_id"] = 45
+    mug = product(41, "mug-1", "Mug")
+    mug["meta_data"] = [{"id": 1, "key": "_packbench_location", "value": "A-01-1"}]
+    mug["global_unique_id"] = "7038010009457"
+    variation = {
+        "id": 45,
+        "sku": "tee-red-m",
+        "global_unique_id": "4006381333931",
+        "price": "199.00",
+        "weight": "0.2",
+        "dimensions": {"length": "30", "width": "25", "height": "2"},
+        "meta_data": [{"id": 2, "key": "_packbench_location", "value": "B-02-3"}],
+        "date_modified_gmt": "2026-12-01T10:00:00",
+        "attributes": [
+            {"id": 1, "name": "Colour", "option": "Red"},
+            {"id": 2, "name": "Size", "option": "M"},
+        ],
+    }
+    asked: list[str] = []
+
+    def respond(request: Request) -> Answer:
+        asked.append(request.target)
+        path = request.target.split("?")[0]
+        pages = [("X-WP-TotalPages", "1")]
+        if path.endswith("/orders") and "status=processing" in request.target:
+            body: Any = [shirt]
+        elif path.endswith("/products/40/variations"):
+            body = [variation] if "include=45" in request.target else []
+        elif path.endswith("/products") and "include=" in request.target:
+            body = [mug] if "41" in request.target else []
+        else:
+            body = []
+        return Answer(body=json.dumps(body).encode(), headers=pages)
+
+    with hostile_shop(respond) as url:
+        adapter = WooCommerceAdapter(url, KEY, SECRET)
+        report = SyncEngine(db, adapter, holder="t", layout=layout).run_once()
+    assert report.error is None and report.created == 1 and report.products == 2
+    by_id = [t for t in asked if "include=" in t]
+    assert any("/products/40/variations?" in t and "include=45" in t for t in by_id)
+    assert any(t.split("?")[0].endswith("/products") and "include=41" in t for t in by_id)
+    assert not any("include=40" in t for t in by_id)  # the parent itself is not a bench product
+    with db.read() as s:
+        rows = s.exec(
+            select(OrderLine.shop_product_id, Product.sku, Product.name, Product.location)
+            .join(Product)
+            .order_by(OrderLine.line_no)
+        ).all()
+    assert rows == [(45, "TEE-RED-M", "Red / M", "B-02-3"), (41, "MUG-1", "Mug", "A-01-1")]

@@ -18,7 +18,11 @@ the talking; every database change goes through ``operations.syncing``.
   holder died expires. The holder names the process (terminal, host, pid); a round renews the
   lease while it runs, so a long round is never joined by a second terminal, and a stopped
   watch (SIGTERM/SIGINT) gives it back at once.
-- **Never dies, always ends**: each round pulls products, orders and pushes separately (a
+- **Orders ready to pack**: before a page of orders is written, the products its lines name
+  that the bench lacks are fetched by id (variations through their parent); the catalogue is
+  then read by what changed since the last round (``modified_after``). Order pages are fetched
+  a few at a time when the shop has many (``concurrent_pages``), and written in order.
+- **Never dies, always ends**: each round pulls orders, products and pushes separately (a
   failure of one does not keep the others from running: a failed product page is tried again
   next round, orders still come in, completions still go out); ``watch`` logs whatever a round
   raises and keeps its schedule. A round reads at most ``max_pages`` pages a status, no more
@@ -179,7 +183,8 @@ class SyncEngine:
     def run_once(self, *, products: bool = False) -> SyncReport:
         """Pull, then push. Raises ``SyncStopped`` when the shop refuses the credentials.
 
-        Products, orders and the push each run whatever happened to the one before: a
+        ``products``: read the whole catalogue, not only what changed since the last round.
+        Orders, products and the push each run whatever happened to the one before: a
         failure is kept in ``report.error`` and the sync state (the header shows it).
         """
         report = SyncReport()

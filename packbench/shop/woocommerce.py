@@ -50,6 +50,19 @@ from packbench.shop.bounded import (
     deadline,
     install_deadline,
 )
+from packbench.shop.woocommerce_pages import (
+    _reject_constant,
+    decode_json,
+    id_query,
+    missing_field,
+    order_query,
+    orders_page,
+    page_flags,
+    parse_retry_after,
+    product_query,
+    products_page,
+    update_body,
+)
 from packbench.shop.woocommerce_payloads import (
     CANCELLED_STATUSES,
     MAX_ERROR_BODY_BYTES,
@@ -65,21 +78,10 @@ from packbench.shop.woocommerce_payloads import (
     VARIATION_NEEDED,
     _clean,
     _is_int,
-    _reject_constant,
     _show,
-    decode_json,
-    id_query,
     map_order,
     map_product,
     map_remote_order,
-    missing_field,
-    order_query,
-    orders_page,
-    page_flags,
-    parse_retry_after,
-    product_query,
-    products_page,
-    update_body,
 )
 
 __all__ = [

@@ -186,7 +186,7 @@ def test_include_asks_for_100_ids_at_a_time(start: Any) -> None:
     assert [len(a) for a in asked] == [100, 100, len(ids) - 200]
     assert sorted(int(i) for a in asked for i in a) == sorted(ids)
     with pytest.raises(ValueError):
-        from packbench.shop.woocommerce_payloads import id_query
+        from packbench.shop.woocommerce_pages import id_query
 
         id_query(list(range(1, 102)))
 

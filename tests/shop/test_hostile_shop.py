@@ -319,7 +319,7 @@ def test_sync_from_an_echoing_shop_leaks_nothing_anywhere(
 
     text = "\n".join(outputs)
     assert "rejected: order 5052: nested more than 32 levels deep" in text
-    # The first round pulls the catalogue first: the products page meets the 401.
+    # A round asks for the orders first (then the products): the first request meets the 401.
     assert re.search(
         r"sync stopped: (products|orders) page 1: the shop refused the consumer key and secret",
         text,

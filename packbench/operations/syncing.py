@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
@@ -424,6 +424,31 @@ def upsert_products(db: Database, products: Iterable[ProductIn]) -> int:
     return apply_product_page(db, Actor(station="sync", terminal=""), products, final=True).taken
 
 
+def _new_products(
+    session: Session, products: list[ProductIn], layout: Layout | None
+) -> NewProducts | None:
+    """A page of products all new to the bench, written in bulk inside a savepoint; None when
+    it needs the careful way (or the database refused it: then nothing of it is left)."""
+    try:
+        with session.begin_nested():
+            return write_new_products(session, products, layout)
+    except Exception as exc:
+        if _retry_whole(exc):
+            raise
+        log.info("product page written one by one: %s", _reason(exc))
+        return None
+
+
+def _log_unknown_shelves(unknown: list[str]) -> None:
+    """One log line a page, not one a product."""
+    log.warning(
+        "%d products name shelves the warehouse layout does not have (%s): "
+        "their location is left as it was",
+        len(unknown),
+        ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
+    )
+
+
 def apply_product_page(
     db: Database,
     actor: Actor,
@@ -514,31 +539,6 @@ def apply_product_page(
     return db.transact(run)
 
 
-def _new_products(
-    session: Session, products: list[ProductIn], layout: Layout | None
-) -> NewProducts | None:
-    """A page of products all new to the bench, written in bulk inside a savepoint; None when
-    it needs the careful way (or the database refused it: then nothing of it is left)."""
-    try:
-        with session.begin_nested():
-            return write_new_products(session, products, layout)
-    except Exception as exc:
-        if _retry_whole(exc):
-            raise
-        log.info("product page written one by one: %s", _reason(exc))
-        return None
-
-
-def _log_unknown_shelves(unknown: list[str]) -> None:
-    """One log line a page, not one a product."""
-    log.warning(
-        "%d products name shelves the warehouse layout does not have (%s): "
-        "their location is left as it was",
-        len(unknown),
-        ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
-    )
-
-
 #: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
 #: went into the parcel and stay as they were).
 LINKED_STATUSES = tuple(
@@ -568,11 +568,7 @@ def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
             )
         )
     }
-    # Correlated, so each candidate line looks its order up by key; an ``IN (SELECT …)`` of
-    # the open orders was built whole for every statement: O(open orders) per product.
-    open_orders = exists().where(
-        col(Order.id) == col(OrderLine.order_id), col(Order.status).in_(LINKED_STATUSES)
-    )
+    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
     for p in products:
         row = rows.get(p.shop_product_id)
         if row is None or row.id is None:
@@ -585,13 +581,13 @@ def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
         session.execute(
             update(OrderLine)
             .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
-            .where(open_orders)
+            .where(col(OrderLine.order_id).in_(open_orders))
             .values(product_id=row.id, sku=row.sku)
         )
         session.execute(
             update(OrderLine)
             .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
-            .where(open_orders)
+            .where(col(OrderLine.order_id).in_(open_orders))
             .values(sku=row.sku)
         )
 

@@ -153,6 +153,14 @@ class ShopSettings(_Section):
     )
     #: How long a terminal's sync lease lasts without renewal (a dead holder's runs out).
     lease_ttl_s: float = Field(default=60.0, gt=0)
+    #: Ask for only the fields packbench maps (WordPress's ``_fields``); off for a shop whose
+    #: plugins break it (the sync notices that too, and asks for whole objects).
+    request_fields: bool = True
+    #: Order pages fetched side by side when the shop has many (written in order all the same).
+    concurrent_pages: int = Field(default=4, ge=1, le=16)
+    #: The shop's rate limit in requests a second, 0 = none known: requests are spaced to it
+    #: and no more pages are fetched at once than it allows.
+    rate_limit_per_s: float = Field(default=0.0, ge=0)
 
 
 class LogSettings(_Section):

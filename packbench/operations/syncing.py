@@ -30,6 +30,7 @@ from packbench.data.models import (
     SyncState,
 )
 from packbench.data.types import utcnow
+from packbench.operations.catalogue_batch import NewProducts, write_new_products
 from packbench.operations.common import Actor, Refused, record_event, require_supervisor
 from packbench.operations.intake import (
     FUTURE_SKEW,
@@ -396,6 +397,19 @@ def pull_since(db: Database, cursor_key: str, *, now: datetime | None = None) ->
     return cursor
 
 
+def unknown_products(db: Database, shop_ids: Iterable[int]) -> set[int]:
+    """Which of these shop product (or variation) ids the bench has no product for: what a
+    page of orders needs fetched before its lines are written. One statement."""
+    wanted = set(shop_ids)
+    if not wanted:
+        return set()
+    with db.read() as session:
+        known = session.exec(
+            select(Product.shop_product_id).where(col(Product.shop_product_id).in_(wanted))
+        ).all()
+    return wanted - set(known)
+
+
 @dataclass(frozen=True)
 class ProductResult:
     taken: int
@@ -408,6 +422,31 @@ class ProductResult:
 def upsert_products(db: Database, products: Iterable[ProductIn]) -> int:
     """Create or update products from the shop (matched by shop id, then SKU)."""
     return apply_product_page(db, Actor(station="sync", terminal=""), products, final=True).taken
+
+
+def _new_products(
+    session: Session, products: list[ProductIn], layout: Layout | None
+) -> NewProducts | None:
+    """A page of products all new to the bench, written in bulk inside a savepoint; None when
+    it needs the careful way (or the database refused it: then nothing of it is left)."""
+    try:
+        with session.begin_nested():
+            return write_new_products(session, products, layout)
+    except Exception as exc:
+        if _retry_whole(exc):
+            raise
+        log.info("product page written one by one: %s", _reason(exc))
+        return None
+
+
+def _log_unknown_shelves(unknown: list[str]) -> None:
+    """One log line a page, not one a product."""
+    log.warning(
+        "%d products name shelves the warehouse layout does not have (%s): "
+        "their location is left as it was",
+        len(unknown),
+        ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
+    )
 
 
 def apply_product_page(
@@ -435,6 +474,15 @@ def apply_product_page(
 
     def run(session: Session) -> ProductResult:
         open_problems = _open_problems(session, f"{PROBLEM}product.")
+        fast = _new_products(session, products, layout)
+        if fast is not None:
+            done = {f"{PROBLEM}product.{p.shop_product_id}" for p in fast.taken} & open_problems
+            for key in done:
+                session.delete(session.get(SyncState, key))
+            if fast.unknown_shelves:
+                _log_unknown_shelves(fast.unknown_shelves)
+            _link_open_lines(session, fast.awaited)
+            return ProductResult(len(fast.taken), 0, ())
         pending = {p.shop_product_id: p for p in products}  # the last of a repeated id wins
         taken = refused = 0
         deferred: list[ProductIn] = []
@@ -477,12 +525,7 @@ def apply_product_page(
                     deferred.append(p)
                 break
         if unknown:
-            log.warning(
-                "%d products name shelves the warehouse layout does not have (%s): "
-                "their location is left as it was",
-                len(unknown),
-                ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else ""),
-            )
+            _log_unknown_shelves(unknown)
         _link_open_lines(session, taken_rows)
         # A row moved aside whose own product did not come through gets its SKU back.
         for row_id, sku in parked.items():

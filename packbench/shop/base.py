@@ -15,6 +15,7 @@ secret, their ``Authorization: Basic`` form) is masked before anyone can log, st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -32,6 +33,7 @@ __all__ = [
     "PermanentError",
     "ProductIn",
     "ProductPage",
+    "ProductRef",
     "RateLimited",
     "RejectedPayload",
     "RemoteOrder",
@@ -124,12 +126,31 @@ class RejectedPayload:
 
 
 @dataclass(frozen=True)
+class ProductRef:
+    """A product an order line names: the shop's product, and its variation if it is one (a
+    variation is what has the SKU, GTIN, shelf and sizes; it is fetched through its parent)."""
+
+    product_id: int
+    variation_id: int | None = None
+
+    @property
+    def shop_id(self) -> int:
+        """The id the bench keeps the product under (``Product.shop_product_id``)."""
+        return self.variation_id or self.product_id
+
+
+@dataclass(frozen=True)
 class OrderPage:
     orders: tuple[OrderIn, ...]
     rejected: tuple[RejectedPayload, ...]
     page: int
     total_pages: int
     has_next: bool
+    #: The products the page's orders name, each once, in the order they first appear.
+    references: tuple[ProductRef, ...] = ()
+    #: Whether ``total_pages`` is the shop's own count (``X-WP-TotalPages``); without it the
+    #: total is only "this page, and one more if there is a next".
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,11 @@ class ProductPage:
     page: int
     total_pages: int
     has_next: bool
+    #: The newest ``date_modified`` on the page (taken or rejected): where the next
+    #: incremental catalogue pull may start.
+    newest_modified: datetime | None = None
+    #: Whether ``total_pages`` is the shop's own count (see :class:`OrderPage`).
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,8 +185,12 @@ class ShopAdapter(Protocol):
     """One shop. Calls are blocking; the sync engine runs them off the UI thread.
 
     Every method raises :class:`ShopError` subclasses for transport and HTTP failures and
-    :class:`PayloadError` for an answer that cannot be used.
+    :class:`PayloadError` for an answer that cannot be used. Fetches may be called from
+    several threads at once, up to ``concurrency``.
     """
+
+    #: How many requests the shop may be sent side by side (its rate limit allowing).
+    concurrency: int
 
     def fetch_orders(
         self,
@@ -171,7 +201,21 @@ class ShopAdapter(Protocol):
         per_page: int = 100,
     ) -> OrderPage: ...
 
-    def fetch_products(self, *, page: int = 1, per_page: int = 100) -> ProductPage: ...
+    def fetch_products(
+        self, *, page: int = 1, per_page: int = 100, modified_after: datetime | None = None
+    ) -> ProductPage:
+        """A page of the catalogue in id order; only products changed after
+        ``modified_after`` when it is given."""
+        ...
+
+    def fetch_products_by_id(self, ids: Iterable[int]) -> ProductPage:
+        """The products with these ids (asked for 100 at a time); ids the shop does not have
+        are simply absent."""
+        ...
+
+    def fetch_variations(self, product_id: int, ids: Iterable[int]) -> ProductPage:
+        """Variations of the variable product ``product_id`` with these ids."""
+        ...
 
     def get_order(self, shop_order_id: int) -> RemoteOrder: ...
 

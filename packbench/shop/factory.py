@@ -61,6 +61,9 @@ def make_adapter(
             secret,
             location_meta_key=settings.shop.location_meta_key,
             pickup_meta_keys=tuple(settings.shop.pickup_point_meta_keys),
+            request_fields=settings.shop.request_fields,
+            rate_limit=settings.shop.rate_limit_per_s,
+            concurrency=settings.shop.concurrent_pages,
         )
     except ValueError as exc:  # a URL the adapter will not use (plain http off loopback, …)
         # Shown without its user part or query values: a key or secret pasted into the URL is

@@ -18,7 +18,11 @@ the talking; every database change goes through ``operations.syncing``.
   holder died expires. The holder names the process (terminal, host, pid); a round renews the
   lease while it runs, so a long round is never joined by a second terminal, and a stopped
   watch (SIGTERM/SIGINT) gives it back at once.
-- **Never dies, always ends**: each round pulls products, orders and pushes separately (a
+- **Orders ready to pack**: before a page of orders is written, the products its lines name
+  that the bench lacks are fetched by id (variations through their parent); the catalogue is
+  then read by what changed since the last round (``modified_after``). Order pages are fetched
+  a few at a time when the shop has many (``concurrent_pages``), and written in order.
+- **Never dies, always ends**: each round pulls orders, products and pushes separately (a
   failure of one does not keep the others from running: a failed product page is tried again
   next round, orders still come in, completions still go out); ``watch`` logs whatever a round
   raises and keeps its schedule. A round reads at most ``max_pages`` pages a status, no more
@@ -35,21 +39,34 @@ import random
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from packbench.core.routing import Layout
 from packbench.data.engine import Database
 from packbench.operations import syncing
 from packbench.operations.common import Actor
-from packbench.shop.base import AuthError, ProductIn, ShopAdapter, ShopError
+from packbench.operations.intake import FUTURE_SKEW
+from packbench.shop.base import (
+    AuthError,
+    OrderPage,
+    ProductIn,
+    ProductPage,
+    ProductRef,
+    ShopAdapter,
+    ShopError,
+)
 
 log = logging.getLogger("packbench.shop.sync")
 
 LEASE_NAME = "sync"
-#: When the catalogue was last pulled in full.
+#: When the catalogue was last pulled through (in full or what had changed).
 PRODUCTS_KEY = "pull.products.done_at"
+#: The newest product modification seen by a pull that went through.
+PRODUCTS_CURSOR = "pull.products.modified_after"
 #: Pages a round reads of one status at most; the cursor moves with every page, so the next
 #: round goes on where this one stopped.
 MAX_PAGES = 200
@@ -127,6 +144,7 @@ class SyncEngine:
         layout: Layout | None = None,
         rng: random.Random | None = None,
         progress: Callable[[str, int, int], None] | None = None,
+        concurrent_pages: int | None = None,
     ) -> None:
         self.db = db
         self.adapter = adapter
@@ -136,8 +154,22 @@ class SyncEngine:
         #: Set to end the round after the page in hand (``watch``'s stop; a signal).
         self.stopping = threading.Event()
         self._lease_lost = False
-        #: The catalogue is pulled on the first round and again after a failed product pull.
-        self._products_due = False
+        #: The whole catalogue is pulled (not only what changed) when asked for (``--products``,
+        #: a watch's first round).
+        self._full_catalogue = False
+        #: Order pages fetched side by side (the adapter knows the shop's rate limit).
+        wanted: int = concurrent_pages or int(getattr(adapter, "concurrency", 1) or 1)
+        self.concurrent_pages = max(1, min(wanted, int(getattr(adapter, "concurrency", wanted))))
+        #: Products asked for by id this round: not asked for again.
+        self._asked: set[int] = set()
+        #: What this round has written of each product and rejected: a product that comes
+        #: again the same (by id with its orders, then in the catalogue) is not written or
+        #: counted twice.
+        self._seen: dict[int, ProductIn] = {}
+        self._seen_rejected: set[str] = set()
+        #: Products whose SKU another still held when written: tried again, finally, at the
+        #: end of the catalogue pull (the holder may have moved to its new SKU by then).
+        self._deferred: dict[int, ProductIn] = {}
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
         self.overlap = timedelta(seconds=overlap_s)
         self.backoff_base_s = backoff_base_s
@@ -151,7 +183,8 @@ class SyncEngine:
     def run_once(self, *, products: bool = False) -> SyncReport:
         """Pull, then push. Raises ``SyncStopped`` when the shop refuses the credentials.
 
-        Products, orders and the push each run whatever happened to the one before: a
+        ``products``: read the whole catalogue, not only what changed since the last round.
+        Orders, products and the push each run whatever happened to the one before: a
         failure is kept in ``report.error`` and the sync state (the header shows it).
         """
         report = SyncReport()
@@ -160,16 +193,17 @@ class SyncEngine:
             held = syncing.lease_holder(self.db, LEASE_NAME)
             report.holder = held[0] if held else None
             return report
-        # A bench that never had the catalogue gets it first, so its first orders are packable.
-        self._products_due = (
-            self._products_due or products or syncing.get_state(self.db, PRODUCTS_KEY) is None
-        )
+        self._full_catalogue = products
+        self._asked, self._seen, self._seen_rejected, self._deferred = set(), {}, set(), {}
         errors: list[str] = []
         done = threading.Event()
         heartbeat = threading.Thread(target=self._renew, args=(done,), daemon=True)
         heartbeat.start()
         try:
-            for phase in (self._pull_products_due, self.pull_orders, self.push):
+            # Orders first, each page with the products it names that the bench lacks (so a new
+            # bench's first orders are packable at once), then whatever changed in the
+            # catalogue, then the push.
+            for phase in (self.pull_orders, self.pull_products, self.push):
                 if self.stopping.is_set() or self._lease_lost:
                     break
                 try:
@@ -288,93 +322,192 @@ class SyncEngine:
         return True
 
     def _pull_status(self, status: str, report: SyncReport) -> None:
+        """One status's pages, in order. When the shop announces more than one page, the next
+        ones are fetched while the page in hand is written — ``concurrent_pages - 1`` ahead,
+        so that with this thread's own requests (the products a page names) no more than
+        ``concurrent_pages`` are ever in flight. They are still written one by one in page
+        order, and the page rules (the cap, the shop's own count, a repeated page) are applied
+        in that order, so a page fetched ahead that is not needed after all is dropped."""
         key = f"pull.{status}.modified_after"
         cursor = syncing.pull_since(self.db, key)
         since = cursor - self.overlap if cursor else None
-        page = 1
-        announced: int | None = None
-        last: object = None
-        while True:
-            result = self.adapter.fetch_orders(
-                status=status, modified_after=since, page=page, per_page=self.per_page
-            )
-            announced = result.total_pages if announced is None else announced
-            # The adapter has logged each rejection already; the dashboard shows them.
-            report.rejected.extend(str(rejected) for rejected in result.rejected)
-            syncing.note_rejected(self.db, self.actor, ((r.ref, r.reason) for r in result.rejected))
-            applied = syncing.apply_order_page(
-                self.db,
-                self.actor,
-                result.orders,
-                cursor_key=key,
-                only_known=status != "processing",
-            )
-            report.pulled += applied.pulled
-            report.created += applied.created
-            report.changed += applied.changed
-            report.flagged += applied.flagged
-            report.refused += applied.refused
-            if applied.future:
-                report.notes.append(f"{applied.future} dated in the future (taken)")
-            if self.progress is not None:
-                self.progress(status, page, result.total_pages)
-            signature = (
-                tuple((o.shop_order_id, o.modified_at) for o in result.orders),
-                tuple(str(r) for r in result.rejected),
-            )
-            if not result.has_next or not self._more_pages(
-                f"{status} orders", page, announced, signature, last
-            ):
-                break
-            last = signature
-            page += 1
 
-    def _pull_products_due(self, report: SyncReport) -> None:
-        if self._products_due:
-            self.pull_products(report)
-            self._products_due = False  # not reached when a page failed: next round again
+        def fetch(number: int) -> OrderPage:
+            return self.adapter.fetch_orders(
+                status=status, modified_after=since, page=number, per_page=self.per_page
+            )
+
+        page = 1
+        last: object = None
+        ahead: dict[int, Future[OrderPage]] = {}
+        pool: ThreadPoolExecutor | None = None
+        try:
+            result = fetch(page)
+            # The shop's own count; a shop that sends none (only Link, or no header) is read
+            # until it says there is no next page, within the cap.
+            announced = result.total_pages if result.counted else None
+            while True:
+                signature = (
+                    tuple((o.shop_order_id, o.modified_at) for o in result.orders),
+                    tuple(str(r) for r in result.rejected),
+                )
+                go_on = result.has_next and self._more_pages(
+                    f"{status} orders", page, announced, signature, last
+                )
+                # Ahead only of a page that passed the rules, never past the shop's count or
+                # the cap (the one page more ``_more_pages`` allows after the count is fetched
+                # when it is reached), and only one page while the second may yet repeat the
+                # first: a shop that sends the same page for ever costs no request more.
+                # A shop that announces no count (no X-WP-TotalPages) is read up to the cap.
+                count = announced if announced is not None else self.max_pages
+                window = min(1 if page == 1 else self.concurrent_pages - 1, count)
+                top = min(count, self.max_pages, page + window)
+                if go_on and self.concurrent_pages > 1 and top > page:
+                    if pool is None:
+                        pool = ThreadPoolExecutor(
+                            self.concurrent_pages - 1, thread_name_prefix="sync-fetch"
+                        )
+                    for number in range(page + 1, top + 1):
+                        if number not in ahead:
+                            ahead[number] = pool.submit(fetch, number)
+                self._take_order_page(status, key, result, report)
+                if not go_on:
+                    break
+                last = signature
+                page += 1
+                future = ahead.pop(page, None)
+                result = future.result() if future is not None else fetch(page)
+        finally:
+            for future in ahead.values():
+                future.cancel()
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _take_order_page(
+        self, status: str, key: str, result: OrderPage, report: SyncReport
+    ) -> None:
+        # The adapter has logged each rejection already; the dashboard shows them.
+        report.rejected.extend(str(rejected) for rejected in result.rejected)
+        syncing.note_rejected(self.db, self.actor, ((r.ref, r.reason) for r in result.rejected))
+        if status == "processing":
+            self._fetch_referenced(result.references, report)
+        applied = syncing.apply_order_page(
+            self.db,
+            self.actor,
+            result.orders,
+            cursor_key=key,
+            only_known=status != "processing",
+        )
+        report.pulled += applied.pulled
+        report.created += applied.created
+        report.changed += applied.changed
+        report.flagged += applied.flagged
+        report.refused += applied.refused
+        if applied.future:
+            report.notes.append(f"{applied.future} dated in the future (taken)")
+        if self.progress is not None:
+            self.progress(status, result.page, result.total_pages)
+
+    def _fetch_referenced(self, refs: tuple[ProductRef, ...], report: SyncReport) -> None:
+        """The products a page's orders name that the bench does not have yet, fetched by id
+        (100 a request; variations through their parent) and written before the page's
+        lines, so every line finds its product, GTIN, shelf and sizes. A failure here keeps
+        no order out: their lines are linked when the products come (a later round)."""
+        missing = syncing.unknown_products(self.db, (r.shop_id for r in refs)) - self._asked
+        if not missing:
+            return
+        wanted = [r for r in refs if r.shop_id in missing]
+        self._asked.update(missing)
+        simple = [r.product_id for r in wanted if r.variation_id is None]
+        by_parent: dict[int, list[int]] = {}
+        for r in wanted:
+            if r.variation_id is not None:
+                by_parent.setdefault(r.product_id, []).append(r.variation_id)
+        fetches: list[tuple[str, Callable[[], ProductPage]]] = []
+        if simple:
+            fetches.append(("products", partial(self.adapter.fetch_products_by_id, simple)))
+        for parent, ids in by_parent.items():
+            what = f"variations of product {parent}"
+            fetches.append((what, partial(self.adapter.fetch_variations, parent, ids)))
+        for what, fetch in fetches:
+            try:
+                page = fetch()
+            except AuthError:
+                raise
+            except ShopError as exc:
+                self._asked.difference_update(missing)  # tried again with the next page
+                log.warning("the %s the orders name could not be fetched: %s", what, exc)
+                report.notes.append(f"{what} not fetched: {exc.message}")
+                continue
+            self._apply_products(page, report)
+
+    def _apply_products(self, result: ProductPage, report: SyncReport) -> None:
+        rejected = [r for r in result.rejected if str(r) not in self._seen_rejected]
+        self._seen_rejected.update(str(r) for r in rejected)
+        report.rejected.extend(str(r) for r in rejected)
+        syncing.note_rejected(self.db, self.actor, ((r.ref, r.reason) for r in rejected))
+        products = [p for p in result.products if self._seen.get(p.shop_product_id) != p]
+        if not products:
+            return
+        applied = syncing.apply_product_page(
+            self.db, self.actor, products, final=False, layout=self.layout
+        )
+        report.products += applied.taken
+        report.refused += applied.refused
+        for p in products:
+            self._seen[p.shop_product_id] = p
+            self._deferred.pop(p.shop_product_id, None)
+        for p in applied.deferred:
+            del self._seen[p.shop_product_id]
+            self._deferred[p.shop_product_id] = p
 
     def pull_products(self, report: SyncReport) -> None:
+        """What changed in the catalogue since the last pull (by ``modified_after``, with the
+        overlap), every round; the whole catalogue on a new bench, or when asked. The cursor
+        moves when the pull is through: pages come in id order, so a pull cut short starts
+        from the same place next round."""
+        cursor = None if self._full_catalogue else syncing.pull_since(self.db, PRODUCTS_CURSOR)
+        since = cursor - self.overlap if cursor else None
+        horizon = datetime.now(UTC) + FUTURE_SKEW
+        newest = cursor
         page = 1
         announced: int | None = None
         last: object = None
-        deferred: list[ProductIn] = []
+        complete = False
         try:
             while True:
-                result = self.adapter.fetch_products(page=page, per_page=self.per_page)
-                announced = result.total_pages if announced is None else announced
-                report.rejected.extend(str(rejected) for rejected in result.rejected)
-                syncing.note_rejected(
-                    self.db, self.actor, ((r.ref, r.reason) for r in result.rejected)
+                result = self.adapter.fetch_products(
+                    page=page, per_page=self.per_page, modified_after=since
                 )
-                applied = syncing.apply_product_page(
-                    self.db, self.actor, result.products, layout=self.layout
-                )
-                report.products += applied.taken
-                report.refused += applied.refused
-                deferred.extend(applied.deferred)
+                if announced is None and result.counted:
+                    announced = result.total_pages
+                self._apply_products(result, report)
+                stamp = result.newest_modified
+                if stamp is not None and stamp <= horizon and (newest is None or stamp > newest):
+                    newest = stamp
                 signature = (
                     tuple(p.shop_product_id for p in result.products),
                     tuple(str(r) for r in result.rejected),
                 )
-                if not result.has_next or not self._more_pages(
-                    "products", page, announced, signature, last
-                ):
+                if not result.has_next:
+                    complete = True
+                    break
+                if not self._more_pages("products", page, announced, signature, last):
                     break
                 last = signature
                 page += 1
-        except ShopError:
-            self._products_due = True
-            raise
-        else:
-            syncing.set_state(self.db, PRODUCTS_KEY, datetime.now().astimezone().isoformat())
         finally:
-            if deferred:  # a SKU held by a product of a later page may be free by now
+            if self._deferred:  # a SKU held by a product of a later page may be free by now
+                deferred, self._deferred = list(self._deferred.values()), {}
                 applied = syncing.apply_product_page(
                     self.db, self.actor, deferred, final=True, layout=self.layout
                 )
                 report.products += applied.taken
                 report.refused += applied.refused
+        if complete:
+            if newest is not None and newest != cursor:
+                syncing.set_state(self.db, PRODUCTS_CURSOR, newest.isoformat())
+            syncing.set_state(self.db, PRODUCTS_KEY, datetime.now().astimezone().isoformat())
 
     # -- push -------------------------------------------------------------------------------
     def push(self, report: SyncReport) -> None:

@@ -681,3 +681,83 @@ def test_demo_shop_help_names_its_defaults() -> None:
     for default in ("(default: 8787)", "(default: 72)", "(default: ck_demo)", "(default: 1570)"):
         assert default in text
     assert "(default: None)" not in text and "(default: False)" not in text
+
+
+# --------------------------------------------------------------------------- issue #18
+
+
+def test_a_page_copies_only_its_own_orders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listing filters and sorts references; only the page asked for is copied (a whole
+    copy per page made a full pull O(n²))."""
+    import packbench.shop.demo_shop.state as state_module
+
+    state = DemoShopState.fresh(seed=SEED, n_orders=300)
+    copied: list[int] = []
+    real = state_module.copy.deepcopy
+
+    def counting(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, list) and memo is None:
+            copied.append(len(value))
+        return real(value, memo)
+
+    monkeypatch.setattr(state_module.copy, "deepcopy", counting)
+    total, page = state.order_page(
+        statuses={"processing"}, orderby="modified", descending=False, offset=20, limit=10
+    )
+    assert copied == [10] and len(page) == 10
+    monkeypatch.setattr(state_module.copy, "deepcopy", real)
+    everything = [o for o in state.orders() if o["status"] == "processing"]
+    everything.sort(key=lambda o: (o["modified_gmt"], o["id"]))
+    assert total == len(everything)
+    assert [o["id"] for o in page] == [o["id"] for o in everything[20:30]]
+    # A change moves the order to the end of the modified order (the sorted index is renewed).
+    first = everything[0]["id"]
+    state.update_order(first, meta=[{"key": "gift", "value": "yes"}])
+    _, last = state.order_page(
+        statuses={"processing"}, orderby="modified", descending=False, offset=total - 1, limit=5
+    )
+    assert [o["id"] for o in last] == [first]
+
+
+def test_fields_asks_for_only_some_fields(shop: Shop) -> None:
+    """WordPress's ``_fields``: top-level and dotted nested keys; absent keys are left out."""
+    response = shop.get(
+        f"{WC}/orders",
+        params={"per_page": 5, "_fields": "id,status,line_items.sku,no_such_field"},
+    )
+    assert response.status_code == 200
+    assert response.headers["X-WP-TotalPages"]
+    for order in response.json():
+        assert set(order) == {"id", "status", "line_items"}
+        assert all(set(line) == {"sku"} for line in order["line_items"])
+    one = response.json()[0]["id"]
+    single = shop.get(f"{WC}/orders/{one}", params={"_fields": "id,number"}).json()
+    assert single == {"id": one, "number": str(one)}
+    # A shop whose plugin breaks _fields: the answer lacks fields it was asked for.
+    shop.faults(fields_lost_share=1.0)
+    broken = shop.get(f"{WC}/orders", params={"per_page": 2, "_fields": "id,line_items"}).json()
+    assert all(set(order) == {"id"} for order in broken)
+    full = shop.get(f"{WC}/orders", params={"per_page": 2}).json()
+    assert all("line_items" in order for order in full)  # without _fields: whole
+
+
+def test_products_by_include_and_modified_after(shop: Shop) -> None:
+    every = shop.get(f"{WC}/products", params={"per_page": 100, "orderby": "id"}).json()
+    ids = [p["id"] for p in every[:3]]
+    wanted = ",".join(str(i) for i in ids)
+    got = shop.get(f"{WC}/products", params={"include": wanted, "per_page": 100}).json()
+    assert sorted(p["id"] for p in got) == sorted(ids)
+    refused = shop.get(f"{WC}/products", params={"include": "12,x"})
+    _error(refused, 400, "rest_invalid_param")
+
+    newest = max(p["date_modified_gmt"] for p in every)
+    params = {"modified_after": newest, "dates_are_gmt": "true", "per_page": 100}
+    assert shop.get(f"{WC}/products", params=params).json() == []
+    shop.app.state.update_product(ids[1], location="B-02-1")
+    changed = shop.get(f"{WC}/products", params=params).json()
+    assert [p["id"] for p in changed] == [ids[1]]
+    assert changed[0]["date_modified_gmt"] > newest
+    assert {m["key"]: m["value"] for m in changed[0]["meta_data"]}[LOCATION_META] == "B-02-1"
+    # Simple products have no variations; an unknown product is a 404.
+    assert shop.get(f"{WC}/products/{ids[0]}/variations").json() == []
+    _error(shop.get(f"{WC}/products/999999/variations"), 404, "woocommerce_rest_product_invalid_id")

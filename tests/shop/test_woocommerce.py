@@ -124,7 +124,9 @@ def test_list_fixture_maps_both_orders_in_our_units() -> None:
     assert (empty_sku.sku, empty_sku.shop_product_id, empty_sku.shop_line_id) == ("", 93, 315)
     assert (empty_sku.quantity, empty_sku.unit_price_ore) == (2, 300)  # price is the number 3
     assert (bar3.sku, bar3.quantity, bar3.unit_price_ore) == ("BAR3", 1, 1200)
-    assert bar3.shop_product_id == 22
+    # A variation line (product 22, variation 23): the variation is the bench's product — it
+    # has the SKU (BAR3), the GTIN, the shelf and the sizes — and the page names both ids.
+    assert bar3.shop_product_id == 23
     assert bar3.name == "Ship Your Idea – Color: Black, Size: M Test"  # &ndash; unescaped
 
     assert second.shop_order_id == 723
@@ -665,22 +667,29 @@ PREV = '<https://shop.test/wp-json/wc/v3/orders?status=a,b&page=1>; rel="prev"'
 
 
 @pytest.mark.parametrize(
-    ("headers", "page", "count", "expected"),
+    ("headers", "page", "count", "per_page", "expected"),
     [
-        ({"X-WP-TotalPages": "3", "Link": f"{PREV}, {NEXT}"}, 2, 100, (3, True)),
-        ({"X-WP-TotalPages": "3", "Link": PREV}, 3, 7, (3, False)),
-        ({"X-WP-TotalPages": "3"}, 1, 100, (3, True)),  # no Link header: count pages
-        ({"Link": NEXT}, 2, 100, (3, True)),  # no total: at least one more
-        ({"link": NEXT.replace('"next"', "next")}, 1, 100, (2, True)),  # unquoted rel
-        ({}, 1, 5, (1, False)),
-        ({"X-WP-TotalPages": "many", "Link": "garbage"}, 1, 5, (1, False)),
-        ({"X-WP-TotalPages": "9", "Link": NEXT}, 4, 0, (9, False)),  # empty page: stop
+        ({"X-WP-TotalPages": "3", "Link": f"{PREV}, {NEXT}"}, 2, 100, 100, (3, True, True)),
+        ({"X-WP-TotalPages": "3", "Link": PREV}, 3, 7, 100, (3, False, True)),
+        ({"X-WP-TotalPages": "3"}, 1, 100, 100, (3, True, True)),  # no Link header: count pages
+        ({"Link": NEXT}, 2, 100, 100, (3, True, False)),  # no total: at least one more
+        ({"link": NEXT.replace('"next"', "next")}, 1, 100, 100, (2, True, False)),  # unquoted
+        ({}, 1, 5, 100, (1, False, False)),  # no headers, a short page: the last
+        ({}, 1, 100, 100, (2, True, False)),  # no headers, a full page: maybe more
+        ({}, 1, 100, None, (1, False, False)),  # no headers and no page size known
+        ({"X-WP-TotalPages": "many", "Link": "garbage"}, 1, 5, 100, (1, False, False)),
+        ({"X-WP-TotalPages": "9", "Link": NEXT}, 4, 0, 100, (9, False, True)),  # empty: stop
+        ({"Link": PREV}, 2, 100, 100, (2, False, False)),  # a Link without next: believed
     ],
 )
 def test_pagination_flags_from_headers(
-    headers: dict[str, str], page: int, count: int, expected: tuple[int, bool]
+    headers: dict[str, str],
+    page: int,
+    count: int,
+    per_page: int | None,
+    expected: tuple[int, bool, bool],
 ) -> None:
-    assert page_flags(headers, page, count) == expected
+    assert page_flags(headers, page, count, per_page) == expected
 
 
 def test_update_body_shapes() -> None:
@@ -1059,3 +1068,48 @@ def test_a_pickup_point_that_cannot_be_read_never_refuses_the_order(meta: object
     order = map_order(payload)
     assert order.pickup_point_id == "" and order.payment_reference == ""
     assert order.lines  # the order itself is taken
+
+
+def _clean_by_character(value: str, limit: int, *, multiline: bool, unescape: bool) -> str:
+    """The character-by-character clean, without the fast path for printable text."""
+    import html
+    import re
+    import unicodedata
+
+    text = value[: limit * 4 + 64]
+    if unescape:
+        text = html.unescape(text)
+    if multiline:
+        text = text.replace("\r\n", "\n")
+    out = []
+    for ch in text:
+        if ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" or ch == "\t":
+            out.append("\n" if multiline and ch not in "\t" else " ")
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or (category == "Cf" and ch not in "\u200c\u200d"):
+            continue
+        out.append(ch)
+    text = unicodedata.normalize("NFC", "".join(out))
+    if multiline:
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return " ".join(text.split())
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"abc Æøå &amp;;#\t\n\r\u0301\u00a0\u200b\u200d\u202e"]),
+        max_size=40,
+    )
+    | st.text(max_size=40),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_fast_path_for_printable_text_cleans_as_the_loop_does(
+    value: str, multiline: bool, unescape: bool
+) -> None:
+    from packbench.shop.woocommerce_payloads import _clean
+
+    expected = _clean_by_character(value, 200, multiline=multiline, unescape=unescape)
+    assert _clean(value, 200, multiline=multiline, unescape=unescape) == expected

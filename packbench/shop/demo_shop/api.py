@@ -17,7 +17,8 @@ import hmac
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable
+import random
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,7 +41,7 @@ from packbench.shop.demo_shop.state import (
     ShopApiError,
     money,
     parse_wc_time,
-    wc_time,
+    product_created,
 )
 
 __all__ = ["DEMO_PREFIX", "WC_PREFIX", "build_api"]
@@ -54,8 +55,9 @@ try:
 except ZoneInfoNotFoundError:  # no time zone database (Windows without tzdata): winter time
     SITE_TZ = timezone(timedelta(hours=1), "CET")
 MAX_PER_PAGE = 100
-_PRODUCTS_CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _ORDERBY = ("date", "id", "include", "title", "slug", "modified")
+#: What a ``_fields`` answer lacks with the ``fields_lost_share`` fault.
+_LOST_FIELDS = frozenset({"line_items", "meta_data"})
 WC_VERSION = "9.4.2"
 
 _CATEGORY_IDS = {
@@ -214,11 +216,17 @@ def note_json(note: NoteRecord, order_id: int, base: str) -> dict[str, Any]:
     }
 
 
-def product_json(product: DemoProduct, meta_id: int, base: str) -> dict[str, Any]:
+def product_json(
+    product: DemoProduct,
+    meta_id: int,
+    base: str,
+    created_gmt: str | None = None,
+    modified_gmt: str | None = None,
+) -> dict[str, Any]:
     pid = product.shop_product_id
     slug = "-".join(product.name.lower().translate(_SLUG).replace(",", " ").split())
-    # Made-up creation times, one minute apart in id order, so "orderby=date" means id order.
-    created_gmt = wc_time(_PRODUCTS_CREATED + timedelta(minutes=pid - 1201))
+    created_gmt = created_gmt or product_created(pid)
+    modified_gmt = modified_gmt or created_gmt
     cat_id, cat_name, cat_slug = _CATEGORY_IDS.get(
         product.category, (15, product.category, product.category)
     )
@@ -229,6 +237,8 @@ def product_json(product: DemoProduct, meta_id: int, base: str) -> dict[str, Any
         "permalink": f"{base}/produkt/{slug}/",
         "date_created": _local(created_gmt),
         "date_created_gmt": created_gmt,
+        "date_modified": _local(modified_gmt),
+        "date_modified_gmt": modified_gmt,
         "type": "simple",
         "status": "publish",
         "sku": product.sku,
@@ -259,13 +269,40 @@ def product_json(product: DemoProduct, meta_id: int, base: str) -> dict[str, Any
 # --------------------------------------------------------------------------- request helpers
 
 
-def _sort_time(order: OrderRecord, orderby: str) -> str:
-    """The time an order sorts by (stored times are UTC text, which sorts like the time)."""
-    if orderby == "date":
-        return order["created_gmt"]
-    if orderby == "modified":
-        return order["modified_gmt"]
-    return ""  # id, include, title, slug: by id alone
+def _field_tree(raw: str | None) -> dict[str, Any] | None:
+    """WordPress's ``_fields`` (``id,line_items.sku``) as a tree of wanted keys, a key wanted
+    whole mapping to None; None when every field is wanted."""
+    if not raw:
+        return None
+    tree: dict[str, Any] = {}
+    for path in raw.split(","):
+        parts = [p for p in path.strip().split(".") if p]
+        if not parts:
+            continue
+        node = tree
+        for part in parts[:-1]:
+            child = node.get(part, {})
+            if child is None:
+                break  # wanted whole already
+            node[part] = child
+            node = child
+        else:
+            node[parts[-1]] = None
+    return tree or None
+
+
+def _pick(value: Any, tree: dict[str, Any]) -> Any:
+    """``value`` with only the keys ``tree`` names; a key the object does not have is left
+    out, as WordPress does."""
+    if isinstance(value, list):
+        return [_pick(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: value[key] if sub is None else _pick(value[key], sub)
+        for key, sub in tree.items()
+        if key in value
+    }
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -296,6 +333,20 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
     return value
 
 
+def _id_list(request: Request, name: str) -> set[int]:
+    """``include=1,2,3`` (or ``include[]=1&include[]=2``) as ids; WordPress refuses non-ids."""
+    raw = ",".join(request.query_params.getlist(name) + request.query_params.getlist(f"{name}[]"))
+    ids = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit():
+            raise _bad_param(name, f"{name}[0] is not of type integer.")
+        ids.add(int(part))
+    return ids
+
+
 def _truthy(raw: str | None) -> bool:
     return (raw or "").strip().lower() in ("1", "true", "yes")
 
@@ -316,15 +367,22 @@ def _date_param(request: Request, name: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _paged(request: Request, items: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
-    """One page of ``items`` with WordPress's paging headers."""
-    per_page = _int_param(request, "per_page", 10, 1, MAX_PER_PAGE)
-    page = _int_param(request, "page", 1, 1, None)
-    total = len(items)
+def _page_params(request: Request) -> tuple[int, int]:
+    """``(per_page, page)`` as WordPress reads them."""
+    return (
+        _int_param(request, "per_page", 10, 1, MAX_PER_PAGE),
+        _int_param(request, "page", 1, 1, None),
+    )
+
+
+def _page_response(
+    request: Request, total: int, body: list[dict[str, Any]], per_page: int, page: int
+) -> Response:
+    """A page already cut and rendered (``body``) of ``total`` items, with WordPress's paging
+    headers."""
     pages = math.ceil(total / per_page)
-    chunk = items[(page - 1) * per_page : page * per_page]
     response = _json(
-        [render(item) for item in chunk],
+        body,
         headers={"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)},
     )
     if page > 1:
@@ -404,24 +462,25 @@ def build_api(
             raise _bad_param("orderby", f"orderby is not one of {', '.join(_ORDERBY)}.")
         if direction not in ("asc", "desc"):
             raise _bad_param("order", "order is not one of asc, desc.")
-        orders = state.orders()
-        if "any" not in wanted:
-            orders = [o for o in orders if o["status"] in wanted]
-        if after is not None:
-            orders = [o for o in orders if parse_wc_time(o["modified_gmt"]) > after]
-        if before is not None:
-            orders = [o for o in orders if parse_wc_time(o["modified_gmt"]) < before]
-        orders.sort(key=lambda o: (_sort_time(o, orderby), o["id"]))
-        if direction == "desc":
-            orders.reverse()
+        per_page, page = _page_params(request)
+        total, chunk = state.order_page(
+            statuses=None if "any" in wanted else wanted,
+            modified_after=after,
+            modified_before=before,
+            orderby=orderby,
+            descending=direction == "desc",
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
         base = _base(request)
-        return _paged(request, orders, lambda o: order_json(o, base))
+        body = shaped(request, [order_json(o, base) for o in chunk])
+        return _page_response(request, total, body, per_page, page)
 
     async def one_order(request: Request) -> Response:
         order_id: int = request.path_params["order_id"]
         if request.method == "GET":
             authorise(request, "view")
-            return _json(order_json(state.order(order_id), _base(request)))
+            return _json(shaped(request, order_json(state.order(order_id), _base(request))))
         authorise(request, "edit")
         body = await _body(request)
         status = body.get("status")
@@ -468,29 +527,70 @@ def build_api(
         note = state.add_note(order_id, text, customer_note=customer)
         return _json(note_json(note, order_id, base), 201)
 
+    def shaped(request: Request, body: Any) -> Any:
+        """Only the fields ``_fields`` asks for. With the ``fields_lost_share`` fault, such an
+        answer lacks ``line_items`` and ``meta_data``, as from a plugin that adds its data after
+        WordPress has filtered the fields."""
+        tree = _field_tree(request.query_params.get("_fields"))
+        if tree is None:
+            return body
+        if faults.fields_lost_share > 0 and random.random() < faults.fields_lost_share:
+            tree = {k: v for k, v in tree.items() if k not in _LOST_FIELDS}
+        return _pick(body, tree)
+
     async def list_products(request: Request) -> Response:
         authorise(request, "view")
-        items = state.products()
+        items = state.catalogue()
         skus = {s.strip().upper() for s in (request.query_params.get("sku") or "").split(",")}
         skus.discard("")
         if skus:
-            items = [(p, m) for p, m in items if p.sku.upper() in skus]
+            items = [it for it in items if it[0].sku.upper() in skus]
+        include = _id_list(request, "include")
+        if include:
+            items = [it for it in items if it[0].shop_product_id in include]
+        exclude = _id_list(request, "exclude")
+        if exclude:
+            items = [it for it in items if it[0].shop_product_id not in exclude]
+        after = _date_param(request, "modified_after")
+        if after is not None:
+            items = [it for it in items if parse_wc_time(it[3]) > after]
+        before = _date_param(request, "modified_before")
+        if before is not None:
+            items = [it for it in items if parse_wc_time(it[3]) < before]
         orderby = request.query_params.get("orderby") or "date"
+        if orderby not in _ORDERBY:
+            raise _bad_param("orderby", f"orderby is not one of {', '.join(_ORDERBY)}.")
         if orderby == "title":
-            items.sort(key=lambda pm: (pm[0].name, pm[0].shop_product_id))
-        else:  # date, id: the demo's products were created in id order
-            items.sort(key=lambda pm: pm[0].shop_product_id)
+            items.sort(key=lambda it: (it[0].name, it[0].shop_product_id))
+        elif orderby == "modified":
+            items.sort(key=lambda it: (it[3], it[0].shop_product_id))
+        else:  # date, id, include, slug: the demo's products were created in id order
+            items.sort(key=lambda it: it[0].shop_product_id)
         if (request.query_params.get("order") or "desc") == "desc":
             items.reverse()
         base = _base(request)
-        return _paged(request, items, lambda pm: product_json(pm[0], pm[1], base))
+        per_page, page = _page_params(request)
+        chunk = items[(page - 1) * per_page : page * per_page]
+        body = [product_json(p, meta, base, made, changed) for p, meta, made, changed in chunk]
+        return _page_response(request, len(items), shaped(request, body), per_page, page)
+
+    async def product_variations(request: Request) -> Response:
+        """The demo's products are all simple: none has variations (WooCommerce answers a
+        simple product's variations with an empty list)."""
+        authorise(request, "view")
+        product_id: int = request.path_params["product_id"]
+        if not any(p.shop_product_id == product_id for p, _ in state.products()):
+            raise ShopApiError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        per_page, page = _page_params(request)
+        return _page_response(request, 0, [], per_page, page)
 
     async def one_product(request: Request) -> Response:
         authorise(request, "view")
         product_id: int = request.path_params["product_id"]
-        for product, meta_id in state.products():
+        for product, meta_id, created, modified in state.catalogue():
             if product.shop_product_id == product_id:
-                return _json(product_json(product, meta_id, _base(request)))
+                body = product_json(product, meta_id, _base(request), created, modified)
+                return _json(shaped(request, body))
         raise ShopApiError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
 
     async def health(request: Request) -> Response:
@@ -557,6 +657,11 @@ def build_api(
         Route(f"{WC_PREFIX}/orders/{{order_id:int}}/notes", order_notes, methods=["GET", "POST"]),
         Route(f"{WC_PREFIX}/products", list_products, methods=["GET"]),
         Route(f"{WC_PREFIX}/products/{{product_id:int}}", one_product, methods=["GET"]),
+        Route(
+            f"{WC_PREFIX}/products/{{product_id:int}}/variations",
+            product_variations,
+            methods=["GET"],
+        ),
         Route(f"{DEMO_PREFIX}/health", health, methods=["GET"]),
         Route(f"{DEMO_PREFIX}/ledger", ledger, methods=["GET"]),
         Route(f"{DEMO_PREFIX}/captures", captures, methods=["GET"]),

@@ -45,6 +45,8 @@ class FaultSettings:
     connection without any answer and the rest get a 500; a failing *write* has been applied
     anyway with probability ``applied_share``. ``latency_ms`` is added to every WooCommerce
     request; ``rate_limit`` is requests per second before 429 (0 = no limit).
+    ``fields_lost_share``: share of answers to a ``_fields`` request that lack some of the
+    fields asked for (``line_items``, ``meta_data``), as with a plugin that breaks ``_fields``.
     """
 
     fail_rate: float = 0.0
@@ -52,6 +54,7 @@ class FaultSettings:
     rate_limit: int = 0
     drop_share: float = 0.5
     applied_share: float = 0.5
+    fields_lost_share: float = 0.0
 
     def __post_init__(self) -> None:
         self.update(asdict(self))

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from packbench.data.demo_catalogue import (
     REFERENCE_NOW,
@@ -246,6 +246,9 @@ class StateData(TypedDict):
     next_note_id: int
     invoice_counter: int  # invoices issued so far; numbers have no gaps
     products: list[dict[str, Any]]  # DemoProduct fields plus "meta_id"
+    #: Product id (as text) → when it was last edited, for products edited since creation
+    #: (absent in state files written before products could be edited).
+    product_modified: NotRequired[dict[str, str]]
     orders: list[OrderRecord]
     captures: list[CaptureRecord]
     ledger: list[LedgerEntry]
@@ -312,6 +315,25 @@ def _address(a: DemoAddress) -> AddressRecord:
     )
 
 
+#: When the demo's products were made, one minute apart in id order (so "orderby=date" is id
+#: order); a product never edited was last modified then.
+PRODUCTS_CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def product_created(product_id: int) -> str:
+    return wc_time(PRODUCTS_CREATED + timedelta(minutes=product_id - 1201))
+
+
+def _sort_key(orderby: str) -> Callable[[OrderRecord], tuple[str, int]]:
+    """An order listing's sort: by creation or modification time (stored UTC text sorts like
+    the time), else by id alone; ties by id."""
+    if orderby == "date":
+        return lambda o: (o["created_gmt"], o["id"])
+    if orderby == "modified":
+        return lambda o: (o["modified_gmt"], o["id"])
+    return lambda o: ("", o["id"])
+
+
 def _product_from(record: dict[str, Any]) -> DemoProduct:
     fields = {k: v for k, v in record.items() if k != "meta_id"}
     return DemoProduct(**fields)
@@ -345,6 +367,9 @@ class DemoShopState:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._orders = {o["id"]: o for o in data["orders"]}
         self._products = [_product_from(p) for p in data["products"]]
+        #: The orders sorted for a listing, per sort key; dropped at every change that could
+        #: move one (a page then copies only its own orders: O(page), not O(shop)).
+        self._sorted: dict[str, list[OrderRecord]] = {}
         stamps = [parse_wc_time(o["modified_gmt"]) for o in data["orders"]]
         self._high_water = max(stamps, default=datetime(2000, 1, 1, tzinfo=UTC))
 
@@ -505,6 +530,7 @@ class DemoShopState:
     def _stamp(self, record: OrderRecord, when: datetime) -> None:
         record["modified_gmt"] = wc_time(when)
         self._high_water = max(self._high_water, when)
+        self._sorted.clear()
 
     def _next(self, counter: Literal["next_item_id", "next_meta_id", "next_note_id"]) -> int:
         value = self._data[counter]
@@ -587,6 +613,7 @@ class DemoShopState:
     def _add(self, record: OrderRecord) -> None:
         self._data["orders"].append(record)
         self._orders[record["id"]] = record
+        self._sorted.clear()
 
     def _note(
         self,
@@ -610,6 +637,7 @@ class DemoShopState:
     def _set_status(self, record: OrderRecord, status: str, when: datetime) -> None:
         old = record["status"]
         record["status"] = status
+        self._sorted.clear()
         if status == "completed":
             record["completed_gmt"] = wc_time(when)
         self._note(
@@ -688,9 +716,80 @@ class DemoShopState:
                 for p, rec in zip(self._products, self._data["products"], strict=True)
             ]
 
+    def catalogue(self) -> list[tuple[DemoProduct, int, str, str]]:
+        """Every product with the id of its location meta entry, when it was created and when
+        last modified (WooCommerce's ``*_gmt`` text)."""
+        with self._lock:
+            stamps = self._data.get("product_modified", {})
+            out = []
+            for p, rec in zip(self._products, self._data["products"], strict=True):
+                created = product_created(p.shop_product_id)
+                modified = stamps.get(str(p.shop_product_id), created)
+                out.append((p, int(rec["meta_id"]), created, modified))
+            return out
+
+    def update_product(self, product_id: int, **changes: Any) -> DemoProduct:
+        """A product edited in the shop's admin (its shelf, GTIN, sizes, SKU …): stamped with
+        the shop's clock, so ``modified_after`` finds it."""
+        with self._lock:
+            i = next(
+                (i for i, p in enumerate(self._products) if p.shop_product_id == product_id), None
+            )
+            if i is None:
+                raise ShopApiError(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            product = self._products[i]
+            changed = replace(product, **changes)
+            self._products[i] = changed
+            self._data["products"][i].update(asdict(changed))
+            now = self.now()
+            self._data.setdefault("product_modified", {})[str(product_id)] = wc_time(now)
+            self._high_water = max(self._high_water, now)
+            self.save()
+            return changed
+
     def orders(self) -> list[OrderRecord]:
+        """A deep copy of every order (for tests; the API copies one page, see
+        :meth:`order_page`)."""
         with self._lock:
             return copy.deepcopy(self._data["orders"])
+
+    def order_page(
+        self,
+        *,
+        statuses: Iterable[str] | None = None,
+        modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
+        orderby: str = "date",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[int, list[OrderRecord]]:
+        """``(how many match, a copy of the ``limit`` of them from ``offset``)``: the orders
+        are filtered and sorted as references and only the page is copied. ``orderby`` is
+        ``date`` (created), ``modified`` or anything else for id order; ties go by id."""
+        wanted = None if statuses is None else frozenset(statuses)
+        # Stored times are whole seconds as sortable text: compare text, parse nothing. A
+        # bound with a fraction of a second is rounded the way that keeps the comparison.
+        after = wc_time(modified_after) if modified_after is not None else None
+        before = None
+        if modified_before is not None:
+            before = wc_time(
+                modified_before
+                + (timedelta(seconds=1) if modified_before.microsecond else timedelta(0))
+            )
+        with self._lock:
+            ordered = self._sorted.get(orderby)
+            if ordered is None:
+                ordered = sorted(self._data["orders"], key=_sort_key(orderby))
+                self._sorted[orderby] = ordered
+            matching = [
+                o
+                for o in (reversed(ordered) if descending else ordered)
+                if (wanted is None or o["status"] in wanted)
+                and (after is None or o["modified_gmt"] > after)
+                and (before is None or o["modified_gmt"] < before)
+            ]
+            return len(matching), copy.deepcopy(matching[offset : offset + max(limit, 0)])
 
     def order_count(self) -> int:
         with self._lock:

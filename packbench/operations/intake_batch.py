@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter, gt
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
@@ -50,11 +51,22 @@ def _limits(table: Table, names: Sequence[str]) -> tuple[tuple[str, int], ...]:
 
 _ORDER_LIMITS = _limits(ORDERS, ("number", *_HEADER_FIELDS))
 _LINE_LIMITS = _limits(LINES, ("sku", "name"))
+_order_texts = attrgetter(*(name for name, _ in _ORDER_LIMITS))
+_order_lengths = tuple(length for _, length in _ORDER_LIMITS)
+_line_lengths = tuple(length for _, length in _LINE_LIMITS)
 
 
 def refusal(incoming: OrderIn) -> str | None:
     """Why the bench cannot take this order as it is (text too long for its column), in the
     words :func:`intake._check_lengths` uses; None when it fits."""
+    try:  # the common case, all in C: every text fits
+        fits = not any(map(gt, map(len, _order_texts(incoming)), _order_lengths)) and not any(
+            any(map(gt, (len(line.sku), len(line.name)), _line_lengths)) for line in incoming.lines
+        )
+    except TypeError:  # something not text where text belongs: say which, below
+        fits = False
+    if fits:
+        return None
     for name, length in _ORDER_LIMITS:
         value = getattr(incoming, name)
         if isinstance(value, str) and len(value) > length:
@@ -68,58 +80,98 @@ def refusal(incoming: OrderIn) -> str | None:
 
 
 # -- many rows in one statement ---------------------------------------------------------------
-_COMPILED: dict[tuple[str, tuple[str, ...], str, str], tuple[str, tuple[str, ...], dict]] = {}
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[int, ...] | None  # the rows' values in the statement's order (None: as given)
+    processors: tuple[tuple[int, Any], ...]  # (index in the row, the column's bind processor)
+    names: tuple[str, ...]
 
 
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` many rows with one executemany: the statement is Core's ``insert(table)``,
-    compiled once for the dialect and the rows' keys; each value goes through its column
-    type's own bind processor (aware-UTC times included), once for a value the rows repeat.
+_COMPILED: dict[tuple[str, tuple[str, ...], str, str], _Compiled] = {}
 
-    Every row has the same keys, and every column with a Python-side default is given (the
-    default is not applied here: it is the caller's to say).
+
+def insert_rows(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """``INSERT`` many rows (each a tuple of the ``keys``' values) with one executemany. The
+    statement is Core's ``insert(table)``, compiled once for the dialect and the keys; each
+    value goes through its column type's own bind processor (aware-UTC times included), once
+    for a value the rows repeat (the page's "now").
+
+    Every column with a Python-side default is among the keys (the default is not applied
+    here: it is the caller's to say).
     """
     if not rows:
         return
-    keys = tuple(rows[0])
     dialect = conn.dialect
     cache_key = (table.name, keys, dialect.name, dialect.driver)
     compiled = _COMPILED.get(cache_key)
     if compiled is None:
-        statement = insert(table).compile(dialect=dialect, column_keys=list(keys))
-        names = tuple(statement.positiontup or ()) if statement.positional else keys
-        missing = set(statement.binds) - set(keys)
-        if missing:
-            raise ValueError(f"insert_rows({table.name}): give {', '.join(sorted(missing))}")
-        processors = {}
-        for name in keys:
-            processor = table.c[name].type._cached_bind_processor(dialect)
-            if processor is not None:
-                processors[name] = processor
-        compiled = _COMPILED[cache_key] = (str(statement), names, processors)
-    sql, names, processors = compiled
-    done: dict[tuple[str, Any], Any] = {}
-
-    def bound(name: str, value: Any) -> Any:
-        processor = processors.get(name)
-        if processor is None or value is None:
-            return value
-        key = (name, value)
-        try:
-            return done[key]
-        except KeyError:
-            out = done[key] = processor(value)
-            return out
-
-    if statement_positional(dialect):
-        params: list[Any] = [tuple(bound(n, row[n]) for n in names) for row in rows]
+        compiled = _COMPILED[cache_key] = _compile(table, keys, dialect)
+    done: dict[tuple[int, Any], Any] = {}
+    if compiled.processors:
+        processed = []
+        for row in rows:
+            values = list(row)
+            for i, processor in compiled.processors:
+                value = values[i]
+                if value is not None:
+                    key = (i, value)
+                    out = done.get(key)
+                    if out is None:
+                        out = done[key] = processor(value)
+                    values[i] = out
+            processed.append(values)
+        rows = processed  # type: ignore[assignment]
+    if not dialect.positional:
+        params: list[Any] = [dict(zip(compiled.names, row, strict=True)) for row in rows]
+    elif compiled.order is None:
+        params = [tuple(row) for row in rows]
     else:
-        params = [{n: bound(n, row[n]) for n in names} for row in rows]
-    conn.exec_driver_sql(sql, params)
+        order = compiled.order
+        params = [tuple([row[i] for i in order]) for row in rows]
+    conn.exec_driver_sql(compiled.sql, params)
 
 
-def statement_positional(dialect: Any) -> bool:
-    return bool(dialect.positional)
+def _compile(table: Table, keys: tuple[str, ...], dialect: Any) -> _Compiled:
+    statement = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    missing = set(statement.binds) - set(keys)
+    if missing:
+        raise ValueError(f"insert_rows({table.name}): give {', '.join(sorted(missing))}")
+    order = None
+    if statement.positional:
+        positions = tuple(keys.index(name) for name in statement.positiontup or ())
+        order = None if positions == tuple(range(len(keys))) else positions
+    processors = []
+    for i, name in enumerate(keys):
+        processor = table.c[name].type._cached_bind_processor(dialect)
+        if processor is not None:
+            processors.append((i, processor))
+    return _Compiled(str(statement), order, tuple(processors), keys)
+
+
+# -- the statements of a page, built once ---------------------------------------------------
+def _many(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_p, _o, _ln = PRODUCTS.c, ORDERS.c, LINES.c
+_PRODUCT_COLUMNS = select(_p.id, _p.sku, _p.name, _p.shop_product_id)
+_PRODUCTS_BY_SKU = _PRODUCT_COLUMNS.where(_p.sku.in_(_many("skus")))
+_PRODUCTS_BY_ID = _PRODUCT_COLUMNS.where(_p.shop_product_id.in_(_many("ids")))
+_PRODUCTS_BY_BOTH = _PRODUCT_COLUMNS.where(
+    or_(_p.sku.in_(_many("skus")), _p.shop_product_id.in_(_many("ids")))
+)
+_KNOWN = select(_o.id, _o.shop_order_id, _o.number, _o.status, _o.upstream_modified_at).where(
+    _o.shop_order_id.in_(_many("ids"))
+)
+_HOLDERS = select(_o.number, _o.shop_order_id).where(_o.number.in_(_many("numbers")))
+_NEW_IDS = select(_o.shop_order_id, _o.id).where(_o.shop_order_id.in_(_many("ids")))
+_LINES_OF = select(_ln.order_id, _ln.sku, _ln.quantity, _ln.shop_product_id).where(
+    _ln.order_id.in_(_many("ids"))
+)
+_DELETE_LINES = delete(LINES).where(_ln.order_id.in_(_many("ids")))
 
 
 # -- the products a page's lines name ---------------------------------------------------------
@@ -131,12 +183,13 @@ def products_for(conn: Connection, lines: list[LineIn]) -> dict[tuple[str, objec
     if not skus and not ids:
         return {}
     found: dict[tuple[str, object], Any] = {}
-    p = PRODUCTS.c
-    for row in conn.execute(
-        select(p.id, p.sku, p.name, p.shop_product_id).where(
-            or_(p.sku.in_(skus), p.shop_product_id.in_(ids))
-        )
-    ):
+    if skus and ids:
+        rows = conn.execute(_PRODUCTS_BY_BOTH, {"skus": list(skus), "ids": list(ids)})
+    elif skus:
+        rows = conn.execute(_PRODUCTS_BY_SKU, {"skus": list(skus)})
+    else:
+        rows = conn.execute(_PRODUCTS_BY_ID, {"ids": list(ids)})
+    for row in rows:
         found[("sku", row.sku)] = row
         if row.shop_product_id is not None:
             found.setdefault(("id", row.shop_product_id), row)
@@ -158,46 +211,76 @@ def pick_product(found: dict[tuple[str, object], Any], line: LineIn) -> Any:
     return None
 
 
+LINE_KEYS = (
+    "order_id",
+    "line_no",
+    "shop_line_id",
+    "shop_product_id",
+    "product_id",
+    "sku",
+    "name",
+    "quantity",
+    "picked_qty",
+    "packed_qty",
+    "unit_price_ore",
+    "short_qty",
+)
+
+
 def _line_rows(
     order_id: int, lines: tuple[LineIn, ...], products: dict[tuple[str, object], Any]
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     rows = []
     for n, line in enumerate(lines, start=1):
         product = pick_product(products, line)
         rows.append(
-            {
-                "order_id": order_id,
-                "line_no": n,
-                "shop_line_id": line.shop_line_id,
-                "shop_product_id": line.shop_product_id,
-                "product_id": product.id if product else None,
-                "sku": product.sku if product else line.sku.upper(),
-                "name": line.name or (product.name if product else ""),
-                "quantity": line.quantity,
-                "picked_qty": 0,
-                "packed_qty": 0,
-                "unit_price_ore": line.unit_price_ore,
-                "short_qty": 0,
-            }
+            (
+                order_id,
+                n,
+                line.shop_line_id,
+                line.shop_product_id,
+                product.id if product else None,
+                product.sku if product else line.sku.upper(),
+                line.name or (product.name if product else ""),
+                line.quantity,
+                0,
+                0,
+                line.unit_price_ore,
+                0,
+            )
         )
     return rows
 
 
+EVENT_KEYS = (
+    "at",
+    "order_id",
+    "packer_id",
+    "station",
+    "terminal",
+    "kind",
+    "code",
+    "result",
+    "message",
+    "data",
+)
+
+
 def _event_row(
     actor: Actor, order_id: int, at: datetime, message: str, result: str = "ok"
-) -> dict[str, Any]:
-    return {
-        "at": at,
-        "order_id": order_id,
-        "packer_id": actor.packer_id,
-        "station": actor.station,
-        "terminal": actor.terminal,
-        "kind": "intake",
-        "code": None,
-        "result": result,
-        "message": message[:1000],
-        "data": None,
-    }
+) -> tuple[Any, ...]:
+    return (
+        at,
+        order_id,
+        actor.packer_id,
+        actor.station,
+        actor.terminal,
+        "intake",
+        None,
+        result,
+        message[:1000],
+        None,
+    )
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -212,14 +295,9 @@ class Known:
 
 
 def known_orders(conn: Connection, shop_ids: list[int]) -> dict[int, Known]:
-    o = ORDERS.c
     return {
         row.shop_order_id: Known(row.id, row.number, row.status, row.upstream_modified_at)
-        for row in conn.execute(
-            select(o.id, o.shop_order_id, o.number, o.status, o.upstream_modified_at).where(
-                o.shop_order_id.in_(shop_ids)
-            )
-        )
+        for row in conn.execute(_KNOWN, {"ids": shop_ids})
     }
 
 
@@ -279,11 +357,9 @@ def _numbers(
     """The number each new order gets (:func:`intake._number_for`'s rule, one SELECT)."""
     if not new:
         return []
-    o = ORDERS.c
     wanted = {x.number for x in new} | {str(x.shop_order_id) for x in new}
     holders: dict[str, int | None] = {
-        row.number: row.shop_order_id
-        for row in conn.execute(select(o.number, o.shop_order_id).where(o.number.in_(wanted)))
+        row.number: row.shop_order_id for row in conn.execute(_HOLDERS, {"numbers": list(wanted)})
     }
     chosen: list[tuple[OrderIn, str, str | None]] = []
     for incoming in new:
@@ -312,6 +388,18 @@ def _numbers(
     return chosen
 
 
+_ORDER_KEYS = (
+    "shop_order_id",
+    "number",
+    "status",
+    "created_at",
+    "upstream_modified_at",
+    "updated_at",
+    *_HEADER_FIELDS,
+)
+_header = attrgetter(*_HEADER_FIELDS)
+
+
 def _create(
     conn: Connection,
     actor: Actor,
@@ -321,40 +409,36 @@ def _create(
 ) -> list[tuple[OrderIn, IntakeResult]]:
     if not chosen:
         return []
+    new = OrderStatus.NEW.value
     insert_rows(
         conn,
         ORDERS,
+        _ORDER_KEYS,
         [
-            {
-                "shop_order_id": incoming.shop_order_id,
-                "number": number,
-                "status": OrderStatus.NEW.value,
-                "created_at": incoming.created_at,
-                "upstream_modified_at": incoming.modified_at,
-                "updated_at": now,
-                **{f: getattr(incoming, f) for f in _HEADER_FIELDS},
-            }
+            (
+                incoming.shop_order_id,
+                number,
+                new,
+                incoming.created_at,
+                incoming.modified_at,
+                now,
+                *_header(incoming),
+            )
             for incoming, number, _ in chosen
         ],
     )
     # The new ids by shop id (unique), in one SELECT: RETURNING with the rows' order kept
     # costs SQLite one INSERT a row.
-    o = ORDERS.c
-    new_ids = dict(
-        conn.execute(
-            select(o.shop_order_id, o.id).where(
-                o.shop_order_id.in_([x.shop_order_id for x, _, _ in chosen])
-            )
-        ).all()
-    )
+    new_ids = dict(conn.execute(_NEW_IDS, {"ids": [x.shop_order_id for x, _, _ in chosen]}).all())
     ids = [new_ids[x.shop_order_id] for x, _, _ in chosen]
-    lines: list[dict[str, Any]] = []
+    lines: list[tuple[Any, ...]] = []
     for (incoming, _, _), order_id in zip(chosen, ids, strict=True):
         lines.extend(_line_rows(order_id, incoming.lines, products))
-    insert_rows(conn, LINES, lines)
+    insert_rows(conn, LINES, LINE_KEYS, lines)
     insert_rows(
         conn,
         EVENTS,
+        EVENT_KEYS,
         [
             _event_row(
                 actor,
@@ -388,19 +472,14 @@ def _update(
     machine one by one (``one_by_one``)."""
     if not updates:
         return [], []
-    ln = LINES.c
     current: dict[int, list[tuple[str, int, int | None]]] = {k.id: [] for k, _ in updates}
-    for row in conn.execute(
-        select(ln.order_id, ln.sku, ln.quantity, ln.shop_product_id).where(
-            ln.order_id.in_(list(current))
-        )
-    ):
+    for row in conn.execute(_LINES_OF, {"ids": list(current)}):
         current[row.order_id].append((row.sku, row.quantity, row.shop_product_id))
     one_by_one: list[OrderIn] = []
     plain: list[dict[str, Any]] = []
     flagged: list[dict[str, Any]] = []
     relined: list[tuple[int, OrderIn]] = []
-    events: list[dict[str, Any]] = []
+    events: list[tuple[Any, ...]] = []
     taken: list[tuple[OrderIn, IntakeResult]] = []
     for known, incoming in updates:
         started = known.status not in _NOT_STARTED
@@ -441,13 +520,14 @@ def _update(
         if rows:
             conn.execute(_update_statement(with_flag), rows)
     if relined:
-        conn.execute(delete(LINES).where(ln.order_id.in_([oid for oid, _ in relined])))
+        conn.execute(_DELETE_LINES, {"ids": [oid for oid, _ in relined]})
         insert_rows(
             conn,
             LINES,
+            LINE_KEYS,
             [row for oid, incoming in relined for row in _line_rows(oid, incoming.lines, products)],
         )
-    insert_rows(conn, EVENTS, events)
+    insert_rows(conn, EVENTS, EVENT_KEYS, events)
     return taken, one_by_one
 
 

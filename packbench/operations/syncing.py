@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
@@ -276,6 +276,11 @@ def apply_order_page(
         return db.transact(lambda session: run(session, True))
 
 
+_STATE = SyncState.__table__.c  # type: ignore[attr-defined]
+_CURSOR = select(_STATE.value).where(_STATE.key == bindparam("key"))
+_PROBLEMS_OF = select(_STATE.key).where(_STATE.key.in_(bindparam("keys", expanding=True)))
+
+
 class _OneByOne(Exception):
     """The database refused a row of a page written in bulk: write it again one by one."""
 
@@ -295,15 +300,12 @@ def _order_page(
 ) -> PageResult:
     conn = session.connection()
     horizon = (now or utcnow()) + FUTURE_SKEW
-    state = SyncState.__table__.c  # type: ignore[attr-defined]
-    stored = conn.execute(select(state.value).where(state.key == cursor_key)).scalar()
+    stored = conn.execute(_CURSOR, {"key": cursor_key}).scalar()
     newest = datetime.fromisoformat(stored) if stored else None
     if newest is not None and newest > horizon:
         newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
     problem_keys = {f"{PROBLEM}order.{o.shop_order_id}": o.shop_order_id for o in orders}
-    open_problems = set(
-        conn.execute(select(state.key).where(state.key.in_(list(problem_keys)))).scalars()
-    )
+    open_problems = set(conn.execute(_PROBLEMS_OF, {"keys": list(problem_keys)}).scalars())
     known = known_orders(conn, [o.shop_order_id for o in orders])
     result = _Tally()
     taken: list[tuple[OrderIn, str | None]] = []

@@ -547,7 +547,7 @@ def apply_product_page(
 
 
 #: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
-#: went into the parcel and stay as they were).
+#: went into the parcel and stay as they were), or on hold from such a status.
 LINKED_STATUSES = tuple(
     s.value
     for s in (
@@ -556,47 +556,68 @@ LINKED_STATUSES = tuple(
         OrderStatus.PICKING,
         OrderStatus.PICKED,
         OrderStatus.PACKING,
-        OrderStatus.ON_HOLD,
     )
+)
+_O, _L, _P = (m.__table__.c for m in (Order, OrderLine, Product))  # type: ignore[attr-defined]
+_OPEN_LINES = (
+    select(_L.id, _L.product_id, _L.sku, _L.shop_product_id)
+    .join(Order.__table__, _O.id == _L.order_id)  # type: ignore[attr-defined]
+    .where(
+        or_(
+            _O.status.in_(LINKED_STATUSES),
+            and_(
+                _O.status == OrderStatus.ON_HOLD.value,
+                or_(_O.held_from.is_(None), _O.held_from.in_(LINKED_STATUSES)),
+            ),
+        ),
+        or_(
+            _L.product_id.is_(None),
+            _L.shop_product_id.in_(bindparam("shop_ids", expanding=True)),
+            _L.product_id.in_(bindparam("ids", expanding=True)),
+        ),
+    )
+)
+_RELINK = (
+    update(OrderLine.__table__)  # type: ignore[attr-defined]
+    .where(_L.id == bindparam("b_id"))
+    .values(product_id=bindparam("b_product_id"), sku=bindparam("b_sku"))
 )
 
 
 def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
-    """Lines of open orders that arrived before their product (or with an empty SKU) are
-    linked to it now, and linked lines take a changed SKU: every such order becomes packable
-    (GTIN to scan, shelf to walk to, sizes for the box) without waiting for a re-pull."""
+    """The lines of open orders that name these products are linked to them, and take what
+    changed: every such order becomes packable (GTIN to scan, shelf to walk to, sizes for
+    the box) without waiting for a re-pull. A line naming the shop's product (or variation)
+    id — one the shop sent without a SKU too — follows that product; a line without it is
+    linked by SKU while it has no product. A packed order's lines (on hold after packing
+    too) are left as they went into the parcel. One SELECT and one UPDATE a page."""
     if not products:
         return
-    rows = {
-        r.shop_product_id: r
-        for r in session.exec(
-            select(Product).where(
-                col(Product.shop_product_id).in_([p.shop_product_id for p in products])
+    conn = session.connection()
+    found = conn.execute(
+        select(_P.id, _P.sku, _P.shop_product_id).where(
+            _P.shop_product_id.in_([p.shop_product_id for p in products])
+        )
+    ).all()
+    if not found:
+        return
+    by_shop_id = {r.shop_product_id: (r.id, r.sku) for r in found}
+    by_sku = {r.sku: (r.id, r.sku) for r in found}
+    by_row = {r.id: r.sku for r in found}
+    changes = []
+    for line in conn.execute(_OPEN_LINES, {"shop_ids": list(by_shop_id), "ids": list(by_row)}):
+        if line.shop_product_id is not None:
+            target = by_shop_id.get(line.shop_product_id)
+        elif line.product_id is None:
+            target = by_sku.get(line.sku)
+        else:
+            target = (
+                (line.product_id, by_row[line.product_id]) if line.product_id in by_row else None
             )
-        )
-    }
-    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
-    for p in products:
-        row = rows.get(p.shop_product_id)
-        if row is None or row.id is None:
-            continue
-        by_id = col(OrderLine.shop_product_id) == p.shop_product_id
-        by_sku = and_(
-            col(OrderLine.sku) == row.sku,
-            or_(col(OrderLine.shop_product_id).is_(None), by_id),
-        )
-        session.execute(
-            update(OrderLine)
-            .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
-            .where(col(OrderLine.order_id).in_(open_orders))
-            .values(product_id=row.id, sku=row.sku)
-        )
-        session.execute(
-            update(OrderLine)
-            .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
-            .where(col(OrderLine.order_id).in_(open_orders))
-            .values(sku=row.sku)
-        )
+        if target is not None and (line.product_id, line.sku) != target:
+            changes.append({"b_id": line.id, "b_product_id": target[0], "b_sku": target[1]})
+    if changes:
+        conn.execute(_RELINK, changes)
 
 
 def _shelf(session: Session, code: str, layout: Layout | None) -> str | None:

@@ -436,7 +436,9 @@ def _map_line(item: object, where: str, notes: _Notes) -> LineIn:
         quantity=quantity,
         unit_price_ore=unit_price_ore,
         shop_line_id=line_id,
-        shop_product_id=product_id or variation_id,
+        # The variation when there is one: its parent is another product (its own SKU, GTIN
+        # and sizes), and a line linked by id follows the product it names (#18).
+        shop_product_id=variation_id or product_id,
     )
 
 

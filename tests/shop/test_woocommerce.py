@@ -124,7 +124,7 @@ def test_list_fixture_maps_both_orders_in_our_units() -> None:
     assert (empty_sku.sku, empty_sku.shop_product_id, empty_sku.shop_line_id) == ("", 93, 315)
     assert (empty_sku.quantity, empty_sku.unit_price_ore) == (2, 300)  # price is the number 3
     assert (bar3.sku, bar3.quantity, bar3.unit_price_ore) == ("BAR3", 1, 1200)
-    assert bar3.shop_product_id == 22
+    assert bar3.shop_product_id == 23  # the variation (product_id 22 is its parent)
     assert bar3.name == "Ship Your Idea – Color: Black, Size: M Test"  # &ndash; unescaped
 
     assert second.shop_order_id == 723

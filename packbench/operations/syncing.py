@@ -278,7 +278,14 @@ def apply_order_page(
 
 _STATE = SyncState.__table__.c  # type: ignore[attr-defined]
 _CURSOR = select(_STATE.value).where(_STATE.key == bindparam("key"))
-_PROBLEMS_OF = select(_STATE.key).where(_STATE.key.in_(bindparam("keys", expanding=True)))
+_PROBLEMS_FROM = select(_STATE.key).where(
+    _STATE.key >= bindparam("low"), _STATE.key < bindparam("high")
+)
+_MOVE_CURSOR = (
+    update(SyncState.__table__)  # type: ignore[attr-defined]
+    .where(_STATE.key == bindparam("b_key"))
+    .values(value=bindparam("b_value"), updated_at=bindparam("b_at"))
+)
 
 
 class _OneByOne(Exception):
@@ -304,8 +311,12 @@ def _order_page(
     newest = datetime.fromisoformat(stored) if stored else None
     if newest is not None and newest > horizon:
         newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
-    problem_keys = {f"{PROBLEM}order.{o.shop_order_id}": o.shop_order_id for o in orders}
-    open_problems = set(conn.execute(_PROBLEMS_OF, {"keys": list(problem_keys)}).scalars())
+    # Every open order problem, by a range of the key (few, and the primary key's index).
+    open_problems = set(
+        conn.execute(_PROBLEMS_FROM, {"low": f"{PROBLEM}order.", "high": f"{PROBLEM}order/"})
+        .scalars()
+        .all()
+    )
     known = known_orders(conn, [o.shop_order_id for o in orders])
     result = _Tally()
     taken: list[tuple[OrderIn, str | None]] = []
@@ -375,11 +386,7 @@ def _order_page(
         if stored is None:
             _set_state(session, cursor_key, value)
         elif value != stored:
-            conn.execute(
-                update(SyncState)
-                .where(col(SyncState.key) == cursor_key)
-                .values(value=value, updated_at=utcnow())
-            )
+            conn.execute(_MOVE_CURSOR, {"b_key": cursor_key, "b_value": value, "b_at": utcnow()})
     return PageResult(
         result.pulled,
         result.created,

@@ -278,8 +278,9 @@ def apply_order_page(
 
 _STATE = SyncState.__table__.c  # type: ignore[attr-defined]
 _CURSOR = select(_STATE.value).where(_STATE.key == bindparam("key"))
-_PROBLEMS_FROM = select(_STATE.key).where(
-    _STATE.key >= bindparam("low"), _STATE.key < bindparam("high")
+# Not a range of keys: PostgreSQL's collation may order "." and "/" otherwise than bytes do.
+_ORDER_PROBLEMS = select(_STATE.key).where(
+    _STATE.key.startswith(f"{PROBLEM}order.", autoescape=True)
 )
 _MOVE_CURSOR = (
     update(SyncState.__table__)  # type: ignore[attr-defined]
@@ -311,12 +312,7 @@ def _order_page(
     newest = datetime.fromisoformat(stored) if stored else None
     if newest is not None and newest > horizon:
         newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
-    # Every open order problem, by a range of the key (few, and the primary key's index).
-    open_problems = set(
-        conn.execute(_PROBLEMS_FROM, {"low": f"{PROBLEM}order.", "high": f"{PROBLEM}order/"})
-        .scalars()
-        .all()
-    )
+    open_problems = set(conn.execute(_ORDER_PROBLEMS).scalars().all())  # few: a page's worth
     known = known_orders(conn, [o.shop_order_id for o in orders])
     result = _Tally()
     taken: list[tuple[OrderIn, str | None]] = []

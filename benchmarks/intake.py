@@ -3,11 +3,13 @@
 Run: .venv/bin/python benchmarks/intake.py [--orders 2000] [--page 100]
 
 The orders are the demo shop's, already mapped (``OrderIn``), so this times only what the
-bench does with a page: ``operations.syncing.apply_order_page`` (a savepoint an order, the
-duplicate-number and length checks, the product lookups, the event row, the cursor). Next to
-it, the same rows — orders, lines, one event an order — written with ``sqlite3.executemany``
-in one transaction a page: the floor any ORM-based intake stands on. Issue #18 asks for at
-most 3× that floor.
+bench does with a page: ``operations.syncing.apply_order_page`` (the known orders, the
+duplicate-number and length checks, the product lookups, the event rows, the problems, the
+cursor). Next to it, the same rows — orders, lines, one event an order — written with
+``sqlite3.executemany`` in one transaction a page: the floor any ORM-based intake stands on.
+Issue #18 asks for at most 3× that floor. Wall-clock and CPU time are both printed: on a
+machine shared with other work the wall clock measures the neighbours too, while the CPU time
+of this process (SQLite runs in it) does not.
 """
 
 from __future__ import annotations
@@ -50,18 +52,21 @@ def fresh(path: Path, products: list[ProductIn]):  # type: ignore[no-untyped-def
     return db
 
 
-def run_intake(path: Path, products: list[ProductIn], orders: list[OrderIn], size: int) -> float:
+Times = tuple[float, float]  # wall-clock seconds, CPU seconds of this process
+
+
+def run_intake(path: Path, products: list[ProductIn], orders: list[OrderIn], size: int) -> Times:
     db = fresh(path, products)
     actor = Actor("sync", "bench")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for page in pages(orders, size):
         apply_order_page(db, actor, page, cursor_key="pull.processing.modified_after")
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started, time.process_time() - cpu
     db.dispose()
     return elapsed
 
 
-def run_raw(path: Path, products: list[ProductIn], orders: list[OrderIn], size: int) -> float:
+def run_raw(path: Path, products: list[ProductIn], orders: list[OrderIn], size: int) -> Times:
     fresh(path, products).dispose()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -74,7 +79,7 @@ def run_raw(path: Path, products: list[ProductIn], orders: list[OrderIn], size: 
         f"INSERT INTO orders ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     )
     now = datetime.now(UTC).isoformat()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for page in pages(orders, size):
         conn.execute("BEGIN IMMEDIATE")
         rows = []
@@ -113,7 +118,7 @@ def run_raw(path: Path, products: list[ProductIn], orders: list[OrderIn], size: 
             (now, now),
         )
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started, time.process_time() - cpu
     conn.close()
     return elapsed
 
@@ -135,19 +140,31 @@ def main() -> None:
     ]  # fmt: skip
     orders = [_order_in(o) for o in data.orders]
     lines = sum(len(o.lines) for o in orders)
-    intake = raw = float("inf")
+    intake = raw = (float("inf"), float("inf"))
     for i in range(args.repeat):  # the machine may be busy: the best run of each counts
         with tempfile.TemporaryDirectory() as tmp:
-            intake = min(intake, run_intake(Path(tmp) / f"i{i}.db", products, orders, args.page))
-            raw = min(raw, run_raw(Path(tmp) / f"r{i}.db", products, orders, args.page))
+            mine = run_intake(Path(tmp) / f"i{i}.db", products, orders, args.page)
+            base = run_raw(Path(tmp) / f"r{i}.db", products, orders, args.page)
+            intake = (min(intake[0], mine[0]), min(intake[1], mine[1]))
+            raw = (min(raw[0], base[0]), min(raw[1], base[1]))
     n = len(orders)
     print(f"{n} orders ({lines} lines) in pages of {args.page}, best of {args.repeat}")
-    print(f"  intake (apply_order_page):  {intake:7.3f} s  {intake / n * 1000:6.3f} ms an order")
-    print(f"  raw sqlite3 executemany:    {raw:7.3f} s  {raw / n * 1000:6.3f} ms an order")
-    print(f"  ratio:                      {intake / raw:7.1f}x (issue #18's target: <= 3x)")
-    emit("intake", f"{n} orders: ms an order", intake / n * 1000, "ms")
-    emit("intake", f"{n} orders: raw sqlite3 ms an order", raw / n * 1000, "ms")
-    emit("intake", f"{n} orders: ratio to raw sqlite3", intake / raw, "x")
+    print("                              wall s  ms an order   CPU s  ms an order")
+    for name, (wall, cpu) in (
+        ("intake (apply_order_page)", intake),
+        ("raw sqlite3 executemany", raw),
+    ):
+        print(
+            f"  {name:26} {wall:7.3f}  {wall / n * 1000:11.3f}  {cpu:6.3f}  {cpu / n * 1000:11.3f}"
+        )
+    print(
+        f"  ratio:                     {intake[0] / raw[0]:6.1f}x               "
+        f"{intake[1] / raw[1]:6.1f}x   (issue #18's target: <= 3x)"
+    )
+    emit("intake", f"{n} orders: ms an order", intake[0] / n * 1000, "ms")
+    emit("intake", f"{n} orders: raw sqlite3 ms an order", raw[0] / n * 1000, "ms")
+    emit("intake", f"{n} orders: ratio to raw sqlite3", intake[0] / raw[0], "x")
+    emit("intake", f"{n} orders: ratio to raw sqlite3, CPU time", intake[1] / raw[1], "x")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import insert, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order, OrderLine, Product
+from packbench.data.models import Order, OrderLine, Product
 from packbench.data.types import utcnow
 from packbench.operations.common import (
     Actor,
@@ -172,6 +170,7 @@ def _find_product(session: Session, line: LineIn) -> Product | None:
 
 
 def _add_lines(session: Session, order_id: int | None, lines: tuple[LineIn, ...]) -> None:
+    assert order_id is not None  # the order was flushed before its lines
     for n, line in enumerate(lines, start=1):
         product = _product_for(session, line)
         session.add(
@@ -189,8 +188,29 @@ def _add_lines(session: Session, order_id: int | None, lines: tuple[LineIn, ...]
         )
 
 
-def _line_key(lines: tuple[LineIn, ...]) -> list[tuple[str, int]]:
-    return sorted((ln.sku.upper(), ln.quantity) for ln in lines)
+def same_lines(stored: list[tuple[str, int, int | None]], lines: tuple[LineIn, ...]) -> bool:
+    """Whether the shop's lines are the ones the bench has (``stored``: SKU, quantity, shop
+    product id). A line is the same product by the shop's product id when both sides have
+    it — a product whose SKU changed in the shop, or a line the shop sent without SKU and
+    the bench matched by id, is not a changed line — and by SKU otherwise."""
+    if len(stored) != len(lines):
+        return False
+    left = list(stored)
+    for line in lines:
+        at = next((i for i, have in enumerate(left) if _same_line(have, line)), None)
+        if at is None:
+            return False
+        del left[at]
+    return True
+
+
+def _same_line(have: tuple[str, int, int | None], line: LineIn) -> bool:
+    sku, quantity, shop_product_id = have
+    if quantity != line.quantity:
+        return False
+    if shop_product_id is not None and line.shop_product_id is not None:
+        return shop_product_id == line.shop_product_id
+    return sku == line.sku.upper()
 
 
 def _number_for(session: Session, incoming: OrderIn) -> tuple[str, str | None]:
@@ -268,190 +288,14 @@ def is_unchanged(order: Order, incoming: OrderIn) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Batch:
-    """New orders written together: those taken, and those left for one-by-one handling
-    (with the reason when they are refused outright)."""
-
-    taken: list[tuple[OrderIn, IntakeResult]]
-    refused: list[tuple[OrderIn, str]]
-
-
-def receive_new_orders(session: Session, actor: Actor, orders: list[OrderIn]) -> Batch:
-    """Create orders the bench does not have yet, a page at a time, in a few statements: one
-    look at the numbers in use, one at the products the lines name, then orders, lines and
-    events each inserted in one statement. The same rows as :func:`receive_order` makes one
-    by one (a test compares them). An order refused here (too long a field, no number to
-    give) is in ``refused``; the caller writes nothing for it.
-
-    The inserts raise as a whole if the database refuses any row; the caller then takes the
-    page's orders one by one, so the one at fault is refused alone.
-    """
-    refused: list[tuple[OrderIn, str]] = []
-    candidates: list[OrderIn] = []
-    for incoming in orders:
-        try:
-            _check_lengths(
-                Order, {f: getattr(incoming, f) for f in ("number", *_HEADER_FIELDS)}, ""
-            )
-            for n, line in enumerate(incoming.lines, start=1):
-                _check_lengths(OrderLine, {"sku": line.sku, "name": line.name}, f"line {n}: ")
-        except Refused as exc:
-            refused.append((incoming, exc.message))
-            continue
-        candidates.append(incoming)
-    if not candidates:
-        return Batch([], refused)
-    wanted = {o.number for o in candidates} | {str(o.shop_order_id) for o in candidates}
-    holders: dict[str, int | None] = dict(
-        session.exec(
-            select(Order.number, Order.shop_order_id).where(col(Order.number).in_(wanted))
-        ).all()
-    )
-    chosen: list[tuple[OrderIn, str, str | None]] = []
-    for incoming in candidates:
-        if incoming.number not in holders:
-            number, note = incoming.number, None
-        else:
-            holder = holders[incoming.number]
-            other = f"order id {holder}'s" if holder is not None else "a bench order's"
-            number = str(incoming.shop_order_id)
-            if number in holders:
-                refused.append(
-                    (
-                        incoming,
-                        f"its number {incoming.number} is also {other}, and its id {number} "
-                        "is another order's number",
-                    )
-                )
-                continue
-            note = (
-                f"order id {incoming.shop_order_id} from the shop has the number "
-                f"{incoming.number}, which is also {other}: taken as order {number} (the "
-                f"shop's id); the customer knows it as {incoming.number}"
-            )
-        holders[number] = incoming.shop_order_id
-        chosen.append((incoming, number, note))
-    if not chosen:
-        return Batch([], refused)
-    products = _products_for(session, [ln for o, _, _ in chosen for ln in o.lines])
-    now = utcnow()
-    order_rows = [
-        {
-            "shop_order_id": incoming.shop_order_id,
-            "number": number,
-            "status": OrderStatus.NEW.value,
-            "created_at": incoming.created_at,
-            "upstream_modified_at": incoming.modified_at,
-            "updated_at": now,
-            **{f: getattr(incoming, f) for f in _HEADER_FIELDS},
-        }
-        for incoming, number, _ in chosen
-    ]
-    # One executemany, then the new ids by shop id (unique): RETURNING with the rows' order
-    # kept costs SQLite one INSERT a row.
-    # Core on the session's connection: the ORM adds nothing to a plain insert of many rows.
-    connection = session.connection()
-    connection.execute(insert(Order.__table__), order_rows)  # type: ignore[attr-defined]
-    new_ids = dict(
-        session.exec(
-            select(Order.shop_order_id, Order.id).where(
-                col(Order.shop_order_id).in_([o.shop_order_id for o, _, _ in chosen])
-            )
-        ).all()
-    )
-    ids = [new_ids[o.shop_order_id] for o, _, _ in chosen]
-    line_rows = []
-    for (incoming, _, _), order_id in zip(chosen, ids, strict=True):
-        for n, line in enumerate(incoming.lines, start=1):
-            product = _pick_product(products, line)
-            line_rows.append(
-                {
-                    "order_id": order_id,
-                    "line_no": n,
-                    "shop_line_id": line.shop_line_id,
-                    "shop_product_id": line.shop_product_id,
-                    "product_id": product.id if product else None,
-                    "sku": product.sku if product else line.sku.upper(),
-                    "name": line.name or (product.name if product else ""),
-                    "quantity": line.quantity,
-                    "picked_qty": 0,
-                    "packed_qty": 0,
-                    "unit_price_ore": line.unit_price_ore,
-                    "short_qty": 0,
-                }
-            )
-    if line_rows:
-        connection.execute(insert(OrderLine.__table__), line_rows)  # type: ignore[attr-defined]
-    connection.execute(
-        insert(Event.__table__),  # type: ignore[attr-defined]
-        [
-            {
-                "at": now,
-                "order_id": order_id,
-                "packer_id": actor.packer_id,
-                "station": actor.station,
-                "terminal": actor.terminal,
-                "kind": "intake",
-                "code": None,
-                "result": "ok",
-                "message": (
-                    f"order {number} received from the shop" + (f" ({note})" if note else "")
-                )[:1000],
-                "data": None,
-            }
-            for (_, number, note), order_id in zip(chosen, ids, strict=True)
-        ],
-    )
-    taken = [
-        (incoming, IntakeResult(order_id, created=True, changed=False, flagged=None, note=note))
-        for (incoming, _, note), order_id in zip(chosen, ids, strict=True)
-    ]
-    return Batch(taken, refused)
-
-
-def _products_for(session: Session, lines: list[LineIn]) -> dict[tuple[str, object], Any]:
-    """The products a page's lines may name, found in one statement: by SKU and by shop id
-    (plain rows, not ORM objects: a page only reads them)."""
-    skus = {ln.sku.upper() for ln in lines if ln.sku}
-    ids = {ln.shop_product_id for ln in lines if ln.shop_product_id is not None}
-    if not skus and not ids:
-        return {}
-    found: dict[tuple[str, object], Any] = {}
-    with session.no_autoflush:
-        for p in session.exec(
-            select(Product.id, Product.sku, Product.name, Product.shop_product_id).where(
-                or_(col(Product.sku).in_(skus), col(Product.shop_product_id).in_(ids))
-            )
-        ):
-            found[("sku", p.sku)] = p
-            if p.shop_product_id is not None:
-                found.setdefault(("id", p.shop_product_id), p)
-    return found
-
-
-def _pick_product(found: dict[tuple[str, object], Any], line: LineIn) -> Any:
-    """:func:`_find_product`'s rule on products read already."""
-    if line.sku:
-        hit = found.get(("sku", line.sku.upper()))
-        if hit and (
-            line.shop_product_id is None
-            or hit.shop_product_id is None
-            or hit.shop_product_id == line.shop_product_id
-        ):
-            return hit
-    if line.shop_product_id is not None:
-        return found.get(("id", line.shop_product_id))
-    return None
-
-
 def _update(session: Session, actor: Actor, order: Order, incoming: OrderIn) -> IntakeResult:
     assert order.id is not None
     if is_unchanged(order, incoming):
         return IntakeResult(order.id, created=False, changed=False, flagged=None)
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
-    current = sorted((ln.sku, ln.quantity) for ln in lines)
-    lines_changed = current != _line_key(incoming.lines)
+    lines_changed = not same_lines(
+        [(ln.sku, ln.quantity, ln.shop_product_id) for ln in lines], incoming.lines
+    )
     started = OrderStatus(order.status) not in (OrderStatus.NEW, OrderStatus.SLIP_PRINTED)
     flag = None
     cancel_now = False

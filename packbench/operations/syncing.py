@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
@@ -39,9 +39,9 @@ from packbench.operations.intake import (
     ProductIn,
     _check_lengths,
     is_unchanged,
-    receive_new_orders,
     receive_order,
 )
+from packbench.operations.intake_batch import Known, known_orders, write_page
 from packbench.redact import redact
 
 log = logging.getLogger(__name__)
@@ -256,72 +256,100 @@ def apply_order_page(
 ) -> PageResult:
     """One page of orders and the moved cursor, in one transaction: a crash resumes cleanly.
 
-    Each order is taken or refused on its own (a savepoint each): whatever is wrong with one
-    — a number the bench cannot give, a field too long, a constraint — refuses that order
+    The page is written in a handful of statements (``intake_batch.write_page``), with no
+    savepoint: what the bench refuses for a length or a number is refused before anything
+    is written. Should the database still refuse a row, the transaction is rolled back and
+    the page written again order by order, each in its own savepoint: whatever is wrong with
+    one — a number the bench cannot give, a field too long, a constraint — refuses that order
     with a line in the log and an item on the dashboard, never the page or the round. The
     cursor never moves past now (plus a little skew): an order dated in the future is taken
     but leaves the cursor where it was, or every later pull would ask for nothing.
     """
     orders = list(orders)
 
-    def run(session: Session) -> PageResult:
-        horizon = (now or utcnow()) + FUTURE_SKEW
-        row = session.get(SyncState, cursor_key)
-        newest = datetime.fromisoformat(row.value) if row and row.value else None
-        if newest is not None and newest > horizon:
-            newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
-        open_problems = _open_problems(session, f"{PROBLEM}order.")
-        ids = [o.shop_order_id for o in orders]
-        known = {
-            o.shop_order_id: o
-            for o in session.exec(select(Order).where(col(Order.shop_order_id).in_(ids)))
-        }
-        result = _Tally()
-        fresh: list[OrderIn] = []
-        fresh_ids: set[int] = set()
-        one_by_one: list[OrderIn] = []
-        for incoming in orders:
-            if incoming.modified_at and incoming.modified_at > horizon:
-                result.future += 1
-                log.warning(
-                    "order id %s is dated in the future (%s): taken, the pull cursor stays",
-                    incoming.shop_order_id,
-                    incoming.modified_at.isoformat(),
-                )
-            elif incoming.modified_at and (newest is None or incoming.modified_at > newest):
-                newest = incoming.modified_at
-            order = known.get(incoming.shop_order_id)
-            if order is None:
-                if only_known:
-                    continue
-                if incoming.shop_order_id in fresh_ids:
-                    one_by_one.append(incoming)  # the same order twice on a page
-                else:
-                    fresh.append(incoming)
-                    fresh_ids.add(incoming.shop_order_id)
-            elif is_unchanged(order, incoming):
-                result.pulled += 1  # re-read in the overlap: nothing to write
-                _taken(session, actor, incoming, None, open_problems)
+    def run(session: Session, careful: bool) -> PageResult:
+        return _order_page(session, actor, orders, cursor_key, only_known, now, careful)
+
+    try:
+        return db.transact(lambda session: run(session, False))
+    except _OneByOne as exc:
+        log.info("page written order by order: %s", exc.reason)
+        return db.transact(lambda session: run(session, True))
+
+
+_STATE = SyncState.__table__.c  # type: ignore[attr-defined]
+_CURSOR = select(_STATE.value).where(_STATE.key == bindparam("key"))
+# Not a range of keys: PostgreSQL's collation may order "." and "/" otherwise than bytes do.
+_ORDER_PROBLEMS = select(_STATE.key).where(
+    _STATE.key.startswith(f"{PROBLEM}order.", autoescape=True)
+)
+_MOVE_CURSOR = (
+    update(SyncState.__table__)  # type: ignore[attr-defined]
+    .where(_STATE.key == bindparam("b_key"))
+    .values(value=bindparam("b_value"), updated_at=bindparam("b_at"))
+)
+
+
+class _OneByOne(Exception):
+    """The database refused a row of a page written in bulk: write it again one by one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _order_page(
+    session: Session,
+    actor: Actor,
+    orders: list[OrderIn],
+    cursor_key: str,
+    only_known: bool,
+    now: datetime | None,
+    careful: bool,
+) -> PageResult:
+    conn = session.connection()
+    horizon = (now or utcnow()) + FUTURE_SKEW
+    stored = conn.execute(_CURSOR, {"key": cursor_key}).scalar()
+    newest = datetime.fromisoformat(stored) if stored else None
+    if newest is not None and newest > horizon:
+        newest = None  # a cursor from before this rule: forget it (see ``pull_since``)
+    open_problems = set(conn.execute(_ORDER_PROBLEMS).scalars().all())  # few: a page's worth
+    known = known_orders(conn, [o.shop_order_id for o in orders])
+    result = _Tally()
+    taken: list[tuple[OrderIn, str | None]] = []
+    fresh: list[OrderIn] = []
+    fresh_ids: set[int] = set()
+    changed: list[tuple[Known, OrderIn]] = []
+    again: list[OrderIn] = []  # the same order twice on a page: after the first is written
+    written: list[OrderIn] = []  # in the page's order, for the careful way
+    for incoming in orders:
+        if incoming.modified_at and incoming.modified_at > horizon:
+            result.future += 1
+            log.warning(
+                "order id %s is dated in the future (%s): taken, the pull cursor stays",
+                incoming.shop_order_id,
+                incoming.modified_at.isoformat(),
+            )
+        elif incoming.modified_at and (newest is None or incoming.modified_at > newest):
+            newest = incoming.modified_at
+        order = known.get(incoming.shop_order_id)
+        if order is None:
+            if only_known:
+                continue
+            if incoming.shop_order_id in fresh_ids:
+                again.append(incoming)
             else:
-                one_by_one.append(incoming)
-        if fresh:
-            try:
-                with session.begin_nested():
-                    batch = receive_new_orders(session, actor, fresh)
-            except Exception as exc:
-                if _retry_whole(exc):
-                    raise
-                # One of them breaks a rule the checks did not foresee: find it one by one.
-                log.info("page written order by order: %s", _reason(exc))
-                one_by_one = fresh + one_by_one
-            else:
-                for incoming, outcome in batch.taken:
-                    result.add(outcome)
-                    _taken(session, actor, incoming, outcome.note, open_problems)
-                for incoming, reason in batch.refused:
-                    result.refused += 1
-                    _refused(session, actor, incoming, reason)
-        for incoming in one_by_one:
+                fresh.append(incoming)
+                fresh_ids.add(incoming.shop_order_id)
+            written.append(incoming)
+        elif is_unchanged(order, incoming):  # type: ignore[arg-type]
+            result.pulled += 1  # re-read in the overlap: nothing to write
+            taken.append((incoming, None))
+        else:
+            changed.append((order, incoming))
+            written.append(incoming)
+    if careful:
+        for incoming in written:
             try:
                 with session.begin_nested():
                     outcome = receive_order(session, actor, incoming)
@@ -332,19 +360,38 @@ def apply_order_page(
                 _refused(session, actor, incoming, _reason(exc))
                 continue
             result.add(outcome)
-            _taken(session, actor, incoming, outcome.note, open_problems)
-        if newest is not None:
-            _set_state(session, cursor_key, newest.isoformat())
-        return PageResult(
-            result.pulled,
-            result.created,
-            result.changed,
-            result.flagged,
-            result.refused,
-            result.future,
-        )
-
-    return db.transact(run)
+            taken.append((incoming, outcome.note))
+    else:
+        try:
+            batch = write_page(session, actor, fresh, changed)
+            outcomes = [*batch.taken]
+            for incoming in [*batch.one_by_one, *again]:
+                outcomes.append((incoming, receive_order(session, actor, incoming)))
+        except Exception as exc:
+            if _retry_whole(exc):
+                raise
+            raise _OneByOne(_reason(exc)) from exc
+        for incoming, outcome in outcomes:
+            result.add(outcome)
+            taken.append((incoming, outcome.note))
+        for incoming, reason in batch.refused:
+            result.refused += 1
+            _refused(session, actor, incoming, reason)
+    _taken(session, actor, taken, open_problems)
+    if newest is not None:
+        value = newest.isoformat()
+        if stored is None:
+            _set_state(session, cursor_key, value)
+        elif value != stored:
+            conn.execute(_MOVE_CURSOR, {"b_key": cursor_key, "b_value": value, "b_at": utcnow()})
+    return PageResult(
+        result.pulled,
+        result.created,
+        result.changed,
+        result.flagged,
+        result.refused,
+        result.future,
+    )
 
 
 @dataclass
@@ -364,14 +411,20 @@ class _Tally:
 
 
 def _taken(
-    session: Session, actor: Actor, incoming: OrderIn, note: str | None, open_problems: set[str]
+    session: Session,
+    actor: Actor,
+    taken: list[tuple[OrderIn, str | None]],
+    open_problems: set[str],
 ) -> None:
-    key = f"{PROBLEM}order.{incoming.shop_order_id}"
-    if key in open_problems:
-        open_problems.discard(key)
-        session.delete(session.get(SyncState, key))
-    if note:
-        _note_problem(session, actor, f"{PROBLEM}number.{incoming.shop_order_id}", note, known=True)
+    """Orders taken: their open problems (a refusal of an earlier round) are over, and an
+    order taken under another number is told to the supervisor."""
+    done = {f"{PROBLEM}order.{incoming.shop_order_id}" for incoming, _ in taken} & open_problems
+    if done:
+        session.execute(delete(SyncState).where(col(SyncState.key).in_(done)))
+    for incoming, note in taken:
+        if note:
+            key = f"{PROBLEM}number.{incoming.shop_order_id}"
+            _note_problem(session, actor, key, note, known=True)
 
 
 def _refused(session: Session, actor: Actor, incoming: OrderIn, reason: str) -> None:
@@ -540,7 +593,7 @@ def apply_product_page(
 
 
 #: Orders whose lines follow the catalogue: not packed yet (a packed order's lines are what
-#: went into the parcel and stay as they were).
+#: went into the parcel and stay as they were), or on hold from such a status.
 LINKED_STATUSES = tuple(
     s.value
     for s in (
@@ -549,47 +602,75 @@ LINKED_STATUSES = tuple(
         OrderStatus.PICKING,
         OrderStatus.PICKED,
         OrderStatus.PACKING,
-        OrderStatus.ON_HOLD,
     )
 )
 
 
+def _columns(model: Any) -> Any:
+    """A table model's columns for Core statements (SQLModel declares no ``__table__``)."""
+    return model.__table__.c
+
+
+_O, _L, _P = (_columns(m) for m in (Order, OrderLine, Product))
+_OPEN_LINES = (
+    select(_L.id, _L.product_id, _L.sku, _L.shop_product_id)
+    .join(Order.__table__, _O.id == _L.order_id)  # type: ignore[attr-defined]
+    .where(
+        or_(
+            _O.status.in_(LINKED_STATUSES),
+            and_(
+                _O.status == OrderStatus.ON_HOLD.value,
+                or_(_O.held_from.is_(None), _O.held_from.in_(LINKED_STATUSES)),
+            ),
+        ),
+        or_(
+            _L.product_id.is_(None),
+            _L.shop_product_id.in_(bindparam("shop_ids", expanding=True)),
+            _L.product_id.in_(bindparam("ids", expanding=True)),
+        ),
+    )
+)
+_RELINK = (
+    update(OrderLine.__table__)  # type: ignore[attr-defined]
+    .where(_L.id == bindparam("b_id"))
+    .values(product_id=bindparam("b_product_id"), sku=bindparam("b_sku"))
+)
+
+
 def _link_open_lines(session: Session, products: list[ProductIn]) -> None:
-    """Lines of open orders that arrived before their product (or with an empty SKU) are
-    linked to it now, and linked lines take a changed SKU: every such order becomes packable
-    (GTIN to scan, shelf to walk to, sizes for the box) without waiting for a re-pull."""
+    """The lines of open orders that name these products are linked to them, and take what
+    changed: every such order becomes packable (GTIN to scan, shelf to walk to, sizes for
+    the box) without waiting for a re-pull. A line naming the shop's product (or variation)
+    id — one the shop sent without a SKU too — follows that product; a line without it is
+    linked by SKU while it has no product. A packed order's lines (on hold after packing
+    too) are left as they went into the parcel. One SELECT and one UPDATE a page."""
     if not products:
         return
-    rows = {
-        r.shop_product_id: r
-        for r in session.exec(
-            select(Product).where(
-                col(Product.shop_product_id).in_([p.shop_product_id for p in products])
+    conn = session.connection()
+    found = conn.execute(
+        select(_P.id, _P.sku, _P.shop_product_id).where(
+            _P.shop_product_id.in_([p.shop_product_id for p in products])
+        )
+    ).all()
+    if not found:
+        return
+    by_shop_id = {r.shop_product_id: (r.id, r.sku) for r in found}
+    by_sku = {r.sku: (r.id, r.sku) for r in found}
+    by_row = {r.id: r.sku for r in found}
+    changes = []
+    for line in conn.execute(_OPEN_LINES, {"shop_ids": list(by_shop_id), "ids": list(by_row)}):
+        if line.shop_product_id is not None:
+            target = by_shop_id.get(line.shop_product_id)
+        elif line.product_id is None:
+            target = by_sku.get(line.sku)
+        else:
+            target = (
+                (line.product_id, by_row[line.product_id]) if line.product_id in by_row else None
             )
-        )
-    }
-    open_orders = select(Order.id).where(col(Order.status).in_(LINKED_STATUSES))
-    for p in products:
-        row = rows.get(p.shop_product_id)
-        if row is None or row.id is None:
-            continue
-        by_id = col(OrderLine.shop_product_id) == p.shop_product_id
-        by_sku = and_(
-            col(OrderLine.sku) == row.sku,
-            or_(col(OrderLine.shop_product_id).is_(None), by_id),
-        )
-        session.execute(
-            update(OrderLine)
-            .where(col(OrderLine.product_id).is_(None), or_(by_id, by_sku))
-            .where(col(OrderLine.order_id).in_(open_orders))
-            .values(product_id=row.id, sku=row.sku)
-        )
-        session.execute(
-            update(OrderLine)
-            .where(col(OrderLine.product_id) == row.id, col(OrderLine.sku) != row.sku)
-            .where(col(OrderLine.order_id).in_(open_orders))
-            .values(sku=row.sku)
-        )
+        if target is not None and (line.product_id, line.sku) != target:
+            changes.append({"b_id": line.id, "b_product_id": target[0], "b_sku": target[1]})
+    if changes:
+        conn.execute(_RELINK, changes)
 
 
 def _shelf(session: Session, code: str, layout: Layout | None) -> str | None:

@@ -425,16 +425,16 @@ class DemoShopState:
                 modified = min(paid + _CANCELLED_AFTER, reference)
             else:
                 modified = paid
-            record = state._new_order(order, "processing", paid)
+            made = state._new_order(order, "processing", paid)
             if shop_status != "processing":
-                state._set_status(record, shop_status, modified)
+                state._set_status(made, shop_status, modified)
             if shop_status == "completed":
-                completions.append((modified, record))
-            state._stamp(record, modified)
-            state._add(record)
+                completions.append((modified, made))
+            state._stamp(made, modified)
+            state._add(made)
         # Invoice numbers follow the order in which the orders were completed.
-        for when, record in sorted(completions, key=lambda c: (c[0], c[1]["id"])):
-            state._capture(record, when)
+        for when, done in sorted(completions, key=lambda c: (c[0], c[1]["id"])):
+            state._capture(done, when)
         return state
 
     @classmethod

@@ -395,6 +395,8 @@ _ORDER_KEYS = (
     "created_at",
     "upstream_modified_at",
     "updated_at",
+    # Chosen at the ship station when the checkout named none (#14): empty when it arrives.
+    "pickup_point_name",
     *_HEADER_FIELDS,
 )
 _header = attrgetter(*_HEADER_FIELDS)
@@ -422,6 +424,7 @@ def _create(
                 incoming.created_at,
                 incoming.modified_at,
                 now,
+                "",
                 *_header(incoming),
             )
             for incoming, number, _ in chosen

@@ -914,7 +914,7 @@ def suggest(
 
     Raises PackingError for bad input or for a unit that fits in no container at all.
     ``alternatives`` are the next containers in the same order that the quick heuristics
-    pack the order into. The budget is a target: each container cheaper than the first one
+    pack the order into (with a little more search, if the budget is not spent by then). The budget is a target: each container cheaper than the first one
     found that passes the quick rejections still gets a few milliseconds, and a split
     order takes longer.
     """
@@ -941,11 +941,10 @@ def suggest(
             break
         tries[i] = packer.attempts(box, kinds)
         parcel = packer.quick(box, tries[i])
-        if parcel is None and found:  # a possible runner-up: a little more effort
-            parcel = packer.deep(box, tries[i], 0.0, thorough=False)
         if parcel is not None:
             found[i] = parcel
-    # then the whole budget on the cheaper ones that may still fit, cheapest first.
+    # then the whole budget on the cheaper ones that may still fit, cheapest first (a
+    # runner-up can wait: it is only an alternative),
     first = min(found, default=len(catalogue))
     pending = [i for i, t in tries.items() if t and i < first and i not in found]
     for n, i in enumerate(pending):
@@ -956,6 +955,16 @@ def suggest(
             first = i
             break
     if first < len(catalogue):
+        # and the runners-up the quick heuristics missed get a little more effort if there
+        # is time left.
+        for i in sorted(tries):
+            later = sum(1 for j in found if j > first)
+            if later >= max_alternatives or perf_counter() > deadline:
+                break
+            if i <= first or i in found or not tries[i]:
+                continue
+            if (parcel := packer.deep(catalogue[i], tries[i], 0.0, thorough=False)) is not None:
+                found[i] = parcel
         later = [catalogue[i].code for i in sorted(found) if i > first]
         return Suggestion((found[first],), tuple(later[:max_alternatives]))
     return Suggestion(_split(catalogue, kinds, packer), ())

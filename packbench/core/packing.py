@@ -666,7 +666,7 @@ def _exact(
         if left == 0:
             return True
         nodes += 1
-        if nodes > node_limit or (nodes & 63 == 0 and perf_counter() > deadline):
+        if nodes > node_limit or (nodes & 7 == 0 and perf_counter() > deadline):
             raise _OutOfNodes
         if capacity - used < left:
             return False
@@ -914,9 +914,9 @@ def suggest(
 
     Raises PackingError for bad input or for a unit that fits in no container at all.
     ``alternatives`` are the next containers in the same order that the quick heuristics
-    pack the order into (with a little more search, if the budget is not spent by then). The budget is a target: each container cheaper than the first one
-    found that passes the quick rejections still gets a few milliseconds, and a split
-    order takes longer.
+    pack the order into (with a little more search, if the budget is not spent by then).
+    The budget is a target: each container cheaper than the first one found that passes the
+    quick rejections still gets a few milliseconds, and a split order takes longer.
     """
     catalogue = sorted(_check_catalogue(boxes), key=_order_key)
     kinds = _kinds(items)

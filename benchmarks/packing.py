@@ -381,6 +381,9 @@ def main() -> None:
     if dbp_invalid:
         why = ", ".join(f"{n} {w}" for w, n in sorted(dbp_invalid.items()))
         print(f"py3dbp's invalid packings: {why} (it has no keep-upright: 'rotation').")
+    slowest = sorted(range(len(orders)), key=lambda n: -rows["packbench"].times[n])[:3]
+    took = ", ".join(f"{n} ({rows['packbench'].times[n] * 1e3:.0f} ms)" for n in slowest)
+    print(f"packbench's slowest orders: {took} (wall clock: the machine's load counts).")
     print(f"exact checking took {exact_time:.1f} s in all.")
 
 

@@ -11,12 +11,15 @@ How a container is tried, cheapest first:
    sums of unit sizes that fit along each axis), each unit alone, pairs of units that cannot
    lie side by side along any axis, and units that can only be stacked along one axis;
 2. an extreme-point heuristic (Crainic, Perboli & Tadei) with several unit orders and three
-   placement rules (bottom-left-back, most contact, smallest envelope);
+   placement rules (bottom-left-back, most contact, smallest envelope), also in the container
+   turned a quarter about the vertical;
 3. for small orders (at most ``EXACT_MAX_UNITS`` units) an exhaustive branch-and-bound over
    corner points (Martello, Pisinger & Vigo), pruned by the volume the packing already wastes.
    It settles "fits" or "does not fit" for every packing that can be built by putting the
    units in one after another, each pushed into a corner, which is how the bench packs;
-   when it runs out of nodes the container counts as not fitting;
+   when it runs out of nodes the container counts as not fitting. Bigger orders get the same
+   search for most of the container's share of the budget, to find packings the heuristic
+   misses (it seldom finishes on them);
 4. random restarts of the heuristic until the container's share of the time budget is spent.
 
 A bag of flat size L x W that may be filled to a thickness T is modelled as a box of

@@ -7,15 +7,19 @@ legal rotation, no overlap, the right units, within the weight limit).
 
 How a container is tried, cheapest first:
 
-1. quick rejections that are exact: weight, volume, each unit alone, pairs of units that cannot
+1. quick rejections that are exact: weight, volume (also against the container cut down to the
+   sums of unit sizes that fit along each axis), each unit alone, pairs of units that cannot
    lie side by side along any axis, and units that can only be stacked along one axis;
 2. an extreme-point heuristic (Crainic, Perboli & Tadei) with several unit orders and three
-   placement rules (bottom-left-back, most contact, smallest envelope);
+   placement rules (bottom-left-back, most contact, smallest envelope), also in the container
+   turned a quarter about the vertical;
 3. for small orders (at most ``EXACT_MAX_UNITS`` units) an exhaustive branch-and-bound over
    corner points (Martello, Pisinger & Vigo), pruned by the volume the packing already wastes.
    It settles "fits" or "does not fit" for every packing that can be built by putting the
    units in one after another, each pushed into a corner, which is how the bench packs;
-   when it runs out of nodes the container counts as not fitting;
+   when it runs out of nodes the container counts as not fitting. Bigger orders get the same
+   search for most of the container's share of the budget, to find packings the heuristic
+   misses (it seldom finishes on them);
 4. random restarts of the heuristic until the container's share of the time budget is spent.
 
 A bag of flat size L x W that may be filled to a thickness T is modelled as a box of
@@ -69,6 +73,8 @@ KINDS = (BOX, BAG)
 EXACT_MAX_UNITS = 8
 #: Node limit of one exhaustive search (each node costs some tens of microseconds).
 EXACT_NODE_LIMIT = 20_000
+#: Node limit of the corner-point search on bigger orders, where the time limit is what counts.
+BIG_NODE_LIMIT = 10_000_000
 #: A bag is tried at no more than this many thicknesses (spread over those worth trying).
 BAG_THICKNESSES = 12
 #: The most units one order may have: a pass of the heuristic takes time quadratic in them
@@ -358,6 +364,27 @@ def _unit_fits_box(k: _Kind, box: BoxType) -> bool:
     return any(r[2] <= t_max and r[0] + r[2] <= flat_l and r[1] + r[2] <= flat_w for r in k.rots)
 
 
+def _usable(c: Dims, kinds: Sequence[_Kind]) -> Dims:
+    """Along each axis, the largest sum of sizes of distinct units (each turned any legal
+    way that fits ``c``) that is at most the container's size there."""
+    out = []
+    for a in range(3):
+        full = (1 << (c[a] + 1)) - 1
+        sums = 1  # bit n set: some units' sizes along this axis add up to n
+        for k in kinds:
+            sizes = {r[a] for r in k.rots if _fits_in(r, c)}
+            for _ in range(k.count):
+                grown = sums
+                for size in sizes:
+                    grown |= sums << size
+                grown &= full
+                if grown == sums:
+                    break
+                sums = grown
+        out.append(sums.bit_length() - 1)
+    return (out[0], out[1], out[2])
+
+
 def _quick_reject(c: Dims, kinds: Sequence[_Kind]) -> bool:
     """True when the units certainly do not fit in ``c`` (every test here is exact)."""
     cx, cy, cz = c
@@ -370,6 +397,14 @@ def _quick_reject(c: Dims, kinds: Sequence[_Kind]) -> bool:
         volume += k.volume * k.count
         m = (min(r[0] for r in rs), min(r[1] for r in rs), min(r[2] for r in rs))
         mins.append((m, k.count))
+    if volume > cx * cy * cz:
+        return True
+    # Any packing can be pushed towards the origin until every unit rests against a wall or
+    # another unit along each axis; then each far side is a sum of sizes of distinct units.
+    # So only the largest such sum that fits counts along each axis (the "usable" size).
+    # The tests below hold for the container cut down to that too.
+    c = _usable(c, kinds)
+    cx, cy, cz = c
     if volume > cx * cy * cz:
         return True
     # Two units that cannot be side by side along any axis cannot share the container.
@@ -541,6 +576,9 @@ def _unit_orders(kinds: Sequence[_Kind]) -> list[list[int]]:
         lambda k: (-max(k.dims), -k.volume),
         lambda k: (-(sorted(k.dims)[1] * sorted(k.dims)[2]), -k.volume),
         lambda k: (-min(k.dims), -k.volume),
+        # units that stand tall whichever way they lie (upright mugs, shoe boxes) first,
+        # on the floor, and the flat ones stacked over and beside them
+        lambda k: (-min(r[2] for r in k.rots), -k.volume),
     ]
     orders: list[list[int]] = []
     for key in keys:
@@ -631,7 +669,7 @@ def _exact(
         if left == 0:
             return True
         nodes += 1
-        if nodes > node_limit or (nodes & 63 == 0 and perf_counter() > deadline):
+        if nodes > node_limit or (nodes & 7 == 0 and perf_counter() > deadline):
             raise _OutOfNodes
         if capacity - used < left:
             return False
@@ -691,6 +729,10 @@ class _Attempt:
         self.kinds = kinds
         self.rng = rng
         self.rots = [tuple(r for r in k.rots if _fits_in(r, c)) for k in kinds]
+        # The same container turned a quarter about the vertical: the extreme-point rules
+        # favour one side, so this packs differently (placements are turned back).
+        self.turned = (c[1], c[0], c[2])
+        self.turned_rots = [tuple((r[1], r[0], r[2]) for r in rs) for rs in self.rots]
         self.orders = _unit_orders(kinds)
         self.units = sum(k.count for k in kinds)
         self.merits = (
@@ -698,8 +740,10 @@ class _Attempt:
             if self.units <= self.MANY
             else (_MERIT_BOTTOM,)
         )
-        schedule = [(i, m) for m in self.merits for i in range(len(self.orders))]
-        schedule.sort(key=lambda im: (im[0] + im[1], im[1]))
+        schedule = [
+            (i, m, t) for t in (False, True) for m in self.merits for i in range(len(self.orders))
+        ]
+        schedule.sort(key=lambda imt: (imt[2], imt[0] + imt[1], imt[1]))
         self.schedule = schedule
         #: how many passes the first, cheap stage runs
         self.first = 4 if self.units <= self.MANY else 1
@@ -709,13 +753,24 @@ class _Attempt:
         self, first: int, last: int | None, deadline: float | None = None
     ) -> list[_Placed] | None:
         """Deterministic heuristic passes ``first:last``, stopping at the deadline."""
-        for n, (i, merit) in enumerate(self.schedule[first:last]):
+        for n, (i, merit, turned) in enumerate(self.schedule[first:last]):
             if n and deadline is not None and perf_counter() > deadline:
                 break
-            res = _ep_pass(self.c, self.orders[i], self.rots, merit)
+            res = self.run(self.orders[i], merit, turned)
             if res is not None:
                 return res
         return None
+
+    def run(
+        self, seq: Sequence[int], merit: int, turned: bool, rng: random.Random | None = None
+    ) -> list[_Placed] | None:
+        """One heuristic pass, in the container as it is or turned (and turned back)."""
+        if not turned:
+            return _ep_pass(self.c, seq, self.rots, merit, rng)
+        res = _ep_pass(self.turned, seq, self.turned_rots, merit, rng)
+        if res is None:
+            return None
+        return [(k, (p[1], p[0], p[2]), (s[1], s[0], s[2])) for k, p, s in res]
 
     def restarts(self, deadline: float) -> list[_Placed] | None:
         """Randomised heuristic passes until the deadline."""
@@ -728,13 +783,16 @@ class _Attempt:
                 noise = {i: rng.uniform(0.5, 1.5) for i in range(len(kinds))}
                 seq = sorted(base, key=lambda k: -kinds[k].volume * noise[k])
             merit = rng.choice(self.merits)
-            res = _ep_pass(self.c, seq, self.rots, merit, rng if rng.random() < 0.5 else None)
+            turned = rng.random() < 0.5
+            res = self.run(seq, merit, turned, rng if rng.random() < 0.5 else None)
             if res is not None:
                 return res
         return None
 
-    def exact(self, deadline: float, nodes: int) -> list[_Placed] | None:
-        if self.proved or self.units > EXACT_MAX_UNITS or nodes <= 0:
+    def exact(self, deadline: float, nodes: int, *, any_size: bool = False) -> list[_Placed] | None:
+        """The corner-point search: for small orders, or (``any_size``) as a search that
+        may run out of time on bigger ones, where it finds packings the heuristic misses."""
+        if self.proved or nodes <= 0 or (self.units > EXACT_MAX_UNITS and not any_size):
             return None
         status, res = _exact(self.c, self.kinds, self.rots, deadline, nodes)
         self.proved = status is False
@@ -810,11 +868,18 @@ class _Packer:
         for i, a in enumerate(tries):
             now = perf_counter()
             end = now + max((deadline - now) / (len(tries) - i), MIN_EFFORT_S)
-            if thorough:
+            if thorough and a.units <= EXACT_MAX_UNITS:
                 res = (
                     a.passes(a.first, None, end)
                     or a.restarts(now + (end - now) * 0.3)
                     or a.exact(end, EXACT_NODE_LIMIT)
+                    or a.restarts(end)
+                )
+            elif thorough:  # bigger orders: the corner-point search gets most of the time
+                res = (
+                    a.passes(a.first, None, end)
+                    or a.restarts(now + (end - now) * 0.2)
+                    or a.exact(now + (end - now) * 0.8, BIG_NODE_LIMIT, any_size=True)
                     or a.restarts(end)
                 )
             else:
@@ -852,9 +917,9 @@ def suggest(
 
     Raises PackingError for bad input or for a unit that fits in no container at all.
     ``alternatives`` are the next containers in the same order that the quick heuristics
-    pack the order into. The budget is a target: each container cheaper than the first one
-    found that passes the quick rejections still gets a few milliseconds, and a split
-    order takes longer.
+    pack the order into (with a little more search, if the budget is not spent by then).
+    The budget is a target: each container cheaper than the first one found that passes the
+    quick rejections still gets a few milliseconds, and a split order takes longer.
     """
     catalogue = sorted(_check_catalogue(boxes), key=_order_key)
     kinds = _kinds(items)
@@ -879,11 +944,10 @@ def suggest(
             break
         tries[i] = packer.attempts(box, kinds)
         parcel = packer.quick(box, tries[i])
-        if parcel is None and found:  # a possible runner-up: a little more effort
-            parcel = packer.deep(box, tries[i], 0.0, thorough=False)
         if parcel is not None:
             found[i] = parcel
-    # then the whole budget on the cheaper ones that may still fit, cheapest first.
+    # then the whole budget on the cheaper ones that may still fit, cheapest first (a
+    # runner-up can wait: it is only an alternative),
     first = min(found, default=len(catalogue))
     pending = [i for i, t in tries.items() if t and i < first and i not in found]
     for n, i in enumerate(pending):
@@ -894,6 +958,16 @@ def suggest(
             first = i
             break
     if first < len(catalogue):
+        # and the runners-up the quick heuristics missed get a little more effort if there
+        # is time left.
+        for i in sorted(tries):
+            later = sum(1 for j in found if j > first)
+            if later >= max_alternatives or perf_counter() > deadline:
+                break
+            if i <= first or i in found or not tries[i]:
+                continue
+            if (parcel := packer.deep(catalogue[i], tries[i], 0.0, thorough=False)) is not None:
+                found[i] = parcel
         later = [catalogue[i].code for i in sorted(found) if i > first]
         return Suggestion((found[first],), tuple(later[:max_alternatives]))
     return Suggestion(_split(catalogue, kinds, packer), ())

@@ -613,3 +613,47 @@ def test_a_box_cut_into_pieces_is_found_again(cut, decoys):
     chosen = only_box(s)
     event(f"{len(items)} pieces, {'target' if chosen.box == 'TARGET' else 'a decoy'}")
     assert next(b for b in boxes if b.code == chosen.box).cost_ore <= 1000
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(guillotine())
+def test_usable_size_of_a_box_cut_into_pieces_is_the_whole_box(cut):
+    # Along each axis a line through the box crosses pieces whose sizes add up to the box:
+    # cutting the container down to the sums of unit sizes must never cut into it.
+    whole, items = cut
+    kinds = pk._kinds(items)
+    assert pk._usable(whole, kinds) == whole
+    assert not pk._quick_reject(whole, kinds)
+
+
+def test_usable_size_cuts_a_box_down_to_sums_of_unit_sizes():
+    # 3 units that only go in 70 mm along x (the section is 60 x 50): two fit in 205 mm,
+    # three do not; turned, in a 60 x 70 section, 70 + 70 + 60 = 200 fits.
+    kinds = pk._kinds([Item("A", (70, 60, 50), 10, 3)])
+    assert pk._usable((205, 60, 50), kinds) == (140, 60, 50)
+    assert pk._usable((205, 70, 70), kinds)[0] == 200
+    # 2 cubes of 60 in a 110-wide, 60-high box: usable 60 across, so they cannot go side
+    # by side, and the volume (2 x 60^3 <= 119 x 110 x 60) alone would have let them in.
+    cubes = pk._kinds([Item("C", (60, 60, 60), 10, 2)])
+    assert pk._usable((119, 110, 60), cubes) == (60, 60, 60)
+    assert pk._quick_reject((119, 110, 60), cubes)
+
+
+def test_big_order_the_heuristic_misses_is_found_by_the_corner_point_search():
+    # 11 units of the #20 hard set (benchmarks/packing.py --hard, order 176): CP-SAT packs
+    # them in BOX-L1; tens of thousands of heuristic passes do not, the corner-point search does.
+    items = [
+        Item("SHOES", (302, 206, 104), 1152),
+        Item("MUG-A", (125, 91, 102), 374, 2, True),
+        Item("MUG-B", (124, 98, 100), 344, 2, True),
+        Item("SHIRT", (300, 211, 35), 238, 2),
+        Item("BOOK", (249, 140, 27), 628, 4),
+    ]
+    l1 = BoxType("BOX-L1", "box", (400, 300, 200), 15000, 280, 900)
+    l2 = BoxType("BOX-L2", "box", (450, 350, 250), 20000, 350, 1100)
+    parcel = fits(l1, items, time_budget_s=2.0)
+    assert parcel is not None
+    verify(parcel, l1, items)
+    s = suggest([l2, l1], items, time_budget_s=2.0)
+    verify_suggestion(s, [l2, l1], items)
+    assert only_box(s).box == "BOX-L1"

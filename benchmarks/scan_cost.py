@@ -3,12 +3,13 @@
 Run: .venv/bin/python benchmarks/scan_cost.py HISTORY.db [--repeat 200]
 
 Works on a copy of the file (benchmarks/history.py makes one; nothing is changed in it). A
-packer opens a picked order and scans one unit of it, then undoes it, ``--repeat`` times; a
-wrong item is scanned in between. For each kind of scan it prints the SQL statements sent
-(counted at the cursor, so SQLAlchemy's own SAVEPOINTs and the COMMIT count too), the CPU
-time of the operation (``time.process_time``: the interpreter's work, much less disturbed
-by a loaded machine than the wall clock) and the wall-clock time. The statement count is
-deterministic; ``tests/operations/test_pack_statements.py`` guards it.
+packer opens a picked order and scans one unit of it, then undoes it, ``--repeat`` times; an
+item of the catalogue not in the order is scanned in between (refused). For each kind of scan
+it prints the SQL statements sent (counted at the cursor: BEGIN and SAVEPOINTs count, the
+COMMIT, a call of the driver's, does not), the CPU time of the operation
+(``time.process_time``: the interpreter's and SQLite's work, much less disturbed by a loaded
+machine than the wall clock) and the wall-clock time. The statement count is deterministic;
+``tests/operations/test_pack_statements.py`` guards it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from _figures import emit
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select
 
 from packbench.core.codes import CodeRules
 from packbench.data.engine import create_database
@@ -57,12 +58,19 @@ def main() -> None:
             packer = s.exec(select(Packer).where(Packer.role == "packer")).first()
             assert packer is not None
             product = s.exec(select(Product).where(Product.sku == line.sku)).first()
+            in_order = select(OrderLine.product_id).where(OrderLine.order_id == order.id)
+            stranger = s.exec(
+                select(Product.gtin).where(
+                    col(Product.gtin).is_not(None), col(Product.id).not_in(in_order)
+                )
+            ).first()
+            assert stranger is not None, "every product with a GTIN is in the order"
         unit = (product.gtin if product is not None and product.gtin else None) or line.sku
         actor = Actor("pack", "bench-cost", packer.id, packer.name, packer.role)
         codes, rules = CodeRules(), PackRules()
         opened = pack_scan(db, actor, f"ORD-{order.number}", codes, rules, order_id=None)
         assert opened is not None and opened.ok, opened
-        kinds = [("unit ticked", unit), ("undo", "CMD-UNDO"), ("wrong item", "7071234999990")]
+        kinds = [("unit ticked", unit), ("undo", "CMD-UNDO"), ("wrong item", stranger)]
         figures: dict[str, dict[str, list[float]]] = {
             k: {"statements": [], "cpu": [], "wall": []} for k, _ in kinds
         }

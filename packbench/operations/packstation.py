@@ -31,6 +31,7 @@ exactly where it was.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, false, func
+from sqlalchemy import bindparam, case, false, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -379,28 +380,10 @@ def _parcel_rows(session: Session, order_id: int) -> tuple[list[Parcel], list[Pa
     if ("parcels", order_id) not in cache:
         parcels: dict[int | None, Parcel] = {}
         items: list[ParcelItem] = []
-        chosen, suggested = aliased(BoxType), aliased(BoxType)
-        codes = _suggested_codes(session, order_id)
-        planned = (
-            col(suggested.code) == case(codes, value=col(Parcel.seq), else_=None)
-            if codes
-            else false()
-        )
+        codes = tuple(_suggested_codes(session, order_id))
         tares = _tares(session)
         for parcel, item, *boxes in session.exec(
-            select(  # type: ignore[call-overload]  # sqlmodel's select overloads stop at four
-                Parcel,
-                ParcelItem,
-                chosen.code,
-                chosen.tare_g,
-                suggested.code,
-                suggested.tare_g,
-            )
-            .outerjoin(ParcelItem, col(ParcelItem.parcel_id) == col(Parcel.id))
-            .outerjoin(chosen, col(chosen.code) == col(Parcel.box_code))
-            .outerjoin(suggested, planned)
-            .where(Parcel.order_id == order_id)
-            .order_by(col(Parcel.seq), col(ParcelItem.id))
+            _parcels_statement(codes), params={"order_id": order_id}
         ).all():
             parcels.setdefault(parcel.id, parcel)
             if item is not None:
@@ -413,13 +396,53 @@ def _parcel_rows(session: Session, order_id: int) -> tuple[list[Parcel], list[Pa
     return cache[("parcels", order_id)], cache[("items", order_id)]
 
 
-def _suggested_codes(session: Session, order_id: int) -> dict[int, str]:
-    """Parcel number → the box the plan suggested for it, if this transaction read the plan."""
+#: The boxes joined to a parcel: the one chosen, the one suggested (made once: an alias costs
+#: SQLAlchemy about a millisecond to set up).
+_CHOSEN_BOX = aliased(BoxType, name="chosen_box")
+_SUGGESTED_BOX = aliased(BoxType, name="suggested_box")
+
+
+@functools.lru_cache(maxsize=64)
+def _parcels_statement(codes: tuple[str, ...]) -> Any:
+    """The statement reading an order's parcels (the order a bound parameter), for the boxes
+    suggested for parcels 1, 2, …: made once per suggestion, as building a statement is a good
+    part of what SQLAlchemy spends on a scan."""
+    chosen, suggested = _CHOSEN_BOX, _SUGGESTED_BOX
+    planned = (
+        col(suggested.code)
+        == case(dict(enumerate(codes, start=1)), value=col(Parcel.seq), else_=None)
+        if codes
+        else false()
+    )
+    return (
+        select(  # type: ignore[call-overload]  # sqlmodel's select overloads stop at four
+            Parcel, ParcelItem, chosen.code, chosen.tare_g, suggested.code, suggested.tare_g
+        )
+        .outerjoin(ParcelItem, col(ParcelItem.parcel_id) == col(Parcel.id))
+        .outerjoin(chosen, col(chosen.code) == col(Parcel.box_code))
+        .outerjoin(suggested, planned)
+        .where(col(Parcel.order_id) == bindparam("order_id"))
+        .order_by(col(Parcel.seq), col(ParcelItem.id))
+    )
+
+
+#: The order with its pack plan, its lines and their products (the order a bound parameter).
+_MINE = (
+    select(Order, PackPlan, OrderLine, Product)
+    .outerjoin(PackPlan, col(PackPlan.order_id) == col(Order.id))
+    .outerjoin(OrderLine, col(OrderLine.order_id) == col(Order.id))
+    .outerjoin(Product, col(Product.id) == col(OrderLine.product_id))
+    .where(col(Order.id) == bindparam("order_id"))
+    .order_by(col(OrderLine.line_no))
+)
+
+
+def _suggested_codes(session: Session, order_id: int) -> list[str]:
+    """The boxes the plan suggested for parcels 1, 2, …, if this transaction read the plan."""
     plan = _cache(session).get(("plan", order_id))
     if plan is None:
-        return {}
-    suggestion = _suggestion_from_json(plan.suggestion, plan.learned)
-    return {seq: p.box for seq, p in enumerate(suggestion.parcels, start=1)}
+        return []
+    return [str(p["box"]) for p in json.loads(plan.suggestion)["parcels"]]
 
 
 def _tares(session: Session) -> dict[str, int]:
@@ -1065,14 +1088,7 @@ def _mine(session: Session, actor: Actor, order_id: int, raw: str) -> Order:
     # The order with its pack plan, which the view reads at the end, in one statement (a read
     # after the changes would also flush them in a round of their own).
     # Its lines with their products come in the same statement: every scan needs them.
-    rows = session.exec(
-        select(Order, PackPlan, OrderLine, Product)
-        .outerjoin(PackPlan, col(PackPlan.order_id) == col(Order.id))
-        .outerjoin(OrderLine, col(OrderLine.order_id) == col(Order.id))
-        .outerjoin(Product, col(Product.id) == col(OrderLine.product_id))
-        .where(Order.id == order_id)
-        .order_by(col(OrderLine.line_no))
-    ).all()
+    rows = session.exec(_MINE, params={"order_id": order_id}).all()
     order = rows[0][0] if rows else None
     if rows:
         cache = _cache(session)

@@ -961,8 +961,8 @@ def suggest(
         # and the runners-up the quick heuristics missed get a little more effort if there
         # is time left.
         for i in sorted(tries):
-            later = sum(1 for j in found if j > first)
-            if later >= max_alternatives or perf_counter() > deadline:
+            others = sum(1 for j in found if j > first)
+            if others >= max_alternatives or perf_counter() > deadline:
                 break
             if i <= first or i in found or not tries[i]:
                 continue

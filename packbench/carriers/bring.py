@@ -57,7 +57,7 @@ from packbench.carriers.bring_payloads import (
     parse_tracking,
     sscc_of,
 )
-from packbench.carriers.http import is_loopback, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, send
 from packbench.redact import redact, register_secret
 
 __all__ = ["DEFAULT_PRODUCTS", "BringCarrier", "BringConfig", "BringProduct"]
@@ -158,11 +158,7 @@ class BringCarrier:
     ) -> None:
         if not uid or not key:
             raise AuthError(f"{config.name}: no Mybring API uid and key")
-        parts = urlsplit(config.api_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"api_url {config.api_url!r} is not an http(s) URL")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise ValueError(f"api_url {config.api_url!r}: plain http only to this machine")
+        check_api_url(config.api_url)
         if not config.client_url:
             raise ValueError("client_url (the shop's URL, X-Bring-Client-URL) is required")
         register_secret(uid)
@@ -180,7 +176,8 @@ class BringCarrier:
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "packbench"},
         )
-        self._api_origin = (parts.scheme, parts.hostname, parts.port)
+        api = urlsplit(config.api_url)
+        self._api_origin = (api.scheme, api.hostname, api.port)
 
     def close(self) -> None:
         self._client.close()

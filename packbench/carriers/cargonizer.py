@@ -15,7 +15,6 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -49,7 +48,7 @@ from packbench.carriers.cargonizer_payloads import (
     recovered,
     transferred,
 )
-from packbench.carriers.http import is_loopback, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, send
 from packbench.redact import redact, register_secret
 
 __all__ = ["CargonizerCarrier", "CargonizerConfig", "CargonizerProduct"]
@@ -104,11 +103,7 @@ class CargonizerCarrier:
     ) -> None:
         if not key or not sender_id:
             raise AuthError(f"{config.name}: no Cargonizer key and sender id")
-        parts = urlsplit(config.api_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"api_url {config.api_url!r} is not an http(s) URL")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise ValueError(f"api_url {config.api_url!r}: plain http only to this machine")
+        check_api_url(config.api_url)
         register_secret(key)
         register_secret(sender_id)
         self.config = config

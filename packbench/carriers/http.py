@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,6 +26,16 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_api_url(url: str) -> None:
+    """An adapter's ``api_url`` is http(s) with a host, and plain http only to this machine
+    (the demo carrier): credentials never travel in the clear. A ValueError says which."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"api_url {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(f"api_url {url!r}: plain http only to this machine")
 
 
 def retry_after(response: httpx.Response) -> float | None:

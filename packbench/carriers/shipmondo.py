@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -43,7 +43,7 @@ from packbench.carriers.base import (
     ShipmentRequest,
     TransientError,
 )
-from packbench.carriers.http import is_loopback, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, send
 from packbench.carriers.shipmondo_payloads import (
     LABEL_FORMATS,
     ShipmondoOptions,
@@ -128,11 +128,7 @@ class ShipmondoCarrier:
     ) -> None:
         if not user or not key:
             raise AuthError(f"{config.name}: no Shipmondo API user and key")
-        parts = urlsplit(config.api_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"api_url {config.api_url!r} is not an http(s) URL")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise ValueError(f"api_url {config.api_url!r}: plain http only to this machine")
+        check_api_url(config.api_url)
         register_secret(user)
         register_secret(key)
         self.config = config

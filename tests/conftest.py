@@ -9,6 +9,7 @@ Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,17 +40,37 @@ KEEP_ENV = {"PACKBENCH_REQUIRE_CUPS", "PACKBENCH_TEST_PG"}
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "serial: shares CUPS or Chromium with other tests; run in the serial pass"
+    )
 
 
+_CUPS_WORDS = re.compile(
+    r"PACKBENCH-(PDF|STOPPED|RAW)|lpadmin|cups_ready|CupsPrinter|make_printer\(|REQUIRE_CUPS"
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by the markers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Under pytest-xdist (`--dist loadgroup`, as scripts/test runs it), the tests that share one
-    # machine-wide thing run one after another on one worker: the CUPS queues, and Chromium.
+    # The tests that share one machine-wide thing are marked `serial`: the CUPS queues (tests
+    # stop, disable and delete them, and count their jobs) and Chromium. scripts/test runs the
+    # rest on every core (pytest-xdist) and these after, in one process. (xdist's own groups
+    # cannot do it: pytest 9 ignores the node id xdist's loadgroup rewrites.) A module that
+    # names a CUPS queue or its tools anywhere is serial whole.
+    uses_cups: dict[str, bool] = {}
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "cups_ready" in fixtures:
-            item.add_marker(pytest.mark.xdist_group("cups"))
-        elif item.nodeid.startswith("tests/browser/"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        path = str(item.path)
+        if path not in uses_cups:
+            try:
+                uses_cups[path] = bool(_CUPS_WORDS.search(item.path.read_text()))
+            except OSError:
+                uses_cups[path] = False
+        if (
+            uses_cups[path]
+            or "cups_ready" in getattr(item, "fixturenames", ())
+            or item.nodeid.startswith("tests/browser/")
+        ):
+            item.add_marker(pytest.mark.serial)
     if not PG_URL:
         return
     skip = pytest.mark.skip(reason="about SQLite itself (PACKBENCH_TEST_PG is set)")

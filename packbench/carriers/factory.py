@@ -188,43 +188,40 @@ def carrier_for(
     raise CarrierError(f"carrier {name}: unknown kind {kind!r}")
 
 
-def cargonizer_config(name: str, settings: Any, sender: Any = None) -> CargonizerConfig:
-    """A :class:`CargonizerConfig` from a settings object or mapping; ``products`` are keyed by
-    Cargonizer's product identifier."""
+def _aggregator_config(
+    config_cls: Any, product_cls: Any, name: str, settings: Any, sender: Any
+) -> Any:
+    """``config_cls`` from a settings object or mapping: its own keys as given, ``products``
+    (keyed by the carrier's product id) made ``product_cls``, the sender an address."""
     products = {}
     for pid, p in (_get(settings, "products", None) or {}).items():
         fields = {
             k: _get(p, k)
-            for k in CargonizerProduct.__dataclass_fields__
+            for k in product_cls.__dataclass_fields__
             if k != "id" and _get(p, k) is not None
         }
         if "services" in fields:
             fields["services"] = tuple(fields["services"])
-        products[str(pid)] = CargonizerProduct(id=str(pid), **fields)
+        products[str(pid)] = product_cls(id=str(pid), **fields)
     simple = {
         k: _get(settings, k)
-        for k in CargonizerConfig.__dataclass_fields__
+        for k in config_cls.__dataclass_fields__
         if k not in ("name", "products", "sender") and _get(settings, k) is not None
     }
-    return CargonizerConfig(name=name, products=products, sender=_address(sender), **simple)
+    return config_cls(name=name, products=products, sender=_address(sender), **simple)
+
+
+def cargonizer_config(name: str, settings: Any, sender: Any = None) -> CargonizerConfig:
+    """A :class:`CargonizerConfig`; ``products`` are keyed by Cargonizer's product identifier."""
+    config: CargonizerConfig = _aggregator_config(
+        CargonizerConfig, CargonizerProduct, name, settings, sender
+    )
+    return config
 
 
 def shipmondo_config(name: str, settings: Any, sender: Any = None) -> ShipmondoConfig:
-    """A :class:`ShipmondoConfig` from a settings object or mapping; ``products`` are keyed by
-    Shipmondo's ``product_code``."""
-    products = {}
-    for pid, p in (_get(settings, "products", None) or {}).items():
-        fields = {
-            k: _get(p, k)
-            for k in ShipmondoProduct.__dataclass_fields__
-            if k != "id" and _get(p, k) is not None
-        }
-        if "services" in fields:
-            fields["services"] = tuple(fields["services"])
-        products[str(pid)] = ShipmondoProduct(id=str(pid), **fields)
-    simple = {
-        k: _get(settings, k)
-        for k in ShipmondoConfig.__dataclass_fields__
-        if k not in ("name", "products", "sender") and _get(settings, k) is not None
-    }
-    return ShipmondoConfig(name=name, products=products, sender=_address(sender), **simple)
+    """A :class:`ShipmondoConfig`; ``products`` are keyed by Shipmondo's ``product_code``."""
+    config: ShipmondoConfig = _aggregator_config(
+        ShipmondoConfig, ShipmondoProduct, name, settings, sender
+    )
+    return config

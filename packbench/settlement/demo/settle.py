@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -215,9 +216,12 @@ def settle(
                 back = c.return_ore if 0 < c.return_ore <= c.amount_ore else c.amount_ore
                 when = _oslo_at(day + timedelta(days=1), 10, 30)
                 moves[day + timedelta(days=1)].append(_Move("refund", c, back, when))
-        writer = {"vipps": _Vipps, "klarna": _Klarna, "stripe": _Stripe}[provider](
-            settled, currency
-        )
+        writers: dict[str, Callable[[Settled, str], _Writer]] = {
+            "vipps": _Vipps,
+            "klarna": _Klarna,
+            "stripe": _Stripe,
+        }
+        writer = writers[provider](settled, currency)
         _walk(provider, moves, today, writer, settled)
     return settled
 
@@ -274,17 +278,22 @@ def _count(settled: Settled, m: _Move, *, paid: bool) -> None:
     settled.orders[m.capture.order_id] = (provider, cap, ref, fee, out)
 
 
-class _Writer:
+class _Writer(ABC):
+    """One provider's report being written; each provider writes its own payout."""
+
     def __init__(self, settled: Settled, currency: str) -> None:
         self.data = settled.data
         self.currency = currency
 
-    def move(self, day: date, m: _Move) -> None: ...
+    def move(self, day: date, m: _Move) -> None:  # noqa: B027  # most providers: nothing
+        """A capture, refund or fee of ``day``, as the provider reports it (if it does)."""
 
-    def end_of_day(self, day: date, moves: list[_Move]) -> None: ...
+    def end_of_day(self, day: date, moves: list[_Move]) -> None:  # noqa: B027
+        """What the provider writes when a day closes (if anything)."""
 
+    @abstractmethod
     def payout(self, day: date, moves: list[_Move], net: int) -> str:
-        raise NotImplementedError
+        """Write the day's payout in the provider's shape; its id."""
 
 
 class _Vipps(_Writer):

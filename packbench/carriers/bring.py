@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ from packbench.carriers.bring_payloads import (
     parse_tracking,
     sscc_of,
 )
-from packbench.carriers.http import check_api_url, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, retrying, send
 from packbench.redact import redact, register_secret
 
 __all__ = ["DEFAULT_PRODUCTS", "BringCarrier", "BringConfig", "BringProduct"]
@@ -65,6 +65,8 @@ __all__ = ["DEFAULT_PRODUCTS", "BringCarrier", "BringConfig", "BringProduct"]
 MAX_BODY_BYTES = 2_000_000
 MAX_LABEL_BYTES = 20_000_000
 MAX_REDIRECTS = 5
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -261,21 +263,19 @@ class BringCarrier:
         self, url: str, what: str, params: Mapping[str, str] | None = None
     ) -> tuple[httpx.Response, Any]:
         """A read, retried on 429/5xx/network errors with back-off."""
-        wait = self.config.backoff_s
-        for attempt in range(1, self.config.read_attempts + 1):
-            try:
-                response, content = self._send("GET", url, what, params=params)
-                if response.is_success:
-                    return response, decode(content, what)
-                error = self._fail(response, content, what)
-            except TransientError as exc:
-                error = exc
-            if not error.retryable or attempt == self.config.read_attempts:
-                raise error
-            after = error.retry_after if isinstance(error, RateLimited) else None
-            self._sleep(min(max(after or 0.0, wait), max(self.config.max_backoff_s, wait)))
-            wait = min(wait * 2, self.config.max_backoff_s)
-        raise AssertionError("unreachable")
+
+        def attempt() -> tuple[httpx.Response, Any]:
+            response, content = self._send("GET", url, what, params=params)
+            if response.is_success:
+                return response, decode(content, what)
+            raise self._fail(response, content, what)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        c = self.config
+        return retrying(attempt, attempts=c.read_attempts, backoff_s=c.backoff_s,
+                        max_backoff_s=c.max_backoff_s, sleep=self._sleep)  # fmt: skip
 
     # ------------------------------------------------------------------ the interface
 
@@ -379,21 +379,14 @@ class BringCarrier:
         if not label.url:
             raise PayloadError(f"{self.name}: the label has neither bytes nor a link")
         url = label.url.split("#", 1)[0]
-        wait = self.config.backoff_s
-        for attempt in range(1, self.config.read_attempts + 1):
-            try:
-                response, content = self._follow(url)
-                if response.is_success:
-                    return self._label(label, response, content)
-                error = self._fail(response, content, "fetching the label")
-            except TransientError as exc:
-                error = exc
-            if not error.retryable or attempt == self.config.read_attempts:
-                raise error
-            after = error.retry_after if isinstance(error, RateLimited) else None
-            self._sleep(min(max(after or 0.0, wait), max(self.config.max_backoff_s, wait)))
-            wait = min(wait * 2, self.config.max_backoff_s)
-        raise AssertionError("unreachable")
+
+        def attempt() -> LabelDocument:
+            response, content = self._follow(url)
+            if response.is_success:
+                return self._label(label, response, content)
+            raise self._fail(response, content, "fetching the label")
+
+        return self._retrying(attempt)
 
     def _follow(self, url: str) -> tuple[httpx.Response, bytes]:
         for _ in range(MAX_REDIRECTS + 1):

@@ -48,7 +48,7 @@ from packbench.carriers.cargonizer_payloads import (
     recovered,
     transferred,
 )
-from packbench.carriers.http import check_api_url, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, retrying, send
 from packbench.redact import redact, register_secret
 
 __all__ = ["CargonizerCarrier", "CargonizerConfig", "CargonizerProduct"]
@@ -161,21 +161,17 @@ class CargonizerCarrier:
     def _read(
         self, url: str, what: str, params: Sequence[tuple[str, str]], limit: int = MAX_BODY_BYTES
     ) -> tuple[httpx.Response, bytes]:
-        wait = self.config.backoff_s
-        for attempt in range(1, self.config.read_attempts + 1):
-            try:
-                response, content = self._send("GET", url, what, params=params, limit=limit)
-                if response.is_success:
-                    return response, content
-                error = self._fail(response, content, what)
-            except TransientError as exc:
-                error = exc
-            if not error.retryable or attempt == self.config.read_attempts:
-                raise error
-            after = error.retry_after if isinstance(error, RateLimited) else None
-            self._sleep(min(max(after or 0.0, wait), max(self.config.max_backoff_s, wait)))
-            wait = min(wait * 2, self.config.max_backoff_s)
-        raise AssertionError("unreachable")
+        """A read, retried on 429/5xx/network errors with back-off."""
+
+        def attempt() -> tuple[httpx.Response, bytes]:
+            response, content = self._send("GET", url, what, params=params, limit=limit)
+            if response.is_success:
+                return response, content
+            raise self._fail(response, content, what)
+
+        c = self.config
+        return retrying(attempt, attempts=c.read_attempts, backoff_s=c.backoff_s,
+                        max_backoff_s=c.max_backoff_s, sleep=self._sleep)  # fmt: skip
 
     # ------------------------------------------------------------------ the interface
 

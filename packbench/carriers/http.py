@@ -6,15 +6,18 @@ request — and its credential headers — never reach a traceback."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from packbench.carriers.base import PayloadError, TransientError
+from packbench.carriers.base import CarrierError, PayloadError, RateLimited, TransientError
 from packbench.redact import redact
 
-__all__ = ["is_loopback", "retry_after", "send"]
+__all__ = ["is_loopback", "retry_after", "retrying", "send"]
+
+T = TypeVar("T")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -82,3 +85,31 @@ def send(
         raise TransientError(
             f"{what}: the connection to {carrier} failed ({type(exc).__name__})"
         ) from None
+
+
+def retrying(
+    attempt: Callable[[], T],
+    *,
+    attempts: int,
+    backoff_s: float,
+    max_backoff_s: float,
+    sleep: Callable[[float], None],
+) -> T:
+    """A read (never a booking), tried up to ``attempts`` times while it fails retryably.
+
+    ``attempt`` returns the answer or raises a :class:`CarrierError`; one that is not
+    ``retryable`` (a refusal, a malformed answer) is raised at once, the last one when the
+    attempts are spent. Between attempts the wait doubles from ``backoff_s`` up to
+    ``max_backoff_s``, and is never shorter than a 429's ``Retry-After``.
+    """
+    wait = backoff_s
+    for n in range(1, attempts + 1):
+        try:
+            return attempt()
+        except CarrierError as error:
+            if not error.retryable or n >= attempts:
+                raise
+            after = error.retry_after if isinstance(error, RateLimited) else None
+            sleep(min(max(after or 0.0, wait), max(max_backoff_s, wait)))
+            wait = min(wait * 2, max_backoff_s)
+    raise ValueError(f"attempts must be at least 1, got {attempts}")

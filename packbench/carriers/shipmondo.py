@@ -43,7 +43,7 @@ from packbench.carriers.base import (
     ShipmentRequest,
     TransientError,
 )
-from packbench.carriers.http import check_api_url, retry_after, send
+from packbench.carriers.http import check_api_url, retry_after, retrying, send
 from packbench.carriers.shipmondo_payloads import (
     LABEL_FORMATS,
     ShipmondoOptions,
@@ -195,22 +195,16 @@ class ShipmondoCarrier:
         limit: int = MAX_BODY_BYTES,
     ) -> Any:  # fmt: skip
         """A read, retried on 429/5xx/network errors with back-off."""
-        wait = self.config.backoff_s
-        for attempt in range(1, self.config.read_attempts + 1):
-            try:
-                response, content, status = self._send("GET", url, what, params=params,
-                                                       limit=limit)  # fmt: skip
-                if 200 <= status < 300:
-                    return decode(content, what)
-                error = self._fail(response, content, status, what)
-            except TransientError as exc:
-                error = exc
-            if not error.retryable or attempt == self.config.read_attempts:
-                raise error
-            after = error.retry_after if isinstance(error, RateLimited) else None
-            self._sleep(min(max(after or 0.0, wait), max(self.config.max_backoff_s, wait)))
-            wait = min(wait * 2, self.config.max_backoff_s)
-        raise AssertionError("unreachable")
+
+        def attempt() -> Any:
+            response, content, status = self._send("GET", url, what, params=params, limit=limit)
+            if 200 <= status < 300:
+                return decode(content, what)
+            raise self._fail(response, content, status, what)
+
+        c = self.config
+        return retrying(attempt, attempts=c.read_attempts, backoff_s=c.backoff_s,
+                        max_backoff_s=c.max_backoff_s, sleep=self._sleep)  # fmt: skip
 
     # ------------------------------------------------------------------ the interface
 

@@ -12,8 +12,13 @@ about retrying a booking (look it up before booking again).
   :class:`~packbench.carriers.base.NumberSource` inside the transaction that writes them);
 - :mod:`~packbench.carriers.bring` (transport) and :mod:`~packbench.carriers.bring_payloads`
   (pure request/response bodies): Bring's Booking, Pickup Point and Tracking APIs;
+- :mod:`~packbench.carriers.cargonizer` and :mod:`~packbench.carriers.shipmondo`, each with its
+  ``_payloads`` module: the two aggregators (Logistra Cargonizer's XML, Shipmondo's JSON);
+- :mod:`~packbench.carriers.http`: what the web-API adapters share (a size-limited request,
+  the read retry with back-off, the ``api_url`` check);
 - :mod:`~packbench.carriers.factory`: the adapter from the configuration and credentials;
-- :mod:`~packbench.carriers.demo_carrier`: a Bring-shaped carrier on loopback.
+- :mod:`~packbench.carriers.demo_carrier`: a carrier on loopback answering Bring's, Cargonizer's
+  and Shipmondo's calls.
 
 No database and no Textual here.
 """

@@ -6,10 +6,6 @@ the order packed again; undecidable → held for a person. Never a second bookin
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,23 +14,22 @@ import pytest
 from sqlmodel import select
 
 from packbench.carriers import CarrierError
-from packbench.data.models import CarrierLabel, Event, Order, Shipment
+from packbench.data.models import CarrierLabel, Event, Shipment
 from packbench.data.types import utcnow
 from packbench.operations.booking_recovery import crash_left_bookings, resolve_crash_left
 from packbench.operations.carrier_booking import _begin, make_carrier
 from packbench.operations.common import Actor
 from packbench.operations.shipping import create_shipment
-from tests.operations.seed import seed
-from tests.operations.test_carrier_booking import (  # noqa: F401
+from tests.operations.carrier_bench import (
     SHIPPER,
-    bench,
-    carrier,
+    bench_file,
+    kill_9_when,
     live_parcels,
     order_of,
+    packed_pair,
     rows,
-    ship_settings,
 )
-from tests.operations.test_shipping import make_packed
+from tests.operations.test_carrier_booking import bench, carrier, ship_settings  # noqa: F401
 
 STARTUP = Actor("ship", SHIPPER.terminal)  # the app starting on the terminal: nobody signed in
 OTHER = Actor("ship", "t-other")
@@ -164,42 +159,18 @@ create_shipment(db, SHIPPER, ship_settings(sys.argv[2], trust=False).ship, int(s
 def test_kill_9_between_intent_and_answer_is_settled_at_the_next_start(
     tmp_path: Path, carrier, when: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from packbench.data.engine import create_database
-    from packbench.data.migrate import upgrade
-
     url, app = carrier
-    path = tmp_path / "bench.db"
-    db = create_database(str(path))
-    upgrade(db)
-    ids = seed(db)
-    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
-    with db.write() as s:
-        order = s.get(Order, ids["first"])
-        assert order is not None
-        order.customer_email = "bjorn@example.no"
-        s.add(order)
+    db, path = bench_file(tmp_path)
+    ids = packed_pair(db, phone=False)
     key = "latency_ms" if when == "before the carrier acts" else "answer_latency_ms"
     app.faults.update({key: 3000})
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(path), url, str(ids["first"])],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not rows(db, Shipment, booking_state="requested"):
-            time.sleep(0.05)
-        if when == "after the carrier booked":
-            while not app.state.bookings() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert app.state.bookings(), "the carrier never booked"
-        assert rows(db, Shipment, booking_state="requested")
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+
+    def requested() -> bool:
+        if when == "after the carrier booked" and not app.state.bookings():
+            return False
+        return bool(rows(db, Shipment, booking_state="requested"))
+
+    kill_9_when(_CHILD, [str(path), url, str(ids["first"])], requested)
     app.faults.update({key: 0})
     time.sleep(3.2)  # a request the killed process sent reaches the carrier, or not
     booked_before = len(app.state.bookings())

@@ -5,14 +5,9 @@ person; a process killed mid-booking; the carrier's label printed through CUPS a
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -26,8 +21,17 @@ from packbench.operations.carrier_booking import label_documents
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.printing import reprint_job
 from packbench.operations.shipping import complete_transaction, create_shipment, print_labels
-from tests.operations.seed import seed
-from tests.operations.test_shipping import make_packed
+from tests.operations.carrier_bench import (
+    SENDER,
+    SHIPPER,
+    bench_file,
+    demo_carrier,
+    kill_9_when,
+    live_parcels,
+    order_of,
+    packed_pair,
+    rows,
+)
 from tests.printing.conftest import PDF_QUEUE, cups_ready, find_pdf  # noqa: F401
 from tests.printing.test_documents import pages
 
@@ -35,7 +39,6 @@ from packbench.carriers.demo_carrier import (  # isort: skip
     DEFAULT_KEY, DEFAULT_UID, DemoCarrierApp, create_app, run_in_thread,
 )  # fmt: skip
 
-SHIPPER = Actor("ship", "t-ship", 1, "Kari Nordmann", "packer")
 SUPERVISOR = Actor("admin", "t-admin", 2, "Ola Sjef", "supervisor")
 
 
@@ -59,13 +62,7 @@ def ship_settings(
             "methods": {
                 "flat_rate:3": {"carrier": "Bring", "service": "Pakke", "product": product}
             },
-            "sender": {
-                "name": "Fjordgarn Nettbutikk AS",
-                "address": "Lagerveien 7",
-                "postcode": "2013",
-                "city": "Skjetten",
-                "phone": "+4712345678",
-            },
+            "sender": SENDER,
         },
         printers={"label": PDF_QUEUE, "timeout_s": 60},
     )
@@ -75,53 +72,15 @@ def ship_settings(
 def carrier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, DemoCarrierApp]]:
-    monkeypatch.setenv("PACKBENCH_BRING_UID", DEFAULT_UID)
-    monkeypatch.setenv("PACKBENCH_BRING_KEY", DEFAULT_KEY)
-    app = create_app(tmp_path / "carrier.json")
-    url, stop = run_in_thread(app)
-    try:
-        yield url, app
-    finally:
-        stop()
+    with demo_carrier(
+        tmp_path, monkeypatch, PACKBENCH_BRING_UID=DEFAULT_UID, PACKBENCH_BRING_KEY=DEFAULT_KEY
+    ) as running:
+        yield running
 
 
 @pytest.fixture
 def bench(db: Database) -> tuple[Database, dict[str, int]]:
-    ids = seed(db)
-    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
-    make_packed(db, ids["second"])
-    with db.write() as s:
-        for oid in (ids["first"], ids["second"]):
-            order = s.get(Order, oid)
-            assert order is not None
-            order.customer_email = "bjorn@example.no"
-            order.customer_phone = "+4791234567"
-            s.add(order)
-        for p in s.exec(select(Parcel)).all():
-            p.length_mm, p.width_mm, p.height_mm = 300, 200, 100
-            s.add(p)
-    return db, ids
-
-
-def rows(db: Database, model: Any, **where: Any) -> list[Any]:
-    with db.read() as s:
-        q = select(model)
-        for k, v in where.items():
-            q = q.where(getattr(model, k) == v)
-        return list(s.exec(q).all())
-
-
-def order_of(db: Database, oid: int) -> Order:
-    with db.read() as s:
-        order = s.get(Order, oid)
-        assert order is not None
-        return order
-
-
-def live_parcels(db: Database, oid: int) -> list[Parcel]:
-    return sorted(
-        (p for p in rows(db, Parcel, order_id=oid) if p.status != "void"), key=lambda p: p.seq
-    )
+    return db, packed_pair(db)
 
 
 def test_a_packed_order_is_booked_and_gets_bring_s_numbers(bench, carrier) -> None:  # type: ignore[no-untyped-def]
@@ -330,47 +289,24 @@ print("booked", flush=True)
 def test_kill_9_mid_booking_then_restart_books_exactly_once(
     tmp_path: Path, carrier, when: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from packbench.data.engine import create_database
-    from packbench.data.migrate import upgrade
-
     url, app = carrier
-    path = tmp_path / "bench.db"
-    db = create_database(str(path))
-    upgrade(db)
-    ids = seed(db)
-    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
-    with db.write() as s:
-        order = s.get(Order, ids["first"])
-        assert order is not None
-        order.customer_email = "bjorn@example.no"
-        s.add(order)
+    db, path = bench_file(tmp_path)
+    ids = packed_pair(db, phone=False)
     key = "latency_ms" if when == "before the carrier acts" else "answer_latency_ms"
     app.faults.update({key: 3000})
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(path), url, str(ids["first"])],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the request is committed, the call under way
-            if any(r["method"] == "POST" for r in app.state.received) or (
-                when == "before the carrier acts" and rows(db, Shipment, booking_state="requested")
-            ):
-                break
-            time.sleep(0.05)
+
+    def requested() -> bool:  # the request is committed, the call under way (or carried out)
         if when == "after the carrier booked":
-            while not app.state.bookings() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert app.state.bookings(), "the carrier never booked"
-        (shipment,) = rows(db, Shipment, order_id=ids["first"])
-        assert shipment.booking_state == "requested"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+            under_way = bool(app.state.bookings())
+        else:
+            posted = any(r["method"] == "POST" for r in app.state.received)
+            under_way = posted or bool(rows(db, Shipment, booking_state="requested"))
+        if under_way:
+            (shipment,) = rows(db, Shipment, order_id=ids["first"])
+            assert shipment.booking_state == "requested"
+        return under_way
+
+    kill_9_when(_CHILD, [str(path), url, str(ids["first"])], requested)
     app.faults.update({key: 0})
     time.sleep(3.2)  # let a request the killed process sent reach the carrier, or not
     booked_before = len(app.state.bookings())

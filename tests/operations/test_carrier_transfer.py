@@ -6,11 +6,6 @@ killed mid-transfer — exactly one transfer per consignment at the carrier ever
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,19 +15,25 @@ from sqlmodel import select
 
 from packbench.config import Settings
 from packbench.data.engine import Database
-from packbench.data.models import CarrierTransfer, Event, Handover, Order, Parcel
+from packbench.data.models import CarrierTransfer, Event, Handover, Parcel
 from packbench.operations.carrier_transfer import send_transfers, transfer_problems
 from packbench.operations.common import Actor
 from packbench.operations.handover import post_scan
 from packbench.operations.shipping import create_shipment
-from tests.operations.seed import seed
-from tests.operations.test_shipping import make_packed, mark_printed
+from tests.operations.carrier_bench import (
+    SENDER,
+    SHIPPER,
+    bench_file,
+    demo_carrier,
+    kill_9_when,
+    packed_pair,
+)
+from tests.operations.test_shipping import mark_printed
 
 from packbench.carriers.demo_carrier import (  # isort: skip
-    DEFAULT_CARGONIZER_KEY, DEFAULT_CARGONIZER_SENDER, DemoCarrierApp, create_app, run_in_thread,
+    DEFAULT_CARGONIZER_KEY, DEFAULT_CARGONIZER_SENDER, DemoCarrierApp,
 )  # fmt: skip
 
-SHIPPER = Actor("ship", "t-ship", 1, "Kari Nordmann", "packer")
 POSTER = Actor("post", "t-post", 1, "Kari Nordmann", "packer")
 DAY = "2026-12-06"
 
@@ -56,13 +57,7 @@ def cargonizer_settings(url: str, **carrier: Any) -> Settings:
                     "product": "bring2_home_delivery_parcel",
                 }
             },
-            "sender": {
-                "name": "Fjordgarn Nettbutikk AS",
-                "address": "Lagerveien 7",
-                "postcode": "2013",
-                "city": "Skjetten",
-                "phone": "+4712345678",
-            },
+            "sender": SENDER,
         }
     )
 
@@ -71,30 +66,18 @@ def cargonizer_settings(url: str, **carrier: Any) -> Settings:
 def carrier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, DemoCarrierApp]]:
-    monkeypatch.setenv("PACKBENCH_CARGONIZER_KEY", DEFAULT_CARGONIZER_KEY)
-    monkeypatch.setenv("PACKBENCH_CARGONIZER_SENDER", DEFAULT_CARGONIZER_SENDER)
-    app = create_app(tmp_path / "carrier.json")
-    url, stop = run_in_thread(app)
-    try:
-        yield url, app
-    finally:
-        stop()
+    with demo_carrier(
+        tmp_path,
+        monkeypatch,
+        PACKBENCH_CARGONIZER_KEY=DEFAULT_CARGONIZER_KEY,
+        PACKBENCH_CARGONIZER_SENDER=DEFAULT_CARGONIZER_SENDER,
+    ) as running:
+        yield running
 
 
 def shipped(db: Database, settings: Settings) -> dict[str, int]:
     """Orders 5001 (two parcels) and 5002 booked through Cargonizer, labels printed."""
-    ids = seed(db)
-    make_packed(db, ids["first"], (("BOX-S", 900), ("BOX-M", 1400)))
-    make_packed(db, ids["second"])
-    with db.write() as s:
-        for oid in (ids["first"], ids["second"]):
-            order = s.get(Order, oid)
-            assert order is not None
-            order.customer_email = "bjorn@example.no"
-            s.add(order)
-        for p in s.exec(select(Parcel)).all():
-            p.length_mm, p.width_mm, p.height_mm = 300, 200, 100
-            s.add(p)
+    ids = packed_pair(db, phone=False)
     for key in ("first", "second"):
         create_shipment(db, SHIPPER, settings.ship, ids[key])
         mark_printed(db, ids[key])
@@ -310,37 +293,20 @@ print("transferred", flush=True)
 def test_kill_9_between_close_and_transfer_then_restart_transfers_exactly_once(
     tmp_path: Path, carrier, when: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from packbench.data.engine import create_database
-    from packbench.data.migrate import upgrade
-
     url, app = carrier
-    path = tmp_path / "bench.db"
-    db = create_database(str(path))
-    upgrade(db)
+    db, path = bench_file(tmp_path)
     settings = cargonizer_settings(url)
     ids = shipped(db, settings)
     cage_all(db, settings, ids["first"], ids["second"])
     if when == "mid-transfer":  # the carrier transfers, the answer is slow: killed meanwhile
         app.faults.update({"answer_latency_ms": 3000})
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(path), url, when],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "closed", child.stderr.read()
-        deadline = time.monotonic() + 30
-        if when == "mid-transfer":
-            while sum(transfers_at_carrier(app).values()) < 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert sum(transfers_at_carrier(app).values()) == 2, "the carrier never transferred"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+
+    def ready() -> bool:
+        if when == "mid-transfer":  # both transfers carried out, their answers not yet back
+            return sum(transfers_at_carrier(app).values()) == 2
+        return len(transfer_rows(db)) == 2  # the close (with its transfers) committed
+
+    kill_9_when(_CHILD, [str(path), url, when], ready)
     app.faults.update({"answer_latency_ms": 0})
     rows = transfer_rows(db)
     assert len(rows) == 2

@@ -15,10 +15,11 @@ from packbench.config import Settings
 from packbench.data.models import CarrierLabel, Shipment
 from packbench.operations.carrier_booking import label_documents
 from packbench.operations.shipping import create_shipment
-from tests.operations.test_carrier_booking import SHIPPER, bench, live_parcels, rows  # noqa: F401
+from tests.operations.carrier_bench import SENDER, SHIPPER, demo_carrier, live_parcels, rows
+from tests.operations.test_carrier_booking import bench  # noqa: F401
 
 from packbench.carriers.demo_carrier import (  # isort: skip
-    DEFAULT_SHIPMONDO_KEY, DEFAULT_SHIPMONDO_USER, DemoCarrierApp, create_app, run_in_thread,
+    DEFAULT_SHIPMONDO_KEY, DEFAULT_SHIPMONDO_USER, DemoCarrierApp,
 )  # fmt: skip
 
 
@@ -37,13 +38,7 @@ def shipmondo_settings(url: str, **carrier: Any) -> Settings:
             "methods": {
                 "flat_rate:3": {"carrier": "Shipmondo", "service": "Hjem", "product": "BRI_NO_HOME"}
             },
-            "sender": {
-                "name": "Fjordgarn Nettbutikk AS",
-                "address": "Lagerveien 7",
-                "postcode": "2013",
-                "city": "Skjetten",
-                "phone": "+4712345678",
-            },
+            "sender": SENDER,
         }
     )
 
@@ -52,14 +47,13 @@ def shipmondo_settings(url: str, **carrier: Any) -> Settings:
 def carrier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, DemoCarrierApp]]:
-    monkeypatch.setenv("PACKBENCH_SHIPMONDO_USER", DEFAULT_SHIPMONDO_USER)
-    monkeypatch.setenv("PACKBENCH_SHIPMONDO_KEY", DEFAULT_SHIPMONDO_KEY)
-    app = create_app(tmp_path / "carrier.json")
-    url, stop = run_in_thread(app)
-    try:
-        yield url, app
-    finally:
-        stop()
+    with demo_carrier(
+        tmp_path,
+        monkeypatch,
+        PACKBENCH_SHIPMONDO_USER=DEFAULT_SHIPMONDO_USER,
+        PACKBENCH_SHIPMONDO_KEY=DEFAULT_SHIPMONDO_KEY,
+    ) as running:
+        yield running
 
 
 @pytest.mark.parametrize("label_format", ["10x19_pdf", "10x19_zpl"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -158,9 +159,14 @@ class PackbenchApp(App[None]):
 
     def on_mount(self) -> None:
         if self._db is None:
-            self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
+            # Once the first frame is on the terminal: a worker importing SQLAlchemy beside its
+            # painting would share the interpreter with it and delay it (#20).
+            self.call_after_refresh(self._start_boot)
             return
         self._start()
+
+    def _start_boot(self) -> None:
+        self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
 
     def _boot(self) -> None:
         """Open the database and load the first station, off the event loop."""
@@ -178,6 +184,11 @@ class PackbenchApp(App[None]):
     def _booted(self, db: Database) -> None:
         self._db = db
         self._start()
+        # The command line started without collections (packbench.cli.main): everything loaded
+        # so far lives as long as the app, so it is set aside from every later collection
+        # (they scan only what the bench makes from now on) and collections resume.
+        gc.freeze()
+        gc.enable()
         if self._boot_screen is not None:
             scans, unfinished = self._boot_screen.typed()
             if scans or unfinished:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -158,9 +159,14 @@ class PackbenchApp(App[None]):
 
     def on_mount(self) -> None:
         if self._db is None:
-            self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
+            # Once the first frame is on the terminal: a worker importing SQLAlchemy beside its
+            # painting would share the interpreter with it and delay it (#20).
+            self.call_after_refresh(self._start_boot)
             return
         self._start()
+
+    def _start_boot(self) -> None:
+        self.run_worker(self._boot, thread=True, group="boot", exit_on_error=False)
 
     def _boot(self) -> None:
         """Open the database and load the first station, off the event loop."""
@@ -178,6 +184,11 @@ class PackbenchApp(App[None]):
     def _booted(self, db: Database) -> None:
         self._db = db
         self._start()
+        # The command line started without collections (packbench.cli.main): everything loaded
+        # so far lives as long as the app, so it is set aside from every later collection
+        # (they scan only what the bench makes from now on) and collections resume.
+        gc.freeze()
+        gc.enable()
         if self._boot_screen is not None:
             scans, unfinished = self._boot_screen.typed()
             if scans or unfinished:
@@ -212,16 +223,25 @@ class PackbenchApp(App[None]):
             self.actor = self.actor.at_station(station)
         self.switch_mode(station)
         self._catch_termination()
+        if self._open_db is None:
+            self._start_background()
+        else:  # the command line's start: the station's first frame first (#20)
+            self.call_after_refresh(self._start_background)
+        if self._dashboard_after_sign_in:
+            message = "The dashboard opens when a supervisor scans their badge."
+            self.call_after_refresh(self.feedback, "info", message)
+
+    def _start_background(self) -> None:
+        """The workers beside the station: the sync, the GS1 tables, what a killed terminal
+        left unsettled, the header's sync health. Their imports (the shop adapter, httpx,
+        biip) would share the interpreter with the station's first frame."""
         self._start_sync()
-        # biip's GS1 tables (0.1-0.25 s) load beside the first frame, not at the first GS1 scan.
+        # biip's GS1 tables (0.1-0.25 s) load beside the station, not at the first GS1 scan.
         self.run_worker(preload_gs1, thread=True, group="gs1-preload", exit_on_error=False)
         self._settle_print_jobs()
         self._settle_crash_left_bookings()
         self.set_interval(SYNC_HEALTH_S, self._poll_sync_health)
         self._poll_sync_health()
-        if self._dashboard_after_sign_in:
-            message = "The dashboard opens when a supervisor scans their badge."
-            self.call_after_refresh(self.feedback, "info", message)
 
     # -- the shop, in the background ------------------------------------------------------
     def _start_sync(self) -> None:

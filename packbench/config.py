@@ -29,8 +29,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from packbench.config_env import EnvError, deep_update, field_keys, read_environment
 from packbench.core.codes import LAYOUT_SWAPS, CodeRules
 from packbench.core.routing import Layout, LayoutError, load_layout
 from packbench.redact import redact_url
@@ -500,10 +500,12 @@ class SettlementSettings(_Section):
 # -- end of the settlement block ------------------------------------------------------------------
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PACKBENCH_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+class Settings(BaseModel):
+    """Every setting. Made from keyword values (the file's contents), the ``PACKBENCH_*``
+    environment applied over them (``packbench.config_env``: what pydantic-settings did, without
+    its import cost at start, #20)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     db: str | None = None
     bench: BenchSettings = Field(default_factory=BenchSettings)
@@ -521,17 +523,9 @@ class Settings(BaseSettings):
     shop_key: SecretStr | None = None
     shop_secret: SecretStr | None = None
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit values (command line, the file's contents) lose to the environment.
-        return (env_settings, init_settings)
+    def __init__(self, **values: Any) -> None:
+        # Explicit values (the file's contents) lose to the environment, table by table.
+        super().__init__(**deep_update(field_keys(Settings, values), read_environment(Settings)))
 
     def code_rules(self) -> CodeRules:
         return CodeRules(
@@ -573,7 +567,7 @@ def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         for secret in ("shop_key", "shop_secret"):
-            if secret in data:
+            if secret in {key.lower() for key in data}:  # names are case-insensitive
                 raise ConfigError(
                     f"{path}: {secret}: credentials are not kept in files; "
                     f"set PACKBENCH_{secret.upper()} in the environment"
@@ -585,6 +579,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
     except ValidationError as exc:
         source = f"{path} (or its PACKBENCH_* environment overrides)"
         raise ConfigError(_format_error(exc, source)) from None
+    except EnvError as exc:
+        raise ConfigError(f"environment: {exc}") from None
     try:
         settings = _apply_overrides(settings, **overrides)
     except ValidationError as exc:

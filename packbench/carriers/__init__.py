@@ -23,6 +23,8 @@ about retrying a booking (look it up before booking again).
 No database and no Textual here.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from packbench.carriers.base import (
     Address,
     AuthError,
@@ -47,8 +49,21 @@ from packbench.carriers.base import (
     TransientError,
 )
 from packbench.carriers.booking import RetryPolicy, book
-from packbench.carriers.factory import carrier_for
 from packbench.carriers.s10 import S10Carrier
+
+if TYPE_CHECKING:
+    from packbench.carriers.factory import carrier_for
+
+
+def __getattr__(name: str) -> Any:
+    # The factory brings every carrier's web client (httpx: 0.1 s): imported when asked for,
+    # not by a station that only names a carrier's product (the pack station, #20).
+    if name == "carrier_for":
+        from packbench.carriers.factory import carrier_for
+
+        return carrier_for
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Address",

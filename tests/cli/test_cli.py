@@ -102,6 +102,21 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path: Path) -> None:
     assert len(lines) == 1 and "scanner.layout" in lines[0] and str(cfg) in lines[0]
 
 
+def test_an_environment_variable_that_is_not_json_is_one_line_naming_it(tmp_path: Path) -> None:
+    """Read without pydantic-settings (#20): its SettingsError was a crash's line, exit 1."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("", encoding="utf-8")
+    env = {"PACKBENCH_SHOP__PICKUP_POINT_META_KEYS": "pickup_point_id"}
+    result = run("config", "show", "--config", str(cfg), env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "packbench: configuration error: environment: PACKBENCH_SHOP__PICKUP_POINT_META_KEYS: "
+        'takes JSON here (a table or a list, e.g. \'{"key": "value"}\' or \'["a", "b"]\'): '
+        "Expecting value: line 1 column 1 (char 0)"
+    ]
+
+
 def test_config_show_masks_secrets(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[shop]\nurl = "http://127.0.0.1:8765"\n', encoding="utf-8")

@@ -15,7 +15,13 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
 from packbench.data.engine import create_database
-from packbench.data.migrate import current_revision, head_revision, needs_upgrade, upgrade
+from packbench.data.migrate import (
+    current_revision,
+    head_revision,
+    needs_upgrade,
+    plain_head_revision,
+    upgrade,
+)
 from packbench.data.models import Event, Order, OutboxItem
 
 
@@ -30,6 +36,29 @@ def test_fresh_database_reaches_head_and_matches_the_models(tmp_path: Path) -> N
             MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
         )
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_the_start_checks_the_schema_without_alembic(tmp_path: Path) -> None:
+    """The files' revision lines name Alembic's head; a database at it is checked by one query
+    without importing Alembic (#20), one behind it still needs its upgrade."""
+    import subprocess
+    import sys
+
+    assert plain_head_revision() == head_revision()
+    db = create_database(tmp_path / "at-head.db")
+    upgrade(db)
+    behind = create_database(tmp_path / "behind.db")
+    upgrade(behind, "0012")
+    assert needs_upgrade(behind) and not needs_upgrade(db)
+    code = (
+        "import sys\n"
+        "from packbench.data.engine import create_database\n"
+        "from packbench.data.migrate import needs_upgrade\n"
+        f"print(needs_upgrade(create_database({str(tmp_path / 'at-head.db')!r})),"
+        " any(m.split('.')[0] == 'alembic' for m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
 
 
 def test_upgrade_from_the_first_migration_keeps_the_rows(tmp_path: Path) -> None:

@@ -82,9 +82,47 @@ def test_the_app_and_the_command_line_load_no_database_code_before_the_first_fra
         "import packbench.cli\n"
         "from packbench.cli.bench import cmd_app\n"
         "import packbench.app, packbench.screens.boot\n"
-        "heavy = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlalchemy', 'sqlmodel', 'pydantic_settings', 'alembic', 'httpx')"
         " or m.startswith(('packbench.data.models', 'packbench.operations.common'))]\n"
         "print(heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+async def test_the_database_opens_after_the_first_frame_and_collections_resume(db) -> None:  # type: ignore[no-untyped-def]
+    """The boot worker starts once the first frame is painted (its imports would delay it);
+    the command line's start without collections ends when the station is there, and what
+    the start loaded is set aside from later collections (#20)."""
+    import gc
+    from pathlib import Path
+
+    import packbench.app
+
+    seed(db)
+    painted: list[object] = []
+
+    class Watched(PackbenchApp):
+        CSS_PATH = str(Path(packbench.app.__file__).with_name("app.tcss"))
+
+        def _display(self, screen, update) -> None:  # type: ignore[no-untyped-def]
+            painted.append(screen)
+            super()._display(screen, update)
+
+    def open_db():  # type: ignore[no-untyped-def]
+        assert any(isinstance(screen, BootScreen) for screen in painted), "before the frame"
+        return db
+
+    settings = load_settings(None, db="unused.db", station="pack")
+    app = Watched(settings=settings, open_db=open_db, terminal="term-1")
+    gc.disable()  # as packbench.cli.main leaves it for the app
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(lambda: app.current_mode == "pack")
+            await pilot.pause()
+            assert app.boot_error is None
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -43,6 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _figures import emit
 
 from packbench.core import packing as pk
+from packbench.core import packing_bounds as pb
+from packbench.core import packing_model as pm
+from packbench.core import packing_search as ps
 
 try:
     from ortools.sat.python import cp_model
@@ -152,10 +155,10 @@ def units_of(items):
 
 def trivially_infeasible(box: pk.BoxType, items) -> bool:
     """Exact necessary conditions: weight, each unit alone, volume (a bag at its roomiest)."""
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     if sum(k.weight * k.count for k in kinds) > box.max_weight_g:
         return True
-    if not all(pk._unit_fits_box(k, box) for k in kinds):
+    if not all(pb._unit_fits_box(k, box) for k in kinds):
         return True
     return sum(k.volume * k.count for k in kinds) > pk.nominal_volume_mm3(box) + 1
 
@@ -174,7 +177,7 @@ def cpsat_feasible(box: pk.BoxType, items, limit: float) -> bool | None:
     pos, size = [], []
     units = units_of(items)
     for i, (dims, upright) in enumerate(units):
-        rots = [r for r in pk._rotations(dims, upright) if all(r[a] <= ub[a] for a in range(3))]
+        rots = [r for r in pm._rotations(dims, upright) if all(r[a] <= ub[a] for a in range(3))]
         if not rots:
             return False
         o = [m.NewBoolVar(f"o{i}_{r}") for r in range(len(rots))]
@@ -207,7 +210,7 @@ def cpsat_feasible(box: pk.BoxType, items, limit: float) -> bool | None:
 
 
 def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     if sum(k.count for k in kinds) > pk.EXACT_MAX_UNITS:
         return None
     shapes = [box.inner_mm]
@@ -216,10 +219,10 @@ def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
         shapes = [(flat_l - t, flat_w - t, t) for t in range(1, t_max + 1)]
     unknown = False
     for c in shapes:
-        if pk._quick_reject(c, kinds):
+        if pb._quick_reject(c, kinds):
             continue
-        rots = [tuple(r for r in k.rots if pk._fits_in(r, c)) for k in kinds]
-        status, _ = pk._exact(c, kinds, rots, perf_counter() + 5.0, 2_000_000)
+        rots = [tuple(r for r in k.rots if pb._fits_in(r, c)) for k in kinds]
+        status, _ = ps._exact(c, kinds, rots, perf_counter() + 5.0, 2_000_000)
         if status:
             return True
         unknown |= status is None
@@ -228,11 +231,11 @@ def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
 
 def run_py3dbp(order_boxes, items):
     """py3dbp's single-container answer: (box, Parcel) or None."""
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     for box in order_boxes:
         if sum(k.weight * k.count for k in kinds) > box.max_weight_g:
             continue
-        for c in pk._containers(box, kinds):
+        for c in pb._containers(box, kinds):
             packer = DbpPacker()
             packer.add_bin(DbpBin(box.code, *c, box.max_weight_g))
             for k in kinds:
@@ -269,7 +272,7 @@ def main() -> None:
 
     catalogue = HARD_CATALOGUE if args.hard else CATALOGUE
     n_orders = args.orders or (200 if args.hard else 300)
-    order_boxes = sorted(catalogue, key=pk._order_key)
+    order_boxes = sorted(catalogue, key=pm._order_key)
     rank = {b.code: i for i, b in enumerate(order_boxes)}
     orders = (make_hard_orders if args.hard else make_orders)(n_orders, args.seed)
     bench = "packing-hard" if args.hard else "packing"

@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from packbench.core import packing as pk
+from packbench.core import packing_bounds as pb
+from packbench.core import packing_model as pm
+from packbench.core import packing_search as ps
 from packbench.core.packing import (
     BoxType,
     Item,
@@ -426,16 +429,16 @@ def test_volume_that_would_fit_is_not_enough():
 def test_exhaustive_search_proves_a_tight_misfit():
     # The volume and every quick rejection say maybe; the exhaustive search says no.
     c = (280, 380, 70)
-    kinds = pk._kinds(
+    kinds = pm._kinds(
         [
             Item("A", (156, 116, 21), 140),
             Item("B", (166, 80, 17), 74, 2),
             Item("C", (285, 220, 32), 182, 2),
         ]
     )
-    assert not pk._quick_reject(c, kinds)
-    rots = [tuple(r for r in k.rots if pk._fits_in(r, c)) for k in kinds]
-    status, _ = pk._exact(c, kinds, rots, float("inf"), 10**6)
+    assert not pb._quick_reject(c, kinds)
+    rots = [tuple(r for r in k.rots if pb._fits_in(r, c)) for k in kinds]
+    status, _ = ps._exact(c, kinds, rots, float("inf"), 10**6)
     assert status is False
 
 
@@ -562,7 +565,7 @@ def test_every_suggestion_is_a_correct_packing(boxes, items):
     event(f"{len(s.parcels)} parcel(s)")
     if len(s.parcels) == 1:
         assert codes[0] not in s.alternatives
-        order = sorted(boxes, key=pk._order_key)
+        order = sorted(boxes, key=pm._order_key)
         rank = {b.code: i for i, b in enumerate(order)}
         assert all(rank[a] > rank[codes[0]] for a in s.alternatives)
         assert list(s.alternatives) == sorted(s.alternatives, key=rank.__getitem__)
@@ -621,22 +624,22 @@ def test_usable_size_of_a_box_cut_into_pieces_is_the_whole_box(cut):
     # Along each axis a line through the box crosses pieces whose sizes add up to the box:
     # cutting the container down to the sums of unit sizes must never cut into it.
     whole, items = cut
-    kinds = pk._kinds(items)
-    assert pk._usable(whole, kinds) == whole
-    assert not pk._quick_reject(whole, kinds)
+    kinds = pm._kinds(items)
+    assert pb._usable(whole, kinds) == whole
+    assert not pb._quick_reject(whole, kinds)
 
 
 def test_usable_size_cuts_a_box_down_to_sums_of_unit_sizes():
     # 3 units that only go in 70 mm along x (the section is 60 x 50): two fit in 205 mm,
     # three do not; turned, in a 60 x 70 section, 70 + 70 + 60 = 200 fits.
-    kinds = pk._kinds([Item("A", (70, 60, 50), 10, 3)])
-    assert pk._usable((205, 60, 50), kinds) == (140, 60, 50)
-    assert pk._usable((205, 70, 70), kinds)[0] == 200
+    kinds = pm._kinds([Item("A", (70, 60, 50), 10, 3)])
+    assert pb._usable((205, 60, 50), kinds) == (140, 60, 50)
+    assert pb._usable((205, 70, 70), kinds)[0] == 200
     # 2 cubes of 60 in a 110-wide, 60-high box: usable 60 across, so they cannot go side
     # by side, and the volume (2 x 60^3 <= 119 x 110 x 60) alone would have let them in.
-    cubes = pk._kinds([Item("C", (60, 60, 60), 10, 2)])
-    assert pk._usable((119, 110, 60), cubes) == (60, 60, 60)
-    assert pk._quick_reject((119, 110, 60), cubes)
+    cubes = pm._kinds([Item("C", (60, 60, 60), 10, 2)])
+    assert pb._usable((119, 110, 60), cubes) == (60, 60, 60)
+    assert pb._quick_reject((119, 110, 60), cubes)
 
 
 def test_big_order_the_heuristic_misses_is_found_by_the_corner_point_search():

@@ -222,7 +222,7 @@ def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
         if pb._quick_reject(c, kinds):
             continue
         rots = [tuple(r for r in k.rots if pb._fits_in(r, c)) for k in kinds]
-        status, _ = ps._exact(c, kinds, rots, perf_counter() + 5.0, 2_000_000)
+        status, _ = ps._exact(c, kinds, rots, ps._Meter(perf_counter() + 5.0), 10**9)
         if status:
             return True
         unknown |= status is None

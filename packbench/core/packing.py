@@ -72,6 +72,7 @@ from packbench.core.packing_search import (
     EXACT_MAX_UNITS,
     _Attempt,
     _ep_pass,
+    _Meter,
     _Placed,
 )
 
@@ -95,13 +96,16 @@ __all__ = [
     "verify_suggestion",
 ]
 
-#: Node limit of one exhaustive search (each node costs some tens of microseconds).
-EXACT_NODE_LIMIT = 20_000
-#: Node limit of the corner-point search on bigger orders, where the time limit is what counts.
-BIG_NODE_LIMIT = 10_000_000
-#: A bag is tried at no more than this many thicknesses (spread over those worth trying).
-#: even when the budget is spent, so that a late container is not refused for lack of time.
-MIN_EFFORT_S = 0.004
+#: Search steps (see ``_Meter``) per second of ``time_budget_s``: the work a search may do is
+#: this many steps per second the caller allows, which on an idle 2-core machine of 2026
+#: takes about half that time. The wall-clock budget is then only a safety net (a machine
+#: more than twice as busy), and the same order gets the same answer however busy it is.
+STEPS_PER_S = 7_500_000
+#: Step limit of one exhaustive search of a small order (each step about half a microsecond).
+EXACT_STEP_LIMIT = 1_000_000
+#: Every container that passes the quick rejections gets at least this many steps, even when
+#: the budget is spent, so that a late container is not refused for lack of time.
+MIN_EFFORT_STEPS = 8_000
 
 
 def _settle(placed: list[_Placed]) -> list[_Placed]:
@@ -145,14 +149,15 @@ def _make_parcel(box: BoxType, c: Dims, kinds: Sequence[_Kind], placed: list[_Pl
 
 
 class _Packer:
-    def __init__(self) -> None:
+    def __init__(self, meter: _Meter) -> None:
         self.rng = random.Random(0x9ACB)
+        self.meter = meter
 
     def attempts(self, box: BoxType, kinds: Sequence[_Kind]) -> list[_Attempt]:
         """One search per shape the container is tried as; none if it surely fails."""
         if sum(k.weight * k.count for k in kinds) > box.max_weight_g:
             return []
-        return [_Attempt(c, kinds, self.rng) for c in _containers(box, kinds)]
+        return [_Attempt(c, kinds, self.rng, self.meter) for c in _containers(box, kinds)]
 
     def quick(self, box: BoxType, tries: list[_Attempt]) -> Parcel | None:
         """The first few heuristic passes on every shape."""
@@ -163,52 +168,67 @@ class _Packer:
         return None
 
     def deep(
-        self, box: BoxType, tries: list[_Attempt], deadline: float, *, thorough: bool = True
+        self, box: BoxType, tries: list[_Attempt], until: int, *, thorough: bool = True
     ) -> Parcel | None:
-        """Everything else, the shapes sharing the time to ``deadline`` (``MIN_EFFORT_S`` each).
+        """Everything else, the shapes sharing the steps up to ``until`` (at least
+        ``MIN_EFFORT_STEPS`` each).
 
         Thorough: the other heuristic passes, random restarts and the exhaustive search.
         Otherwise the other passes and a small exhaustive search only.
         """
+        meter = self.meter
         for i, a in enumerate(tries):
-            now = perf_counter()
-            end = now + max((deadline - now) / (len(tries) - i), MIN_EFFORT_S)
+            now = meter.steps
+            share = max((until - now) // (len(tries) - i), MIN_EFFORT_STEPS)
+            end = now + share
+            meter.floor = end if not thorough else now + MIN_EFFORT_STEPS
             if thorough and a.units <= EXACT_MAX_UNITS:
                 res = (
                     a.passes(a.first, None, end)
-                    or a.restarts(now + (end - now) * 0.3)
-                    or a.exact(end, EXACT_NODE_LIMIT)
+                    or a.restarts(now + share * 3 // 10)
+                    or a.exact(min(end, meter.steps + EXACT_STEP_LIMIT))
                     or a.restarts(end)
                 )
-            elif thorough:  # bigger orders: the corner-point search gets most of the time
+            elif thorough:  # bigger orders: restarts, then the corner-point search, then restarts
                 res = (
                     a.passes(a.first, None, end)
-                    or a.restarts(now + (end - now) * 0.2)
-                    or a.exact(now + (end - now) * 0.8, BIG_NODE_LIMIT, any_size=True)
+                    or a.restarts(now + share // 2)
+                    or a.exact(now + share * 8 // 10, any_size=True)
                     or a.restarts(end)
                 )
             else:
-                res = a.passes(a.first, None, end) or a.exact(end, 2_000)
+                res = a.passes(a.first, None, end) or a.exact(min(end, meter.steps + 100_000))
             if res is not None:
                 return _finish(box, a.c, a.kinds, res)
         return None
 
     def fit(
-        self, box: BoxType, kinds: Sequence[_Kind], deadline: float, *, thorough: bool = True
+        self, box: BoxType, kinds: Sequence[_Kind], until: int, *, thorough: bool = True
     ) -> Parcel | None:
         """The units packed in ``box`` (a bag tried at several thicknesses), or None."""
         tries = self.attempts(box, kinds)
-        return self.quick(box, tries) or self.deep(box, tries, deadline, thorough=thorough)
+        return self.quick(box, tries) or self.deep(box, tries, until, thorough=thorough)
 
 
 # --------------------------------------------------------------------------- public API
 
 
+def _meter(time_budget_s: float) -> tuple[_Meter, int]:
+    """A meter whose safety deadline is the budget, and the steps the budget buys."""
+    budget = max(float(time_budget_s), 0.0)
+    return _Meter(perf_counter() + budget), round(budget * STEPS_PER_S)
+
+
 def fits(box: BoxType, items: Sequence[Item], *, time_budget_s: float = 0.1) -> Parcel | None:
-    """The units of ``items`` packed in ``box``, or None if they do not fit (or none found)."""
+    """The units of ``items`` packed in ``box``, or None if they do not fit (or none found).
+
+    The search does ``time_budget_s * STEPS_PER_S`` steps (about half the budget on an idle
+    machine), stopping early only if the budget runs out first.
+    """
     box = _check_box(box, "box")
     kinds = _kinds(items)
-    return _Packer().fit(box, kinds, perf_counter() + time_budget_s)
+    meter, steps = _meter(time_budget_s)
+    return _Packer(meter).fit(box, kinds, steps)
 
 
 def suggest(
@@ -223,13 +243,15 @@ def suggest(
     Raises PackingError for bad input or for a unit that fits in no container at all.
     ``alternatives`` are the next containers in the same order that the quick heuristics
     pack the order into (with a little more search, if the budget is not spent by then).
-    The budget is a target: each container cheaper than the first one found that passes the
-    quick rejections still gets a few milliseconds, and a split order takes longer.
+    The budget is counted in search steps (``time_budget_s * STEPS_PER_S``, about half the
+    budget on an idle machine), so the answer does not depend on how busy the machine is;
+    the time is a safety net. It is a target: each container cheaper than the first one
+    found that passes the quick rejections still gets ``MIN_EFFORT_STEPS``, and a split
+    order takes longer.
     """
     catalogue = sorted(_check_catalogue(boxes), key=_order_key)
     kinds = _kinds(items)
-    start = perf_counter()
-    deadline = start + time_budget_s
+    meter, budget = _meter(time_budget_s)
     for k in kinds:
         if not any(_unit_fits_box(k, b) for b in catalogue):
             upright = ", kept upright" if k.upright else ""
@@ -240,7 +262,7 @@ def suggest(
                 f"item {k.sku!r} ({k.weight} g) is heavier than any box or bag that it fits"
             )
     max_alternatives = max(0, max_alternatives)
-    packer = _Packer()
+    packer = _Packer(meter)
     # Quick heuristics down the catalogue until one container and its runners-up are found,
     tries: dict[int, list[_Attempt]] = {}
     found: dict[int, Parcel] = {}
@@ -256,22 +278,21 @@ def suggest(
     first = min(found, default=len(catalogue))
     pending = [i for i, t in tries.items() if t and i < first and i not in found]
     for n, i in enumerate(pending):
-        now = perf_counter()
-        share = max(deadline - now, 0.0) / (len(pending) - n)
-        if (parcel := packer.deep(catalogue[i], tries[i], now + share)) is not None:
+        share = max(budget - meter.steps, 0) // (len(pending) - n)
+        if (parcel := packer.deep(catalogue[i], tries[i], meter.steps + share)) is not None:
             found[i] = parcel
             first = i
             break
     if first < len(catalogue):
         # and the runners-up the quick heuristics missed get a little more effort if there
-        # is time left.
+        # is budget left.
         for i in sorted(tries):
             others = sum(1 for j in found if j > first)
-            if others >= max_alternatives or perf_counter() > deadline:
+            if others >= max_alternatives or meter.over(budget):
                 break
             if i <= first or i in found or not tries[i]:
                 continue
-            if (parcel := packer.deep(catalogue[i], tries[i], 0.0, thorough=False)) is not None:
+            if (parcel := packer.deep(catalogue[i], tries[i], 0, thorough=False)) is not None:
                 found[i] = parcel
         later = [catalogue[i].code for i in sorted(found) if i > first]
         return Suggestion((found[first],), tuple(later[:max_alternatives]))
@@ -317,7 +338,7 @@ def _split(catalogue: list[BoxType], kinds: list[_Kind], packer: _Packer) -> tup
         for box in catalogue:
             if best is not None and _order_key(box) >= _order_key(best[1]):
                 break
-            parcel = packer.fit(box, sub, perf_counter(), thorough=False)
+            parcel = packer.fit(box, sub, 0, thorough=False)
             if parcel is not None:
                 break
         if parcel is None and best is not None:
@@ -327,7 +348,7 @@ def _split(catalogue: list[BoxType], kinds: list[_Kind], packer: _Packer) -> tup
             group = Counter({seq[0]: 1})
             sub = _sub_kinds(kinds, group)
             for box in catalogue:
-                parcel = packer.fit(box, sub, perf_counter(), thorough=False)
+                parcel = packer.fit(box, sub, 0, thorough=False)
                 if parcel is not None:
                     break
         if parcel is None:

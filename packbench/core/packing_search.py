@@ -13,6 +13,7 @@ Pure logic, standard library only.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from time import perf_counter
 
@@ -21,6 +22,31 @@ from packbench.core.packing_model import Dims, _Kind
 
 #: Orders with at most this many units get the exhaustive search when the heuristic fails.
 EXACT_MAX_UNITS = 8
+
+
+class _Meter:
+    """The work a search has done, counted in steps, and the wall-clock safety net.
+
+    A step is one candidate placement looked at (a unit's rotation at an extreme point,
+    weighted by the units it is checked against) or one move of the corner-point search: a
+    count, not a time, so that the same order gets the same answer on a busy machine as on a
+    quiet one. ``deadline`` (``perf_counter`` seconds) stops a search early only when the
+    machine is so slow that the steps would take longer than the caller allowed; ``floor`` is
+    the step count below which even that does not stop it (every container gets a minimum).
+    """
+
+    __slots__ = ("deadline", "floor", "steps")
+
+    def __init__(self, deadline: float = float("inf")) -> None:
+        self.steps = 0
+        self.deadline = deadline
+        self.floor = 0
+
+    def over(self, until: int) -> bool:
+        """Whether a stage allowed to run to step ``until`` must stop."""
+        steps = self.steps
+        return steps >= until or (steps >= self.floor and perf_counter() > self.deadline)
+
 
 # --------------------------------------------------------------------------- extreme points
 
@@ -59,11 +85,13 @@ def _ep_pass(
     *,
     weights: Sequence[int] | None = None,
     max_weight: int = 0,
+    meter: _Meter | None = None,
 ) -> list[_Placed] | None:
     """Place the units of ``seq`` one by one at extreme points; None if one does not fit.
 
     With ``weights``, fill instead: a unit that does not fit, or would take the load past
-    ``max_weight``, is left out, and the units that went in are returned.
+    ``max_weight``, is left out, and the units that went in are returned. The steps it
+    took are added to ``meter``.
     """
     cx, cy, cz = c
     load = 0
@@ -71,6 +99,7 @@ def _ep_pass(
     out: list[_Placed] = []
     eps: list[Dims] = [(0, 0, 0)]
     ex = ey = ez = 0
+    steps = 0
     for k in seq:
         if weights is not None and load + weights[k] > max_weight:
             continue
@@ -82,7 +111,10 @@ def _ep_pass(
             rng.shuffle(krots)
         if merit == _MERIT_BOTTOM:
             eps.sort(key=lambda p: (p[2], p[1], p[0]))
+        per_point = len(krots) * (1 + len(boxes))
+        steps += 16 * len(boxes) + len(eps)  # new extreme points projected and checked
         for px, py, pz in eps:
+            steps += per_point
             for w, d, h in krots:
                 x1 = px + w
                 y1 = py + d
@@ -135,6 +167,8 @@ def _ep_pass(
                 break  # points are sorted by the merit: no later point can do better
         if best is None:
             if weights is None:
+                if meter is not None:
+                    meter.steps += steps
                 return None
             continue
         if weights is not None:
@@ -164,6 +198,8 @@ def _ep_pass(
             have.add(p)
             kept.append(p)
         eps = kept
+    if meter is not None:
+        meter.steps += steps
     return out
 
 
@@ -245,10 +281,11 @@ def _exact(
     c: Dims,
     kinds: Sequence[_Kind],
     rots: Sequence[Sequence[Dims]],
-    deadline: float,
-    node_limit: int,
+    meter: _Meter,
+    until: int,
 ) -> tuple[bool | None, list[_Placed] | None]:
-    """Branch-and-bound over corner points: (True, packing), (False, None) or (None, None).
+    """Branch-and-bound over corner points: (True, packing), (False, None) or (None, None)
+    when ``meter`` reaches step ``until`` (or its safety deadline) first.
 
     Each unit is put at a corner point of the staircase of the units before it; the bound
     is the volume left outside that staircase. Identical units are not told apart and
@@ -267,7 +304,7 @@ def _exact(
         if left == 0:
             return True
         nodes += 1
-        if nodes > node_limit or (nodes & 7 == 0 and perf_counter() > deadline):
+        if meter.steps >= until or (nodes & 7 == 0 and meter.over(until)):
             raise _OutOfNodes
         if capacity - used < left:
             return False
@@ -286,7 +323,11 @@ def _exact(
             if len(moves) == n:  # this unit fits at no corner now, nor at any later one
                 refuted.add(key)
                 return False
+        meter.steps += len(points) + len(moves)
+        # the union of the staircase below the unit, and the corner points it leaves
+        move_cost = 60 * (1 + len(tops)) + 4 * len(points)
         for k, p, s in moves:
+            meter.steps += move_cost
             t = (p[0] + s[0], p[1] + s[1], p[2] + s[2])
             below = [(min(a, t[0]), min(b, t[1]), min(z, t[2])) for a, b, z in tops]
             new_used = used + t[0] * t[1] * t[2] - _union_volume(_nondominated(below))
@@ -322,8 +363,9 @@ class _Attempt:
     #: look at every extreme point for every unit, which gets slow).
     MANY = 40
 
-    def __init__(self, c: Dims, kinds: Sequence[_Kind], rng: random.Random) -> None:
+    def __init__(self, c: Dims, kinds: Sequence[_Kind], rng: random.Random, meter: _Meter) -> None:
         self.c = c
+        self.meter = meter
         self.kinds = kinds
         self.rng = rng
         self.rots = [tuple(r for r in k.rots if _fits_in(r, c)) for k in kinds]
@@ -346,13 +388,14 @@ class _Attempt:
         #: how many passes the first, cheap stage runs
         self.first = 4 if self.units <= self.MANY else 1
         self.proved = False  # the exhaustive search showed there is no packing
+        self.seq = list(self.orders[0])  # the unit order the next random pass starts from
 
     def passes(
-        self, first: int, last: int | None, deadline: float | None = None
+        self, first: int, last: int | None, until: int | None = None
     ) -> list[_Placed] | None:
-        """Deterministic heuristic passes ``first:last``, stopping at the deadline."""
+        """Deterministic heuristic passes ``first:last``, stopping at step ``until``."""
         for n, (i, merit, turned) in enumerate(self.schedule[first:last]):
-            if n and deadline is not None and perf_counter() > deadline:
+            if n and until is not None and self.meter.over(until):
                 break
             res = self.run(self.orders[i], merit, turned)
             if res is not None:
@@ -360,38 +403,79 @@ class _Attempt:
         return None
 
     def run(
-        self, seq: Sequence[int], merit: int, turned: bool, rng: random.Random | None = None
+        self,
+        seq: Sequence[int],
+        merit: int,
+        turned: bool,
+        rng: random.Random | None = None,
+        *,
+        fill: bool = False,
     ) -> list[_Placed] | None:
-        """One heuristic pass, in the container as it is or turned (and turned back)."""
-        if not turned:
-            return _ep_pass(self.c, seq, self.rots, merit, rng)
-        res = _ep_pass(self.turned, seq, self.turned_rots, merit, rng)
-        if res is None:
-            return None
+        """One heuristic pass, in the container as it is or turned (and turned back).
+
+        ``fill``: units that do not fit are left out (the others are returned) instead of
+        ending the pass with None.
+        """
+        weights = [0] * len(self.kinds) if fill else None
+        c, rots = (self.turned, self.turned_rots) if turned else (self.c, self.rots)
+        res = _ep_pass(c, seq, rots, merit, rng, weights=weights, meter=self.meter)
+        if res is None or not turned:
+            return res
         return [(k, (p[1], p[0], p[2]), (s[1], s[0], s[2])) for k, p, s in res]
 
-    def restarts(self, deadline: float) -> list[_Placed] | None:
-        """Randomised heuristic passes until the deadline."""
+    def restarts(self, until: int) -> list[_Placed] | None:
+        """Randomised heuristic passes until step ``until``.
+
+        Every other pass takes a fresh unit order (by volume with noise, or shuffled); the
+        others learn from the last of their kind: the units it left out move earlier in the
+        order, each by a random number of places, so that the next pass finds room for them
+        before the others take it (now and then starting again from one of the
+        deterministic orders). Placement rule, turn and ties are drawn at random.
+        """
         rng, kinds, base = self.rng, self.kinds, self.orders[0]
-        while not self.proved and perf_counter() < deadline:
-            if rng.random() < 0.3:
-                seq = list(base)
-                rng.shuffle(seq)
-            else:
-                noise = {i: rng.uniform(0.5, 1.5) for i in range(len(kinds))}
-                seq = sorted(base, key=lambda k: -kinds[k].volume * noise[k])
+        while not self.proved and not self.meter.over(until):
             merit = rng.choice(self.merits)
             turned = rng.random() < 0.5
-            res = self.run(seq, merit, turned, rng if rng.random() < 0.5 else None)
-            if res is not None:
-                return res
+            if rng.random() < 0.5:  # a fresh order: by volume with noise, or shuffled
+                if rng.random() < 0.3:
+                    fresh = list(base)
+                    rng.shuffle(fresh)
+                else:
+                    noise = {i: rng.uniform(0.5, 1.5) for i in range(len(kinds))}
+                    fresh = sorted(base, key=lambda k: -kinds[k].volume * noise[k])
+                res = self.run(fresh, merit, turned, rng if rng.random() < 0.5 else None)
+                if res is not None:
+                    return res
+                continue
+            seq = self.seq
+            got = self.run(seq, merit, turned, rng if rng.random() < 0.5 else None, fill=True)
+            if got is not None and len(got) == len(seq):
+                return got
+            if rng.random() < 0.1:
+                self.seq = list(rng.choice(self.orders))
+                continue
+            left = Counter(k for k, _, _ in got or ())
+            out = []
+            for n, k in enumerate(seq):
+                if left[k]:
+                    left[k] -= 1
+                else:
+                    out.append(n)
+            bumped = list(seq)
+            for n in out:  # each left-out unit earlier by a random number of places
+                k = bumped.pop(n)
+                bumped.insert(rng.randint(0, n), k)
+            self.seq = bumped
         return None
 
-    def exact(self, deadline: float, nodes: int, *, any_size: bool = False) -> list[_Placed] | None:
-        """The corner-point search: for small orders, or (``any_size``) as a search that
-        may run out of time on bigger ones, where it finds packings the heuristic misses."""
-        if self.proved or nodes <= 0 or (self.units > EXACT_MAX_UNITS and not any_size):
+    def exact(self, until: int, *, any_size: bool = False) -> list[_Placed] | None:
+        """The corner-point search to step ``until``: for small orders, or (``any_size``) as
+        a search that may run out of steps on bigger ones, where it finds packings the
+        heuristic misses."""
+        if self.proved or self.meter.steps >= until:
             return None
-        status, res = _exact(self.c, self.kinds, self.rots, deadline, nodes)
+        if self.units > EXACT_MAX_UNITS and not any_size:
+            return None
+        status, res = _exact(self.c, self.kinds, self.rots, self.meter, until)
         self.proved = status is False
         return res

@@ -438,7 +438,7 @@ def test_exhaustive_search_proves_a_tight_misfit():
     )
     assert not pb._quick_reject(c, kinds)
     rots = [tuple(r for r in k.rots if pb._fits_in(r, c)) for k in kinds]
-    status, _ = ps._exact(c, kinds, rots, float("inf"), 10**6)
+    status, _ = ps._exact(c, kinds, rots, ps._Meter(), 10**8)
     assert status is False
 
 

@@ -121,7 +121,108 @@ def _quick_reject(c: Dims, kinds: Sequence[_Kind]) -> bool:
         stacked = sum(m[a] * n for m, n in mins if 2 * m[b] > c[b] and 2 * m[d] > c[d])
         if stacked > c[a]:
             return True
+    return _must_stack(c, kinds)
+
+
+#: Search nodes of one heaviest-clique search (any clique it finds is a proof).
+CLIQUE_NODES = 5_000
+
+
+def _must_stack(c: Dims, kinds: Sequence[_Kind]) -> bool:
+    """True when some units must lie one beyond the other along an axis and do not fit so.
+
+    Two units that cannot be side by side across either of the other two axes, however each
+    is turned, can only be apart along this one: their extents along it do not overlap. So
+    in a set of units that are pairwise so (a clique), the sizes along the axis add up, and
+    more than the container's size proves that they do not fit (an upright mug cannot go
+    beside a folded shirt that nearly fills the floor, nor in the height left above the
+    shirts). ``c`` is the usable size: a packing pushed towards the origin lies within it.
+    """
+    rots = [[r for r in k.rots if _fits_in(r, c)] for k in kinds]
+    if not all(rots):
+        return True
+    n = len(kinds)
+    for a in range(3):
+        b, d = (a + 1) % 3, (a + 2) % 3
+        weight = []
+        for i, k in enumerate(kinds):
+            size = min(r[a] for r in rots[i])
+            alone = k.count > 1 and _apart(rots[i], rots[i], b, d, c)
+            weight.append(size * k.count if alone else size)
+        adjacent = [
+            {j for j in range(n) if j != i and _apart(rots[i], rots[j], b, d, c)} for i in range(n)
+        ]
+        if _heaviest_clique(weight, adjacent, c[a]) > c[a]:
+            return True
+    return _dual_feasible(c, rots, [k.count for k in kinds])
+
+
+#: The dual feasible functions tried along each axis: the identity and u(k) for k = 1..5.
+DFF_K = (0, 1, 2, 3, 4, 5)
+
+
+def _dff(x: int, size: int, k: int) -> float:
+    """Fekete and Schepers' dual feasible function u(k) of x / size (k = 0: the identity).
+
+    u(k)(x) = x when (k + 1) x is whole, else floor((k + 1) x) / k: any units that fit side
+    by side along an axis still add up to at most 1 after it (so does the identity).
+    """
+    if k == 0 or (k + 1) * x % size == 0:
+        return x / size
+    return ((k + 1) * x // size) / k
+
+
+def _dual_feasible(c: Dims, rots: Sequence[Sequence[Dims]], counts: Sequence[int]) -> bool:
+    """True when a dual-feasible-function bound proves the units do not fit in ``c``.
+
+    Fekete and Schepers (2004): for units packed in a box and any dual feasible functions
+    f, g, h, the sum of f(x) g(y) h(z) over the units (sizes over the box's) is at most 1.
+    Each unit counts with its rotation that gives the least, so the sum is never more than
+    it is for the rotations a packing uses, and a sum above 1 proves there is no packing.
+    (A unit wide enough across an axis counts as the whole width there, so these catch
+    units that cannot share a layer even where the volume leaves room.)
+    """
+    # per axis, per function, each unit's rotations' values
+    values = [[[[_dff(r[a], c[a], k) for r in rs] for rs in rots] for k in DFF_K] for a in range(3)]
+    units = range(len(rots))
+    for fx in values[0]:
+        for fy in values[1]:
+            for fz in values[2]:
+                total = 0.0
+                for i in units:
+                    ax, ay, az = fx[i], fy[i], fz[i]
+                    total += counts[i] * min(ax[n] * ay[n] * az[n] for n in range(len(ax)))
+                if total > 1 + 1e-9:  # far above a float sum's rounding
+                    return True
     return False
+
+
+def _apart(these: Sequence[Dims], those: Sequence[Dims], b: int, d: int, c: Dims) -> bool:
+    """Whether a unit turned any of ``these`` ways and one turned any of ``those`` ways can
+    be side by side across neither axis ``b`` nor axis ``d`` of ``c``."""
+    cb, cd = c[b], c[d]
+    return all(r[b] + s[b] > cb and r[d] + s[d] > cd for r in these for s in those)
+
+
+def _heaviest_clique(weight: Sequence[int], adjacent: Sequence[set[int]], enough: int) -> int:
+    """The weight of the heaviest clique found (branch and bound, stopping once it is more
+    than ``enough`` or after ``CLIQUE_NODES`` nodes: a lighter one then, never a heavier)."""
+    best = 0
+    nodes = 0
+
+    def grow(candidates: list[int], w: int) -> None:
+        nonlocal best, nodes
+        nodes += 1
+        best = max(best, w)
+        for n, v in enumerate(candidates):
+            if best > enough or nodes > CLIQUE_NODES:
+                return
+            if w + sum(weight[u] for u in candidates[n:]) <= best:
+                return
+            grow([u for u in candidates[n + 1 :] if u in adjacent[v]], w + weight[v])
+
+    grow(sorted(range(len(weight)), key=lambda i: -weight[i]), 0)
+    return best
 
 
 def _roomiest_shape(box: BoxType) -> Dims:

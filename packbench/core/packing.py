@@ -7,9 +7,11 @@ legal rotation, no overlap, the right units, within the weight limit).
 
 How a container is tried, cheapest first:
 
-1. quick rejections that are exact: weight, volume (also against the container cut down to the
-   sums of unit sizes that fit along each axis), each unit alone, pairs of units that cannot
-   lie side by side along any axis, and units that can only be stacked along one axis;
+1. quick rejections that are exact (:mod:`packing_bounds`): weight, volume (also against the
+   container cut down to the sums of unit sizes that fit along each axis), each unit alone,
+   pairs of units that cannot lie side by side along any axis, units that cannot share a
+   layer and so must stack (a heaviest clique of them), and Fekete and Schepers' dual
+   feasible functions;
 2. an extreme-point heuristic (Crainic, Perboli & Tadei) with several unit orders and three
    placement rules (bottom-left-back, most contact, smallest envelope), also in the container
    turned a quarter about the vertical;
@@ -17,10 +19,15 @@ How a container is tried, cheapest first:
    corner points (Martello, Pisinger & Vigo), pruned by the volume the packing already wastes.
    It settles "fits" or "does not fit" for every packing that can be built by putting the
    units in one after another, each pushed into a corner, which is how the bench packs;
-   when it runs out of nodes the container counts as not fitting. Bigger orders get the same
-   search for most of the container's share of the budget, to find packings the heuristic
-   misses (it seldom finishes on them);
-4. random restarts of the heuristic until the container's share of the time budget is spent.
+   when it runs out of steps the container counts as not fitting. Bigger orders get random
+   restarts of the heuristic for half the container's share of the budget (each pass moving
+   the units the last one left out earlier in the order), then the same corner-point search,
+   to find packings the heuristic misses (it seldom finishes on them), then restarts again;
+4. random restarts of the heuristic until the container's share of the budget is spent.
+
+The budget is counted in search steps (see ``packing_search._Meter``), ``STEPS_PER_S`` for
+each second of ``time_budget_s``: the same order gets the same answer on a busy machine and
+an idle one; the time is only a safety net, for a machine more than about twice as slow.
 
 A bag of flat size L x W that may be filled to a thickness T is modelled as a box of
 (L - t) x (W - t) x t for several t <= T; a parcel in a bag reports the box it was packed as,
@@ -101,6 +108,9 @@ __all__ = [
 #: takes about half that time. The wall-clock budget is then only a safety net (a machine
 #: more than twice as busy), and the same order gets the same answer however busy it is.
 STEPS_PER_S = 7_500_000
+#: The wall-clock safety net, as a multiple of ``time_budget_s`` (infinite: none at all, so
+#: that a benchmark on a busy machine sees the answers an idle one gives).
+SAFETY_NET = 1.0
 #: Step limit of one exhaustive search of a small order (each step about half a microsecond).
 EXACT_STEP_LIMIT = 1_000_000
 #: Every container that passes the quick rejections gets at least this many steps, even when
@@ -216,7 +226,8 @@ class _Packer:
 def _meter(time_budget_s: float) -> tuple[_Meter, int]:
     """A meter whose safety deadline is the budget, and the steps the budget buys."""
     budget = max(float(time_budget_s), 0.0)
-    return _Meter(perf_counter() + budget), round(budget * STEPS_PER_S)
+    cap = math.inf if math.isinf(SAFETY_NET) else budget * SAFETY_NET
+    return _Meter(perf_counter() + cap), round(budget * STEPS_PER_S)
 
 
 def fits(box: BoxType, items: Sequence[Item], *, time_budget_s: float = 0.1) -> Parcel | None:

@@ -11,6 +11,13 @@ Options: --orders N (default 300; 200 with --hard), --seed S (default 7), --budg
 (default 0.2), --cpsat-limit SECONDS per feasibility proof (default 1.0), --hard, --misses
 (list each order where packbench's box is not proven the cheapest, with what CP-SAT found).
 
+The budget buys packbench a fixed number of search steps (``packing.STEPS_PER_S`` per second,
+about half the budget's time on an idle machine); the time is only a safety net. So the boxes
+chosen do not depend on the machine's load, only the wall times do: the CPU time per order is
+reported beside them, and the load average. --no-safety-net lets every search run its steps
+however long they take: on a busy machine, the answers an idle one gives (the digest of the
+boxes chosen tells two runs' answers apart).
+
 --hard: the big orders of issue #20 instead: 8-20 units each of books, mugs kept upright,
 folded shirts and shoe boxes, against the 10 boxes and one bag (BAG-M). "Cheapest" is then
 also reported over the orders whose optimum CP-SAT proved (the target: >= 95 %, 0 invalid,
@@ -32,17 +39,23 @@ order, first one it packs everything into (bags modelled with the same thickness
 from __future__ import annotations
 
 import argparse
+import hashlib
+import math
+import os
 import random
 import statistics
 import sys
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _figures import emit
 
 from packbench.core import packing as pk
+from packbench.core import packing_bounds as pb
+from packbench.core import packing_model as pm
+from packbench.core import packing_search as ps
 
 try:
     from ortools.sat.python import cp_model
@@ -152,10 +165,10 @@ def units_of(items):
 
 def trivially_infeasible(box: pk.BoxType, items) -> bool:
     """Exact necessary conditions: weight, each unit alone, volume (a bag at its roomiest)."""
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     if sum(k.weight * k.count for k in kinds) > box.max_weight_g:
         return True
-    if not all(pk._unit_fits_box(k, box) for k in kinds):
+    if not all(pb._unit_fits_box(k, box) for k in kinds):
         return True
     return sum(k.volume * k.count for k in kinds) > pk.nominal_volume_mm3(box) + 1
 
@@ -174,7 +187,7 @@ def cpsat_feasible(box: pk.BoxType, items, limit: float) -> bool | None:
     pos, size = [], []
     units = units_of(items)
     for i, (dims, upright) in enumerate(units):
-        rots = [r for r in pk._rotations(dims, upright) if all(r[a] <= ub[a] for a in range(3))]
+        rots = [r for r in pm._rotations(dims, upright) if all(r[a] <= ub[a] for a in range(3))]
         if not rots:
             return False
         o = [m.NewBoolVar(f"o{i}_{r}") for r in range(len(rots))]
@@ -207,7 +220,7 @@ def cpsat_feasible(box: pk.BoxType, items, limit: float) -> bool | None:
 
 
 def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     if sum(k.count for k in kinds) > pk.EXACT_MAX_UNITS:
         return None
     shapes = [box.inner_mm]
@@ -216,10 +229,10 @@ def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
         shapes = [(flat_l - t, flat_w - t, t) for t in range(1, t_max + 1)]
     unknown = False
     for c in shapes:
-        if pk._quick_reject(c, kinds):
+        if pb._quick_reject(c, kinds):
             continue
-        rots = [tuple(r for r in k.rots if pk._fits_in(r, c)) for k in kinds]
-        status, _ = pk._exact(c, kinds, rots, perf_counter() + 5.0, 2_000_000)
+        rots = [tuple(r for r in k.rots if pb._fits_in(r, c)) for k in kinds]
+        status, _ = ps._exact(c, kinds, rots, ps._Meter(perf_counter() + 5.0), 10**9)
         if status:
             return True
         unknown |= status is None
@@ -228,11 +241,11 @@ def own_exact_feasible(box: pk.BoxType, items) -> bool | None:
 
 def run_py3dbp(order_boxes, items):
     """py3dbp's single-container answer: (box, Parcel) or None."""
-    kinds = pk._kinds(items)
+    kinds = pm._kinds(items)
     for box in order_boxes:
         if sum(k.weight * k.count for k in kinds) > box.max_weight_g:
             continue
-        for c in pk._containers(box, kinds):
+        for c in pb._containers(box, kinds):
             packer = DbpPacker()
             packer.add_bin(DbpBin(box.code, *c, box.max_weight_g))
             for k in kinds:
@@ -265,11 +278,19 @@ def main() -> None:
     ap.add_argument("--cpsat-limit", type=float, default=1.0)
     ap.add_argument("--hard", action="store_true", help="the big orders of issue #20")
     ap.add_argument("--misses", action="store_true", help="list the orders packbench missed")
+    ap.add_argument(
+        "--no-safety-net",
+        action="store_true",
+        help="let every search run its steps however long they take (on a busy machine: "
+        "the answers of an idle one, with the busy machine's times)",
+    )
     args = ap.parse_args()
+    if args.no_safety_net:
+        pk.SAFETY_NET = math.inf
 
     catalogue = HARD_CATALOGUE if args.hard else CATALOGUE
     n_orders = args.orders or (200 if args.hard else 300)
-    order_boxes = sorted(catalogue, key=pk._order_key)
+    order_boxes = sorted(catalogue, key=pm._order_key)
     rank = {b.code: i for i, b in enumerate(order_boxes)}
     orders = (make_hard_orders if args.hard else make_orders)(n_orders, args.seed)
     bench = "packing-hard" if args.hard else "packing"
@@ -282,11 +303,14 @@ def main() -> None:
 
     rows = {"packbench": _Stats(), "py3dbp": _Stats()}
     exact_time = 0.0
+    cpu_times: list[float] = []
+    answers = hashlib.sha256()
     dbp_invalid: dict[str, int] = {}
     for n, items in enumerate(orders):
-        t0 = perf_counter()
+        t0, c0 = perf_counter(), process_time()
         s = pk.suggest(catalogue, items, time_budget_s=args.budget)
         ours_t = perf_counter() - t0
+        cpu_times.append(process_time() - c0)
         ok = True
         try:
             pk.verify_suggestion(s, catalogue, items)
@@ -294,6 +318,7 @@ def main() -> None:
             ok = False
             print("INVALID packbench:", e)
         ours = rank[s.parcels[0].box] if len(s.parcels) == 1 else None
+        answers.update(("+".join(p.box for p in s.parcels) + ";").encode())
 
         dbp = None
         if DbpPacker:
@@ -365,7 +390,12 @@ def main() -> None:
             emit(bench, f"{name}: cheapest where the optimum is proven", share, "%")
         emit(bench, f"{name}: median time per order", statistics.median(st.times) * 1e3, "ms")
         emit(bench, f"{name}: worst time per order", max(st.times) * 1e3, "ms")
+    emit(bench, "packbench: median CPU time per order", statistics.median(cpu_times) * 1e3, "ms")
+    emit(bench, "packbench: worst CPU time per order", max(cpu_times) * 1e3, "ms")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    emit(bench, "load average (1 min) at the end", round(load, 2), "")
     emit(bench, "exact check", exact_name)
+    emit(bench, "packbench: boxes chosen, digest", answers.hexdigest()[:12])
     print()
     for name, st in rows.items():
         if st.proven:
@@ -384,6 +414,15 @@ def main() -> None:
     slowest = sorted(range(len(orders)), key=lambda n: -rows["packbench"].times[n])[:3]
     took = ", ".join(f"{n} ({rows['packbench'].times[n] * 1e3:.0f} ms)" for n in slowest)
     print(f"packbench's slowest orders: {took} (wall clock: the machine's load counts).")
+    cpu = sorted(cpu_times)
+    print(
+        f"packbench's CPU time per order: median {statistics.median(cpu) * 1e3:.1f} ms, "
+        f"worst {cpu[-1] * 1e3:.1f} ms (the search is bounded by steps, not time: on a busy "
+        f"machine the wall time grows, the answer does not); load average {load:.2f}."
+    )
+    net = "none (--no-safety-net)" if args.no_safety_net else f"{args.budget} s"
+    print(f"boxes chosen, digest: {answers.hexdigest()[:12]} (the same in every run whose")
+    print(f"  searches all ran their steps); wall-clock safety net: {net}.")
     print(f"exact checking took {exact_time:.1f} s in all.")
 
 

@@ -3,11 +3,11 @@
 Every figure comes from ``operations.supervisor.bench_figures`` in a thread worker; the next
 refresh is scheduled only after the last one was shown, and a hidden dashboard does not poll.
 What needs the supervisor is at the top: the exceptions table lists what is stuck (holds, stale
-claims, parked pushes, failed prints), then the queue alerts and the shortages; the pace chart,
-the states and the team follow, a ↓ past the last exception or a PageDown away. F7 resolves
-the selected exception, each resolution logged; Ctrl+S marks a failed slip job printed. F8
-assigns a person to a station for the day. Scanning an order's slip (or F12) opens its full
-history.
+claims, parked pushes, failed prints, consignments the carrier has not had), then the queue
+alerts and the shortages; the pace chart, the states and the team follow, a ↓ past the last
+exception or a PageDown away. F7 resolves the selected exception, each resolution logged;
+Ctrl+S marks a failed slip job printed. F8 assigns a person to a station for the day.
+Scanning an order's slip (or F12) opens its full history.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class DashboardScreen(StationScreen):
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:
-        figures = bench_figures(self.pb.db, self.pb.settings.day)
+        settings = self.pb.settings
+        figures = bench_figures(self.pb.db, settings.day, pick_at_pack=settings.pack.pick_at_pack)
         shortages = list_shortages(self.pb.db)  # #5
         self.app.call_from_thread(self._show_shortages, shortages)
         self.app.call_from_thread(self._show, figures)
@@ -323,6 +324,7 @@ class DashboardScreen(StationScreen):
             "print": "Print",
             "sync": "Sync failed",
             "shop": "From the shop",
+            "transfer": "Not transferred",
         }
         # The details take what the other columns leave: a long reason or path must not push
         # the table wider than the screen (it grew a sideways scroll bar).
@@ -406,6 +408,26 @@ class DashboardScreen(StationScreen):
             self.app.push_screen(AskReason(f"{row.detail[:120]} — done what about it?"), seen)
         elif row.kind == "sync":
             self.pb.feedback("info", f"The last sync round failed: {row.detail[:120]}")
+        elif row.kind == "transfer" and row.item_id is not None:
+            self.pb.feedback("info", f"Sending order {row.ref}'s consignment to the carrier…")
+            self._send_transfer(row.item_id)
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _send_transfer(self, transfer_id: int) -> None:
+        """A waiting carrier transfer sent now, not after its back-off (with what else is due)."""
+        from packbench.operations.carrier_transfer import retry_transfer, send_transfers
+
+        pb = self.pb
+        try:
+            retry_transfer(pb.db, pb.actor, transfer_id)
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            return
+        report = send_transfers(pb.db, pb.actor, pb.settings.ship)
+        said = report.message or "Nothing was sent: it is being sent elsewhere."
+        said = said[:1].upper() + said[1:] + "."
+        self.app.call_from_thread(pb.feedback, "error" if report.failed else "ok", said)
+        self.app.call_from_thread(self._poll)
 
     def action_mark_printed(self) -> None:
         """No printer works: the chosen failed slip job's slips count as printed, with a

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +123,8 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The full app on the embedded default: a local SQLite file, the bundled demo shop running
     on loopback in the background (new orders tick in), the demo data in both, the demo carrier
-    and the demo payment providers (their payouts imported as they come)."""
+    and the demo payment providers (their payouts imported as they come), and a demo bench scale
+    at the pack station (``demo_scale``)."""
     from pydantic import SecretStr
 
     from packbench.operations.demo import load_demo
@@ -171,6 +174,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     log.info("demo carrier on %s (state %s)", carrier_url, carrier_state)
     settings = configure_demo(settings, carrier_url)
     settings = _demo_printers(settings, path)
+    settings, stop_scale = demo_scale(settings, db, off=args.no_scale)
     # #15: the demo payment providers settle the demo shop's captures; their payouts come in.
     from packbench.settlement.demo.bench import start_demo_providers
 
@@ -180,9 +184,29 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return _run_app(settings, db)
     finally:
+        stop_scale()
         stop_providers()
         stop_carrier()
         stop()
+
+
+def demo_scale(
+    settings: Settings, db: Database, *, off: bool = False
+) -> tuple[Settings, Callable[[], None]]:
+    """The demo's bench scale: a configured ``[pack] scale`` is used as it is; otherwise
+    (unless ``off``) the demo scale on a pseudo-terminal, which weighs the parcel the pack
+    station at this terminal has boxed — its weight comes with no scan, as from a real scale
+    (``scale 935 g`` in the history). → the settings the app runs with, and how to stop it."""
+    if off or settings.pack.scale:
+        return settings, lambda: None
+    from packbench.operations.demo import on_the_demo_scale
+    from packbench.scale.demo import DemoScale
+
+    terminal = settings.bench.terminal or socket.gethostname()  # as the app names it
+    scale = DemoScale(interval_s=0.2).start().follow(lambda: on_the_demo_scale(db, terminal))
+    log.info("demo scale on %s: it weighs each boxed parcel at the pack station", scale.path)
+    pack = settings.pack.model_copy(update={"scale": scale.path})
+    return settings.model_copy(update={"pack": pack}), scale.close
 
 
 def _demo_printers(settings: Settings, db_path: Path) -> Settings:

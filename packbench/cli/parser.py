@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=45.0,
         help="seconds between new orders in the demo shop (0: none; default 45)",
     )
+    p.add_argument(  # the demo scale weighs each boxed parcel at the pack station
+        "--no-scale",
+        action="store_true",
+        help="no demo bench scale: weights are scanned or typed ([pack] scale, if set, is used)",
+    )
 
     p = sub.add_parser("orders", help="list orders")
     _common(p)

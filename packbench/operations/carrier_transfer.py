@@ -47,7 +47,13 @@ from packbench.carriers.cargonizer_payloads import consignment_id_of
 from packbench.data.engine import Database
 from packbench.data.models import CarrierLabel, CarrierTransfer, Order, Shipment
 from packbench.data.types import utcnow
-from packbench.operations.common import Actor, Refused, record_event
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    record_event,
+    require_supervisor,
+    transact_logged,
+)
 from packbench.redact import cut
 
 if TYPE_CHECKING:
@@ -60,6 +66,7 @@ __all__ = [
     "Transfers",
     "needs_transfer",
     "record_transfers",
+    "retry_transfer",
     "send_transfers",
     "transfer_problems",
 ]
@@ -360,6 +367,39 @@ def _fail(rows: list[_Claimed], exc: CarrierError, failed: list[str]) -> None:
     for c in rows:
         c.errors.append(exc.message)
     failed.append(exc.message)
+
+
+def retry_transfer(db: Database, actor: Actor, transfer_id: int) -> None:
+    """A supervisor's word that a waiting transfer is sent at the next round, not after its
+    back-off (logged). A row whose call may have reached the carrier is still looked up before
+    it is sent again; one another process is sending right now is refused."""
+
+    def run(session: Session) -> None:
+        require_supervisor(actor)
+        row = session.get(CarrierTransfer, transfer_id)
+        if row is None:
+            raise Refused(f"no carrier transfer {transfer_id}")
+        shipment = session.get(Shipment, row.shipment_id)
+        order_id = shipment.order_id if shipment is not None else None
+        what = f"{row.carrier} consignment {row.consignment_id}"
+        if row.status == "done":
+            raise Refused(f"{what} is transferred already", order_id=order_id)
+        now = utcnow()
+        if (
+            row.status == "sending"
+            and row.sent_at is not None
+            and row.sent_at > now - timedelta(seconds=STALE_AFTER_S)
+        ):
+            raise Refused(f"{what} is being sent right now", order_id=order_id)
+        row.next_attempt_at = now
+        session.add(row)
+        record_event(
+            session, actor, "transfer", order_id=order_id,
+            message=f"{what}: to be sent again now (a supervisor's word)",
+            data={"transfer": row.id},
+        )  # fmt: skip
+
+    transact_logged(db, actor, run, kind="transfer")
 
 
 # --------------------------------------------------------------------------- 3. show

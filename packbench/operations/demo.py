@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from packbench.core import packing
 from packbench.core.codes import make_s10, make_sscc
@@ -311,3 +311,35 @@ def load_demo(
         return db.transact(run)
     except Refused as exc:
         raise DemoError(exc.message) from None
+
+
+# -- the demo's bench scale ---------------------------------------------------------------------
+#: What the demo scale has on it: (order, parcel, weight warning waiting) and its grams.
+Placement = tuple[tuple[int, int, int | None], int]
+
+
+def on_the_demo_scale(db: Database, terminal: str) -> Placement | None:
+    """What a packer at ``terminal`` has put on the bench scale now, for ``packbench demo``'s
+    scale to weigh (there is no parcel to put on it): the parcel being packed there, once it has
+    items and its box, weighing what the pack station expects give or take a few grams (within
+    any tolerance); put on again when a weight warning asks for it. None: an empty scale."""
+    from packbench.operations.packstation import PackRules, pack_view
+
+    with db.read() as session:
+        row = session.exec(
+            select(Order.id, Order.claimed_by)
+            .where(Order.status == OrderStatus.PACKING.value, Order.claim_terminal == terminal)
+            .order_by(col(Order.claimed_at).desc())
+        ).first()
+    if row is None or row[0] is None:
+        return None
+    order_id, packer_id = row
+    view = pack_view(db, Actor("pack", terminal, packer_id), PackRules(), order_id)
+    current = view.current if view is not None else None
+    if view is None or current is None or current.box_code is None or not current.unit_count:
+        return None
+    if current.weight_g and view.pending_weight_g is None:
+        return None  # weighed: lifted off
+    expected = current.expected_weight_g
+    grams = expected + expected * (order_id % 5 - 2) // 500  # ±0.4 %: a real scale's parcel
+    return (order_id, current.seq, view.pending_weight_g), grams

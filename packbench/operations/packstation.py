@@ -173,8 +173,9 @@ class SuggestedParcel:
     name: str
     inner_mm: tuple[int, int, int]
     fill: float  # the items' volume over the space packed, 0..1
-    weight_g: int  # items + tare
+    weight_g: int  # items + tare: the parcel's expected weight
     units: tuple[tuple[str, int], ...]  # (sku, how many) in this parcel
+    tare_g: int | None = None  # the box's own weight (None: a plan stored before it was kept)
 
 
 @dataclass(frozen=True)
@@ -532,6 +533,7 @@ def _suggestion_from_json(raw: str, learned: bool) -> SuggestionView:
                 fill=p["fill"],
                 weight_g=p["weight_g"],
                 units=tuple((sku, n) for sku, n in p["units"]),
+                tare_g=p.get("tare_g"),
             )
             for p in doc["parcels"]
         ),
@@ -553,6 +555,7 @@ def _suggestion_json(s: SuggestionView) -> str:
                     "fill": round(p.fill, 4),
                     "weight_g": p.weight_g,
                     "units": [list(u) for u in p.units],
+                    "tare_g": p.tare_g,
                 }
                 for p in s.parcels
             ],
@@ -611,6 +614,7 @@ def compute_suggestion(
                 fill=p.fill,
                 weight_g=p.weight_g,
                 units=tuple(sorted(Counter(u.sku for u in p.items).items())),
+                tare_g=by_code[p.box].tare_g,
             )
             for p in s.parcels
         ),
@@ -670,6 +674,7 @@ def _learned_suggestion(
         fill=volume / space if space else 0.0,
         weight_g=weight,
         units=tuple(sorted((i.sku, i.quantity) for i in items)),
+        tare_g=box.tare_g,
     )
     return SuggestionView((parcel,), tuple(alternatives[:2]), True)
 

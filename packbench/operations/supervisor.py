@@ -24,7 +24,16 @@ from packbench.core.rhythm import (
 )
 from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order, OutboxItem, Packer, PrintJob, SyncState
+from packbench.data.models import (
+    CarrierTransfer,
+    Event,
+    Order,
+    OutboxItem,
+    Packer,
+    PrintJob,
+    Shipment,
+    SyncState,
+)
 from packbench.data.types import utcnow
 from packbench.operations.common import (
     Actor,
@@ -48,6 +57,15 @@ WAITING_FOR = {
 }
 
 
+def waiting_for(status: OrderStatus, *, pick_at_pack: bool = False) -> str | None:
+    """The station an order in ``status`` waits for. With ``[pack] pick_at_pack`` (pick and
+    pack in one pass) a printed slip is opened at the pack station: there is no pick station
+    to wait for (an order a picker had started before still waits for pick)."""
+    if pick_at_pack and status is OrderStatus.SLIP_PRINTED:
+        return "pack"
+    return WAITING_FOR.get(status)
+
+
 @dataclass(frozen=True)
 class StatusRow:
     status: str
@@ -67,8 +85,10 @@ def overview(
     *,
     since: datetime | None = None,
     moves: Sequence[tuple[datetime, str]] | None = None,
+    pick_at_pack: bool = False,
 ) -> list[StatusRow]:
-    """Orders per status with the oldest waiting order of each.
+    """Orders per status with the oldest waiting order of each, and the station it waits for
+    (``pick_at_pack``: printed slips wait for the pack station, see :func:`waiting_for`).
 
     Open statuses count every order in them; the end statuses (handed over, cancelled) count
     the orders that reached them since ``since`` (the start of today, for the dashboard) —
@@ -120,7 +140,7 @@ def overview(
                     count=n,
                     oldest_number=oldest.number if oldest else None,
                     oldest_at=oldest.created_at if oldest else None,
-                    station=WAITING_FOR.get(status),
+                    station=waiting_for(status, pick_at_pack=pick_at_pack),
                 )
             )
         return out
@@ -142,10 +162,15 @@ NOT_SHIPPED = tuple(s.value for s in (*sorted(IN_PROGRESS), OrderStatus.ON_HOLD)
 #: A claim at the pack station older than this is shown as stale.
 STALE_CLAIM = timedelta(minutes=30)
 
+#: A carrier transfer not through this long after its handover closed is shown, error or not
+#: (the close sends it at once; a post station or ``packbench handovers`` sends it again).
+TRANSFER_LATE = timedelta(minutes=5)
+
 
 @dataclass(frozen=True)
 class ExceptionRow:
-    kind: str  # hold | claim | parked | print | sync | shop (a sync problem; ref is its key)
+    # hold | claim | parked | print | sync | shop (a sync problem; ref is its key) | transfer
+    kind: str
     ref: str  # order number, outbox id, print job id
     since: datetime | None
     detail: str
@@ -267,8 +292,34 @@ def exceptions(db: Database, *, now: datetime | None = None) -> list[ExceptionRo
                     job.id,
                 )
             )
+        out.extend(_transfer_rows(session, now))
         out.extend(_sync_rows(session))
         return out
+
+
+def _transfer_rows(session: Session, now: datetime) -> list[ExceptionRow]:
+    """Consignments handed over that the carrier has not had yet (Cargonizer's transfer): a
+    failed one at once, one merely not sent yet once it is late (no post station running)."""
+    rows = session.exec(
+        select(CarrierTransfer, Shipment.consignment_number, Order.number, Order.id)
+        .join(Shipment, col(Shipment.id) == col(CarrierTransfer.shipment_id))
+        .join(Order, col(Order.id) == col(Shipment.order_id))
+        .where(col(CarrierTransfer.status).in_(("pending", "sending")))
+        .where(
+            or_(
+                col(CarrierTransfer.last_error).is_not(None),
+                col(CarrierTransfer.created_at) < now - TRANSFER_LATE,
+            )
+        )
+        .order_by(col(CarrierTransfer.id))
+    ).all()
+    out = []
+    for t, consignment, number, order_id in rows:
+        tries = f"{t.attempts} tr{'y' if t.attempts == 1 else 'ies'}" if t.attempts else "not sent"
+        detail = f"{t.carrier} consignment {consignment or t.consignment_id} ({tries})"
+        detail += f": {t.last_error}" if t.last_error else ": handed over, carrier not told yet"
+        out.append(ExceptionRow("transfer", number, t.created_at, detail, order_id, t.id))
+    return out
 
 
 def _still_waiting_for_slips(session: Session, job: PrintJob) -> bool:
@@ -310,8 +361,14 @@ def _sync_rows(session: Session) -> list[ExceptionRow]:
     return rows
 
 
-def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None) -> BenchFigures:
-    """Every figure of the dashboard, from one consistent look at the database."""
+def bench_figures(
+    db: Database, day: DaySettings, *, pick_at_pack: bool = False, now: datetime | None = None
+) -> BenchFigures:
+    """Every figure of the dashboard, from one consistent look at the database.
+
+    ``pick_at_pack`` (``[pack] pick_at_pack``): pick and pack are one pass at the pack bench,
+    so printed slips count as waiting for pack, and pick is left out of the stations unless
+    an order a picker started before is still there."""
     now = now or utcnow()
     tz = day.tz()
     start, _end = local_day_bounds(now, tz)
@@ -319,7 +376,7 @@ def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None
     shift_end = at_local(now, tz, day.shift_end)
     with db.read() as session:
         moves = _status_events_since(session, start)  # read once: the states and the pace
-    states = overview(db, moves=moves)
+    states = overview(db, moves=moves, pick_at_pack=pick_at_pack)
     team = roster(db, tz=tz, now=now)
     with db.read() as session:
         must_ship = session.exec(
@@ -349,10 +406,10 @@ def bench_figures(db: Database, day: DaySettings, *, now: datetime | None = None
     for member in team:
         if member.at_station:
             people[member.at_station] = people.get(member.at_station, 0) + 1
-    loads = [
-        StationLoad(s, waiting.get(s, 0), people.get(s, 0), done.get(s, 0))
-        for s in ("admin", "pick", "pack", "ship", "post")
-    ]
+    stations = ["admin", "pick", "pack", "ship", "post"]
+    if pick_at_pack and not waiting.get("pick") and not people.get("pick"):
+        stations.remove("pick")  # one pass: no pick station (its picks are the pack bench's)
+    loads = [StationLoad(s, waiting.get(s, 0), people.get(s, 0), done.get(s, 0)) for s in stations]
     return BenchFigures(
         at=now,
         states=states,

@@ -4,20 +4,24 @@
 ``/dev/pts/7``) exactly as it reads a USB scale. ``put(grams)`` is a parcel put on the scale
 (``put(0)`` lifting it off): a few unstable readings, then stable ones, sent every
 ``interval_s`` in the A&D shape ``ST,GS,   0.935kg``. ``packbench demo-scale`` runs one and
-takes the weights from standard input.
+takes the weights from standard input; ``packbench demo`` runs one that :meth:`follows
+<DemoScale.follow>` the bench: it weighs whatever the bench says a packer has put on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import threading
 import tty
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from packbench.core.scale import parse_line
+
+log = logging.getLogger(__name__)
 
 
 def line_for(grams: int, stable: bool) -> bytes:
@@ -37,6 +41,7 @@ class DemoScale:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._follower: threading.Thread | None = None
 
     def put(self, grams: int) -> None:
         """Something weighing ``grams`` is on the scale now (0: nothing)."""
@@ -63,6 +68,30 @@ class DemoScale:
             with contextlib.suppress(BlockingIOError, OSError):
                 os.read(self._master, 512)  # a poll the reader sent: answered by the stream
 
+    def follow(
+        self, on_scale: Callable[[], tuple[Hashable, int] | None], *, every_s: float = 0.5
+    ) -> DemoScale:
+        """Weigh what ``on_scale`` says is on the scale, asked every ``every_s``: a placement
+        (anything that tells one parcel on the scale from the next) and its grams, or None for
+        an empty scale. A new placement, or the same one grown heavier, is put on afresh (a few
+        unstable readings, then stable ones); None lifts it off."""
+
+        def run() -> None:
+            last: tuple[Hashable, int] | None = None
+            while not self._stop.wait(every_s):
+                try:
+                    now = on_scale()
+                except Exception:  # the bench's database busy or gone: ask again next time
+                    log.warning("demo scale: could not ask what is on it", exc_info=True)
+                    continue
+                if now != last:
+                    self.put(now[1] if now is not None else 0)
+                    last = now
+
+        self._follower = threading.Thread(target=run, name="demo-scale-follow", daemon=True)
+        self._follower.start()
+        return self
+
     def start(self) -> DemoScale:
         self._thread = threading.Thread(target=self._run, name="demo-scale", daemon=True)
         self._thread.start()
@@ -70,8 +99,9 @@ class DemoScale:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+        for thread in (self._thread, self._follower):
+            if thread is not None:
+                thread.join(timeout=2)
         for fd in (self._master, self._slave):
             with contextlib.suppress(OSError):
                 os.close(fd)

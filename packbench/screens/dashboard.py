@@ -3,11 +3,11 @@
 Every figure comes from ``operations.supervisor.bench_figures`` in a thread worker; the next
 refresh is scheduled only after the last one was shown, and a hidden dashboard does not poll.
 What needs the supervisor is at the top: the exceptions table lists what is stuck (holds, stale
-claims, parked pushes, failed prints), then the queue alerts and the shortages; the pace chart,
-the states and the team follow, a ↓ past the last exception or a PageDown away. F7 resolves
-the selected exception, each resolution logged; Ctrl+S marks a failed slip job printed. F8
-assigns a person to a station for the day. Scanning an order's slip (or F12) opens its full
-history.
+claims, parked pushes, failed prints, consignments the carrier has not had), then the queue
+alerts and the shortages; the pace chart, the states and the team follow, a ↓ past the last
+exception or a PageDown away. F7 resolves the selected exception, each resolution logged;
+Ctrl+S marks a failed slip job printed. F8 assigns a person to a station for the day.
+Scanning an order's slip (or F12) opens its full history.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -45,6 +46,8 @@ from packbench.screens.widgets.pace_chart import pace_chart
 
 REFRESH_S = 2.0
 NEEDS_KEYS = "↑/↓ choose · F7 resolve · Ctrl+S mark printed · Ctrl+Y retry · Ctrl+B discard"
+#: Below 100 columns: one line (the key bar at the bottom names the rest).
+NEEDS_KEYS_SHORT = "↑/↓ choose · F7 resolve"
 SHORTAGES_SHOWN = 8  # the rest are counted, so the sections under them stay in reach
 
 
@@ -101,6 +104,7 @@ class DashboardScreen(StationScreen):
     DEFAULT_CSS = """
     DashboardScreen #needs-title { text-style: bold; }
     DashboardScreen #exceptions { height: auto; max-height: 12; }
+    DashboardScreen #exception-detail { padding: 0 1; }
     DashboardScreen #alerts, DashboardScreen #shortages, DashboardScreen #pace,
     DashboardScreen #states { margin-bottom: 1; }
     """
@@ -116,6 +120,8 @@ class DashboardScreen(StationScreen):
             )
             table.can_focus = False  # ↑/↓ reach it through the screen, keys stay with the scan
             yield table
+            # The chosen exception in full: on a narrow terminal the table cuts its details.
+            yield Static("", id="exception-detail")
             yield Static("", id="alerts")  # queues, and where help is needed
             yield Static("", id="shortages")  # #5: what short picks left missing
             yield Static("", id="pace")
@@ -147,7 +153,8 @@ class DashboardScreen(StationScreen):
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _poll(self) -> None:
-        figures = bench_figures(self.pb.db, self.pb.settings.day)
+        settings = self.pb.settings
+        figures = bench_figures(self.pb.db, settings.day, pick_at_pack=settings.pack.pick_at_pack)
         shortages = list_shortages(self.pb.db)  # #5
         self.app.call_from_thread(self._show_shortages, shortages)
         self.app.call_from_thread(self._show, figures)
@@ -191,15 +198,10 @@ class DashboardScreen(StationScreen):
 
     def _states_table(self, f: BenchFigures) -> Table:
         table = Table(
-            "State",
-            "Orders",
-            "Oldest",
-            "Waiting",
-            "For station",
-            expand=True,
-            title=f"Orders per state — completed today: {f.completed_today}",
-            title_justify="left",
-        )
+            "State", "Orders", "Oldest", "Waiting", "For station",
+            expand=True, title=f"Orders per state — completed today: {f.completed_today}",
+            title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+        )  # fmt: skip
         for r in f.states:
             style = "bold" if r.count else "dim"
             table.add_row(
@@ -270,20 +272,14 @@ class DashboardScreen(StationScreen):
         return Group(*parts)
 
     def _team_panel(self, team: list[RosterRow], f: BenchFigures) -> Table:
+        # Ruled like the shortages, one space between columns: at 80 columns every figure
+        # and every name shows whole (boxed, "Kari Nordmann" was cut to "Nordma…").
         table = Table(
-            "Who",
-            "Assigned",
-            "Now at",
-            "Orders",
-            "Units",
-            "Scan errors",
-            "Min/order",
-            "Last seen",
-            expand=True,
-            title="The team today",
-            title_justify="left",
-            title_style="bold",
-        )
+            Column("Who", no_wrap=True), "Assigned", "Now at", "Orders", "Units", "Scan errors",
+            "Min/order", "Last seen",
+            expand=True, title="The team today", title_justify="left", title_style="bold",
+            box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, pad_edge=False,
+        )  # fmt: skip
         for m in team:
             errors = f"{m.scan_errors} ({m.error_rate:.0%})" if m.scans else "0"
             table.add_row(
@@ -307,11 +303,12 @@ class DashboardScreen(StationScreen):
         table.clear()
         title = self.query_one("#needs-title", Static)
         table.display = bool(rows)
+        width = self.query_one("#dash-scroll").size.width
         if rows:
+            keys = NEEDS_KEYS if width >= 100 else NEEDS_KEYS_SHORT
             title.update(
                 Text.assemble(
-                    (f"Needs a supervisor: {len(rows)}", "bold red"),
-                    (f"  {NEEDS_KEYS}", "dim"),
+                    (f"Needs a supervisor: {len(rows)}", "bold red"), (f"  {keys}", "dim")
                 )
             )
         else:
@@ -323,18 +320,32 @@ class DashboardScreen(StationScreen):
             "print": "Print",
             "sync": "Sync failed",
             "shop": "From the shop",
+            "transfer": "Not transferred",
         }
-        # The details take what the other columns leave: a long reason or path must not push
-        # the table wider than the screen (it grew a sideways scroll bar).
-        room = max(30, self.query_one("#dash-scroll").size.width - 60)
-        for i, row in enumerate(rows):
+        at = self.figures.at if self.figures else datetime.now().astimezone()
+        shown = [
+            (
+                names.get(row.kind, row.kind),
+                _cut(_ref(row), 28 if width >= 100 else 24),
+                _age(row.since, at) if row.since else "",
+            )
+            for row in rows
+        ]
+        # The details take what the other columns leave (each column is as wide as its widest
+        # cell, plus a space either side; two more for the table's own scroll bar): a long
+        # reason or path must not push the table wider than the screen (it grew a sideways
+        # scroll bar at 80 columns). The chosen row's details are shown whole under the table.
+        used = sum(
+            max([cell_len(header), *(cell_len(cols[n]) for cols in shown)]) + 2
+            for n, header in enumerate(("What", "Order / item", "Since"))
+        )
+        room = max(12, width - used - 2 - 2)
+        for i, (row, (what, ref, since)) in enumerate(zip(rows, shown, strict=True)):
             table.add_row(
                 *cells(
-                    plain(names.get(row.kind, row.kind), style="bold red"),
-                    _cut(_ref(row), 28),
-                    _age(
-                        row.since, self.figures.at if self.figures else row.since or datetime.now()
-                    ),
+                    plain(what, style="bold red"),
+                    ref,
+                    since,
                     _cut(row.detail, room),  # the shop's error, a person's reason: plain text
                 ),
                 key=str(i),
@@ -344,6 +355,18 @@ class DashboardScreen(StationScreen):
                 if (row.kind, row.ref) == (chosen.kind, chosen.ref):
                     table.move_cursor(row=i)
                     break
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The chosen exception's details in full, wrapped, under the table."""
+        row = self._chosen()
+        widget = self.query_one("#exception-detail", Static)
+        widget.display = row is not None
+        if row is not None:
+            widget.update(plain(f"▶ {_ref(row)}: {row.detail}", style="dim"))
 
     def _chosen(self) -> ExceptionRow | None:
         table = self.query_one("#exceptions", DataTable)
@@ -406,6 +429,26 @@ class DashboardScreen(StationScreen):
             self.app.push_screen(AskReason(f"{row.detail[:120]} — done what about it?"), seen)
         elif row.kind == "sync":
             self.pb.feedback("info", f"The last sync round failed: {row.detail[:120]}")
+        elif row.kind == "transfer" and row.item_id is not None:
+            self.pb.feedback("info", f"Sending order {row.ref}'s consignment to the carrier…")
+            self._send_transfer(row.item_id)
+
+    @work(thread=True, group="dashboard-act", exit_on_error=False)
+    def _send_transfer(self, transfer_id: int) -> None:
+        """A waiting carrier transfer sent now, not after its back-off (with what else is due)."""
+        from packbench.operations.carrier_transfer import retry_transfer, send_transfers
+
+        pb = self.pb
+        try:
+            retry_transfer(pb.db, pb.actor, transfer_id)
+        except Refused as exc:
+            self.app.call_from_thread(pb.feedback, "error", exc.message)
+            return
+        report = send_transfers(pb.db, pb.actor, pb.settings.ship)
+        said = report.message or "Nothing was sent: it is being sent elsewhere."
+        said = said[:1].upper() + said[1:] + "."
+        self.app.call_from_thread(pb.feedback, "error" if report.failed else "ok", said)
+        self.app.call_from_thread(self._poll)
 
     def action_mark_printed(self) -> None:
         """No printer works: the chosen failed slip job's slips count as printed, with a

@@ -324,7 +324,10 @@ def _suggestion_panel(view: PackView) -> Panel:
     elif len(s.parcels) == 1:
         p = s.parcels[0]
         body.append(f"{p.box}", style="bold reverse")
-        body.append(f"  {p.name or p.kind}  {p.fill:.0%} full  ≈ {kg(p.weight_g)}\n")
+        body.append(f"  {p.name or p.kind}  {p.fill:.0%} full\n")
+        # What each weight is: the empty box's own, and the packed parcel's expected one.
+        tare = f"{p.kind} {kg(p.tare_g)}, " if p.tare_g is not None else ""
+        body.append(f"{tare}parcel ≈ {kg(p.weight_g)}\n")
         if s.learned:
             body.append("learned from the packers\n", style="bold magenta")
         if s.alternatives:

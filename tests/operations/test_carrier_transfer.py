@@ -17,7 +17,7 @@ from packbench.config import Settings
 from packbench.data.engine import Database
 from packbench.data.models import CarrierTransfer, Event, Handover, Parcel
 from packbench.operations.carrier_transfer import send_transfers, transfer_problems
-from packbench.operations.common import Actor
+from packbench.operations.common import Actor, Refused
 from packbench.operations.handover import post_scan
 from packbench.operations.shipping import create_shipment
 from tests.operations.carrier_bench import (
@@ -376,3 +376,58 @@ product = "bring2_home_delivery_parcel"
     assert "2 consignments transferred to the carrier" in out.stdout
     assert "not transferred" not in out.stdout
     assert sorted(transfers_at_carrier(app).values()) == [1, 1]
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+SUPERVISOR = Actor("dashboard", "office", 2, "Ola Sjef", "supervisor")
+
+
+def test_the_dashboard_lists_transfers_not_through_and_a_supervisor_sends_one_now(  # type: ignore[no-untyped-def]
+    db, carrier
+) -> None:
+    from datetime import timedelta
+
+    from packbench.data.types import utcnow
+    from packbench.operations.carrier_transfer import retry_transfer
+    from packbench.operations.common import NotAllowed
+    from packbench.operations.supervisor import exceptions
+
+    def listed() -> list[tuple[str, str]]:
+        return [(e.ref, e.detail) for e in exceptions(db) if e.kind == "transfer"]
+
+    url, app = carrier
+    settings = cargonizer_settings(url)
+    ids = shipped(db, settings)
+    cage_all(db, settings, ids["first"], ids["second"])
+    app.faults.update({"next": ["429"]})  # refused: certainly not done, back to pending
+    assert not scan(db, settings, "CMD-COMPLETE", "Cargonizer").ok
+    rows = listed()  # failed: on the list at once, with why
+    assert [ref for ref, _ in rows] == ["5001", "5002"], rows
+    assert all(d.startswith("Cargonizer consignment ") and "(1 try): " in d for _, d in rows)
+    # In its back-off nothing is sent; a packer cannot hurry it, a supervisor can.
+    first = transfer_rows(db)[0]
+    assert first.next_attempt_at is not None and first.next_attempt_at > utcnow()
+    with pytest.raises(NotAllowed):
+        retry_transfer(db, POSTER, first.id or 0)
+    retry_transfer(db, SUPERVISOR, first.id or 0)
+    report = send_transfers(db, SUPERVISOR, settings.ship)
+    assert (report.sent, report.waiting) == (1, 1)
+    assert [ref for ref, _ in listed()] == ["5002"]
+    assert sorted(transfers_at_carrier(app).values()) == [0, 1]
+    with pytest.raises(Refused, match="transferred already"):
+        retry_transfer(db, SUPERVISOR, first.id or 0)
+    with db.read() as s:
+        said = [e.message for e in s.exec(select(Event).where(Event.kind == "transfer")).all()]
+    assert any(m.endswith("to be sent again now (a supervisor's word)") for m in said)
+    # A transfer merely not sent yet (no error: the close's call has not happened) is not
+    # listed at first, and is once it is late: nobody is sending it.
+    with db.write() as s:
+        row = s.exec(select(CarrierTransfer).where(CarrierTransfer.status != "done")).one()
+        row.last_error, row.attempts, row.created_at = None, 0, utcnow()
+        s.add(row)
+    assert listed() == []
+    later = utcnow() + timedelta(minutes=6)
+    late = exceptions(db, now=later)
+    ((ref, detail),) = [(e.ref, e.detail) for e in late if e.kind == "transfer"]
+    assert ref == "5002" and detail.endswith("(not sent): handed over, carrier not told yet")

@@ -218,3 +218,31 @@ def test_an_order_left_in_packing_for_days_is_a_stale_claim_claimed_or_not(
     claims = [e for e in exceptions(db, now=NOW) if e.kind == "claim"]
     assert [(e.ref, e.detail) for e in claims] == [("5003", "in packing, claimed by nobody")]
     assert claims[0].since == NOW - timedelta(days=12)
+
+
+def test_with_pick_and_pack_in_one_pass_printed_slips_wait_for_pack(db: Database, bench) -> None:
+    """``[pack] pick_at_pack``: there is no pick station, a printed slip opens at the pack
+    bench; the dashboard counted such orders as waiting for pick (nobody there: a warning)."""
+    with db.write() as s:
+        order = s.get(Order, bench["ids"]["third"])
+        change_status(s, order, Action.RELEASE, bench["ola"], reason="found", at=at(10, 10))
+        change_status(s, order, Action.PRINT_SLIP, bench["kari"], at=at(10, 20))
+
+    def station(f) -> str | None:  # type: ignore[no-untyped-def]
+        return {r.status: r.station for r in f.states}["slip_printed"]
+
+    apart = bench_figures(db, DAY, now=NOW)
+    one_pass = bench_figures(db, DAY, pick_at_pack=True, now=NOW)
+    assert station(apart) == "pick" and station(one_pass) == "pack"
+    waiting = {load.station: load.waiting for load in apart.loads}
+    assert (waiting["pick"], waiting["pack"]) == (1, 1)
+    assert any(a.station == "pick" for a in apart.advice)  # 1 order waiting and nobody there
+    waiting = {load.station: load.waiting for load in one_pass.loads}
+    assert "pick" not in waiting and waiting["pack"] == 2
+    assert not any(a.station == "pick" or "pick" in a.message for a in one_pass.advice)
+    # An order a picker had started before the bench went one-pass still waits at pick.
+    with db.write() as s:
+        order = s.get(Order, bench["ids"]["third"])
+        change_status(s, order, Action.START_PICK, bench["kari"].at_station("pick"), at=at(11, 0))
+    one_pass = bench_figures(db, DAY, pick_at_pack=True, now=NOW)
+    assert {load.station: load.waiting for load in one_pass.loads}["pick"] == 1

@@ -401,3 +401,35 @@ async def test_no_expected_weight_before_an_item_or_a_box(bench) -> None:  # typ
         row = parcels.splitlines()[2].split()
         low, _, high = row[3].partition("–")  # the socks: the band the weight must fall in
         assert row[2] == "—" and row[4] == "kg" and 0 < float(low) <= float(high), parcels
+
+
+async def test_the_box_panel_says_which_weight_is_the_box_and_which_the_parcel(bench) -> None:  # type: ignore[no-untyped-def]
+    """It said "≈ 0.26 kg" with no word of what weighs that: the box's tare and the parcel's
+    expected weight (items + tare) are each named; a plan stored before the tare was kept
+    names the parcel's alone."""
+    import json
+
+    from packbench.data.models import PackPlan
+
+    db, ids = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")  # socks 180 g + cup 350 g
+        box = app.screen.view.suggestion.parcels[0].box
+        tare = {"BOX-S": 140, "BOX-M": 260, "BAG-M": 25}[box]
+        kind = "bag" if box.startswith("BAG") else "box"
+        panel = text_of(app.screen.query_one("#pack-box", Static))
+        assert f"{kind} {tare / 1000:.2f} kg, parcel ≈ {(530 + tare) / 1000:.2f} kg" in panel, panel
+        with db.write() as s:  # the plan as an older version stored it: no tare
+            plan = s.exec(select(PackPlan).where(PackPlan.order_id == ids["second"])).one()
+            doc = json.loads(plan.suggestion)
+            for p in doc["parcels"]:
+                del p["tare_g"]
+            plan.suggestion = json.dumps(doc)
+            s.add(plan)
+        await scan(pilot, "ORD-5002")
+        panel = text_of(app.screen.query_one("#pack-box", Static))
+        said = [line.strip("│ ") for line in panel.splitlines()]
+        assert f"parcel ≈ {(530 + tare) / 1000:.2f} kg" in said and " kg, parcel" not in panel

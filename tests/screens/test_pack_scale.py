@@ -146,3 +146,49 @@ async def test_a_scale_that_cannot_be_opened_is_said_and_weights_are_typed(bench
         expected = app.screen.view.current.expected_weight_g
         await scan(pilot, f"{expected}g")
         assert status_of(db, ids["second"]) == "packed"
+
+
+async def test_packbench_demo_s_scale_weighs_each_boxed_parcel(bench) -> None:  # type: ignore[no-untyped-def]
+    """``packbench demo`` runs the demo scale on a pty and it weighs the parcel the pack
+    station at its terminal has boxed: two parcels' weights come with no scan, each once; a
+    weight warning (a wrong weight typed over it) is answered by weighing again."""
+    from packbench.cli.bench import demo_scale
+
+    db, ids = bench
+    base = load_settings(None, db="unused.db", station="pack")
+    base = base.model_copy(update={"bench": base.bench.model_copy(update={"terminal": "bench-1"})})
+    # A configured scale is the shop's own: used as it is; --no-scale: none.
+    own = base.model_copy(update={"pack": base.pack.model_copy(update={"scale": "/dev/ttyUSB0"})})
+    assert demo_scale(own, db)[0] is own and demo_scale(base, db, off=True)[0] is base
+    settings, stop = demo_scale(base, db)
+    try:
+        assert settings.pack.scale.startswith("/dev/pts/")
+        app = PackbenchApp(settings=settings, db=db)
+        assert app.actor.terminal == "bench-1"
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await scan(pilot, "BDG-1001")
+            for number, key in (("5002", "second"), ("5001", "first")):
+                await scan(pilot, f"ORD-{number}")
+                view = app.screen.view
+                box = view.suggestion.parcels[0].box
+                for line in view.lines:
+                    for _ in range(line.quantity):
+                        await scan(pilot, line.gtin or line.sku)
+                if key == "first":  # a wrong weight typed first: the warning, then the scale
+                    await scan(pilot, box)
+                    await scan(pilot, "50g")
+                    assert app.screen.view.pending_weight_g == 50
+                else:
+                    await scan(pilot, box)
+                await wait_for(pilot, lambda k=key: status_of(db, ids[k]) == "packed")
+                assert status_of(db, ids[key]) == "packed", app.feedback_log
+    finally:
+        stop()
+    with db.read() as s:
+        events = s.exec(select(Event).where(Event.code.like("scale %"))).all()  # type: ignore[union-attr]
+        weights = {p.order_id: p.weight_g for p in s.exec(select(Parcel)).all()}
+    weighed = [e for e in events if e.message.startswith("parcel 1 weighs")]  # each once
+    assert sorted(e.order_id for e in weighed) == sorted([ids["first"], ids["second"]])
+    for e in events:
+        assert e.code == f"scale {weights[e.order_id]} g" and e.result == "ok"

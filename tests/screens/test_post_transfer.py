@@ -61,3 +61,38 @@ async def test_a_failed_transfer_is_shown_and_retried_by_the_station(  # type: i
         assert app.feedback_log[-1] == ("info", "2 consignments transferred to the carrier.")
         assert "not transferred" not in text_of(screen.query_one("#waiting"))
     assert sorted(transfers_at_carrier(demo).values()) == [1, 1]
+
+
+async def test_the_dashboard_shows_a_failed_transfer_and_f7_sends_it(db, carrier) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A supervisor sees consignments the carrier has not had among what needs them (only the
+    post station said so), and F7 sends the chosen one now instead of after its back-off."""
+    from packbench.screens.dashboard import DashboardScreen
+    from tests.operations.test_carrier_transfer import cage_all, scan
+    from tests.screens.helpers import sign_in_supervisor
+
+    url, demo = carrier
+    base = load_settings(None, db="unused.db", station="dashboard")
+    settings = base.model_copy(update={"ship": cargonizer_settings(url).ship})
+    ids = shipped(db, settings)
+    cage_all(db, settings, ids["first"], ids["second"])
+    demo.faults.update({"next": ["429"]})
+    assert not scan(db, settings, "CMD-COMPLETE", "Cargonizer").ok
+    app = PackbenchApp(settings=settings, db=db, terminal="office")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_supervisor(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        rows = [(e.kind, e.ref) for e in screen.exceptions]
+        assert rows == [("transfer", "5001"), ("transfer", "5002")], rows
+        table = text_of(screen.query_one("#needs-title"))
+        assert "Needs a supervisor: 2" in table
+        from tests.screens.test_sizes import on_screen
+
+        on_screen(app, "Not transferred", "5001", "Cargonizer consignment")
+        await pilot.press("down", "f7")  # the second: 5002's
+        await settle(pilot)
+        assert app.feedback_log[-1] == ("ok", "1 consignment transferred to the carrier."), (
+            app.feedback_log
+        )
+        assert [(e.kind, e.ref) for e in screen.exceptions] == [("transfer", "5001")]
+    assert sorted(transfers_at_carrier(demo).values()) == [0, 1]

@@ -222,3 +222,61 @@ async def test_every_station_shows_what_the_person_needs(
         assert app.current_mode == "dashboard"
         pinned_step(app, "Scan an order's slip")
         on_screen(app, "Supervisor dashboard")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_the_dashboard_reads_whole_at_every_size(
+    db: Database, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The supervisor's dashboard with holds, a failed print (a long path for its error), a
+    shortage and a day's packing: what needs the supervisor on the first screen, nothing wider
+    than the terminal (at 80 columns the exceptions grew a sideways scroll bar and the team's
+    names were cut), the pace chart whole once scrolled to, every name whole."""
+    from textual.containers import VerticalScroll
+    from textual.widgets import DataTable
+
+    from tests.screens.test_dashboard_layout import bench as dashboard_bench
+    from tests.screens.test_dashboard_layout import make_app
+
+    bench = dashboard_bench.__wrapped__(db, tmp_path)  # type: ignore[attr-defined]
+    app = make_app(bench)
+    async with app.run_test(size=size) as pilot:
+        await sign_in_supervisor(pilot)
+        await settle(pilot)
+        await pilot.pause(0.2)  # the exceptions' rows came: their height laid out again
+        screen = app.screen
+        scroll = screen.query_one("#dash-scroll", VerticalScroll)
+        table = screen.query_one("#exceptions", DataTable)
+        assert scroll.max_scroll_x == 0 and table.max_scroll_x == 0, (
+            scroll.virtual_size, scroll.size, table.virtual_size, table.size
+        )  # fmt: skip
+        hold = next(e for e in screen.exceptions if e.kind == "hold")
+        lines = on_screen(
+            app,
+            "Needs a supervisor: 2",
+            "On hold",
+            "slip 5001, 5002",
+            f"▶ 5003: {hold.detail}",  # the chosen exception's details whole
+            "Waiting (people there):",
+            "Shortages from short picks: 1",
+            "FJ-TX-0002",
+        )
+        assert all(len(line.rstrip()) <= size[0] for line in lines)
+        # ↓ chooses the failed print: its details whole, however long the path.
+        await pilot.press("down")
+        await settle(pilot)
+        printed = next(e for e in screen.exceptions if e.kind == "print")
+        squeezed = "".join("".join(painted(app)).split())  # a path folds where it must
+        assert "".join(f"▶ slip 5001, 5002: {printed.detail}".split()) in squeezed
+        # The pace chart fits the terminal's width and, scrolled to, its height.
+        pace = screen.query_one("#pace")
+        assert pace.region.width <= size[0] and pace.virtual_size.width <= pace.region.width
+        assert pace.region.height <= scroll.region.height
+        scroll.scroll_to_widget(pace, top=True, animate=False, immediate=True)
+        await settle(pilot)
+        on_screen(app, "Orders packed per hour", "hour", "packed", "/h needed", "Cut-off")
+        # The team at the end: each name whole, on one line with its figures.
+        scroll.scroll_end(animate=False, immediate=True)
+        await settle(pilot)
+        lines = on_screen(app, "The team today", "Kari Nordmann", "Ola Sjef ★")
+        assert any("Kari Nordmann" in line and "pick" in line for line in lines)

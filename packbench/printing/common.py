@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Protocol
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from packbench.core.code128 import code128_problem
 from packbench.core.gs1 import sscc_groups
+from packbench.printing.qr import qr_matrix
+from packbench.printing.subsets import CachedTTFont
 
 __all__ = [
     "DOT",
@@ -172,8 +172,8 @@ def fonts() -> Fonts:
         if regular.is_file() and bold.is_file():
             try:
                 faces = (
-                    TTFont("PackbenchSans", str(regular)),
-                    TTFont("PackbenchSans-Bold", str(bold)),
+                    CachedTTFont("PackbenchSans", str(regular)),
+                    CachedTTFont("PackbenchSans-Bold", str(bold)),
                 )
             except Exception:  # a broken font file: fall back rather than fail every print
                 continue
@@ -443,11 +443,8 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float
     a rectangle per run of dark modules in a row (reportlab's widget encodes again when drawn,
     makes a shape object per module and formats every coordinate in Python: most of a label's
     time)."""
-    qr = QrCodeWidget(data, barLevel="M", barBorder=4).qr
-    if qr.version is None:
-        qr.version = qr.calculate_version()
-    qr.makeImpl(False, QR_MASK)  # what reportlab's make() does after scoring every mask
-    count = qr.getModuleCount()
+    cells_by_row = qr_matrix(data, level="M", mask=QR_MASK)
+    count = len(cells_by_row)
     modules = count + 2 * 4
     dots = int(size / (modules * DOT))
     if dots < MIN_BAR_DOTS:
@@ -457,7 +454,7 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float
     left = snap(x + (size - side) / 2) + 4 * module
     top = snap(y + (size - side) / 2) + side - 4 * module
     runs: list[str] = []
-    for row, cells in enumerate(qr.modules):
+    for row, cells in enumerate(cells_by_row):
         col = 0
         while col < count:
             if not cells[col]:

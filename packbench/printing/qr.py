@@ -24,7 +24,7 @@ from typing import Any
 
 from reportlab.graphics.barcode import qrencoder
 
-__all__ = ["qr_matrix"]
+__all__ = ["qr_matrix", "qr_modules"]
 
 _EXP = [0] * 512
 _LOG = [0] * 256
@@ -112,34 +112,42 @@ def _codewords(qr: Any) -> list[int]:
     return [c for c in interleaved if c is not None]
 
 
-_Template = tuple[tuple[tuple[bool, ...], ...], tuple[tuple[int, int], ...]]
+_Template = tuple[bytes, tuple[int, ...]]
 
 
 @lru_cache(maxsize=16)  # the few versions a shop's links need
 def _template(version: int, level: int, mask: int) -> _Template:
     """The matrix with all-zero data (function patterns, format info, the mask over the data
-    area) and the (row, column) of each data bit in order, from reportlab's own code."""
+    area), flat and row by row, and the index in it of each data bit in order, from
+    reportlab's own code."""
     qr = qrencoder.QRCode(version, level)
     blocks = qrencoder.QRRSBlock.getRSBlocks(version, level)
     qr.dataCache = [0] * sum(block.totalCount for block in blocks)
     qr.makeImpl(False, mask)
-    order = tuple((row, col) for col, row in qr.dataPosIterator())
-    return tuple(tuple(r) for r in qr.modules), order
+    count = qr.getModuleCount()
+    order = tuple(row * count + col for col, row in qr.dataPosIterator())
+    return bytes(cell for row in qr.modules for cell in row), order
 
 
-def qr_matrix(data: str, *, level: str = "M", mask: int = 0) -> list[list[bool]]:
-    """The modules of the QR code of ``data`` (rows top to bottom, True is dark), error
-    correction ``level``, drawn with ``mask``: what reportlab's ``QRCode.makeImpl(False,
-    mask)`` makes, sooner."""
+def qr_modules(data: str, *, level: str = "M", mask: int = 0) -> tuple[int, bytes]:
+    """The QR code of ``data`` (error correction ``level``, drawn with ``mask``): its side in
+    modules and its modules row by row, top to bottom, 1 dark and 0 light."""
     qr = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
     qr.addData(data)  # what QrCodeWidget(data) does: reportlab chooses the segments
     qr.version = qr.calculate_version()
     template, order = _template(qr.version, qr.errorCorrectLevel, mask)
-    rows = [list(r) for r in template]
-    positions = iter(order)
-    for byte in _codewords(qr):
-        for shift in range(7, -1, -1):
-            row, col = next(positions)
-            if (byte >> shift) & 1:
-                rows[row][col] = not rows[row][col]
-    return rows
+    cells = bytearray(template)
+    codewords = _codewords(qr)
+    bits = f"{int.from_bytes(bytes(codewords), 'big'):0{len(codewords) * 8}b}"
+    start = 0
+    while (at := bits.find("1", start)) >= 0:  # flip the mask where the data bit is 1
+        cells[order[at]] ^= 1
+        start = at + 1
+    return qr.version * 4 + 17, bytes(cells)
+
+
+def qr_matrix(data: str, *, level: str = "M", mask: int = 0) -> list[list[bool]]:
+    """The modules of the QR code of ``data`` (rows top to bottom, True is dark): what
+    reportlab's ``QRCode.makeImpl(False, mask)`` makes, sooner."""
+    count, cells = qr_modules(data, level=level, mask=mask)
+    return [[bool(c) for c in cells[r * count : (r + 1) * count]] for r in range(count)]

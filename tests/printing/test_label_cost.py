@@ -14,6 +14,7 @@ import re
 import string
 from dataclasses import replace
 
+import pypdfium2 as pdfium
 import pytest
 from reportlab.graphics.barcode.qr import QrCodeWidget
 
@@ -117,3 +118,74 @@ def test_a_foreign_name_embeds_a_second_subset_that_extracts() -> None:
     (page,) = pages(data)
     text = page.text
     assert "Ελένη Παπαδοπούλου" in one_line(text) and "ООО Ромашка" in one_line(text)
+
+
+# --------------------------------------------------------------------------- text as operators
+
+HOSTILE_FIELDS = {
+    "name": "Ola (Nordmann)) Tj ET 0 0 612 792 re f BT (",
+    "company": "Back\\slash \\) \\\\ AS <00ff> [arr] %comment",
+    "address1": "Gate 1\nET Q 0 0 m 300 300 l S q BT\r\nnew line",
+    "city": "Łódź Ελλάδα 東京 \U0001f4e6",
+}
+
+
+def _content(data: bytes) -> str:
+    """The label page's content stream, decoded (ASCII85 + Flate, as reportlab writes it)."""
+    import zlib
+
+    from reportlab.pdfbase.pdfdoc import asciiBase85Decode
+
+    start = data.index(b"stream\n", data.index(b"/ASCII85Decode")) + 7
+    end = data.index(b"endstream", start)
+    return zlib.decompress(asciiBase85Decode(data[start:end].strip())).decode("latin-1")
+
+
+def _object_types(data: bytes) -> list[int]:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        page = pdf[0]
+        types = sorted(obj.type for obj in page.get_objects())
+        page.close()
+    finally:
+        pdf.close()
+    return types
+
+
+@pytest.mark.parametrize("helvetica", [False, True], ids=["dejavu", "helvetica"])
+def test_hostile_text_cannot_add_pdf_operators(
+    helvetica: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parentheses, backslashes, operator names, line breaks and characters outside Latin-1
+    in every customer field: the label shows them (cleaned) as text and nothing else — the
+    same page objects as a plain label, every string shown as hex, both barcodes and the
+    QR code still read."""
+    if helvetica:
+        monkeypatch.setattr(common, "FONT_DIRS", ())
+    common.fonts.cache_clear()
+    try:
+        plain = Address("Kari Nordmann", "Firma AS", "Gate 1 new line", "", "0150",
+                        "Oslo Hellas Tokyo", "NO")  # fmt: skip
+        hostile = replace(plain, **HOSTILE_FIELDS)
+        lab = label(recipient=hostile, sender=hostile, service=HOSTILE_FIELDS["company"],
+                    carrier=HOSTILE_FIELDS["name"], order_number="(1)\\")  # fmt: skip
+        data = render(lab)
+        baseline = render(label(recipient=plain, sender=plain, service="Back", carrier="Ola",
+                                order_number="11"))  # fmt: skip
+        assert _object_types(data).count(2) == _object_types(baseline).count(2)  # paths
+        content = _content(data)
+        shown = re.findall(r"(\S+) Tj", content)
+        assert shown and all(re.fullmatch(r"<[0-9a-f]*>", s) for s in shown), shown[:5]
+        assert not re.search(r"\(.*\) Tj", content)
+        (page,) = pages(data)
+        text = one_line(page.text)
+        for field in ("name", "company"):
+            assert common.clean(HOSTILE_FIELDS[field]) in text
+        assert "Gate 1 ET Q 0 0 m 300 300 l S q BT new line" in text
+        # DejaVu has Greek but no Han or emoji; Helvetica (WinAnsi) has ó, folds Ł and ź
+        assert ("0150 Lódz ?????? ?? ?" if helvetica else "0150 Łódź Ελλάδα ?? ?") in text
+        linear, qr = by_format(page)
+        assert sorted(c.text for c in linear) == sorted([lab.tracking_number, f"(00){lab.sscc}"])
+        assert len(qr) == 1
+    finally:
+        common.fonts.cache_clear()

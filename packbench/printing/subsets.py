@@ -107,6 +107,14 @@ class CachedTTFont(TTFont):  # type: ignore[misc]  # reportlab ships no types
             self.state[doc] = state
         return state
 
+    def _assignState(  # reportlab's name
+        self, doc: object, asciiReadable: object = None, namePrefix: str | None = None
+    ) -> Any:
+        state = self._state_for(doc)
+        if namePrefix is not None:
+            state.namePrefix = namePrefix
+        return state
+
     def splitString(self, text: str, doc: object, encoding: str = "utf-8") -> Any:
         self._state_for(doc)
         return super().splitString(text, doc, encoding)

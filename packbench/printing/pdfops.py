@@ -67,8 +67,8 @@ def text_ops(
 
 
 def fill_rects(canvas: Canvas, rects: Sequence[str]) -> None:
-    """Fill rectangles given as ``"x y w h re"`` in black, each on its own: rasterisers take
-    a lone rectangle's fast path, which fills exactly the pixels it covers, while a path of
-    many rectangles is anti-aliased (grey edges, and grey seams where QR rows meet)."""
+    """Fill rectangles given as ``"x y w h re"`` in black, each on its own, as reportlab drew
+    them: pdfium fills a lone rectangle exactly the pixels it covers, but anti-aliases a path
+    of many rectangles (grey edges, and grey seams where QR rows meet)."""
     if rects:
         canvas._code.append("q 0 g " + " f ".join(rects) + " f Q")

@@ -7,12 +7,17 @@ scripts/cups-setup, which this script runs first when it can):
     .venv/bin/python benchmarks/printing.py --no-cups      # rendering only
 
 Options: --documents N (default 500) slips and labels of each kind, --jobs J (default 100)
-jobs to the PDF queue, --orders K (default 72) demo orders the documents are made from.
+jobs to the PDF queue, --orders K (default 72) demo orders the documents are made from,
+--baseline REF (e.g. fa30e75, the code before #20) to time the labels again with the
+printing code of git commit REF in the same run, beside this code's, and to say whether
+their ZPL is byte for byte the same.
 
 1. Packing slips (A4 PDF), one document per order, from the demo database's orders (cycled).
 2. Shipping labels 102×152 mm, as PDF and as ZPL, one document per parcel: the demo
    orders' shipping addresses with generated tracking numbers and SSCCs.
-   For each: time per document, mean / median / worst, and the size of a document.
+   For each: wall time per document, mean / median / worst, CPU time per document (the
+   process's, over all N: steadier than the wall time on a shared machine), and the size
+   of a document. The load average is printed before and after.
 3. J packing slips submitted one after another to PACKBENCH-PDF (cups-pdf: each is turned
    into a PDF file by Ghostscript), then followed until CUPS reports every one completed:
    the time to submit them all, and to all completed.
@@ -21,6 +26,7 @@ jobs to the PDF queue, --orders K (default 72) demo orders the documents are mad
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
 import subprocess
@@ -29,9 +35,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# --baseline runs this script again with the old code's copy first on the path
+sys.path.insert(
+    0, os.environ.get("PACKBENCH_BENCH_CODE") or str(Path(__file__).resolve().parents[1])
+)
 
 from _figures import emit
 
@@ -44,26 +53,39 @@ from packbench.operations.printing import TRACKING_URLS
 from packbench.printing.documents import LabelInput, ShopInfo, render_label, render_slip
 from packbench.printing.zpl import render_zpl
 
+ROOT = Path(__file__).resolve().parents[1]
 SHOP = ShopInfo("Fjordhandel AS", ("Strandgata 12", "5013 Bergen"), "987 654 321")
 PDF_QUEUE = "PACKBENCH-PDF"
 SETUP = Path(__file__).resolve().parent.parent / "scripts" / "cups-setup"
 
 
-def timed(make: Callable[[int], bytes], n: int) -> tuple[list[float], int]:
+def timed(make: Callable[[int], bytes], n: int) -> tuple[list[float], float, int]:
+    """Wall ms of each call, CPU ms per call over all of them, and the largest output."""
     times, size = [], 0
+    cpu = process_time()
     for i in range(n):
         start = perf_counter()
         data = make(i)
         times.append((perf_counter() - start) * 1000)
         size = max(size, len(data))
-    return times, size
+    return times, (process_time() - cpu) * 1000 / n, size
 
 
-def row(name: str, times: list[float], size: int) -> str:
+HEADER = (
+    f"{'document':<30}{'n':>6}{'mean ms':>10}{'median':>10}{'worst':>10}{'cpu ms':>10}"
+    f"{'max KiB':>10}"
+)
+
+
+def row(name: str, times: list[float], cpu: float, size: int) -> str:
     return (
-        f"{name:<22}{len(times):>6}{statistics.mean(times):>10.2f}"
-        f"{statistics.median(times):>10.2f}{max(times):>10.2f}{size / 1024:>10.1f}"
+        f"{name:<30}{len(times):>6}{statistics.mean(times):>10.2f}"
+        f"{statistics.median(times):>10.2f}{max(times):>10.2f}{cpu:>10.2f}{size / 1024:>10.1f}"
     )
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main() -> int:
@@ -72,6 +94,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--orders", type=int, default=72)
     parser.add_argument("--no-cups", action="store_true")
+    parser.add_argument("--baseline", metavar="REF", help="also time labels with git REF's code")
+    parser.add_argument("--labels-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +111,8 @@ def main() -> int:
             ids = [o.id for o in session.exec(select(Order).order_by(Order.id)).all()]
         details = [d for d in (order_detail(db, i) for i in ids) if d is not None]
         db.dispose()
-    print(f"{len(details)} demo orders; {args.documents} documents of each kind\n")
+    if not args.labels_only:
+        print(f"{len(details)} demo orders; {args.documents} documents of each kind; {load()}\n")
 
     def label(i: int) -> LabelInput:
         d = details[i % len(details)]
@@ -111,24 +137,80 @@ def main() -> int:
     render_label(labels[0])
     render_zpl(labels[0])
 
-    print(f"{'document':<22}{'n':>6}{'mean ms':>10}{'median':>10}{'worst':>10}{'max KiB':>10}")
-    print("-" * 68)
+    zpl = hashlib.sha256()
+    for lab in labels:
+        for dims in ("102x152", "100x190"):
+            zpl.update(render_zpl(lab, dims).encode("ascii"))
+    if args.labels_only:  # the baseline's run: its rows, then its ZPL's digest
+        label_rows(labels, args.documents, args.tag)
+        print(f"zpl {zpl.hexdigest()}")
+        return 0
+
+    print(HEADER)
+    print("-" * len(HEADER))
+    times, cpu, size = timed(lambda i: render_slip(details[i % len(details)], SHOP), args.documents)
+    print(row("packing slip, PDF", times, cpu, size))
+    emit("printing", "render packing slip, PDF: median", statistics.median(times), "ms")
+    emit("printing", "render packing slip, PDF: worst", max(times), "ms")
+    label_rows(labels, args.documents, "")
+    same = baseline(args.baseline, args.documents, args.orders, zpl.hexdigest())
+    if args.baseline and not same:
+        return 1
+    print(load())
+
+    if args.no_cups:
+        return 0
+    return cups_burst(args.jobs, details)
+
+
+def label_rows(labels: list[LabelInput], n: int, tag: str) -> None:
     runs = [
-        ("packing slip, PDF", lambda i: render_slip(details[i % len(details)], SHOP)),
         ("label 102x152, PDF", lambda i: render_label(labels[i])),
         ("label 100x190, PDF", lambda i: render_label(labels[i], "100x190")),
         ("label 102x152, ZPL", lambda i: render_zpl(labels[i]).encode("ascii")),
         ("label 100x190, ZPL", lambda i: render_zpl(labels[i], "100x190").encode("ascii")),
     ]
     for name, make in runs:
-        times, size = timed(make, args.documents)
-        print(row(name, times, size))
+        times, cpu, size = timed(make, n)
+        name = f"{name} {tag}".rstrip()
+        print(row(name, times, cpu, size), flush=True)
         emit("printing", f"render {name}: median", statistics.median(times), "ms")
         emit("printing", f"render {name}: worst", max(times), "ms")
+        emit("printing", f"render {name}: CPU per label", cpu, "ms")
 
-    if args.no_cups:
-        return 0
-    return cups_burst(args.jobs, details)
+
+def baseline(ref: str | None, n: int, orders: int, zpl: str) -> bool:
+    """The label rows again, with the printing code (all of packbench) of git commit ``ref``
+    run by this interpreter, in a process of its own; then whether its ZPL is the same."""
+    if not ref:
+        return True
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "packbench"], capture_output=True
+        )
+        if archive.returncode != 0:
+            print(f"no baseline: git archive {ref}: {archive.stderr.decode().strip()}")
+            return False
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        run = subprocess.run(
+            [sys.executable, __file__, "--labels-only", "--no-cups", "--documents", str(n),
+             "--orders", str(orders), "--tag", f"({ref})"],
+            env={**os.environ, "PACKBENCH_BENCH_CODE": tmp},
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )  # fmt: skip
+    if run.returncode != 0:
+        print(f"the baseline {ref} failed:\n{run.stderr[-2000:]}")
+        return False
+    out = run.stdout.splitlines()
+    print("\n".join(line for line in out if not line.startswith("zpl ")))
+    theirs = next((line[4:] for line in out if line.startswith("zpl ")), "")
+    same = theirs == zpl
+    print(f"ZPL of all {n} labels at both sizes byte for byte the same as {ref}'s: "
+          f"{'yes' if same else 'NO'}")  # fmt: skip
+    emit("printing", f"label ZPL the same as {ref}'s", "yes" if same else "no")
+    return same
 
 
 def cups_burst(n: int, details: list) -> int:  # type: ignore[type-arg]

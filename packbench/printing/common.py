@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Protocol
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from packbench.core.code128 import code128_problem
 from packbench.core.gs1 import sscc_groups
+from packbench.printing.pdfops import fill_rects, text_ops
+from packbench.printing.qr import qr_modules
+from packbench.printing.subsets import CachedTTFont
 
 __all__ = [
     "DOT",
@@ -172,8 +173,8 @@ def fonts() -> Fonts:
         if regular.is_file() and bold.is_file():
             try:
                 faces = (
-                    TTFont("PackbenchSans", str(regular)),
-                    TTFont("PackbenchSans-Bold", str(bold)),
+                    CachedTTFont("PackbenchSans", str(regular)),
+                    CachedTTFont("PackbenchSans-Bold", str(bold)),
                 )
             except Exception:  # a broken font file: fall back rather than fail every print
                 continue
@@ -363,32 +364,28 @@ _CODE128_CHARS = re.compile(r"[\x20-\x7e]{1,48}")
 _INSET = 0.02 * DOT
 
 
-class _DotCode128(Code128):  # type: ignore[misc]  # reportlab ships no types
-    """Code 128 whose bars are drawn a fiftieth of a dot narrower on each side.
+@lru_cache(maxsize=64)
+def _code128_bars(data: str) -> tuple[tuple[tuple[int, int], ...], int]:
+    """The bars of ``data``'s Code 128 symbol as (first module, width in modules), and the
+    symbol's width in modules without quiet zones. reportlab chooses the code sets (C for
+    runs of digits) and the check character; its pattern string has a capital letter per
+    bar and a small one per space, the letter's place in the alphabet being the width."""
+    code = Code128(data, quiet=0, humanReadable=False)
+    code.validate()
+    code.encode()
+    bars, at = [], 0
+    for ch in code.decompose():
+        width = ord(ch.lower()) - ord("a") + 1
+        if ch.isupper():
+            bars.append((at, width))
+        at += width
+    return tuple(bars), at
 
-    A PDF stores coordinates as short decimals, so a bar edge meant to lie exactly on a dot
-    boundary lands a hair to one side of it, and rasterisers (Ghostscript in CUPS, pdfium)
-    blacken every dot a fill touches: each bar would grow by a whole dot, a third of a
-    3-dot module. Pulling the edges in by 0.02 dot keeps every bar its exact width in dots.
-    """
 
-    def rect(self, x: float, y: float, w: float, h: float) -> None:
-        self.canv.rect(x + _INSET, y, w - 2 * _INSET, h, stroke=0, fill=1)
-
-
-def _barcode(data: str, height: float, dots: int) -> Code128:
+def _module(dots: int) -> float:
     if dots < MIN_BAR_DOTS:
         raise ValueError(f"bars narrower than {MIN_BAR_DOTS} printer dots do not scan reliably")
-    module = dots * DOT
-    return _DotCode128(
-        data,
-        barWidth=module,
-        barHeight=max(snap(height), DOT),
-        humanReadable=False,
-        quiet=1,
-        lquiet=QUIET_MODULES * module,
-        rquiet=QUIET_MODULES * module,
-    )
+    return dots * DOT
 
 
 class BarcodeError(ValueError):
@@ -412,7 +409,8 @@ def gs1_128(element_string: str) -> str:
 
 def code128_width(data: str, *, dots: int = MIN_BAR_DOTS) -> float:
     """Width in points of the symbol including both quiet zones."""
-    return float(_barcode(data, DOT, dots).width)
+    module = _module(dots)
+    return (_code128_bars(data)[1] + 2 * QUIET_MODULES) * module
 
 
 def draw_code128(
@@ -420,12 +418,31 @@ def draw_code128(
 ) -> tuple[float, float]:
     """Draw a Code 128 (GS1-128 when ``data`` starts with FNC1) with its left quiet zone at
     ``x`` and the bars' bottom at ``y``, both snapped to the dot grid. Returns the x of the
-    first and last bar edge (for centring the human-readable text)."""
-    code = _barcode(data, height, dots)
-    x, y = snap(x), snap(y)
-    code.drawOn(canvas, x, y)
-    return x + code.lquiet, x + code.width - code.rquiet
+    first and last bar edge (for centring the human-readable text).
 
+    The bars are rectangles written straight into the page, each a fiftieth of a dot
+    narrower on either side than its whole dots: a PDF stores coordinates as short decimals,
+    so an edge meant to lie exactly on a dot boundary lands a hair to one side of it, and
+    rasterisers (Ghostscript in CUPS, pdfium) blacken every dot a fill touches: each bar
+    would grow by a whole dot, a third of a 3-dot module. Pulling the edges in keeps every
+    bar its exact width in dots."""
+    module = _module(dots)
+    bars, modules = _code128_bars(data)
+    x, y = snap(x), snap(y)
+    first = x + QUIET_MODULES * module
+    h = f"{max(snap(height), DOT):.4f}"
+    y_s = f"{y:.4f}"
+    fill_rects(
+        canvas,
+        [
+            f"{first + at * module + _INSET:.4f} {y_s} {width * module - 2 * _INSET:.4f} {h} re"
+            for at, width in bars
+        ],
+    )
+    return first, first + modules * module
+
+
+_DARK = re.compile(rb"\x01+")
 
 #: The QR mask pattern every label uses. Any of the eight masks makes a valid symbol that
 #: every decoder reads; choosing the "best" one means encoding the symbol eight times and
@@ -439,15 +456,10 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float
     bottom-left is (``x``, ``y``), with modules of whole dots and its 4-module quiet zone
     included. Returns the side drawn (0 when it does not fit at 3 dots a module).
 
-    The symbol is encoded once, with a fixed mask (:data:`QR_MASK`), and drawn as one path:
-    a rectangle per run of dark modules in a row (reportlab's widget encodes again when drawn,
-    makes a shape object per module and formats every coordinate in Python: most of a label's
-    time)."""
-    qr = QrCodeWidget(data, barLevel="M", barBorder=4).qr
-    if qr.version is None:
-        qr.version = qr.calculate_version()
-    qr.makeImpl(False, QR_MASK)  # what reportlab's make() does after scoring every mask
-    count = qr.getModuleCount()
+    The symbol is encoded once, with a fixed mask (:data:`QR_MASK`) by :mod:`.qr`, and drawn
+    as a rectangle per run of dark modules in a row, written straight into the page
+    (reportlab's widget encodes again when drawn and makes a shape object per module)."""
+    count, cells = qr_modules(data, level="M", mask=QR_MASK)
     modules = count + 2 * 4
     dots = int(size / (modules * DOT))
     if dots < MIN_BAR_DOTS:
@@ -456,39 +468,33 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float
     side: float = modules * module
     left = snap(x + (size - side) / 2) + 4 * module
     top = snap(y + (size - side) / 2) + side - 4 * module
+    xs = [f"{left + col * module:.4f}" for col in range(count)]
+    widths = [f"{n * module:.4f}" for n in range(count + 1)]
+    height = f"{module:.4f}"
     runs: list[str] = []
-    for row, cells in enumerate(qr.modules):
-        col = 0
-        while col < count:
-            if not cells[col]:
-                col += 1
-                continue
-            start = col
-            while col < count and cells[col]:
-                col += 1
-            x0, y0 = left + start * module, top - (row + 1) * module
-            runs.append(f"{x0:.4f} {y0:.4f} {(col - start) * module:.4f} {module:.4f} re f")
-    canvas.saveState()
-    canvas.setFillGray(0)
-    # The runs go straight into the page as PDF operators ("x y w h re f"), formatted by
-    # Python's own float formatting, with no path object per rectangle. Each run is filled on
-    # its own: one path of all the runs renders grey seams where rows meet, and a scale
-    # matrix's rounded factor would move the far modules off the dot grid.
-    canvas._code.append(" ".join(runs))
-    canvas.restoreState()
+    for row in range(count):
+        y0 = f"{top - (row + 1) * module:.4f}"
+        base = row * count
+        for run in _DARK.finditer(cells, base, base + count):
+            start, end = run.start() - base, run.end() - base
+            runs.append(f"{xs[start]} {y0} {widths[end - start]} {height} re")
+    # Each run is filled on its own (see fill_rects); a scale matrix's rounded factor would
+    # move the far modules off the dot grid.
+    fill_rects(canvas, runs)
     return side
 
 
 def draw_lines(
     canvas: Canvas, lines: Sequence[str], x: float, top: float, font: str, size: float
 ) -> float:
-    """Draw lines downwards from ``top`` (the top of the first line); return the y below."""
+    """Draw lines downwards from ``top`` (the top of the first line); return the y below.
+    The canvas's font is left set to ``font`` at ``size``, as callers may draw on with it."""
     leading = size * 1.2
     canvas.setFont(font, size)
     y = top
     for line in lines:
         y -= leading
-        canvas.drawString(x, y + size * 0.22, line)
+        text_ops(canvas, line, x, y + size * 0.22, font, size)
     return y
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfgen.canvas import Canvas
 
 from packbench.core.codes import is_valid_sscc
@@ -42,6 +43,7 @@ from packbench.printing.common import (
     text_width,
     wrap,
 )
+from packbench.printing.pdfops import text_ops, write
 
 __all__ = ["LABEL_SIZES", "LabelInput", "LabelSize", "render_label", "render_labels"]
 
@@ -112,14 +114,16 @@ def _check(label: LabelInput) -> None:
 
 
 def _rule(canvas: Canvas, y: float, width: float) -> None:
-    canvas.setLineWidth(RULE)
-    canvas.line(MARGIN, y, width - MARGIN, y)
+    _line(canvas, RULE, MARGIN, y, width - MARGIN, y)
+
+
+def _line(canvas: Canvas, width: float, x1: float, y1: float, x2: float, y2: float) -> None:
+    write(canvas, f"q {fp_str(width)} w {fp_str(x1, y1)} m {fp_str(x2, y2)} l S Q")
 
 
 def _small(canvas: Canvas, text: str, x: float, y: float) -> None:
     """A field caption ("Til", "Vekt"): small, so the values stand out."""
-    canvas.setFont(fonts().regular, 6.5)
-    canvas.drawString(x, y, text)
+    text_ops(canvas, text, x, y, fonts().regular, 6.5)
 
 
 def _header(canvas: Canvas, label: LabelInput, lay: _Layout, top: float, width: float) -> None:
@@ -142,14 +146,12 @@ def _header(canvas: Canvas, label: LabelInput, lay: _Layout, top: float, width: 
     for font, text in lines:
         y = draw_lines(canvas, [text], MARGIN, y, font, size)
     carrier, csize = fit(clean(label.carrier, limit=60), f.bold, 16, right_w, 9)
-    canvas.setFont(f.bold, csize)
-    canvas.drawRightString(width - MARGIN, top - 4 - csize, carrier)
+    text_ops(canvas, carrier, width - MARGIN, top - 4 - csize, f.bold, csize, "right")
     service = wrap(clean(label.service, limit=120), f.regular, 8.5, right_w, 2)
-    canvas.setFont(f.regular, 8.5)
     y = top - 8 - csize
     for line in service:
         y -= 10
-        canvas.drawRightString(width - MARGIN, y, line)
+        text_ops(canvas, line, width - MARGIN, y, f.regular, 8.5, "right")
 
 
 def _recipient(canvas: Canvas, r: AddressLike, lay: _Layout, top: float, width: float) -> None:
@@ -204,11 +206,9 @@ def _info(canvas: Canvas, label: LabelInput, lay: _Layout, top: float, width: fl
         x = MARGIN + i * cell_w
         _small(canvas, caption, x, top - 7)
         text, size = fit(value, f.bold, 11 if lay.info_mm < 11 else 13, cell_w - 2 * MM, 7)
-        canvas.setFont(f.bold, size)
-        canvas.drawString(x, top - lay.info_mm * MM + 2.5, text)
+        text_ops(canvas, text, x, top - lay.info_mm * MM + 2.5, f.bold, size)
         if i:
-            canvas.setLineWidth(0.5)
-            canvas.line(x - 1.5 * MM, top - 1.5, x - 1.5 * MM, top - lay.info_mm * MM + 1.5)
+            _line(canvas, 0.5, x - 1.5 * MM, top - 1.5, x - 1.5 * MM, top - lay.info_mm * MM + 1.5)
 
 
 def _tracking(canvas: Canvas, label: LabelInput, lay: _Layout, top: float, width: float) -> None:
@@ -224,8 +224,7 @@ def _tracking(canvas: Canvas, label: LabelInput, lay: _Layout, top: float, width
     bottom = top - 9 - bar_h
     first, last = draw_code128(canvas, label.tracking_number, (width - symbol) / 2, bottom, bar_h)
     text, size = fit(label.tracking_number, f.bold, 11, width - 2 * MARGIN, 7)
-    canvas.setFont(f.bold, size)
-    canvas.drawCentredString((first + last) / 2, snap(bottom) - size - 1, text)
+    text_ops(canvas, text, (first + last) / 2, snap(bottom) - size - 1, f.bold, size, "centre")
 
 
 def _sscc(canvas: Canvas, label: LabelInput, top: float, width: float) -> None:
@@ -239,18 +238,17 @@ def _sscc(canvas: Canvas, label: LabelInput, top: float, width: float) -> None:
     bar_h = avail_h - 9 - hri * 1.4
     bottom = MARGIN + hri * 1.4
     first, last = draw_code128(canvas, data, MARGIN - 2 * MM, bottom, bar_h)
-    canvas.setFont(f.bold, hri)
     text = sscc_text(label.sscc, label.company_prefix)
     if text_width(text, f.bold, hri) > last - first + 6 * MM:
         text, _ = fit(text, f.bold, hri, last - first + 6 * MM, 7)
-    canvas.drawCentredString((first + last) / 2, MARGIN + 1, text)
+    text_ops(canvas, text, (first + last) / 2, MARGIN + 1, f.bold, hri, "centre")
     # The QR code takes the square right of the GS1-128's quiet zone, centred in it.
     room = min(width - 1 * MM - (MARGIN - 2 * MM + symbol), avail_h - 8)
     left, bottom = width - 1 * MM - room, MARGIN + (avail_h - room) / 2
     side = draw_qr(canvas, label.url(), left, bottom, room)
     if side:
-        canvas.setFont(f.regular, 6)
-        canvas.drawCentredString(left + room / 2, bottom + (room - side) / 2 - 5, "Spor pakken")
+        below = bottom + (room - side) / 2 - 5
+        text_ops(canvas, "Spor pakken", left + room / 2, below, f.regular, 6, "centre")
 
 
 def _draw_label(canvas: Canvas, label: LabelInput, lay: _Layout) -> None:

@@ -5,9 +5,7 @@ calls ``emit``, which appends one JSON line to the file named by ``PACKBENCH_FIG
 nothing when that is not set, e.g. when a benchmark is run by hand). ``PACKBENCH_RUN`` numbers
 the run when `benchmarks/run --runs N` measures the same figures more than once.
 
-Run as a script, ``_figures.py rename FILE NAME`` prints FILE's figures under the benchmark name
-NAME (the label baseline's figures, measured on the code of an earlier commit), and
-``_figures.py load`` records the machine's load average.
+Run as a script, ``_figures.py load`` records the machine's load average.
 """
 
 from __future__ import annotations
@@ -34,10 +32,3 @@ def emit(benchmark: str, figure: str, value: float | int | str, unit: str = "") 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["load"]:
     emit("machine", "load average, 1 min, at the start", os.getloadavg()[0])
-elif __name__ == "__main__" and sys.argv[1:2] == ["rename"]:
-    _, _, source, name = sys.argv
-    with open(source, encoding="utf-8") as rows:
-        for line in rows:
-            row = json.loads(line)
-            row.update(benchmark=name, run=_run())
-            print(json.dumps(row))

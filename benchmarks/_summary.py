@@ -47,12 +47,12 @@ TARGETS = [
     Target(
         "#20", "label PDF 102×152, median ms",
         ("printing", "render label 102x152, PDF: median"), "<=", 6,
-        ("printing-before", "render label 102x152, PDF: median"), "label code before #20",
+        ("printing", "render label 102x152, PDF (fa30e75): median"), "the code before #20",
     ),
     Target(
         "#20", "label PDF 100×190, median ms",
         ("printing", "render label 100x190, PDF: median"), "<=", 6,
-        ("printing-before", "render label 100x190, PDF: median"), "label code before #20",
+        ("printing", "render label 100x190, PDF (fa30e75): median"), "the code before #20",
     ),
     Target(
         "#20", "boxes: cheapest where the optimum is proven, %",

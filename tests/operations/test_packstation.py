@@ -27,9 +27,8 @@ from packbench.data.models import (
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
+from packbench.operations.pack_views import Claimed, PackRules
 from packbench.operations.packstation import (
-    Claimed,
-    PackRules,
     claimed_order,
     items_key,
     open_for_packing,

@@ -107,8 +107,9 @@ def work_pick(db, settings, actor, journal: Journal, until: float, rng) -> None:
 
 def work_pack(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.operations.orders import list_orders
+    from packbench.operations.pack_state import pack_view
     from packbench.operations.pack_views import PackRules
-    from packbench.operations.packstation import pack_scan, pack_view
+    from packbench.operations.packstation import pack_scan
 
     rules = PackRules()
     cr = settings.code_rules()

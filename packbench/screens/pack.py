@@ -30,12 +30,12 @@ from textual.widgets import Static
 from packbench.core.scale import band_text
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
+from packbench.operations.pack_state import pack_view
 from packbench.operations.pack_views import PackOutcome, PackRules, PackView, kg
 from packbench.operations.packstation import (
     claimed_order,
     open_for_packing,
     pack_scan,
-    pack_view,
     record_weight,
     release_claim,
 )

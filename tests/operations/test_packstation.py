@@ -27,11 +27,11 @@ from packbench.data.models import (
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
+from packbench.operations.pack_plan import items_key
 from packbench.operations.pack_state import pack_view
 from packbench.operations.pack_views import Claimed, PackRules
 from packbench.operations.packstation import (
     claimed_order,
-    items_key,
     open_for_packing,
     pack_scan,
     parse_weight,

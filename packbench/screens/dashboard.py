@@ -455,8 +455,8 @@ class DashboardScreen(StationScreen):
     @work(thread=True, group="dashboard-act", exit_on_error=False)
     def _release_claim(self, order_id: int, number: str) -> None:
         """A stale claim let go: the order can be opened at any pack terminal, progress kept."""
+        from packbench.operations.pack_claims import release_claim
         from packbench.operations.pack_views import PackRules
-        from packbench.operations.packstation import release_claim
 
         rules = PackRules.from_settings(self.pb.settings)
         out = release_claim(self.pb.db, self.pb.actor, rules, order_id, code=f"ORD-{number}")

@@ -174,7 +174,8 @@ def work_pack(db, settings, actor, journal: Journal, until: float, rng) -> None:
 
 def work_ship(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.operations.common import Refused
-    from packbench.operations.shipping import create_shipment, ready_to_ship
+    from packbench.operations.ship_views import ready_to_ship
+    from packbench.operations.shipping import create_shipment
 
     refused: set[int] = set()  # e.g. local pickup: no carrier; a person would set it aside
     while time.monotonic() < until:

@@ -64,7 +64,7 @@ from packbench.redact import cut
 
 if TYPE_CHECKING:
     from packbench.config import ShipSettings
-    from packbench.operations.shipping import ShipOutcome
+    from packbench.operations.ship_views import ShipOutcome
 
 __all__ = [
     "booked_with_api",

@@ -32,14 +32,13 @@ from packbench.data.models import (
 )
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
+from packbench.operations.ship_views import ready_to_ship, ship_view
 from packbench.operations.shipping import (
     cancel_shipment,
     complete_transaction,
     create_shipment,
     print_labels,
-    ready_to_ship,
     ship_scan,
-    ship_view,
 )
 from packbench.printing.cups import CupsPrinter
 from tests.operations.seed import SSCC, TRACKING, order_in, seed

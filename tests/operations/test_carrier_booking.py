@@ -26,7 +26,8 @@ from packbench.operations.carrier_booking import label_documents
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.printing import reprint_job
 from packbench.operations.ship_complete import complete_transaction
-from packbench.operations.shipping import create_shipment, print_labels
+from packbench.operations.ship_labels import print_labels
+from packbench.operations.shipping import create_shipment
 from tests.operations.seed import seed
 from tests.operations.test_shipping import make_packed
 from tests.printing.conftest import PDF_QUEUE, cups_ready, find_pdf  # noqa: F401

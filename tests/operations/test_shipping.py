@@ -32,10 +32,11 @@ from packbench.data.models import (
 )
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
+from packbench.operations.ship_cancel import cancel_shipment
 from packbench.operations.ship_complete import complete_transaction
 from packbench.operations.ship_labels import print_labels
 from packbench.operations.ship_views import ready_to_ship, ship_view
-from packbench.operations.shipping import cancel_shipment, create_shipment, ship_scan
+from packbench.operations.shipping import create_shipment, ship_scan
 from packbench.printing.cups import CupsPrinter
 from tests.operations.seed import SSCC, TRACKING, order_in, seed
 from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401

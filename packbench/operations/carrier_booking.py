@@ -239,7 +239,7 @@ def _record_booked(
     booked: CarrierShipment, code: str,
 ) -> None:  # fmt: skip
     from packbench.operations.ship_complete import queue_tracking_if_completed
-    from packbench.operations.shipping import SessionNumbers, sscc_series
+    from packbench.operations.ship_numbers import SessionNumbers, sscc_series
 
     def run(session: Session) -> None:
         order = session.get(Order, order_id)

@@ -109,7 +109,7 @@ def _demo_tracking_number(session: Session, carrier: str) -> str:
     the ship station takes from next — so PostNord's parcels carry PostNord's ``CP…`` numbers
     and no demo number is ever issued again at the station."""
     from packbench.config import ShipSettings
-    from packbench.operations.shipping import SessionNumbers
+    from packbench.operations.ship_numbers import SessionNumbers
 
     c = ShipSettings().carriers[carrier]
     return SessionNumbers(session).take(

@@ -18,11 +18,16 @@
 - **Cancel** before handover, with a reason: the parcels' rows become *void* and keep their
   numbers (so they are never issued again), fresh *packed* parcels take their place with the
   same box, size, weight and contents, and the order goes back to *packed*.
+
+This module makes the shipment (``create_shipment``, ``ship_order``) and is the station's way
+in (``ship_scan``, ``ship_packed``). Its rooms: ``ship_numbers`` (the number series),
+``ship_labels`` (printing and saving labels), ``ship_complete`` (completing the transaction),
+``ship_cancel`` (cancelling before handover) and ``ship_views`` (the views, outcomes and reads
+the screens receive, the ready queues).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,17 +42,17 @@ from packbench.carriers import (
     ShipmentRequest,
     carrier_for,
 )
-from packbench.core.codes import CodeKind, CodeRules, Command, classify, make_sscc
+from packbench.core.codes import CodeKind, CodeRules, Command, classify
 from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import NumberSeries, Order, Parcel, Shipment
-from packbench.data.types import utcnow
+from packbench.data.models import Order, Parcel, Shipment
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status, record_event, transact_logged
 from packbench.operations.pickup_points import ask_for_pickup_point
 from packbench.operations.printing import Printer
 from packbench.operations.ship_complete import complete_transaction, queue_tracking_if_completed
 from packbench.operations.ship_labels import _printed_message, print_labels
+from packbench.operations.ship_numbers import SessionNumbers, sscc_series
 from packbench.operations.ship_views import (
     ShipOutcome,
     ShipView,
@@ -61,59 +66,6 @@ from packbench.operations.shipment_void import void_label_message
 
 if TYPE_CHECKING:
     from packbench.config import Settings, ShipSettings
-
-
-# --------------------------------------------------------------------------- number series
-
-
-class SessionNumbers:
-    """The number series, inside the caller's transaction: what it hands out commits with the
-    parcels that carry it, or not at all."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def _taken(self, code: str) -> bool:
-        return (
-            self.session.exec(
-                select(Parcel.id).where(
-                    or_(col(Parcel.sscc) == code, col(Parcel.tracking_number) == code)
-                )
-            ).first()
-            is not None
-        )
-
-    def take(self, series: str, first: int, last: int, render: Callable[[int], str]) -> str:
-        row = self.session.get(NumberSeries, series)
-        if row is None:
-            row = NumberSeries(name=series, next_value=first)
-        value = max(row.next_value, first)
-        while True:
-            if value > last:
-                raise SeriesExhausted(
-                    f"the number series {series} is used up (range {first}–{last}); "
-                    "configure a new range"
-                )
-            code = render(value)
-            value += 1
-            if not self._taken(code):
-                break
-        row.next_value = value
-        row.updated_at = utcnow()
-        self.session.add(row)
-        self.session.flush()
-        return code
-
-
-def sscc_series(ship: ShipSettings) -> tuple[str, int, int, Callable[[int], str]]:
-    prefix, ext = ship.gs1_company_prefix, ship.sscc_extension
-    width = 16 - len(prefix)
-    return (
-        f"sscc:{ext}{prefix}",
-        1,
-        10**width - 1,
-        lambda serial: make_sscc(ext, prefix, serial),
-    )
 
 
 # --------------------------------------------------------------------------- ship

@@ -29,7 +29,7 @@ from textual.widgets import DataTable, Static
 from packbench.core.rhythm import chart_hours
 from packbench.operations.common import Refused
 from packbench.operations.outbox import discard_parked, retry_parked
-from packbench.operations.picking import ShortageView, list_shortages
+from packbench.operations.pick_views import ShortageView, list_shortages
 from packbench.operations.supervisor import (
     BenchFigures,
     ExceptionRow,

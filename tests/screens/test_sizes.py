@@ -23,7 +23,7 @@ from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel
 from packbench.operations.pack_state import pack_view
 from packbench.operations.pack_views import PackRules
-from packbench.operations.picking import PickRules, current_batch
+from packbench.operations.pick_views import PickRules, current_batch
 from packbench.printing.folder import folder_queue
 from packbench.screens.widgets.next_step import NextStep
 from packbench.screens.widgets.scanbar import ScanBar

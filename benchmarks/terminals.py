@@ -66,8 +66,9 @@ class Journal:
 def work_pick(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.config import load_warehouse_layout
     from packbench.operations.common import Refused
+    from packbench.operations.pick_start import next_batch
     from packbench.operations.pick_views import PickRules, current_batch
-    from packbench.operations.picking import next_batch, pick_scan
+    from packbench.operations.picking import pick_scan
     from packbench.operations.scans import handle_scan
 
     layout = load_warehouse_layout(settings.warehouse.layout_path())

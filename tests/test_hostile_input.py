@@ -22,8 +22,9 @@ from packbench.data.models import Order, OrderLine, Packer, Parcel
 from packbench.operations.common import Actor, Refused
 from packbench.operations.pack_views import PackRules
 from packbench.operations.packstation import open_slip, pack_scan
+from packbench.operations.pick_start import next_batch
 from packbench.operations.pick_views import PickRules
-from packbench.operations.picking import next_batch, pick_scan
+from packbench.operations.picking import pick_scan
 from packbench.operations.scans import handle_scan
 
 FUZZ = settings(

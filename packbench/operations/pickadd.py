@@ -39,9 +39,9 @@ def add_to_batch(
     code: str,
 ) -> PickOutcome:
     """Put ``order`` (locked, checked pickable by the caller) into the open ``batch``."""
-    # picking imports this module when a slip comes in during a batch; not the other way round
+    # pick_start imports this module when a slip comes in during a batch; not the other way round
+    from packbench.operations.pick_start import _busy_refusal, _unroutable
     from packbench.operations.pick_views import PickOutcome, _view
-    from packbench.operations.picking import _busy_refusal, _unroutable
 
     assert batch.id is not None and order.id is not None
     members = session.exec(select(PickBatchOrder).where(PickBatchOrder.batch_id == batch.id)).all()

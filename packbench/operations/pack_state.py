@@ -59,10 +59,10 @@ def _cache(session: Session) -> dict[Any, Any]:
     rows up to four times, at about half a millisecond a statement).
 
     Safe to keep for the transaction: the objects are the session's own, so a change made to
-    one is seen through the cache, and every parcel or parcel item this module adds or deletes
-    goes through ``_new_parcel``/``_add_units``/``_drop_item``/``_drop_parcel``, which keep it
-    current. It also holds the objects strongly, so ``session.get`` finds them again instead of
-    asking the database (the session's identity map only holds them weakly).
+    one is seen through the cache, and every parcel or parcel item the pack station's rooms add
+    or delete goes through ``_new_parcel``/``_add_units``/``_drop_item``/``_drop_parcel``, which
+    keep it current. It also holds the objects strongly, so ``session.get`` finds them again
+    instead of asking the database (the session's identity map only holds them weakly).
     """
     held: dict[Any, Any] = session.info.setdefault("packstation", {})
     return held

@@ -33,9 +33,9 @@ from packbench.operations.intake import _HEADER_FIELDS, OrderIn, ProductIn
 from packbench.operations.syncing import apply_order_page
 
 try:
-    from packbench.operations.syncing import apply_product_page
+    from packbench.operations.sync_products import apply_product_page
 except ImportError:  # the code before issue #18, for a before/after figure
-    from packbench.operations.syncing import upsert_products
+    from packbench.operations.sync_products import upsert_products
 
     def apply_product_page(db, actor, products, final):  # type: ignore[no-untyped-def]
         return upsert_products(db, products)

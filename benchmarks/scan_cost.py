@@ -29,7 +29,8 @@ from packbench.core.codes import CodeRules
 from packbench.data.engine import create_database
 from packbench.data.models import Order, OrderLine, Packer, Product
 from packbench.operations.common import Actor
-from packbench.operations.packstation import PackRules, pack_scan
+from packbench.operations.pack_views import PackRules
+from packbench.operations.packstation import pack_scan
 
 
 def _p95(xs: list[float]) -> float:

@@ -66,7 +66,9 @@ class Journal:
 def work_pick(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.config import load_warehouse_layout
     from packbench.operations.common import Refused
-    from packbench.operations.picking import PickRules, current_batch, next_batch, pick_scan
+    from packbench.operations.pick_start import next_batch
+    from packbench.operations.pick_views import PickRules, current_batch
+    from packbench.operations.picking import pick_scan
     from packbench.operations.scans import handle_scan
 
     layout = load_warehouse_layout(settings.warehouse.layout_path())
@@ -107,7 +109,9 @@ def work_pick(db, settings, actor, journal: Journal, until: float, rng) -> None:
 
 def work_pack(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.operations.orders import list_orders
-    from packbench.operations.packstation import PackRules, pack_scan, pack_view
+    from packbench.operations.pack_state import pack_view
+    from packbench.operations.pack_views import PackRules
+    from packbench.operations.packstation import pack_scan
 
     rules = PackRules()
     cr = settings.code_rules()
@@ -172,7 +176,8 @@ def work_pack(db, settings, actor, journal: Journal, until: float, rng) -> None:
 
 def work_ship(db, settings, actor, journal: Journal, until: float, rng) -> None:  # type: ignore[no-untyped-def]
     from packbench.operations.common import Refused
-    from packbench.operations.shipping import create_shipment, ready_to_ship
+    from packbench.operations.ship_views import ready_to_ship
+    from packbench.operations.shipping import create_shipment
 
     refused: set[int] = set()  # e.g. local pickup: no carrier; a person would set it aside
     while time.monotonic() < until:

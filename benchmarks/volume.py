@@ -85,7 +85,8 @@ def bench_admin(db: Database, repeat: int) -> None:
 def bench_batch(db: Database, settings: Settings, repeat: int) -> None:
     from packbench.config import load_warehouse_layout
     from packbench.operations.common import Actor
-    from packbench.operations.picking import PickRules, next_batch
+    from packbench.operations.pick_start import next_batch
+    from packbench.operations.pick_views import PickRules
 
     layout = load_warehouse_layout(settings.warehouse.layout_path())
     with db.read() as s:

@@ -18,7 +18,8 @@ from packbench.config import load_settings
 from packbench.data.engine import Database
 from packbench.data.models import Order, OutboxItem, Packer
 from packbench.operations.common import Actor
-from packbench.operations.shipping import complete_transaction, create_shipment
+from packbench.operations.ship_complete import complete_transaction
+from packbench.operations.shipping import create_shipment
 from tests.operations.test_shipping import make_packed, mark_printed
 from tests.shop.test_sync import KEY, SECRET, Shop, count, drain, engine, processing, shop  # noqa: F401
 

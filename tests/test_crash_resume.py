@@ -16,8 +16,10 @@ from sqlmodel import select
 from packbench.data.engine import Database
 from packbench.data.models import Order
 from packbench.operations.common import Actor
+from packbench.operations.pack_claims import claimed_order
+from packbench.operations.pack_state import pack_view
+from packbench.operations.pack_views import PackRules
 from packbench.operations.packers import sign_in_badge
-from packbench.operations.packstation import PackRules, claimed_order, pack_view
 from tests.test_many_terminals import TERMINALS_SCRIPT, load_terminals
 
 

@@ -22,8 +22,9 @@ from packbench.config import load_settings
 from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel
 from packbench.operations.audit import order_history
-from packbench.operations.packstation import PackRules, pack_view
-from packbench.operations.picking import PickRules, current_batch
+from packbench.operations.pack_state import pack_view
+from packbench.operations.pack_views import PackRules
+from packbench.operations.pick_views import PickRules, current_batch
 from tests.printing.conftest import cups_ready  # noqa: F401
 from tests.screens.helpers import burst, settle, text_of
 from tests.shop.test_sync import KEY, SECRET, engine, shop  # noqa: F401

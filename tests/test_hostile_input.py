@@ -20,8 +20,11 @@ from packbench.core.routing import LayoutError, parse_layout
 from packbench.data.engine import Database
 from packbench.data.models import Order, OrderLine, Packer, Parcel
 from packbench.operations.common import Actor, Refused
-from packbench.operations.packstation import PackRules, open_slip, pack_scan
-from packbench.operations.picking import PickRules, next_batch, pick_scan
+from packbench.operations.pack_views import PackRules
+from packbench.operations.packstation import open_slip, pack_scan
+from packbench.operations.pick_start import next_batch
+from packbench.operations.pick_views import PickRules
+from packbench.operations.picking import pick_scan
 from packbench.operations.scans import handle_scan
 
 FUZZ = settings(

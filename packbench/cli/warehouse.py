@@ -25,7 +25,8 @@ def cmd_ship(args: argparse.Namespace, settings: Settings) -> int:
 
     from packbench.data.models import CarrierLabel, Order, Parcel, Shipment
     from packbench.operations.common import Actor, Refused
-    from packbench.operations.shipping import create_shipment, label_documents_for, print_labels
+    from packbench.operations.ship_labels import label_documents_for, print_labels
+    from packbench.operations.shipping import create_shipment
     from packbench.printing.cups import make_printer
 
     db = _open_db(settings)

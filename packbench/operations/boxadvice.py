@@ -15,7 +15,8 @@ from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Order, OrderLine, Product
 from packbench.operations.common import Refused
-from packbench.operations.packstation import catalogue, to_packing_box
+from packbench.operations.pack_plan import to_packing_box
+from packbench.operations.pack_state import catalogue
 
 HISTORY_STATUSES = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.HANDED_OVER)
 DEFAULT_HISTORY = 1000

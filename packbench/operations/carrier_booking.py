@@ -238,11 +238,8 @@ def _record_booked(
     db: Database, actor: Actor, ship: ShipSettings, order_id: int, shipment_id: int,
     booked: CarrierShipment, code: str,
 ) -> None:  # fmt: skip
-    from packbench.operations.shipping import (
-        SessionNumbers,
-        queue_tracking_if_completed,
-        sscc_series,
-    )
+    from packbench.operations.ship_complete import queue_tracking_if_completed
+    from packbench.operations.ship_numbers import SessionNumbers, sscc_series
 
     def run(session: Session) -> None:
         order = session.get(Order, order_id)

@@ -2,11 +2,11 @@
 
 The sync fetches the products a page of orders names before it writes the page's lines, and a
 new bench's first pull brings the whole catalogue: pages of products that are all new. Written
-one by one (``syncing._upsert_one``: two lookups, a flush and a savepoint each) they cost more
-than the orders that name them. This writes such a page with one look at the products and the
-shelves it names, one insert of the new shelves and one of the products; anything else (a
-product the bench has, a SKU another holds, a repeated id or SKU, a value too long) is left to
-the careful way, which decides product by product.
+one by one (``sync_products._upsert_one``: two lookups, a flush and a savepoint each) they
+cost more than the orders that name them. This writes such a page with one look at the
+products and the shelves it names, one insert of the new shelves and one of the products;
+anything else (a product the bench has, a SKU another holds, a repeated id or SKU, a value too
+long) is left to the careful way, which decides product by product.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def _demo_tracking_number(session: Session, carrier: str) -> str:
     the ship station takes from next — so PostNord's parcels carry PostNord's ``CP…`` numbers
     and no demo number is ever issued again at the station."""
     from packbench.config import ShipSettings
-    from packbench.operations.shipping import SessionNumbers
+    from packbench.operations.ship_numbers import SessionNumbers
 
     c = ShipSettings().carriers[carrier]
     return SessionNumbers(session).take(
@@ -323,7 +323,8 @@ def on_the_demo_scale(db: Database, terminal: str) -> Placement | None:
     scale to weigh (there is no parcel to put on it): the parcel being packed there, once it has
     items and its box, weighing what the pack station expects give or take a few grams (within
     any tolerance); put on again when a weight warning asks for it. None: an empty scale."""
-    from packbench.operations.packstation import PackRules, pack_view
+    from packbench.operations.pack_state import pack_view
+    from packbench.operations.pack_views import PackRules
 
     with db.read() as session:
         row = session.exec(

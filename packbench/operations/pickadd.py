@@ -26,7 +26,7 @@ from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status, record_event
 
 if TYPE_CHECKING:
-    from packbench.operations.picking import PickOutcome, PickRules
+    from packbench.operations.pick_views import PickOutcome, PickRules
 
 
 def add_to_batch(
@@ -39,8 +39,9 @@ def add_to_batch(
     code: str,
 ) -> PickOutcome:
     """Put ``order`` (locked, checked pickable by the caller) into the open ``batch``."""
-    # picking imports this module when a slip comes in during a batch; not the other way round
-    from packbench.operations.picking import PickOutcome, _busy_refusal, _unroutable, _view
+    # pick_start imports this module when a slip comes in during a batch; not the other way round
+    from packbench.operations.pick_start import _busy_refusal, _unroutable
+    from packbench.operations.pick_views import PickOutcome, _view
 
     assert batch.id is not None and order.id is not None
     members = session.exec(select(PickBatchOrder).where(PickBatchOrder.batch_id == batch.id)).all()

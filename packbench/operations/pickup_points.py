@@ -28,7 +28,7 @@ from packbench.operations.common import Actor, Refused, record_event, transact_l
 
 if TYPE_CHECKING:
     from packbench.config import ShipSettings
-    from packbench.operations.shipping import ShipOutcome
+    from packbench.operations.ship_views import ShipOutcome
 
 __all__ = [
     "OFFERED",
@@ -136,7 +136,7 @@ def ask_for_pickup_point(
 ) -> ShipOutcome | None:
     """At the ship station, before a packed order is booked: None when no choice is needed,
     else the outcome that offers the nearest points (or says why they cannot be had)."""
-    from packbench.operations.shipping import ShipOutcome, ship_view
+    from packbench.operations.ship_views import ShipOutcome, ship_view
 
     if not needs_choice(db, ship, order_id):
         return None

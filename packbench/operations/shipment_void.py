@@ -13,7 +13,7 @@ must also cancel in the carrier's own portal; a packer is told to fetch one.
    ``booked`` again and nothing is void. A carrier without a cancel (Bring: ``NotSupported``),
    one that did not answer, or no adapter at all does not stop it: the message says to cancel
    consignment N in the carrier's portal.
-3. **Void** (one transaction, :func:`packbench.operations.shipping.cancel_in`): the parcels'
+3. **Void** (one transaction, :func:`packbench.operations.ship_cancel.cancel_in`): the parcels'
    rows become *void* and keep their numbers (never issued again), fresh *packed* parcels take
    their place, the shipment is *cancelled* with ``booking_state = void``, the order is
    *packed* again.
@@ -64,7 +64,7 @@ from packbench.redact import cut
 
 if TYPE_CHECKING:
     from packbench.config import ShipSettings
-    from packbench.operations.shipping import ShipOutcome
+    from packbench.operations.ship_views import ShipOutcome
 
 __all__ = [
     "booked_with_api",
@@ -256,7 +256,7 @@ def finish_void(
     """Step 3: the parcels void, the order packed again, the shipment remembered as void."""
     from dataclasses import replace
 
-    from packbench.operations.shipping import cancel_in
+    from packbench.operations.ship_cancel import cancel_in
 
     out = transact_logged(
         db, actor, lambda s: cancel_in(s, actor, order_id, reason, code, said=said),

@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Static
 from packbench.core.rhythm import chart_hours
 from packbench.operations.common import Refused
 from packbench.operations.outbox import discard_parked, retry_parked
-from packbench.operations.picking import ShortageView, list_shortages
+from packbench.operations.pick_views import ShortageView, list_shortages
 from packbench.operations.supervisor import (
     BenchFigures,
     ExceptionRow,
@@ -498,7 +498,8 @@ class DashboardScreen(StationScreen):
     @work(thread=True, group="dashboard-act", exit_on_error=False)
     def _release_claim(self, order_id: int, number: str) -> None:
         """A stale claim let go: the order can be opened at any pack terminal, progress kept."""
-        from packbench.operations.packstation import PackRules, release_claim
+        from packbench.operations.pack_claims import release_claim
+        from packbench.operations.pack_views import PackRules
 
         rules = PackRules.from_settings(self.pb.settings)
         out = release_claim(self.pb.db, self.pb.actor, rules, order_id, code=f"ORD-{number}")

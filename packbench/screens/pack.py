@@ -30,18 +30,10 @@ from textual.widgets import Static
 from packbench.core.scale import band_text
 from packbench.operations.common import Refused
 from packbench.operations.orders import order_detail
-from packbench.operations.packstation import (
-    PackOutcome,
-    PackRules,
-    PackView,
-    claimed_order,
-    kg,
-    open_for_packing,
-    pack_scan,
-    pack_view,
-    record_weight,
-    release_claim,
-)
+from packbench.operations.pack_claims import claimed_order, open_for_packing, release_claim
+from packbench.operations.pack_state import pack_view
+from packbench.operations.pack_views import PackOutcome, PackRules, PackView, kg
+from packbench.operations.packstation import pack_scan, record_weight
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.views import OrderDetail
 from packbench.screens.order_station import OrderStationScreen

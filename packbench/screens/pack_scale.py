@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from packbench.core.scale import Reading, WeightGate
-from packbench.operations.packstation import PackView
+from packbench.operations.pack_views import PackView
 from packbench.scale.base import ScalePort, follow
 from packbench.screens.widgets.scanbar import Scanned
 

@@ -25,15 +25,15 @@ from textual.widgets import Digits, Static
 
 from packbench.core.codes import CodeKind, classify
 from packbench.operations import messages as msg
-from packbench.operations.picking import (
+from packbench.operations.pick_views import (
     PickListView,
     PickOutcome,
     PickRules,
     StopItem,
     current_batch,
     location_problems,
-    pick_scan,
 )
+from packbench.operations.picking import pick_scan
 from packbench.operations.scans import ScanOutcome
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason

@@ -34,17 +34,11 @@ from packbench.operations.orders import order_detail
 from packbench.operations.pickup_points import choose_pickup_point
 from packbench.operations.printing import PrintResult
 from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.operations.ship_cancel import cancel_shipment
+from packbench.operations.ship_labels import print_labels
+from packbench.operations.ship_views import ShipOutcome, ShipView, ready_queues, ship_view
 from packbench.operations.shipment_void import void_refusal
-from packbench.operations.shipping import (
-    ShipOutcome,
-    ShipView,
-    cancel_shipment,
-    print_labels,
-    ready_queues,
-    ship_packed,
-    ship_scan,
-    ship_view,
-)
+from packbench.operations.shipping import ship_packed, ship_scan
 from packbench.operations.views import OrderDetail
 from packbench.screens.dialogs import AskReason
 from packbench.screens.order_station import OrderStationScreen

@@ -47,7 +47,7 @@ from typing import Any
 
 from packbench.core.routing import Layout
 from packbench.data.engine import Database
-from packbench.operations import syncing
+from packbench.operations import sync_products, syncing
 from packbench.operations.common import Actor
 from packbench.operations.intake import FUTURE_SKEW
 from packbench.shop.base import (
@@ -413,7 +413,7 @@ class SyncEngine:
         (100 a request; variations through their parent) and written before the page's
         lines, so every line finds its product, GTIN, shelf and sizes. A failure here keeps
         no order out: their lines are linked when the products come (a later round)."""
-        missing = syncing.unknown_products(self.db, (r.shop_id for r in refs)) - self._asked
+        missing = sync_products.unknown_products(self.db, (r.shop_id for r in refs)) - self._asked
         if not missing:
             return
         wanted = [r for r in refs if r.shop_id in missing]
@@ -449,7 +449,7 @@ class SyncEngine:
         products = [p for p in result.products if self._seen.get(p.shop_product_id) != p]
         if not products:
             return
-        applied = syncing.apply_product_page(
+        applied = sync_products.apply_product_page(
             self.db, self.actor, products, final=False, layout=self.layout
         )
         report.products += applied.taken
@@ -499,7 +499,7 @@ class SyncEngine:
         finally:
             if self._deferred:  # a SKU held by a product of a later page may be free by now
                 deferred, self._deferred = list(self._deferred.values()), {}
-                applied = syncing.apply_product_page(
+                applied = sync_products.apply_product_page(
                     self.db, self.actor, deferred, final=True, layout=self.layout
                 )
                 report.products += applied.taken

@@ -18,7 +18,7 @@ from packbench.carriers import (
 )
 from packbench.config import CarrierSettings, ShipSettings
 from packbench.core.codes import is_valid_s10, is_valid_sscc, make_s10, make_sscc
-from packbench.operations.shipping import sscc_series
+from packbench.operations.ship_numbers import sscc_series
 
 
 class MemoryNumbers:

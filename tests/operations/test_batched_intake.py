@@ -18,7 +18,8 @@ from packbench.data.models import Event, Order, OrderLine, SyncState
 from packbench.operations.common import Actor
 from packbench.operations.demo import _order_in
 from packbench.operations.intake import LineIn, OrderIn, ProductIn, receive_order
-from packbench.operations.syncing import apply_order_page, apply_product_page
+from packbench.operations.sync_products import apply_product_page
+from packbench.operations.syncing import apply_order_page
 
 ACTOR = Actor("sync", "t1")
 

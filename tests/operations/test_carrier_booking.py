@@ -20,7 +20,9 @@ from packbench.data.models import CarrierLabel, Event, Order, OutboxItem, Parcel
 from packbench.operations.carrier_booking import label_documents
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.printing import reprint_job
-from packbench.operations.shipping import complete_transaction, create_shipment, print_labels
+from packbench.operations.ship_complete import complete_transaction
+from packbench.operations.ship_labels import print_labels
+from packbench.operations.shipping import create_shipment
 from tests.operations.carrier_bench import (
     SENDER,
     SHIPPER,

@@ -12,7 +12,7 @@ from sqlmodel import select
 from packbench.config import BUNDLED_LAYOUT, load_warehouse_layout
 from packbench.data.engine import Database
 from packbench.data.models import Location, Order, OrderLine, Product
-from packbench.operations import catalogue_batch, syncing
+from packbench.operations import catalogue_batch, sync_products
 from packbench.operations.common import Actor
 from packbench.operations.intake import LineIn, OrderIn, receive_order
 from packbench.shop.base import ProductIn
@@ -72,8 +72,8 @@ def test_bulk_and_one_by_one_give_the_same_rows(
     bulk: list[Any] = []
     real = catalogue_batch.write_new_products
     with monkeypatch.context() as m:
-        m.setattr(syncing, "write_new_products", lambda *a: bulk.append(r := real(*a)) or r)
-        written = syncing.apply_product_page(db, ACTOR, products(), layout=layout)
+        m.setattr(sync_products, "write_new_products", lambda *a: bulk.append(r := real(*a)) or r)
+        written = sync_products.apply_product_page(db, ACTOR, products(), layout=layout)
     assert (written.taken, written.refused, written.deferred) == (5, 0, ())
     assert bulk and bulk[0] is not None  # written in bulk
 
@@ -83,8 +83,9 @@ def test_bulk_and_one_by_one_give_the_same_rows(
         an_order_waiting(careful)
         with monkeypatch.context() as m:
             calls: list[int] = []
-            m.setattr(syncing, "write_new_products", lambda *a: calls.append(1))  # → None
-            assert syncing.apply_product_page(careful, ACTOR, products(), layout=layout).taken == 5
+            m.setattr(sync_products, "write_new_products", lambda *a: calls.append(1))  # → None
+            page = sync_products.apply_product_page(careful, ACTOR, products(), layout=layout)
+            assert page.taken == 5
             assert calls == [1]
         assert snapshot(db) == snapshot(careful)
     finally:
@@ -97,7 +98,7 @@ def test_bulk_and_one_by_one_give_the_same_rows(
 def test_a_page_with_a_known_product_takes_the_careful_way(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    syncing.apply_product_page(db, ACTOR, products()[:1])
+    sync_products.apply_product_page(db, ACTOR, products()[:1])
     seen: list[Any] = []
     real = catalogue_batch.write_new_products
 
@@ -105,13 +106,13 @@ def test_a_page_with_a_known_product_takes_the_careful_way(
         seen.append(result := real(*args))
         return result
 
-    monkeypatch.setattr(syncing, "write_new_products", spy)
+    monkeypatch.setattr(sync_products, "write_new_products", spy)
     renamed = ProductIn(501, "MUG-1", None, "Mug, blue", 100, 90, 95, 350, None, 13900)
-    result = syncing.apply_product_page(db, ACTOR, [renamed, *products()[1:2]])
+    result = sync_products.apply_product_page(db, ACTOR, [renamed, *products()[1:2]])
     assert seen == [None] and result.taken == 2
     # Two products of one page with the same SKU: the careful way decides (the first wins).
     twin = ProductIn(506, "CUP-2", None, "Cup twin", 1, 1, 1, 1, None, 1)
-    result = syncing.apply_product_page(
+    result = sync_products.apply_product_page(
         db, ACTOR, [ProductIn(507, "NEW-7", None, "N", 1, 1, 1, 1, None, 1), twin]
     )
     assert seen[-1] is None

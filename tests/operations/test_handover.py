@@ -21,7 +21,8 @@ from packbench.operations.handover import (
     waiting_by_carrier,
 )
 from packbench.operations.intake import receive_order
-from packbench.operations.shipping import cancel_shipment, create_shipment
+from packbench.operations.ship_cancel import cancel_shipment
+from packbench.operations.shipping import create_shipment
 from packbench.printing.cups import CupsPrinter
 from tests.operations.seed import order_in, seed
 from tests.operations.test_shipping import make_packed, mark_printed

@@ -17,7 +17,8 @@ from packbench.data.engine import Database
 from packbench.data.models import Event, Order, OrderLine, Product
 from packbench.operations.common import Actor
 from packbench.operations.intake import receive_order
-from packbench.operations.packstation import PackRules, pack_scan
+from packbench.operations.pack_views import PackRules
+from packbench.operations.packstation import pack_scan
 from tests.operations.seed import order_in
 from tests.operations.test_packstation import (  # noqa: F401 - the fixture
     CUP,

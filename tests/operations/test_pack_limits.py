@@ -12,7 +12,8 @@ from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel, Product
 from packbench.operations.common import Actor
 from packbench.operations.intake import receive_order
-from packbench.operations.packstation import PackRules, pack_scan
+from packbench.operations.pack_views import PackRules
+from packbench.operations.packstation import pack_scan
 from tests.operations.seed import order_in, seed
 from tests.operations.test_packstation import BOXES, CODES, KARI, add_boxes, make_picked
 

@@ -27,17 +27,12 @@ from packbench.data.models import (
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
-from packbench.operations.packstation import (
-    Claimed,
-    PackRules,
-    claimed_order,
-    items_key,
-    open_for_packing,
-    pack_scan,
-    pack_view,
-    parse_weight,
-    release_claim,
-)
+from packbench.operations.pack_claims import claimed_order, open_for_packing, release_claim
+from packbench.operations.pack_parcels import parse_weight
+from packbench.operations.pack_plan import items_key
+from packbench.operations.pack_state import pack_view
+from packbench.operations.pack_views import Claimed, PackRules
+from packbench.operations.packstation import pack_scan
 from tests.operations.seed import order_in, seed
 
 RULES = PackRules(stale_claim_minutes=30, learn_after=3, weight_tolerance_pct=10.0)

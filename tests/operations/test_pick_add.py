@@ -12,7 +12,7 @@ from packbench.data.engine import Database
 from packbench.data.models import Event, Location, Order, PickBatch, PickTask, Product
 from packbench.operations.common import Actor, change_status
 from packbench.operations.intake import receive_order
-from packbench.operations.picking import PickRules, current_batch
+from packbench.operations.pick_views import PickRules, current_batch
 from tests.operations.seed import order_in, seed
 from tests.operations.test_picking import (
     KJ,

@@ -11,7 +11,8 @@ from packbench.core.workflow import Action
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order, OrderLine
 from packbench.operations.common import Actor, change_status
-from packbench.operations.packstation import PackRules, open_for_packing
+from packbench.operations.pack_claims import open_for_packing
+from packbench.operations.pack_views import PackRules
 from tests.operations.seed import seed
 from tests.operations.test_packstation import KARI, add_boxes
 

@@ -4,7 +4,8 @@ still needs that many."""
 # ruff: noqa: F811 - the tests take the imported `bench` fixture by name
 from __future__ import annotations
 
-from packbench.operations.picking import PickRules, next_batch
+from packbench.operations.pick_start import next_batch
+from packbench.operations.pick_views import PickRules
 from tests.operations.test_picking import (  # noqa: F401 - the fixture
     KJ,
     LAYOUT,

@@ -17,15 +17,9 @@ from packbench.data.engine import Database, create_database
 from packbench.data.models import Event, Order, OrderLine, PickTask
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import clear_flag
-from packbench.operations.picking import (
-    PickRules,
-    current_batch,
-    list_shortages,
-    next_batch,
-    pick_scan,
-    short_pick,
-    start_from_slip,
-)
+from packbench.operations.pick_start import next_batch, start_from_slip
+from packbench.operations.pick_views import PickRules, current_batch, list_shortages
+from packbench.operations.picking import pick_scan, short_pick
 from packbench.operations.supervisor import release_hold
 from tests.operations.seed import seed
 

@@ -14,7 +14,8 @@ from packbench.data.engine import Database
 from packbench.data.models import Location, Order, OrderLine, Product
 from packbench.operations.common import Actor
 from packbench.operations.intake import LineIn, OrderIn, ProductIn
-from packbench.operations.syncing import apply_order_page, apply_product_page
+from packbench.operations.sync_products import apply_product_page
+from packbench.operations.syncing import apply_order_page
 
 SYNC = Actor("sync", "t1")
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -17,8 +17,9 @@ from packbench.data.models import Event, Parcel, Shipment
 from packbench.operations.booking_recovery import resolve_crash_left
 from packbench.operations.carrier_booking import label_documents, make_carrier
 from packbench.operations.common import Actor, Refused
+from packbench.operations.ship_cancel import cancel_shipment
 from packbench.operations.shipment_void import _intent, void_booking, void_refusal
-from packbench.operations.shipping import cancel_shipment, create_shipment, ship_scan
+from packbench.operations.shipping import create_shipment, ship_scan
 from tests.operations.test_carrier_booking import (  # noqa: F401
     SHIPPER,
     bench,

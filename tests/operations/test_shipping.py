@@ -32,15 +32,11 @@ from packbench.data.models import (
 )
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.intake import receive_order
-from packbench.operations.shipping import (
-    cancel_shipment,
-    complete_transaction,
-    create_shipment,
-    print_labels,
-    ready_to_ship,
-    ship_scan,
-    ship_view,
-)
+from packbench.operations.ship_cancel import cancel_shipment
+from packbench.operations.ship_complete import complete_transaction
+from packbench.operations.ship_labels import print_labels
+from packbench.operations.ship_views import ready_to_ship, ship_view
+from packbench.operations.shipping import create_shipment, ship_scan
 from packbench.printing.cups import CupsPrinter
 from tests.operations.seed import SSCC, TRACKING, order_in, seed
 from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
@@ -317,9 +313,9 @@ def test_a_crash_inside_completion_leaves_nothing_half_done(bench, settings) -> 
     oid = ids["second"]
     create_shipment(db, SHIPPER, settings.ship, oid)
     mark_printed(db, oid)
-    import packbench.operations.shipping as shipping
+    import packbench.operations.ship_complete as ship_complete
 
-    real = shipping.enqueue
+    real = ship_complete.enqueue
     calls = 0
 
     def dies_on_the_completion(session, order_id, kind, payload, key):  # type: ignore[no-untyped-def]
@@ -329,12 +325,12 @@ def test_a_crash_inside_completion_leaves_nothing_half_done(bench, settings) -> 
             raise OSError("power cut")
         return real(session, order_id, kind, payload, key)
 
-    shipping.enqueue = dies_on_the_completion  # type: ignore[assignment]
+    ship_complete.enqueue = dies_on_the_completion  # type: ignore[assignment]
     try:
         with pytest.raises(OSError):
             complete_transaction(db, SHIPPER, oid)
     finally:
-        shipping.enqueue = real  # type: ignore[assignment]
+        ship_complete.enqueue = real  # type: ignore[assignment]
     assert calls == 3
     assert order_row(db, oid).completed_at is None and outbox(db, oid) == []
     assert complete_transaction(db, SHIPPER, oid).ok

@@ -16,7 +16,9 @@ from packbench.core.workflow import Action
 from packbench.data.engine import Database
 from packbench.data.models import Event, Order
 from packbench.operations.common import Actor, change_status
-from packbench.operations.picking import PickRules, short_pick, start_from_slip
+from packbench.operations.pick_start import start_from_slip
+from packbench.operations.pick_views import PickRules
+from packbench.operations.picking import short_pick
 from packbench.operations.printing import print_new_slips
 from packbench.screens.dashboard import DashboardScreen
 from tests.operations.seed import seed

@@ -16,7 +16,7 @@ from packbench.core.workflow import Action
 from packbench.data.engine import Database, create_database
 from packbench.data.models import Order, OrderLine
 from packbench.operations.common import Actor, change_status
-from packbench.operations.picking import PickListView, StopItem, StopView
+from packbench.operations.pick_views import PickListView, StopItem, StopView
 from packbench.screens.pick import PickScreen
 from tests.operations.seed import seed
 from tests.screens.helpers import burst, scan, settle, text_of

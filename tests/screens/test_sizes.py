@@ -21,8 +21,9 @@ from packbench.app import PackbenchApp
 from packbench.config import load_settings
 from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel
-from packbench.operations.packstation import PackRules, pack_view
-from packbench.operations.picking import PickRules, current_batch
+from packbench.operations.pack_state import pack_view
+from packbench.operations.pack_views import PackRules
+from packbench.operations.pick_views import PickRules, current_batch
 from packbench.printing.folder import folder_queue
 from packbench.screens.widgets.next_step import NextStep
 from packbench.screens.widgets.scanbar import ScanBar

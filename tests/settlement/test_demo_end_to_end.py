@@ -24,7 +24,8 @@ from packbench.data.engine import Database
 from packbench.data.models import Order, Packer
 from packbench.operations.common import Actor
 from packbench.operations.demo import load_demo
-from packbench.operations.shipping import complete_transaction, create_shipment
+from packbench.operations.ship_complete import complete_transaction
+from packbench.operations.shipping import create_shipment
 from packbench.redact import clear_secrets
 from packbench.settlement.base import OSLO
 from packbench.settlement.demo import DemoCredentials, DemoProviders, run_in_thread

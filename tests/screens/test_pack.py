@@ -401,3 +401,39 @@ async def test_no_expected_weight_before_an_item_or_a_box(bench) -> None:  # typ
         row = parcels.splitlines()[2].split()
         low, _, high = row[3].partition("–")  # the socks: the band the weight must fall in
         assert row[2] == "—" and row[4] == "kg" and 0 < float(low) <= float(high), parcels
+
+
+async def test_a_unit_scanned_redraws_its_checklist_row_in_place(bench) -> None:  # type: ignore[no-untyped-def]
+    """The checklist's row of the item scanned shows the new count and its tick; the title,
+    the header and the other rows are not drawn again."""
+    from textual.geometry import Region
+
+    from packbench.screens.widgets.table_lines import TableLines
+
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        check = app.screen.query_one("#pack-check", TableLines)
+
+        def painted() -> list[str]:
+            width, height = check.region.size
+            return [s.text.rstrip() for s in check.render_lines(Region(0, 0, width, height))]
+
+        before = painted()
+        row = next(i for i, line in enumerate(before) if SOCKS in line)
+        assert before[row].split()[:3] == ["☐", "1", "0"], before
+        drawn = check.lines_drawn
+        await scan(pilot, SOCKS)
+        after = painted()
+        assert after[row].split()[:3] == ["✔", "1", "1"], after
+        assert [line for i, line in enumerate(after) if i != row] == [
+            line for i, line in enumerate(before) if i != row
+        ]
+        assert check.lines_drawn - drawn == 1  # that row only
+        # The undo takes it back, in place too.
+        await scan(pilot, "CMD-UNDO")
+        assert painted() == before
+        assert check.lines_drawn - drawn == 2

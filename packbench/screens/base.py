@@ -9,6 +9,7 @@ shown as done only after the operation committed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import TYPE_CHECKING, ClassVar
 
@@ -41,6 +42,24 @@ NARROW_COLUMNS = 100
 #: Lower than this, a station is ``short``: its own view packs tighter and the key bar keeps to
 #: two lines, so that an 80×24 terminal shows what the person needs (tests/screens/test_sizes.py).
 SHORT_ROWS = 30
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what the app built to start (modules, the ORM's tables, the first station) out of
+    Python's garbage collector, once per process.
+
+    A full collection walked all of it, some 130 ms on this machine, and came in the middle of
+    a scan now and then (``benchmarks/volume.py`` counts the collections in its scans); frozen,
+    a full collection walks only what came after. Nothing is collected first: that would cost
+    the same 130 ms at start.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+_frozen = False
 
 
 class StationHeader(Horizontal):
@@ -114,6 +133,7 @@ class StationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.run_worker(self._scan_loop(), group="scans", name=f"{self.STATION}-scans")
+        self.call_after_refresh(_freeze_startup_objects)  # after the station's first frame
         self.refresh_header()
         early = getattr(self, "_early_say", None)
         if early is not None:  # else the feedback line waits for the first scan: the prompt
@@ -180,19 +200,21 @@ class StationScreen(Screen[None]):
         """
         self._flashing = on
         error = self.app.current_theme.error
-        for selector in self.FLASHED:
-            for widget in self.query(selector):
-                styles = widget.styles
-                if isinstance(widget, FeedbackLine):
-                    widget.flash(on)
-                elif on and isinstance(widget, ScanBar):
-                    styles.border = ("tall", error or "red")
-                elif on:
-                    styles.background = error
-                else:
-                    for rule in list(styles.inline.get_rules()):
-                        styles.inline.clear_rule(rule)
-                    widget.refresh()
+        flashed = getattr(self, "_flash_widgets", None)
+        if flashed is None:  # the same widgets for the station's life: looked up once
+            flashed = self._flash_widgets = [w for sel in self.FLASHED for w in self.query(sel)]
+        for widget in flashed:
+            styles = widget.styles
+            if isinstance(widget, FeedbackLine):
+                widget.flash(on)
+            elif on and isinstance(widget, ScanBar):
+                styles.border = ("tall", error or "red")
+            elif on:
+                styles.background = error
+            else:
+                for rule in list(styles.inline.get_rules()):
+                    styles.inline.clear_rule(rule)
+                widget.refresh()
 
     @property
     def flashing(self) -> bool:

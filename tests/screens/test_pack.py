@@ -437,3 +437,23 @@ async def test_a_unit_scanned_redraws_its_checklist_row_in_place(bench) -> None:
         await scan(pilot, "CMD-UNDO")
         assert painted() == before
         assert check.lines_drawn - drawn == 2
+
+
+async def test_the_objects_built_to_start_are_kept_out_of_the_collector(bench) -> None:  # type: ignore[no-untyped-def]
+    """Once the station has drawn its first frame, what the start built is frozen: a full
+    garbage collection in the middle of a scan no longer walks all of it."""
+    import gc
+
+    from packbench.screens import base
+
+    db, _ = bench
+    gc.unfreeze()
+    base._frozen = False
+    assert gc.get_freeze_count() == 0
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000, frozen  # the modules, the app, the station
+        await scan(pilot, "BDG-1001")
+        assert gc.get_freeze_count() <= frozen  # once per process (some have been freed since)

@@ -457,3 +457,33 @@ async def test_the_objects_built_to_start_are_kept_out_of_the_collector(bench) -
         assert frozen > 10_000, frozen  # the modules, the app, the station
         await scan(pilot, "BDG-1001")
         assert gc.get_freeze_count() <= frozen  # once per process (some have been freed since)
+
+
+async def test_keys_handed_to_the_scan_bar_keep_their_order(bench) -> None:  # type: ignore[no-untyped-def]
+    """The app hands a scan's characters and Enter to the scan bar directly: a person's
+    editing keys among typed characters still act where they were pressed, and scanner bursts
+    sent back to back stay apart and in order."""
+    from textual import events
+
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        scanned: list[str] = []
+        process = app.screen.process_scan
+
+        def recording(scan):  # type: ignore[no-untyped-def]
+            scanned.append(scan.code)
+            return process(scan)
+
+        app.screen.process_scan = recording  # type: ignore[method-assign]
+        # "123", the cursor left of the 3, "9" typed there, deleted again, "4" typed there.
+        await pilot.press("1", "2", "3", "left", "9", "backspace", "4", "enter")
+        await settle(pilot)
+        burst(app, "BDG-1001")
+        burst(app, "ORD-5002")
+        for key, character in [("7", "7"), ("minus", "-"), ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert scanned == ["1243", "BDG-1001", "ORD-5002", "7-"], scanned
+        assert app.screen.scanbar.text == ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -107,7 +108,9 @@ def bench_batch(db: Database, settings: Settings, repeat: int) -> None:
         record("build a batch pick list (6 orders)", summary(times), times)
 
 
-async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> dict[str, list[float]]:
+async def _scan_to_screen(
+    db: Database, settings: Settings, repeat: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[tuple[int, float]]]:
     """Scans at the pack station, each timed from its first key to the frame that shows it.
 
     The keys are posted to the app as the terminal driver posts them. "Shown" is the first
@@ -118,7 +121,15 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> dict
     and flash). Not waiting on the pilot (its idle pause alone costs about 24 ms), and not
     polling either: the painting hook itself wakes the benchmark, so nothing competes with the
     app for the interpreter while a scan is timed (a 0.2 ms polling loop used to add 2–5 ms).
+
+    Beside the wall time, the CPU time of the same span (``time.thread_time``): the app's event
+    loop from the first key to the frame, plus the operation in its worker thread. On a machine
+    others are loading, the wall time mostly measures them; the CPU time much less. Returns
+    the wall times, the CPU times and the garbage collections that ran inside a timed scan
+    (generation, ms).
     """
+    import gc
+
     from packbench.app import PackbenchApp
     from tests.screens.helpers import burst, settle
 
@@ -133,6 +144,7 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> dict
     app = PackbenchApp(settings=settings.model_copy(update={"db": "x"}), db=db, terminal="bench")
     display = app._display
     waiting: dict[str, Any] = {}  # the scan being timed: feedback lines before it, its future
+    collections: list[tuple[int, float]] = []
 
     def to_terminal(screen, update) -> None:  # type: ignore[no-untyped-def]
         display(screen, update)
@@ -140,14 +152,38 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> dict
             update.render_segments(app.console)
         shown = waiting.get("shown")
         if shown is not None and not shown.done() and len(app.feedback_log) > waiting["seen"]:
-            shown.set_result(time.perf_counter())
+            shown.set_result((time.perf_counter(), time.thread_time()))
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if not waiting.get("timing"):
+            return
+        if phase == "start":
+            waiting["gc"] = time.perf_counter()
+        elif "gc" in waiting:
+            collections.append(
+                (info["generation"], (time.perf_counter() - waiting.pop("gc")) * 1000)
+            )
+
+    def timed_operation(process):  # type: ignore[no-untyped-def]
+        def run(scan):  # type: ignore[no-untyped-def]  # in the scan worker's thread
+            start = time.thread_time()
+            try:
+                return process(scan)
+            finally:
+                waiting["op_cpu"] = waiting.get("op_cpu", 0.0) + time.thread_time() - start
+
+        return run
 
     app._display = to_terminal  # type: ignore[method-assign]
     times: dict[str, list[float]] = {"unit ticked": [], "undo": [], "wrong item refused": []}
+    cpu: dict[str, list[float]] = {kind: [] for kind in times}
     prefix = settings.codes.command_prefix
     async with app.run_test(size=(140, 45)) as pilot:
         app.action_switch("pack")
         await settle(pilot)
+        station = app.screen
+        station.process_scan = timed_operation(station.process_scan)  # type: ignore[method-assign]
+        gc.callbacks.append(collected)
         burst(app, packer.badge)
         await settle(pilot)
         burst(app, f"ORD-{order.number}")
@@ -162,23 +198,46 @@ async def _scan_to_screen(db: Database, settings: Settings, repeat: int) -> dict
                 await settle(pilot)
                 await asyncio.sleep(0.02)  # a packer's pace: nothing left over from before
                 seen = len(app.feedback_log)
-                waiting.update(seen=seen, shown=asyncio.get_running_loop().create_future())
+                future = asyncio.get_running_loop().create_future()
+                counted = bool(round_ or repeat == 1)  # the first round warms caches
+                waiting.update(seen=seen, shown=future, op_cpu=0.0, timing=counted)
+                c0 = time.thread_time()
                 t0 = time.perf_counter()
                 burst(app, code)
-                shown = await asyncio.wait_for(waiting["shown"], 10)
+                shown, c1 = await asyncio.wait_for(waiting["shown"], 10)
+                waiting["timing"] = False
                 ok = app.feedback_log[seen][0] != "error"
                 assert ok == (kind != "wrong item refused"), (kind, app.feedback_log[seen])
-                if round_ or repeat == 1:  # the first round warms caches
+                if counted:
                     times[kind].append((shown - t0) * 1000)
-    return times
+                    cpu[kind].append((c1 - c0 + waiting["op_cpu"]) * 1000)
+        gc.callbacks.remove(collected)
+    return times, cpu, collections
+
+
+def _load() -> str:
+    """The machine's load average (1, 5, 15 min): what the wall times were measured beside."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def bench_scan(db: Database, settings: Settings, repeat: int) -> None:
-    times = asyncio.run(_scan_to_screen(db, settings, repeat))
+    load = _load()
+    times, cpu, collections = asyncio.run(_scan_to_screen(db, settings, repeat))
+    record("load average before / after the scans", f"{load} / {_load()}")
     every = [t for kind in times.values() for t in kind]
     record("pack scan → screen (headless app, all)", summary(every), every)
     for kind, ms in times.items():
         record(f"pack scan → screen, {kind}", summary(ms), ms)
+    every = [t for kind in cpu.values() for t in kind]
+    record("  CPU time of it (app + operation), all", summary(every), every)
+    for kind, ms in cpu.items():
+        record(f"  CPU time of it, {kind}", summary(ms), ms)
+    by_gen = {g: [ms for gen, ms in collections if gen == g] for g in (0, 1, 2)}
+    record(
+        "  garbage collections inside the scans",
+        "   ".join(f"gen{g} {len(ms)}× ({sum(ms):.1f} ms)" for g, ms in by_gen.items())
+        + f"   in {len(every)} scans",
+    )
 
 
 _START_PROBE = """

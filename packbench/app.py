@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 # changed, so an idle station costs nothing more. Set TEXTUAL_FPS to override.
 os.environ.setdefault("TEXTUAL_FPS", "120")
 
-from textual import work  # after TEXTUAL_FPS: Textual reads it on import
+from textual import events, work  # after TEXTUAL_FPS: Textual reads it on import
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -542,6 +542,44 @@ class PackbenchApp(App[None]):
             yield SystemCommand(
                 "Print the day report", "Today's figures on this station's A4 printer", day_report
             )
+
+    # -- keys -------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if type(event) is events.Key and not event.is_forwarded and self._to_scanbar(event):
+            return
+        await super().on_event(event)
+
+    def _to_scanbar(self, event: events.Key) -> bool:
+        """A scan's key, bound to nothing, goes straight to the scan bar that has focus.
+
+        Textual's own way builds the whole chain of bindings (each ancestor's, copied and
+        filtered) for every key to look for a priority binding, then queues the key for the
+        scan bar: about 0.07 ms a key, 1 ms of a 14-key scan (benchmarks/volume.py). A
+        character or Enter that no binding on the way names has no binding to run: the scan bar
+        takes it now (:meth:`ScanBar.take_key`), or, while keys wait in its queue, it is queued
+        behind them, in order. Any other key, or any key while a keymap is set, goes Textual's
+        way.
+        """
+        from packbench.screens.widgets.scanbar import ScanBar
+
+        focused = self.focused
+        if not isinstance(focused, ScanBar) or self._keymap:
+            return False
+        if not (event.is_printable and event.character) and not ScanBar.is_terminator(event):
+            return False
+        key = event.key
+        # The scan bar's own bindings on these keys (Input's Enter) never run: it takes them.
+        if any(b.priority for b in focused._bindings.key_to_bindings.get(key, ())):
+            return False
+        if any(key in node._bindings.key_to_bindings for node in focused.ancestors):
+            return False
+        if not self.app_focus:
+            self.app_focus = True
+        if not self._disable_tooltips:  # as Textual does (headless, there is no tooltip)
+            self.screen._clear_tooltip()
+        if not (focused.message_queue_size == 0 and focused.take_key(event)):
+            focused._forward_event(event)
+        return True
 
     # -- feedback ---------------------------------------------------------------------------
     def feedback(self, kind: str, message: str) -> None:

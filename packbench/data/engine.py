@@ -239,6 +239,7 @@ def create_database(db: str | os.PathLike[str], *, echo: bool = False) -> Databa
             # One file, several threads (Textual workers): a small pool of real connections.
             pool_size=5,
             max_overflow=10,
+            pool_use_lifo=True,
         )
         _sqlite_setup(engine)
     elif url.startswith("sqlite://"):

@@ -9,16 +9,19 @@ shown as done only after the operation committed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.visual import VisualType
 from textual.widgets import Input, Static
 
 from packbench.operations.scans import ScanOutcome, handle_scan
@@ -43,26 +46,86 @@ NARROW_COLUMNS = 100
 SHORT_ROWS = 30
 
 
-class StationHeader(Horizontal):
+def _freeze_startup_objects() -> None:
+    """Keep what the app built to start (modules, the ORM's tables, the first station) out of
+    Python's garbage collector, once per process.
+
+    A full collection walked all of it, some 130 ms on this machine, and came in the middle of
+    a scan now and then (``benchmarks/volume.py`` counts the collections in its scans); frozen,
+    a full collection walks only what came after. Nothing is collected first: that would cost
+    the same 130 ms at start.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+_frozen = False
+
+
+class StationHeader(Static):
+    """The top line: the station's name, who is signed in, the shop sync's state, the terminal.
+
+    One widget drawing one line: as a row of four, an error's flash (which colours the header)
+    and its end drew five widgets again, about 1.5 ms of a wrong scan's frame and of the next
+    scan's (``benchmarks/volume.py``). On a narrow terminal who is signed in is cut short with
+    "…" first, then the rest.
+    """
+
     DEFAULT_CSS = """
     StationHeader { height: 1; background: $panel; }
-    /* One line: on a narrow terminal a long name is cut short, not wrapped out of sight. */
-    StationHeader > Static { text-wrap: nowrap; text-overflow: ellipsis; }
-    StationHeader > #station-name { width: auto; padding: 0 1; text-style: bold; }
-    StationHeader > #who { width: 1fr; padding: 0 1; }
-    StationHeader > #sync { width: auto; padding: 0 1; color: $text-muted; }
-    StationHeader > #terminal { width: auto; padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, title: str) -> None:
-        super().__init__()
+        super().__init__("")
         self.title_text = title
+        self.who = Text("")
+        self.sync = ""
+        self.terminal = ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(self.title_text, id="station-name")
-        yield Static("", id="who")
-        yield Static("", id="sync")
-        yield Static("", id="terminal")
+    def show(self, *, who: Text, sync: str, terminal: str) -> None:
+        """Say who is signed in (as given: a ``Text``, never read as markup), the shop sync's
+        state and the terminal (plain text)."""
+        if (who, sync, terminal) != (self.who, self.sync, self.terminal):
+            self.who, self.sync, self.terminal = who, sync, terminal
+            self.refresh()
+
+    @property
+    def content(self) -> Text:
+        """The line at full width (what the screen's text reads)."""
+        return self._line(10_000)
+
+    @content.setter
+    def content(self, content: VisualType) -> None:  # as a Static's: the name shown, as text
+        self.title_text = content.plain if isinstance(content, Text) else str(content)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._line(self.size.width)
+
+    def _line(self, width: int) -> Text:
+        """The name whole, then the sync state and the terminal on the right; who is signed in
+        gets the room between, cut short with "…"; where even that is too little, the right
+        part is cut short too (the name is the last thing cut)."""
+        line = Text(f" {self.title_text} ", style="bold", no_wrap=True, overflow="ellipsis", end="")
+        right = Text(no_wrap=True, overflow="ellipsis", end="")
+        for part in (self.sync, self.terminal):
+            if part:
+                right.append(f"  {part} ", style="dim")
+        room = width - line.cell_len - right.cell_len - 1
+        if room > 0 and self.who.cell_len:
+            who = self.who.copy()
+            who.truncate(room, overflow="ellipsis")
+            line.append(" ")
+            line.append_text(who)
+        gap = width - line.cell_len - right.cell_len
+        if gap < 0:
+            right.truncate(max(width - line.cell_len, 0), overflow="ellipsis")
+        line.append(" " * max(gap, 0))
+        line.append_text(right)
+        line.truncate(width, overflow="ellipsis")
+        return line
 
 
 class StationScreen(Screen[None]):
@@ -114,6 +177,7 @@ class StationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.run_worker(self._scan_loop(), group="scans", name=f"{self.STATION}-scans")
+        self.call_after_refresh(_freeze_startup_objects)  # after the station's first frame
         self.refresh_header()
         early = getattr(self, "_early_say", None)
         if early is not None:  # else the feedback line waits for the first scan: the prompt
@@ -152,16 +216,16 @@ class StationScreen(Screen[None]):
     def refresh_header(self) -> None:
         actor = self.pb.actor
         try:
-            who = self.query_one("#who", Static)
+            header = self.query_one(StationHeader)
         except NoMatches:  # a station switched to but not composed yet: on_mount draws it
             return
         if actor.signed_in:
             role = " (supervisor)" if actor.is_supervisor else ""
-            who.update(plain(f"👤 {actor.packer_name}{role}"))
+            who = plain(f"👤 {actor.packer_name}{role}")
         else:
-            who.update("Not signed in")
-        self.query_one("#terminal", Static).update(plain(f"terminal {actor.terminal}"))
-        self.query_one("#sync", Static).update(plain(self.pb.sync_text))  # quotes the shop
+            who = Text("Not signed in")
+        # The shop's words and the names are plain text, never markup.
+        header.show(who=who, sync=self.pb.sync_text, terminal=f"terminal {actor.terminal}")
         self.show_next()  # signed in or out: the next step changes with it
 
     def refresh_data(self) -> None:
@@ -180,19 +244,21 @@ class StationScreen(Screen[None]):
         """
         self._flashing = on
         error = self.app.current_theme.error
-        for selector in self.FLASHED:
-            for widget in self.query(selector):
-                styles = widget.styles
-                if isinstance(widget, FeedbackLine):
-                    widget.flash(on)
-                elif on and isinstance(widget, ScanBar):
-                    styles.border = ("tall", error or "red")
-                elif on:
-                    styles.background = error
-                else:
-                    for rule in list(styles.inline.get_rules()):
-                        styles.inline.clear_rule(rule)
-                    widget.refresh()
+        flashed = getattr(self, "_flash_widgets", None)
+        if flashed is None:  # the same widgets for the station's life: looked up once
+            flashed = self._flash_widgets = [w for sel in self.FLASHED for w in self.query(sel)]
+        for widget in flashed:
+            styles = widget.styles
+            if isinstance(widget, FeedbackLine):
+                widget.flash(on)
+            elif on and isinstance(widget, ScanBar):
+                styles.border = ("tall", error or "red")
+            elif on:
+                styles.background = error
+            else:
+                for rule in list(styles.inline.get_rules()):
+                    styles.inline.clear_rule(rule)
+                widget.refresh()
 
     @property
     def flashing(self) -> bool:

@@ -41,6 +41,7 @@ from packbench.screens.pack_scale import ScaleFeed, ScaleRead, ScaleState, Weigh
 from packbench.screens.plain import plain, shown
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.scanbar import Scanned
+from packbench.screens.widgets.table_lines import TableLines
 
 
 def _local(at: datetime | None) -> str:
@@ -365,41 +366,46 @@ def _fragile(view: PackView) -> RenderableType | None:
     return plain(f" FRAGILE: {names} — wrap before packing ", style="bold white on red")
 
 
-def grid(title: str, headers: tuple[str, ...], rows: list[tuple[list[Text], str]]) -> Text:
+def grid_lines(
+    title: str, headers: tuple[str, ...], rows: list[tuple[list[Text], str]]
+) -> list[Text]:
     """A table as aligned lines of text: title, header, one line per row, never wrapped.
 
     A Rich ``Table`` took 2–4 ms to draw for a few rows, the largest part of a scan's way to
-    the screen; aligned text draws in a fraction of that, and its height is known without
-    drawing it (:func:`grid_height`). ``rows`` are (cells, style of the whole row).
+    the screen; aligned text draws in a fraction of that, its height is its line count, and a
+    scan that changes one row redraws that line only (:class:`TableLines`). ``rows`` are
+    (cells, style of the whole row).
     """
     widths = [cell_len(h) for h in headers]
     for cells, _ in rows:
         for i, cell in enumerate(cells[:-1]):
             widths[i] = max(widths[i], cell.cell_len)
-    out = Text(no_wrap=True, overflow="ellipsis", end="")
-    out.append(title, style="bold underline")
-    out.append("\n")
-    for i, header in enumerate(headers):
-        out.append(header.ljust(widths[i]) if i < len(headers) - 1 else header, style="bold dim")
-        if i < len(headers) - 1:
-            out.append("  ")
+    out = [Text(title, style="bold underline", no_wrap=True, overflow="ellipsis", end="")]
+    header = Text(no_wrap=True, overflow="ellipsis", end="")
+    for i, name in enumerate(headers):
+        last = i == len(headers) - 1
+        header.append(name if last else name.ljust(widths[i]), style="bold dim")
+        if not last:
+            header.append("  ")
+    out.append(header)
     for cells, style in rows:
-        out.append("\n")
-        line = Text(style=style)
+        line = Text(style=style, no_wrap=True, overflow="ellipsis", end="")
         for i, cell in enumerate(cells):
             line.append_text(cell)
             if i < len(cells) - 1:
                 line.append(" " * (widths[i] - cell.cell_len + 2))
-        out.append_text(line)
+        out.append(line)
     return out
 
 
-def grid_height(rows: int) -> int:
-    """Lines a :func:`grid` takes: the title, the header and one per row."""
-    return rows + 2
+def grid(title: str, headers: tuple[str, ...], rows: list[tuple[list[Text], str]]) -> Text:
+    """:func:`grid_lines` as one text (for the whole order as one renderable)."""
+    return Text("\n", no_wrap=True, overflow="ellipsis", end="").join(
+        grid_lines(title, headers, rows)
+    )
 
 
-def _checklist(view: PackView) -> Text:
+def _checklist(view: PackView) -> list[Text]:
     rows = []
     for ln in view.lines:
         name = plain(ln.name)
@@ -416,19 +422,22 @@ def _checklist(view: PackView) -> Text:
             name,
         ]
         rows.append((cells, "green" if ln.done else ""))
-    return grid("Checklist", ("", "Qty", "Packed", "SKU", "GTIN", "Product"), rows)
+    return grid_lines("Checklist", ("", "Qty", "Packed", "SKU", "GTIN", "Product"), rows)
 
 
-def _units(view: PackView) -> Text:
-    return Text(
-        f"{view.units_packed} of {view.units_total} units scanned",
-        style="bold",
-        no_wrap=True,
-        overflow="ellipsis",
-    )
+def _units(view: PackView) -> list[Text]:
+    return [
+        Text(
+            f"{view.units_packed} of {view.units_total} units scanned",
+            style="bold",
+            no_wrap=True,
+            overflow="ellipsis",
+            end="",
+        )
+    ]
 
 
-def _parcels(view: PackView) -> RenderableType | None:
+def _parcels(view: PackView) -> list[Text] | None:
     if not view.parcels:
         return None
     current = view.current
@@ -453,7 +462,7 @@ def _parcels(view: PackView) -> RenderableType | None:
         # The units go last: the one cell that may be long, cut short on a narrow screen.
         order = (0, 1, 2, 4, 5, 6, 3)
         rows.append(([plain(cells[i]) for i in order], "bold" if is_current else ""))
-    return grid("Parcels", ("", "#", "Box", "Expected", "Weighed", "Status", "Units"), rows)
+    return grid_lines("Parcels", ("", "#", "Box", "Expected", "Weighed", "Status", "Units"), rows)
 
 
 def _warning(view: PackView) -> RenderableType | None:
@@ -465,13 +474,6 @@ def _warning(view: PackView) -> RenderableType | None:
         style="bold white on red",
     )
 
-
-#: Sections whose height is known from the view without drawing them (see PackPanel.show).
-FIXED_HEIGHT: dict[str, Callable[[PackView], int]] = {
-    "check": lambda v: grid_height(len(v.lines)),
-    "units": lambda v: 1,
-    "parcels": lambda v: grid_height(len(v.parcels)),
-}
 
 #: The sections of the open order, top to bottom: each is drawn from the part of the view it
 #: shows (its key), so a scan redraws only the sections it changed. The next step is not one of
@@ -508,7 +510,12 @@ def render_pack(view: PackView) -> RenderableType:
     """The whole open order as one renderable (what the sections show, top to bottom, then the
     next step)."""
     parts = [make(view) for _, _, make in SECTIONS] + [Text(next_step(view), style="bold cyan")]
-    return Group(*[p for p in parts if p is not None])
+    shown = [Text("\n", end="").join(p) if isinstance(p, list) else p for p in parts]
+    return Group(*[p for p in shown if p is not None])
+
+
+#: The sections drawn as table lines: a scan redraws the rows it changed, not the table.
+TABLES = frozenset({"check", "units", "parcels"})
 
 
 class PackPanel(Vertical):
@@ -517,18 +524,14 @@ class PackPanel(Vertical):
     Measured with ``benchmarks/volume.py`` (scan to screen): drawing the whole order as one
     renderable made every unit scan re-measure and re-draw the checklist, box and parcel
     tables, and re-lay-out the screen. Now a scan redraws the sections it changed, and the
-    tables, whose rows never wrap, have a height known from their row count: updating them
-    needs no layout unless a row came or went.
+    tables (:class:`TableLines`), whose rows never wrap, redraw the rows it changed: a unit
+    ticked redraws its checklist row and its parcel's row, and needs no layout unless a row
+    came or went.
     """
 
     DEFAULT_CSS = """
     PackPanel { height: auto; }
     PackPanel > Static { height: auto; }
-    /* The tables never wrap (their height is their row count): a long row is cut short. */
-    PackPanel > #pack-check, PackPanel > #pack-parcels {
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
     """
 
     def __init__(self, hint: str, *, id: str | None = None) -> None:
@@ -541,7 +544,7 @@ class PackPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.hint, style="dim"), classes="pack-hint")
         for name, _, _ in SECTIONS:
-            yield Static(id=f"pack-{name}")
+            yield TableLines(id=f"pack-{name}") if name in TABLES else Static(id=f"pack-{name}")
 
     def on_mount(self) -> None:
         self._hint = self.query_one(".pack-hint", Static)
@@ -564,9 +567,11 @@ class PackPanel(Vertical):
                 widget.display = content is not None
             if content is None:
                 continue
-            fixed = FIXED_HEIGHT.get(name)
+            if isinstance(widget, TableLines):
+                widget.show_lines(content)  # its height is its line count
+                continue
             widget.update(content, layout=False)
-            height = fixed(view) if fixed is not None else self._measure(widget)  # type: ignore[arg-type]  # FIXED_HEIGHT's functions take the view they were written for
+            height = self._measure(widget)
             if height is None:  # not laid out yet: Textual measures it
                 widget.styles.height = "auto"
                 widget.refresh(layout=True)

@@ -278,7 +278,7 @@ async def test_admin_list_detail_search_and_header(hostile) -> None:  # type: ig
         await sign_in(pilot)
         assert app.feedback_log[-1] == ("ok", f"Hello, {PACKER_NAME}.")
         assert_shown(painted(app.screen.query_one("#feedback")), f"Hello, {PACKER_NAME}.")
-        assert_shown(painted(app.screen.query_one("#who")), PACKER_NAME)
+        assert_shown(painted(app.screen.query_one("StationHeader")), PACKER_NAME)
         await scan_hostile(pilot)
         # The search box: what a person types is quoted in the counts line.
         search = app.screen.query_one("#search", Input)

@@ -433,3 +433,89 @@ async def test_the_box_panel_says_which_weight_is_the_box_and_which_the_parcel(b
         panel = text_of(app.screen.query_one("#pack-box", Static))
         said = [line.strip("│ ") for line in panel.splitlines()]
         assert f"parcel ≈ {(530 + tare) / 1000:.2f} kg" in said and " kg, parcel" not in panel
+
+
+async def test_a_unit_scanned_redraws_its_checklist_row_in_place(bench) -> None:  # type: ignore[no-untyped-def]
+    """The checklist's row of the item scanned shows the new count and its tick; the title,
+    the header and the other rows are not drawn again."""
+    from textual.geometry import Region
+
+    from packbench.screens.widgets.table_lines import TableLines
+
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await scan(pilot, "BDG-1001")
+        await scan(pilot, "ORD-5002")
+        check = app.screen.query_one("#pack-check", TableLines)
+
+        def painted() -> list[str]:
+            width, height = check.region.size
+            return [s.text.rstrip() for s in check.render_lines(Region(0, 0, width, height))]
+
+        before = painted()
+        row = next(i for i, line in enumerate(before) if SOCKS in line)
+        assert before[row].split()[:3] == ["☐", "1", "0"], before
+        drawn = check.lines_drawn
+        await scan(pilot, SOCKS)
+        after = painted()
+        assert after[row].split()[:3] == ["✔", "1", "1"], after
+        assert [line for i, line in enumerate(after) if i != row] == [
+            line for i, line in enumerate(before) if i != row
+        ]
+        assert check.lines_drawn - drawn == 1  # that row only
+        # The undo takes it back, in place too.
+        await scan(pilot, "CMD-UNDO")
+        assert painted() == before
+        assert check.lines_drawn - drawn == 2
+
+
+async def test_the_objects_built_to_start_are_kept_out_of_the_collector(bench) -> None:  # type: ignore[no-untyped-def]
+    """Once the station has drawn its first frame, what the start built is frozen: a full
+    garbage collection in the middle of a scan no longer walks all of it."""
+    import gc
+
+    from packbench.screens import base
+
+    db, _ = bench
+    gc.unfreeze()
+    base._frozen = False
+    assert gc.get_freeze_count() == 0
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000, frozen  # the modules, the app, the station
+        await scan(pilot, "BDG-1001")
+        assert gc.get_freeze_count() <= frozen  # once per process (some have been freed since)
+
+
+async def test_keys_handed_to_the_scan_bar_keep_their_order(bench) -> None:  # type: ignore[no-untyped-def]
+    """The app hands a scan's characters and Enter to the scan bar directly: a person's
+    editing keys among typed characters still act where they were pressed, and scanner bursts
+    sent back to back stay apart and in order."""
+    from textual import events
+
+    db, _ = bench
+    app = make_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        scanned: list[str] = []
+        process = app.screen.process_scan
+
+        def recording(scan):  # type: ignore[no-untyped-def]
+            scanned.append(scan.code)
+            return process(scan)
+
+        app.screen.process_scan = recording  # type: ignore[method-assign]
+        # "123", the cursor left of the 3, "9" typed there, deleted again, "4" typed there.
+        await pilot.press("1", "2", "3", "left", "9", "backspace", "4", "enter")
+        await settle(pilot)
+        burst(app, "BDG-1001")
+        burst(app, "ORD-5002")
+        for key, character in [("7", "7"), ("minus", "-"), ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert scanned == ["1243", "BDG-1001", "ORD-5002", "7-"], scanned
+        assert app.screen.scanbar.text == ""

@@ -152,6 +152,23 @@ class ScanBar(Input):
         self._flush()
         super()._on_paste(event)
 
+    def take_key(self, event: events.Key) -> bool:
+        """Handle a scan's key at once, as :meth:`_on_key` would from this bar's queue: Enter
+        (or another terminator) submits, a character is added at the end.
+
+        For the app, which hands a scan's keys over directly while this bar's queue is empty
+        (the key cannot overtake one queued here). Returns False, doing nothing, for any other
+        key or a character typed into the middle of the text: that one is queued as usual.
+        """
+        if self.is_terminator(event):
+            self.submit_current()
+            return True
+        if event.is_printable and event.character and self._appending():
+            self._record_key(event.time)
+            self._buffer(event.character, direct=True)
+            return True
+        return False
+
     # -- API for screens ------------------------------------------------------------------------
     def feed(self, character: str, time: float | None = None) -> None:
         """Append ``character`` as if it had been typed here (for keys caught elsewhere).
@@ -217,17 +234,18 @@ class ScanBar(Input):
             return True
         return self.selection.is_empty and self.cursor_position == len(self.value)
 
-    def _buffer(self, text: str) -> None:
+    def _buffer(self, text: str, *, direct: bool = False) -> None:
         """Add characters at the end, shown once the keys queued behind them are handled.
 
         Putting each character into ``value`` as it arrives costs Textual about 0.75 ms (the
         reactive, its watchers and a ``Changed`` message per key): 10 ms of a 13-digit scan
         before the bench can even look the code up. A burst's keys are already queued, so one
         callback queued behind them shows the whole burst at once; a person typing sees each
-        key in the next frame as before.
+        key in the next frame as before. The keys are queued in the app's queue when the app
+        hands them over directly (``direct``), else in this bar's.
         """
         if not self._pending:
-            self.call_later(self._flush)
+            (self.app if direct else self).call_later(self._flush)
         self._pending += text
 
     def _flush(self) -> None:

@@ -115,7 +115,7 @@ def test_a_job_cups_completed_after_the_crash_counts_and_marks_the_order(bench) 
     assert status_of(db, number) == "slip_printed"
     with db.read() as s:
         printed = s.exec(select(Event).where(Event.kind == "print")).all()
-    assert len(printed) == 1 and "slip printed on PACKBENCH-PDF" in printed[0].message
+    assert len(printed) == 1 and f"slip printed on {PDF_QUEUE}" in printed[0].message
 
     again = run("printers", "--json", db=path)  # settled once, never twice
     assert "Unfinished" not in again.stderr

@@ -21,6 +21,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -177,3 +178,30 @@ def find_pdf(job_id: int, timeout_s: float = 20) -> Path:
                 return path
         time.sleep(0.05)
     raise AssertionError(f"no PDF for job {job_id} in {PDF_OUT}")
+
+
+@pytest.fixture(scope="session")
+def _cli_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("cli-demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACKBENCH_")}
+    env |= {f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}
+    env["PACKBENCH_BENCH__TERMINAL"] = "test-term"  # as tests/conftest.py sets for every test
+    path = home / "demo.db"
+    made = subprocess.run(
+        [sys.executable, "-m", "packbench", "init", "--demo", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+@pytest.fixture
+def cli_demo_db(_cli_demo: Path, tmp_path: Path) -> Path:
+    """A copy of the database ``packbench init --demo`` made (once a session: it takes a
+    process and a few seconds of CPU) for this test to change."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(_cli_demo, path)
+    return path

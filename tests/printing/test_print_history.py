@@ -57,9 +57,8 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, stopped_queue: str) -> Iterator[tuple[Path, Database]]:
-    path = tmp_path / "demo.db"
-    assert run("init", "--demo", db=path).returncode == 0
+def bench(cli_demo_db: Path, stopped_queue: str) -> Iterator[tuple[Path, Database]]:
+    path = cli_demo_db
     database = create_database(path)
     yield path, database
     database.dispose()

@@ -38,9 +38,8 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, cups_ready: None):  # type: ignore[no-untyped-def]
-    path = tmp_path / "demo.db"
-    assert run("init", "--demo", db=path).returncode == 0
+def bench(cli_demo_db: Path, cups_ready: None):  # type: ignore[no-untyped-def]
+    path = cli_demo_db
     database = create_database(path)
     yield path, database
     database.dispose()

@@ -156,16 +156,32 @@ def _pg() -> Iterator[_PgDatabases | None]:
     pg.close()
 
 
+@pytest.fixture(scope="session")
+def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated empty database, made once a session (migrating takes ~0.1 s of CPU)."""
+    path = tmp_path_factory.mktemp("empty-template") / "bench.db"
+    database = create_database(path)
+    upgrade(database)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def db(tmp_path: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
+def db(tmp_path: Path, _empty_template: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
+    """A fresh migrated database: a copy of the session's template (on PostgreSQL a database
+    made from a migrated template)."""
     if _pg is not None:
         database, name = _pg.fresh(_pg.template("empty", lambda d: None))
         yield database
         database.dispose()
         _pg.drop(name)
         return
-    database = create_database(tmp_path / "bench.db")
-    upgrade(database)
+    path = tmp_path / "bench.db"
+    path.touch(mode=0o600)  # as create_database makes it: nobody else reads the file
+    shutil.copyfile(_empty_template, path)
+    database = create_database(path)
     yield database
     database.dispose()
 

@@ -9,7 +9,6 @@ Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,22 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     return home
 
 
+@pytest.fixture(autouse=True)
+def _session_printers(
+    request: pytest.FixtureRequest, _isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test that prints through CUPS prints with the configured defaults on the session's
+    own PDF queue (tests/printing/conftest.py), not on PACKBENCH-PDF, which other runs on the
+    machine may stop while they test."""
+    if "cups_ready" not in request.fixturenames:
+        return
+    from tests.printing.conftest import OWN_QUEUES, PDF_QUEUE
+
+    if OWN_QUEUES:
+        for document in ("SLIP", "LABEL", "MANIFEST"):
+            monkeypatch.setenv(f"PACKBENCH_PRINTERS__{document}", PDF_QUEUE)
+
+
 PG_URL = os.environ.get("PACKBENCH_TEST_PG", "")
 KEEP_ENV = {"PACKBENCH_REQUIRE_CUPS", "PACKBENCH_TEST_PG"}
 
@@ -41,36 +56,21 @@ KEEP_ENV = {"PACKBENCH_REQUIRE_CUPS", "PACKBENCH_TEST_PG"}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: about SQLite itself; skipped on PostgreSQL")
     config.addinivalue_line(
-        "markers", "serial: shares CUPS or Chromium with other tests; run in the serial pass"
+        "markers",
+        "serial: cannot run beside other tests; scripts/test runs it in a pass of its own",
     )
-
-
-_CUPS_WORDS = re.compile(
-    r"PACKBENCH-(PDF|STOPPED|RAW)|lpadmin|cups_ready|CupsPrinter|make_printer\(|REQUIRE_CUPS"
-)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by the markers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The tests that share one machine-wide thing are marked `serial`: the CUPS queues (tests
-    # stop, disable and delete them, and count their jobs) and Chromium. scripts/test runs the
-    # rest on every core (pytest-xdist) and these after, in one process. (xdist's own groups
-    # cannot do it: pytest 9 ignores the node id xdist's loadgroup rewrites.) A module that
-    # names a CUPS queue or its tools anywhere is serial whole.
-    uses_cups: dict[str, bool] = {}
-    for item in items:
-        path = str(item.path)
-        if path not in uses_cups:
-            try:
-                uses_cups[path] = bool(_CUPS_WORDS.search(item.path.read_text()))
-            except OSError:
-                uses_cups[path] = False
-        if (
-            uses_cups[path]
-            or "cups_ready" in getattr(item, "fixturenames", ())
-            or item.nodeid.startswith("tests/browser/")
-        ):
-            item.add_marker(pytest.mark.serial)
+    from tests.printing.conftest import OWN_QUEUES
+
+    if not OWN_QUEUES:
+        # Not root: the printing tests share the machine's queues (they stop, reject and count
+        # them, and listen on port 9100), so scripts/test runs them after the rest, alone.
+        for item in items:
+            if "cups_ready" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.serial)
     if not PG_URL:
         return
     skip = pytest.mark.skip(reason="about SQLite itself (PACKBENCH_TEST_PG is set)")
@@ -156,16 +156,32 @@ def _pg() -> Iterator[_PgDatabases | None]:
     pg.close()
 
 
+@pytest.fixture(scope="session")
+def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated empty database, made once a session (migrating takes ~0.1 s of CPU)."""
+    path = tmp_path_factory.mktemp("empty-template") / "bench.db"
+    database = create_database(path)
+    upgrade(database)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def db(tmp_path: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
+def db(tmp_path: Path, _empty_template: Path, _pg: _PgDatabases | None) -> Iterator[Database]:
+    """A fresh migrated database: a copy of the session's template (on PostgreSQL a database
+    made from a migrated template)."""
     if _pg is not None:
         database, name = _pg.fresh(_pg.template("empty", lambda d: None))
         yield database
         database.dispose()
         _pg.drop(name)
         return
-    database = create_database(tmp_path / "bench.db")
-    upgrade(database)
+    path = tmp_path / "bench.db"
+    path.touch(mode=0o600)  # as create_database makes it: nobody else reads the file
+    shutil.copyfile(_empty_template, path)
+    database = create_database(path)
     yield database
     database.dispose()
 

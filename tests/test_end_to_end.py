@@ -25,7 +25,7 @@ from packbench.operations.audit import order_history
 from packbench.operations.pack_state import pack_view
 from packbench.operations.pack_views import PackRules
 from packbench.operations.pick_views import PickRules, current_batch
-from tests.printing.conftest import cups_ready  # noqa: F401
+from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
 from tests.screens.helpers import burst, settle, text_of
 from tests.shop.test_sync import KEY, SECRET, engine, shop  # noqa: F401
 
@@ -124,7 +124,7 @@ async def test_an_order_through_all_five_stations(  # type: ignore[no-untyped-de
         await settle(pilot)
         await bursts(pilot, f"ORD-{number}")
         kind, message = app.feedback_log[-1]
-        assert kind == "ok" and "Label printed on PACKBENCH-PDF" in message, message
+        assert kind == "ok" and f"Label printed on {PDF_QUEUE}" in message, message
         if shop_down_at_completion:
             shop.faults(fail_rate=1.0, applied_share=0.0)
         await bursts(pilot, "CMD-COMPLETE")

@@ -25,6 +25,7 @@ from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.order_panel import OrderPanel
+from packbench.screens.widgets.table import SizedTable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class AdminScreen(StationScreen):
                     )
                     yield Input(placeholder="Search: number, name, city, SKU…", id="search")
                 yield Static("", id="counts")
-                table: DataTable[Text] = DataTable(
+                table: DataTable[Text] = SizedTable(
                     id="orders", cursor_type="row", zebra_stripes=True
                 )
                 yield table

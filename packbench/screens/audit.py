@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from packbench.operations.audit import AuditEntry, OrderHistory, history_of, order_history
 from packbench.screens.plain import cells, plain
+from packbench.screens.widgets.table import SizedTable
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -63,7 +64,7 @@ class AuditTrail(ModalScreen[None]):
                 "Order history — scan a slip or parcel label, or type the number", id="audit-title"
             )
             yield Input(placeholder="order number, slip or parcel code, then Enter", id="audit-ref")
-            table: DataTable[str | Text] = DataTable(
+            table: DataTable[str | Text] = SizedTable(
                 id="audit", cursor_type="row", zebra_stripes=True
             )
             yield table

@@ -43,6 +43,7 @@ from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.pace_chart import pace_chart
+from packbench.screens.widgets.table import SizedTable
 
 REFRESH_S = 2.0
 NEEDS_KEYS = "↑/↓ choose · F7 resolve · Ctrl+S mark printed · Ctrl+Y retry · Ctrl+B discard"
@@ -115,7 +116,7 @@ class DashboardScreen(StationScreen):
         # scroll (↓ past the last exception, PageDown).
         with VerticalScroll(id="dash-scroll", classes="station-main full-width"):
             yield Static("Needs a supervisor", id="needs-title")
-            table: DataTable[str | Text] = DataTable(
+            table: DataTable[str | Text] = SizedTable(
                 id="exceptions", cursor_type="row", zebra_stripes=True
             )
             table.can_focus = False  # ↑/↓ reach it through the screen, keys stay with the scan

@@ -22,6 +22,7 @@ from packbench.operations.common import Refused
 from packbench.operations.printing import PrintJobView, PrintResult, print_history, reprint
 from packbench.screens.dialogs import AskReason
 from packbench.screens.plain import cells, plain
+from packbench.screens.widgets.table import SizedTable
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -126,7 +127,7 @@ class PrintHistoryScreen(ModalScreen[None]):
                 id="ph-title",
             )
             yield Static("Loading…", id="ph-status")
-            yield DataTable(id="ph-jobs", cursor_type="row", zebra_stripes=True)
+            yield SizedTable(id="ph-jobs", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 
 from packbench.operations.ledger import Ledger, clearing_ledger, kr
 from packbench.screens.plain import cells, plain
+from packbench.screens.widgets.table import SizedTable
 
 if TYPE_CHECKING:
     from packbench.app import PackbenchApp
@@ -58,7 +59,7 @@ class SettlementView(ModalScreen[None]):
         with Vertical():
             yield Static("Settlement — reading the clearing account…", id="settlement-title")
             yield Static("", id="settlement-figures")
-            table: DataTable[str] = DataTable(id="settlement-open", cursor_type="row")
+            table: DataTable[str] = SizedTable(id="settlement-open", cursor_type="row")
             table.add_columns("Order", "Provider", "Invoiced", "Paid out", "Open", "Days", "Why")
             yield table
             with VerticalScroll():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from packbench.operations.orders import status_counts
 from packbench.screens.widgets.order_panel import OrderPanel
 from tests.operations.seed import seed
+from tests.printing.conftest import PDF_QUEUE
 from tests.screens.helpers import scan, settle, text_of
 from tests.screens.test_app import last_feedback, make_app
 
@@ -34,7 +35,7 @@ async def test_f7_prints_every_new_slip_and_moves_the_orders(cups_ready, db) -> 
                 break
         kind, message = last_feedback(app)
         assert kind == "ok", message
-        assert message.startswith("Slip printed on PACKBENCH-PDF (3 orders)")
+        assert message.startswith(f"Slip printed on {PDF_QUEUE} (3 orders)")
         for _ in range(50):  # the list reloads, then the open order's detail
             await settle(pilot)
             if "Slip printed" in text_of(app.screen.query_one(OrderPanel)):

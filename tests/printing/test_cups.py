@@ -10,6 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from packbench.printing.cups import CupsPrinter, LpPrinter, PrintError, make_printer
+from tests.printing import conftest
 from tests.printing.conftest import PDF_QUEUE, RAW_QUEUE, find_pdf
 
 
@@ -32,7 +33,7 @@ def adapter(request):  # type: ignore[no-untyped-def]
 def test_queues_are_listed(cups_ready: None, adapter) -> None:  # type: ignore[no-untyped-def]
     names = {q.name: q for q in adapter().queues()}
     assert names[PDF_QUEUE].accepting and names[PDF_QUEUE].state in ("idle", "printing")
-    assert names[RAW_QUEUE].device == "socket://127.0.0.1:9100"
+    assert names[RAW_QUEUE].device == f"socket://127.0.0.1:{conftest.RAW_PORT}"
 
 
 def test_a_pdf_job_completes_and_lands_as_a_file(cups_ready: None, adapter) -> None:  # type: ignore[no-untyped-def]

@@ -47,7 +47,7 @@ def test_slips_print_as_one_job_and_open_their_orders(cups_ready, demo_file: Pat
     numbers = [o["number"] for o in orders(demo_file, "new")][:3]
     result = run("print", "slip", *numbers, "--db", str(demo_file), "--printer", PDF_QUEUE)
     assert result.returncode == 0, result.stderr
-    assert "Slip printed on PACKBENCH-PDF (3 orders), CUPS job " in result.stdout
+    assert f"Slip printed on {PDF_QUEUE} (3 orders), CUPS job " in result.stdout
     job = int(result.stdout.strip().rsplit(" ", 1)[1].rstrip("."))
     found = {text for page in barcodes(find_pdf(job)) for text, _ in page}
     assert {f"ORD-{n}" for n in numbers} <= found

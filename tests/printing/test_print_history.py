@@ -1,6 +1,6 @@
 """Print history and reprint, through a real CUPS: the command line and the F9 modal.
 
-A stopped queue of its own (PACKBENCH-STOPPED, a cups-pdf queue kept disabled) plays the broken
+A stopped queue of its own (PACKBENCH-STOPPED-…, a cups-pdf queue kept disabled) plays the broken
 printer: the job fails there, and is reprinted on the PDF queue, where it completes.
 """
 
@@ -27,16 +27,18 @@ from packbench.operations.common import Actor
 from packbench.operations.printing import print_history, print_job, slip_job
 from packbench.printing.cups import CupsPrinter
 from packbench.screens.print_history import ChooseQueue, PrintHistoryScreen
-from tests.printing.conftest import PDF_QUEUE, find_pdf
+from tests.printing.conftest import OWN_QUEUES, PDF_QUEUE, STOPPED_QUEUE, add_pdf_queue, find_pdf
 
-STOPPED = "PACKBENCH-STOPPED"
+STOPPED = STOPPED_QUEUE
 
 
 @pytest.fixture(scope="module")
 def stopped_queue(cups_ready: None) -> Iterator[str]:
-    ppd = "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd"
-    model = ["-P", ppd] if Path(ppd).exists() else ["-m", "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd"]
-    subprocess.run(["lpadmin", "-p", STOPPED, "-E", "-v", "cups-pdf:/", *model], check=True)
+    if OWN_QUEUES:  # the session made it with its other queues
+        yield STOPPED
+        subprocess.run(["cancel", "-a", STOPPED], check=False)
+        return
+    add_pdf_queue(STOPPED)
     subprocess.run(["cupsdisable", STOPPED], check=True)
     yield STOPPED
     subprocess.run(["cancel", "-a", STOPPED], check=False)
@@ -55,9 +57,8 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, stopped_queue: str) -> Iterator[tuple[Path, Database]]:
-    path = tmp_path / "demo.db"
-    assert run("init", "--demo", db=path).returncode == 0
+def bench(cli_demo_db: Path, stopped_queue: str) -> Iterator[tuple[Path, Database]]:
+    path = cli_demo_db
     database = create_database(path)
     yield path, database
     database.dispose()

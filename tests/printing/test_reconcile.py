@@ -38,9 +38,8 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, cups_ready: None):  # type: ignore[no-untyped-def]
-    path = tmp_path / "demo.db"
-    assert run("init", "--demo", db=path).returncode == 0
+def bench(cli_demo_db: Path, cups_ready: None):  # type: ignore[no-untyped-def]
+    path = cli_demo_db
     database = create_database(path)
     yield path, database
     database.dispose()
@@ -115,7 +114,7 @@ def test_a_job_cups_completed_after_the_crash_counts_and_marks_the_order(bench) 
     assert status_of(db, number) == "slip_printed"
     with db.read() as s:
         printed = s.exec(select(Event).where(Event.kind == "print")).all()
-    assert len(printed) == 1 and "slip printed on PACKBENCH-PDF" in printed[0].message
+    assert len(printed) == 1 and f"slip printed on {PDF_QUEUE}" in printed[0].message
 
     again = run("printers", "--json", db=path)  # settled once, never twice
     assert "Unfinished" not in again.stderr

@@ -25,6 +25,7 @@ from packbench.operations.views import OrderDetail
 from packbench.shop.base import PayloadError
 from packbench.shop.woocommerce import map_order, orders_page
 from tests.operations.seed import order_in, seed
+from tests.printing.conftest import PDF_QUEUE
 from tests.printing.test_cups import tiny_pdf
 from tests.printing.test_documents import pages
 from tests.screens.helpers import scan, settle
@@ -137,7 +138,7 @@ def test_f7_prints_the_others_and_names_the_order_left_out(cups_ready, db, setti
     result = print_new_slips(db, ACTOR, settings)
     assert result.ok, result.message
     assert result.orders == ("5001", "5002", "5003")
-    assert result.message.startswith("Slip printed on PACKBENCH-PDF (3 orders), CUPS job ")
+    assert result.message.startswith(f"Slip printed on {PDF_QUEUE} (3 orders), CUPS job ")
     assert f"No slip for order {FULL_WIDTH}: " in result.message
     assert f"; order {NORDIC}: " in result.message
     assert statuses(db) == {
@@ -170,7 +171,7 @@ async def test_f7_at_the_admin_screen_says_which_order_was_left_out(cups_ready, 
         kind, message = last_feedback(app)
         # Printed, but one order needs the admin: an error (red, bell), naming the order.
         assert kind == "error", message
-        assert message.startswith("Slip printed on PACKBENCH-PDF (3 orders)"), message
+        assert message.startswith(f"Slip printed on {PDF_QUEUE} (3 orders)"), message
         assert (
             f"No slip for order {FULL_WIDTH}: its number cannot be printed as a barcode: it has “"
             in message

@@ -14,7 +14,7 @@ from packbench.operations.common import Actor
 from packbench.operations.shipping import create_shipment
 from tests.operations.seed import seed
 from tests.operations.test_shipping import make_packed, mark_printed
-from tests.printing.conftest import cups_ready  # noqa: F401
+from tests.printing.conftest import PDF_QUEUE, cups_ready  # noqa: F401
 from tests.screens.helpers import burst, scan, settle, text_of
 from tests.shop.test_sync import shop  # noqa: F401
 
@@ -72,7 +72,7 @@ async def test_ship_complete_with_scanner_bursts(bench, cups_ready) -> None:  # 
         await settle(pilot)
         kind, message = app.feedback_log[-1]
         assert kind == "ok" and "Order 5001 shipped with Posten Norgespakke: 2 parcels" in message
-        assert "Label printed on PACKBENCH-PDF" in message
+        assert f"Label printed on {PDF_QUEUE}" in message
         text = main_text(app)
         numbers = tracking(db, ids["first"])
         assert all(n in text for n in numbers) and text.count("printed ") == 2
@@ -143,10 +143,10 @@ async def test_ship_refusals_a_failed_print_and_a_cancel(
         # Ctrl+L: the labels to another printer; that one prints them.
         await pilot.press("ctrl+l")
         await settle(pilot)
-        await pilot.press(*"PACKBENCH", "minus", *"PDF", "enter")
+        await pilot.press(*("minus" if c == "-" else c for c in PDF_QUEUE), "enter")
         await settle(pilot)
         kind, message = app.feedback_log[-1]
-        assert kind == "ok" and "printed on PACKBENCH-PDF" in message, message
+        assert kind == "ok" and f"printed on {PDF_QUEUE}" in message, message
 
         old = tracking(db, ids["second"])
         await pilot.press("f10")  # cancel: asks why
@@ -204,13 +204,13 @@ async def test_post_cage_refusals_and_handover(shipped) -> None:  # type: ignore
         await settle(pilot)
         kind, message = app.feedback_log[-1]
         assert "1 parcel handed over to Posten. 2 stay for the next pickup." in message
-        assert kind == "ok" and "Manifest" in message and "PACKBENCH-PDF" in message
+        assert kind == "ok" and "Manifest" in message and PDF_QUEUE in message
         assert "No handover in hand" in main_text(app, "#next-step")
         assert "Posten — 2 waiting" in main_text(app, "#waiting")
         await pilot.press("f10")  # the manifest again: said once, not "Manifest: Manifest …"
         await settle(pilot)
         kind, message = app.feedback_log[-1]
-        assert kind == "ok" and message.startswith("Manifest printed on PACKBENCH-PDF"), message
+        assert kind == "ok" and message.startswith(f"Manifest printed on {PDF_QUEUE}"), message
 
         await scan(pilot, posten[0])  # handed over already
         kind, message = app.feedback_log[-1]

@@ -68,6 +68,9 @@ class PackScreen(OrderStationScreen):
         self.takeover: int | None = None
         #: The bench scale, when ``[pack] scale`` names one.
         self.scale_feed: ScaleFeed | None = None
+        #: ``[pack]`` as the operations take it, made once for the app's settings (every scan
+        #: asks for it; it names the carrier products' limits, which take a while to build).
+        self._rules: tuple[object, PackRules] | None = None
 
     def on_mount(self) -> None:
         from packbench.scale.base import ScaleError
@@ -96,7 +99,10 @@ class PackScreen(OrderStationScreen):
 
     @property
     def rules(self) -> PackRules:
-        return PackRules.from_settings(self.pb.settings)
+        settings = self.pb.settings
+        if self._rules is None or self._rules[0] is not settings:
+            self._rules = (settings, PackRules.from_settings(settings))
+        return self._rules[1]
 
     def ready_prompt(self) -> str:
         return "Scan a packing slip to open the order and claim it."

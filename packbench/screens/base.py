@@ -25,6 +25,7 @@ from textual.visual import VisualType
 from textual.widgets import Input, Static
 
 from packbench.operations.scans import ScanOutcome, handle_scan
+from packbench.screens import collector
 from packbench.screens.plain import plain
 from packbench.screens.widgets.feedback import FeedbackLine
 from packbench.screens.widgets.keybar import KeyBar
@@ -331,12 +332,16 @@ class StationScreen(Screen[None]):
         after the hold.
         """
         job = asyncio.ensure_future(asyncio.to_thread(self.process_scan, scan))
-        with self.app.batch_update():
-            await asyncio.wait({job}, timeout=HOLD_PAINT_S)
-            if job.done():
-                self._show_scan(job.result())
-                return
-        self._show_scan(await job)
+        try:
+            with self.app.batch_update():
+                await asyncio.wait({job}, timeout=HOLD_PAINT_S)
+                if job.done():
+                    self._show_scan(job.result())
+                    return
+            self._show_scan(await job)
+        finally:
+            # The collections held off since the scan's first key run once its frame is out.
+            self.call_after_refresh(collector.release)
 
     def _show_scan(self, outcome: ScanOutcome) -> None:
         self.show_outcome(outcome)

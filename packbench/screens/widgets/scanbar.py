@@ -40,6 +40,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
+from packbench.screens import collector
+
 __all__ = ["GS", "TERMINATOR_KEYS", "ScanBar", "Scanned"]
 
 GS = "\x1d"
@@ -219,7 +221,9 @@ class ScanBar(Input):
 
     # -- internals ------------------------------------------------------------------------------
     def _record_key(self, when: float, *, at_cursor: bool = True) -> None:
-        """Note the time of a key that is about to insert a character."""
+        """Note the time of a key that is about to insert a character (and hold the garbage
+        collector off until the scan's outcome is on screen: :mod:`packbench.screens.collector`)."""
+        collector.hold()
         start, end = sorted(self.selection)
         replaces_all = at_cursor and not self._pending and start == 0 and end == len(self.value)
         if not self.text or replaces_all:

@@ -106,27 +106,40 @@ class StationHeader(Static):
         return self._line(self.size.width)
 
     def _line(self, width: int) -> Text:
-        """The name whole, then the sync state and the terminal on the right; who is signed in
-        gets the room between, cut short with "…"; where even that is too little, the right
-        part is cut short too (the name is the last thing cut)."""
+        """The station's name whole, who is signed in next to it, the sync state and the
+        terminal on the right.
+
+        Where the line is too narrow, the right part is cut short first (with "…", from its
+        end: the terminal, then the sync state's tail), down to ``RIGHT_AT_LEAST`` columns: the
+        packer checks the name at every sign-in, and the sync's whole state is on the
+        dashboard. Then who is signed in is cut short, and the right
+        part with it; the station's name is the last thing cut.
+        """
         line = Text(f" {self.title_text} ", style="bold", no_wrap=True, overflow="ellipsis", end="")
         right = Text(no_wrap=True, overflow="ellipsis", end="")
         for part in (self.sync, self.terminal):
             if part:
                 right.append(f"  {part} ", style="dim")
-        room = width - line.cell_len - right.cell_len - 1
-        if room > 0 and self.who.cell_len:
-            who = self.who.copy()
-            who.truncate(room, overflow="ellipsis")
+        who = self.who.copy() if self.who.cell_len else None
+        wanted = who.cell_len + 1 if who is not None else 0
+        left_room = width - line.cell_len
+        right_room = max(min(right.cell_len, left_room - wanted), RIGHT_AT_LEAST, 0)
+        right_room = min(right_room, right.cell_len)
+        if who is not None and left_room - right_room > 1:
+            who.truncate(left_room - right_room - 1, overflow="ellipsis")
             line.append(" ")
             line.append_text(who)
-        gap = width - line.cell_len - right.cell_len
-        if gap < 0:
+        if right.cell_len > max(width - line.cell_len, 0):
             right.truncate(max(width - line.cell_len, 0), overflow="ellipsis")
-        line.append(" " * max(gap, 0))
+        line.append(" " * max(width - line.cell_len - right.cell_len, 0))
         line.append_text(right)
         line.truncate(width, overflow="ellipsis")
         return line
+
+
+#: The columns the header's right part (terminal, sync state) keeps when the line is too narrow
+#: for everything: who is signed in gets the rest.
+RIGHT_AT_LEAST = 20
 
 
 class StationScreen(Screen[None]):

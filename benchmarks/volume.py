@@ -35,6 +35,7 @@ from sqlmodel import select
 from packbench.config import Settings, load_settings
 from packbench.data.engine import Database, create_database
 from packbench.data.models import Order, OrderLine, Packer, Product
+from packbench.heap import rerun_on_huge_pages
 
 ROWS: list[tuple[str, str]] = []
 
@@ -326,6 +327,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--only", help="comma-separated: start,scan,dashboard,batch,admin,sync")
     args = parser.parse_args()
+    # Set up as the app's command sets itself up: its objects on huge pages, where the
+    # machine has them (packbench.heap; PACKBENCH_HUGE_PAGES=0 measures without).
+    rerun_on_huge_pages()
     wanted = set((args.only or "start,scan,dashboard,batch,admin,sync").split(","))
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"

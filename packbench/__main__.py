@@ -1,3 +1,3 @@
-from packbench.cli import main
+from packbench.start import main
 
 raise SystemExit(main())

@@ -29,7 +29,7 @@ from packbench.data.models import (
     Product,
 )
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused
+from packbench.operations.common import Actor, Refused, record_event
 from packbench.operations.pack_views import (
     PackLine,
     PackParcel,
@@ -41,6 +41,29 @@ from packbench.operations.pack_views import (
 
 #: Every pack station event is a scan (or a key standing for one): the dashboard counts them.
 KIND = "scan"
+
+
+def _record_scan(
+    session: Session,
+    actor: Actor,
+    order: Order,
+    code: str | None,
+    message: str,
+    *,
+    data: dict[str, Any] | None = None,
+    result: str = "ok",
+) -> None:
+    """The pack station's event for a scan (or key) ``code`` on ``order``, of kind ``KIND``."""
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=code,
+        result=result,
+        message=message,
+        data=data,
+    )
 
 
 def catalogue(session: Session, *, active_only: bool = True) -> list[BoxType]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from packbench.core import packing
 from packbench.core.workflow import Action
-from packbench.data.models import BoxOverride, BoxType, Order
+from packbench.data.models import BoxOverride, BoxType, Order, PackPlan, Parcel
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.pack_claims import _unclaim
@@ -182,10 +182,7 @@ def _weigh(
         )
         session.flush()
         return PackOutcome(False, text, raw, _view(session, order, actor, rules), warning=True)
-    parcel.weight_g = grams
-    session.add(parcel)
-    plan.pending_weight_g = plan.pending_weight_seq = None
-    session.add(plan)
+    _keep_weight(session, plan, parcel, grams)
     _record_scan(
         session,
         actor,
@@ -199,6 +196,15 @@ def _weigh(
     return _after_change(session, actor, rules, order, raw, text)
 
 
+def _keep_weight(session: Session, plan: PackPlan, parcel: Parcel, grams: int) -> None:
+    """``grams`` become the parcel's weight; no weight waits for CMD-CONFIRM any more (for
+    whichever parcel it waited: a kept weight settles it)."""
+    parcel.weight_g = grams
+    session.add(parcel)
+    plan.pending_weight_g = plan.pending_weight_seq = None
+    session.add(plan)
+
+
 def _confirm_weight(
     session: Session, actor: Actor, rules: PackRules, order_id: int, raw: str
 ) -> PackOutcome:
@@ -208,10 +214,7 @@ def _confirm_weight(
     if plan is None or plan.pending_weight_g is None or plan.pending_weight_seq != parcel.seq:
         raise Refused(f"Order {order.number}: nothing waits for a confirmation.", order_id=order.id)
     grams = plan.pending_weight_g
-    parcel.weight_g = grams
-    session.add(parcel)
-    plan.pending_weight_g = plan.pending_weight_seq = None
-    session.add(plan)
+    _keep_weight(session, plan, parcel, grams)
     _record_scan(
         session,
         actor,

@@ -83,21 +83,12 @@ def _create_batch(
         if order.status == OrderStatus.SLIP_PRINTED:
             change_status(session, order, Action.START_PICK, actor, code=code)
         session.add(PickBatchOrder(batch_id=batch.id, order_id=order.id or 0, tote=tote))
-        for line, product, loc in lines:
+        for line, _product, _loc in lines:
             line.short_qty = 0  # a new attempt at what an earlier short pick left
             session.add(line)
-            session.add(
-                PickTask(
-                    batch_id=batch.id,
-                    seq=seq_of[loc],
-                    location=loc,
-                    order_id=order.id or 0,
-                    order_line_id=line.id or 0,
-                    product_id=product.id,
-                    tote=tote,
-                    quantity=line.quantity - line.picked_qty,
-                )
-            )
+        for task in _new_tasks(batch, order, lines, tote):
+            task.seq = seq_of[task.location]
+            session.add(task)
         record_event(
             session,
             actor,
@@ -109,6 +100,29 @@ def _create_batch(
         )
     session.flush()
     return batch
+
+
+def _new_tasks(
+    batch: PickBatch,
+    order: Order,
+    lines: list[tuple[OrderLine, Product, str]],
+    tote: int,
+) -> list[PickTask]:
+    """The stops for what each of ``order``'s lines still lacks (product and location as
+    ``_unroutable`` found them), into ``tote``; not yet numbered on the walk (``seq`` 0)."""
+    return [
+        PickTask(
+            batch_id=batch.id or 0,
+            seq=0,
+            location=loc,
+            order_id=order.id or 0,
+            order_line_id=line.id or 0,
+            product_id=product.id,
+            tote=tote,
+            quantity=line.quantity - line.picked_qty,
+        )
+        for line, product, loc in lines
+    ]
 
 
 def _in_open_batch(session: Session, order_id: int) -> PickBatch | None:

@@ -80,12 +80,7 @@ def _create_batch(
     session.flush()
     assert batch.id is not None
     for tote, (order, lines) in enumerate(orders, start=1):
-        if order.status == OrderStatus.SLIP_PRINTED:
-            change_status(session, order, Action.START_PICK, actor, code=code)
-        session.add(PickBatchOrder(batch_id=batch.id, order_id=order.id or 0, tote=tote))
-        for line, _product, _loc in lines:
-            line.short_qty = 0  # a new attempt at what an earlier short pick left
-            session.add(line)
+        _into_tote(session, actor, batch, order, lines, tote, code)
         for task in _new_tasks(batch, order, lines, tote):
             task.seq = seq_of[task.location]
             session.add(task)
@@ -100,6 +95,25 @@ def _create_batch(
         )
     session.flush()
     return batch
+
+
+def _into_tote(
+    session: Session,
+    actor: Actor,
+    batch: PickBatch,
+    order: Order,
+    lines: list[tuple[OrderLine, Product, str]],
+    tote: int,
+    code: str | None,
+) -> None:
+    """``order`` goes into ``tote`` of ``batch``: picking from now on (if it waited for it), and
+    what an earlier short pick left of its lines is tried again."""
+    if order.status == OrderStatus.SLIP_PRINTED:
+        change_status(session, order, Action.START_PICK, actor, code=code)
+    session.add(PickBatchOrder(batch_id=batch.id or 0, order_id=order.id or 0, tote=tote))
+    for line, _product, _loc in lines:
+        line.short_qty = 0  # a new attempt at what an earlier short pick left
+        session.add(line)
 
 
 def _new_tasks(

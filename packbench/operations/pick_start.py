@@ -7,6 +7,7 @@ layout cannot route, or one in another picker's batch, is refused with the reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -84,15 +85,6 @@ def _create_batch(
         for task in _new_tasks(batch, order, lines, tote):
             task.seq = seq_of[task.location]
             session.add(task)
-        record_event(
-            session,
-            actor,
-            "pick",
-            order_id=order.id,
-            code=code,
-            message=f"batch {batch.id}: order {order.number} in tote {tote}",
-            data={"batch": batch.id, "tote": tote},
-        )
     session.flush()
     return batch
 
@@ -105,15 +97,31 @@ def _into_tote(
     lines: list[tuple[OrderLine, Product, str]],
     tote: int,
     code: str | None,
+    *,
+    added: bool = False,
 ) -> None:
-    """``order`` goes into ``tote`` of ``batch``: picking from now on (if it waited for it), and
-    what an earlier short pick left of its lines is tried again."""
+    """``order`` goes into ``tote`` of ``batch`` (``added``: joining it mid-walk): picking from
+    now on (if it waited for it), and what an earlier short pick left of its lines is tried
+    again."""
     if order.status == OrderStatus.SLIP_PRINTED:
         change_status(session, order, Action.START_PICK, actor, code=code)
     session.add(PickBatchOrder(batch_id=batch.id or 0, order_id=order.id or 0, tote=tote))
     for line, _product, _loc in lines:
         line.short_qty = 0  # a new attempt at what an earlier short pick left
         session.add(line)
+    data: dict[str, Any] = {"batch": batch.id, "tote": tote}
+    if added:
+        data["added"] = True
+    into = "added in" if added else "in"
+    record_event(
+        session,
+        actor,
+        "pick",
+        order_id=order.id,
+        code=code,
+        message=f"batch {batch.id}: order {order.number} {into} tote {tote}",
+        data=data,
+    )
 
 
 def _new_tasks(

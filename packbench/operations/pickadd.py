@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from packbench.core.routing import Layout, LocationError, route_length, shortest_route
 from packbench.data.models import Order, PickBatch, PickBatchOrder, PickTask
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, record_event
+from packbench.operations.common import Actor, Refused
 
 if TYPE_CHECKING:
     from packbench.operations.pick_views import PickOutcome, PickRules
@@ -64,19 +64,10 @@ def add_to_batch(
         _resequence(layout, batch, tasks, added)
     except LocationError as exc:  # the layout changed under the open batch
         raise Refused(f"Order {order.number} was not added: {exc}.", order_id=order.id) from None
-    _into_tote(session, actor, batch, order, lines, tote, code)
+    _into_tote(session, actor, batch, order, lines, tote, code, added=True)
     for task in [*tasks, *added]:
         session.add(task)
     session.add(batch)
-    record_event(
-        session,
-        actor,
-        "pick",
-        order_id=order.id,
-        code=code,
-        message=f"batch {batch.id}: order {order.number} added in tote {tote}",
-        data={"batch": batch.id, "tote": tote, "added": True},
-    )
     session.flush()
     view = _view(session, batch, layout, rules)
     more_stops = view.stops_left - stops_before

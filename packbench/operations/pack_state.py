@@ -1,8 +1,10 @@
 """The order being packed as one pack scan's transaction sees it: its lines, products, plan,
 parcels and the units in them, each read once (``_cache``) and kept current as parcels and
-units are added and taken away; the order a scan may change (``_mine``); the view made of it.
+units are added and taken away; the order a scan may change (``_mine``); the view made of it;
+the station's event about it (``_record_scan``).
 
-Every room of the pack station reads and writes the order's rows through these.
+Every room of the pack station reads and writes the order's rows, and records its events,
+through these.
 """
 
 from __future__ import annotations

@@ -139,15 +139,38 @@ def transact_logged(
         return db.transact(fn)
     except Refused as exc:
         refused = exc
+    log_refusal(
+        db,
+        actor,
+        kind,
+        code=code,
+        message=refused.message,
+        order_id=refused.order_id if refused.order_id is not None else order_id,
+    )
+    raise refused
+
+
+def log_refusal(
+    db: Database,
+    actor: Actor,
+    kind: str,
+    *,
+    code: str | None,
+    message: str,
+    order_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Commit a refusal's event row in a transaction of its own: every scan, good or bad, is in
+    the event log, and a refused one changes nothing else."""
     db.transact(
         lambda session: record_event(
             session,
             actor,
             kind,
-            order_id=refused.order_id if refused.order_id is not None else order_id,
+            order_id=order_id,
             code=code,
             result="refused",
-            message=refused.message,
+            message=message,
+            data=data,
         )
     )
-    raise refused

@@ -159,18 +159,10 @@ def _demo_parcels(
     session: Session, order: Order, lines: list[OrderLine], status: OrderStatus
 ) -> list[Parcel]:
     """The parcels a packer would have made: the box the packing logic suggests."""
+    from packbench.operations.pack_plan import to_packing_box
+
     boxes = session.exec(select(BoxType).where(BoxType.active)).all()
-    catalogue = [
-        packing.BoxType(
-            b.code,
-            b.kind,
-            (b.inner_l_mm, b.inner_w_mm, b.inner_h_mm),
-            b.max_weight_g,
-            b.tare_g,
-            b.cost_ore,
-        )
-        for b in boxes
-    ]
+    catalogue = [to_packing_box(b) for b in boxes]
     items = []
     for line in lines:
         product = session.get(Product, line.product_id) if line.product_id else None

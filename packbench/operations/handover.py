@@ -36,7 +36,14 @@ from packbench.data.engine import Database
 from packbench.data.models import Handover, HandoverParcel, Order, Parcel, Shipment
 from packbench.data.types import utcnow
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event, transact_logged
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    change_status,
+    log_refusal,
+    record_event,
+    transact_logged,
+)
 from packbench.operations.printing import Document, Printer, PrintResult, print_job
 
 if TYPE_CHECKING:
@@ -325,11 +332,7 @@ def post_scan(
                 if scan.command is Command.COMPLETE
                 else "Nothing is waiting for a confirmation."
             )
-            db.transact(
-                lambda s: record_event(
-                    s, actor, "handover", code=raw, result="refused", message=text
-                )
-            )
+            log_refusal(db, actor, "handover", code=raw, message=text)
             return PostOutcome(False, text, raw, kind="error", carrier=carrier)
         confirm = scan.command is Command.CONFIRM
         from packbench.operations.carrier_transfer import needs_transfer
@@ -358,9 +361,7 @@ def post_scan(
             f"{msg.quote(raw.strip())} is a packing slip; the post station takes parcel labels "
             "(SSCC or tracking number)."
         )
-        db.transact(
-            lambda s: record_event(s, actor, "scan", code=raw, result="refused", message=text)
-        )
+        log_refusal(db, actor, "scan", code=raw, message=text)
         return PostOutcome(False, text, raw, kind="error", carrier=carrier)
     return None
 

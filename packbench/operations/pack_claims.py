@@ -15,10 +15,10 @@ from packbench.data.engine import Database
 from packbench.data.models import Event, Order, OrderLine, Packer
 from packbench.data.types import utcnow
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.pack_plan import _ensure_plan, _prepare_plan
-from packbench.operations.pack_state import KIND, _is_mine, _reconcile, _view
+from packbench.operations.pack_state import KIND, _is_mine, _reconcile, _record_scan, _view
 from packbench.operations.pack_views import Claimed, PackOutcome, PackRules, SuggestionView
 
 
@@ -89,12 +89,11 @@ def _claim(session: Session, order: Order, actor: Actor, code: str | None, how: 
         )
     ).all():
         _unclaim(session, other)
-        record_event(
+        _record_scan(
             session,
             actor,
-            KIND,
-            order_id=other.id,
-            code=code,
+            other,
+            code,
             message=f"order {other.number} set aside (its progress is kept)",
             data={"claim": "set_aside"},
         )
@@ -102,12 +101,11 @@ def _claim(session: Session, order: Order, actor: Actor, code: str | None, how: 
     order.claimed_at = utcnow()
     order.claim_terminal = actor.terminal
     session.add(order)
-    record_event(
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=code,
+        order,
+        code,
         message=f"claimed ({how})" + (f", from {previous.name}" if previous else ""),
         data={"claim": how},
     )
@@ -133,7 +131,7 @@ def _open(
     status = OrderStatus(order.status)
     one_pass = rules.pick_at_pack and status is OrderStatus.SLIP_PRINTED
     if status not in (OrderStatus.PICKED, OrderStatus.PACKING) and not one_pass:
-        record_event(session, actor, KIND, order_id=order.id, code=code, message="opened to view")
+        _record_scan(session, actor, order, code, message="opened to view")
         hint = {
             OrderStatus.PACKED: "it is packed already; the ship station takes it from here",
             OrderStatus.SHIPPED: "it is shipped already",
@@ -144,7 +142,7 @@ def _open(
         text = f"Order {order.number} — {status.label.lower()}: {hint}."
         return PackOutcome(True, text, code or "", _view(session, order, actor, rules))
     if order.upstream_flag:
-        record_event(session, actor, KIND, order_id=order.id, code=code, message="opened to view")
+        _record_scan(session, actor, order, code, message="opened to view")
         text = (
             f"Order {order.number} was changed in the shop ({order.upstream_flag}) — "
             "do not pack it until a supervisor has decided."
@@ -161,7 +159,7 @@ def _open(
         how = "claimed"
     else:
         how = "resumed"
-        record_event(session, actor, KIND, order_id=order.id, code=code, message="resumed")
+        _record_scan(session, actor, order, code, message="resumed")
     if one_pass:
         _pick_here(session, actor, order, code)
         status = OrderStatus.PICKED
@@ -239,12 +237,11 @@ def release_claim(
         who = session.get(Packer, order.claimed_by)
         name = who.name if who else "someone"
         _unclaim(session, order)
-        record_event(
+        _record_scan(
             session,
             actor,
-            KIND,
-            order_id=order.id,
-            code=code,
+            order,
+            code,
             message=f"claim of {name} released",
             data={"claim": "released"},
         )

@@ -12,13 +12,12 @@ from sqlmodel import Session, select
 
 from packbench.core import packing
 from packbench.core.workflow import Action
-from packbench.data.models import BoxOverride, BoxType, Order
+from packbench.data.models import BoxOverride, BoxType, Order, PackPlan, Parcel
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.pack_claims import _unclaim
 from packbench.operations.pack_plan import _items_for_packing, _parcel_dims, to_packing_box
 from packbench.operations.pack_state import (
-    KIND,
     _clear_weight,
     _current,
     _drop_parcel,
@@ -27,6 +26,7 @@ from packbench.operations.pack_state import (
     _parcels,
     _plan,
     _plan_view,
+    _record_scan,
     _tares,
     _view,
 )
@@ -76,12 +76,11 @@ def _choose_box(
     suggested = (
         plan.parcels[parcel.seq - 1].box if plan and parcel.seq <= len(plan.parcels) else None
     )
-    record_event(
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"parcel {parcel.seq} in {box.code}"
         + (f" (suggested {suggested})" if suggested and suggested != box.code else ""),
         data={"box": box.code, "suggested": suggested, "parcel": parcel.seq},
@@ -172,34 +171,38 @@ def _weigh(
             f"({off:.0f} % {way}; tolerance {rules.weight_tolerance_pct:g} %). Is something "
             "missing or extra? Weigh again, or scan CMD-CONFIRM (F8) to accept this weight."
         )
-        record_event(
+        _record_scan(
             session,
             actor,
-            KIND,
-            order_id=order.id,
-            code=raw,
+            order,
+            raw,
             result="warning",
             message=text,
             data={"weight_g": grams, "expected_g": expected, "parcel": parcel.seq},
         )
         session.flush()
         return PackOutcome(False, text, raw, _view(session, order, actor, rules), warning=True)
-    parcel.weight_g = grams
-    session.add(parcel)
-    plan.pending_weight_g = plan.pending_weight_seq = None
-    session.add(plan)
-    record_event(
+    _keep_weight(session, plan, parcel, grams)
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"parcel {parcel.seq} weighs {grams} g (expected {expected} g)",
         data={"weight_g": grams, "expected_g": expected, "parcel": parcel.seq},
     )
     session.flush()
     text = f"Parcel {parcel.seq} weighs {kg(grams)} (expected {kg(expected)})."
     return _after_change(session, actor, rules, order, raw, text)
+
+
+def _keep_weight(session: Session, plan: PackPlan, parcel: Parcel, grams: int) -> None:
+    """``grams`` become the parcel's weight; no weight waits for CMD-CONFIRM any more (for
+    whichever parcel it waited: a kept weight settles it)."""
+    parcel.weight_g = grams
+    session.add(parcel)
+    plan.pending_weight_g = plan.pending_weight_seq = None
+    session.add(plan)
 
 
 def _confirm_weight(
@@ -211,16 +214,12 @@ def _confirm_weight(
     if plan is None or plan.pending_weight_g is None or plan.pending_weight_seq != parcel.seq:
         raise Refused(f"Order {order.number}: nothing waits for a confirmation.", order_id=order.id)
     grams = plan.pending_weight_g
-    parcel.weight_g = grams
-    session.add(parcel)
-    plan.pending_weight_g = plan.pending_weight_seq = None
-    session.add(plan)
-    record_event(
+    _keep_weight(session, plan, parcel, grams)
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"parcel {parcel.seq} weight {grams} g confirmed despite the difference",
         data={"weight_g": grams, "parcel": parcel.seq, "confirmed": True},
     )
@@ -256,12 +255,11 @@ def _next_parcel(
     parcel.status = "packed"
     session.add(parcel)
     new = _new_parcel(session, order.id or 0, parcel.seq + 1)
-    record_event(
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"parcel {parcel.seq} closed; parcel {new.seq} started",
         data={"parcel": new.seq},
     )
@@ -311,7 +309,7 @@ def _after_change(
     boxes = ", ".join(f"{p.box_code} {kg(p.weight_g)}" for p in filled)
     n = len(filled)
     summary = f"Order {order.number} packed: {n} parcel{'s' if n > 1 else ''} ({boxes})."
-    record_event(session, actor, KIND, order_id=order.id, code=raw, message=summary)
+    _record_scan(session, actor, order, raw, message=summary)
     session.flush()
     return PackOutcome(
         True,

@@ -1,8 +1,10 @@
 """The order being packed as one pack scan's transaction sees it: its lines, products, plan,
 parcels and the units in them, each read once (``_cache``) and kept current as parcels and
-units are added and taken away; the order a scan may change (``_mine``); the view made of it.
+units are added and taken away; the order a scan may change (``_mine``); the view made of it;
+the station's event about it (``_record_scan``).
 
-Every room of the pack station reads and writes the order's rows through these.
+Every room of the pack station reads and writes the order's rows, and records its events,
+through these.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from packbench.data.models import (
     Product,
 )
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused
+from packbench.operations.common import Actor, Refused, record_event
 from packbench.operations.pack_views import (
     PackLine,
     PackParcel,
@@ -41,6 +43,29 @@ from packbench.operations.pack_views import (
 
 #: Every pack station event is a scan (or a key standing for one): the dashboard counts them.
 KIND = "scan"
+
+
+def _record_scan(
+    session: Session,
+    actor: Actor,
+    order: Order,
+    code: str | None,
+    message: str,
+    *,
+    data: dict[str, Any] | None = None,
+    result: str = "ok",
+) -> None:
+    """The pack station's event for a scan (or key) ``code`` on ``order``, of kind ``KIND``."""
+    record_event(
+        session,
+        actor,
+        KIND,
+        order_id=order.id,
+        code=code,
+        result=result,
+        message=message,
+        data=data,
+    )
 
 
 def catalogue(session: Session, *, active_only: bool = True) -> list[BoxType]:

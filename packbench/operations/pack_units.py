@@ -17,7 +17,7 @@ from packbench.core.codes import CodeKind, Scan
 from packbench.core.workflow import OrderStatus
 from packbench.data.models import Event, Order, OrderLine, Product
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, record_event
+from packbench.operations.common import Actor, Refused
 from packbench.operations.itemscan import find_by_gtin, is_case
 from packbench.operations.pack_parcels import _after_change
 from packbench.operations.pack_state import (
@@ -31,6 +31,7 @@ from packbench.operations.pack_state import (
     _mine,
     _needed,
     _products,
+    _record_scan,
     _view,
 )
 from packbench.operations.pack_views import PackOutcome, PackRules
@@ -152,12 +153,11 @@ def _pack_units(
         if remaining == 0:
             break
     _clear_weight(session, order, parcel)
-    record_event(
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"packed {qty} × {product.sku} into parcel {parcel.seq}",
         data={"sku": product.sku, "qty": qty, "parcel": parcel.seq, **_traced(scan)},
     )
@@ -258,12 +258,11 @@ def _undo(session: Session, actor: Actor, rules: PackRules, order_id: int, raw: 
             order_id=order.id,
         )
     _clear_weight(session, order, parcel)
-    record_event(
+    _record_scan(
         session,
         actor,
-        KIND,
-        order_id=order.id,
-        code=raw,
+        order,
+        raw,
         message=f"undone: {last['qty']} × {last['sku']} taken out of parcel {parcel.seq}",
         data={"sku": last["sku"], "qty": last["qty"], "parcel": parcel.seq, "undo": True},
     )

@@ -48,7 +48,7 @@ from packbench.core.codes import CodeKind, CodeRules, Command, classify
 from packbench.data.engine import Database
 from packbench.data.models import Product
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, record_event
+from packbench.operations.common import Actor, Refused, log_refusal
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.itemscan import is_case, prefer_catalogue_sku
 from packbench.operations.pack_claims import open_for_packing
@@ -182,11 +182,7 @@ def take_over(
 def _refuse(
     db: Database, actor: Actor, raw: str, message: str, order_id: int | None
 ) -> PackOutcome:
-    db.transact(
-        lambda s: record_event(
-            s, actor, KIND, order_id=order_id, code=raw, result="refused", message=message
-        )
-    )
+    log_refusal(db, actor, KIND, code=raw, message=message, order_id=order_id)
     return PackOutcome(False, message, raw)
 
 

@@ -7,6 +7,7 @@ layout cannot route, or one in another picker's batch, is refused with the reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -80,35 +81,70 @@ def _create_batch(
     session.flush()
     assert batch.id is not None
     for tote, (order, lines) in enumerate(orders, start=1):
-        if order.status == OrderStatus.SLIP_PRINTED:
-            change_status(session, order, Action.START_PICK, actor, code=code)
-        session.add(PickBatchOrder(batch_id=batch.id, order_id=order.id or 0, tote=tote))
-        for line, product, loc in lines:
-            line.short_qty = 0  # a new attempt at what an earlier short pick left
-            session.add(line)
-            session.add(
-                PickTask(
-                    batch_id=batch.id,
-                    seq=seq_of[loc],
-                    location=loc,
-                    order_id=order.id or 0,
-                    order_line_id=line.id or 0,
-                    product_id=product.id,
-                    tote=tote,
-                    quantity=line.quantity - line.picked_qty,
-                )
-            )
-        record_event(
-            session,
-            actor,
-            "pick",
-            order_id=order.id,
-            code=code,
-            message=f"batch {batch.id}: order {order.number} in tote {tote}",
-            data={"batch": batch.id, "tote": tote},
-        )
+        _into_tote(session, actor, batch, order, lines, tote, code)
+        for task in _new_tasks(batch, order, lines, tote):
+            task.seq = seq_of[task.location]
+            session.add(task)
     session.flush()
     return batch
+
+
+def _into_tote(
+    session: Session,
+    actor: Actor,
+    batch: PickBatch,
+    order: Order,
+    lines: list[tuple[OrderLine, Product, str]],
+    tote: int,
+    code: str | None,
+    *,
+    added: bool = False,
+) -> None:
+    """``order`` goes into ``tote`` of ``batch`` (``added``: joining it mid-walk): picking from
+    now on (if it waited for it), and what an earlier short pick left of its lines is tried
+    again."""
+    if order.status == OrderStatus.SLIP_PRINTED:
+        change_status(session, order, Action.START_PICK, actor, code=code)
+    session.add(PickBatchOrder(batch_id=batch.id or 0, order_id=order.id or 0, tote=tote))
+    for line, _product, _loc in lines:
+        line.short_qty = 0  # a new attempt at what an earlier short pick left
+        session.add(line)
+    data: dict[str, Any] = {"batch": batch.id, "tote": tote}
+    if added:
+        data["added"] = True
+    into = "added in" if added else "in"
+    record_event(
+        session,
+        actor,
+        "pick",
+        order_id=order.id,
+        code=code,
+        message=f"batch {batch.id}: order {order.number} {into} tote {tote}",
+        data=data,
+    )
+
+
+def _new_tasks(
+    batch: PickBatch,
+    order: Order,
+    lines: list[tuple[OrderLine, Product, str]],
+    tote: int,
+) -> list[PickTask]:
+    """The stops for what each of ``order``'s lines still lacks (product and location as
+    ``_unroutable`` found them), into ``tote``; not yet numbered on the walk (``seq`` 0)."""
+    return [
+        PickTask(
+            batch_id=batch.id or 0,
+            seq=0,
+            location=loc,
+            order_id=order.id or 0,
+            order_line_id=line.id or 0,
+            product_id=product.id,
+            tote=tote,
+            quantity=line.quantity - line.picked_qty,
+        )
+        for line, product, loc in lines
+    ]
 
 
 def _in_open_batch(session: Session, order_id: int) -> PickBatch | None:

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from packbench.core.routing import Layout, LocationError, route_length, shortest_route
-from packbench.core.workflow import Action, OrderStatus
-from packbench.data.models import Order, OrderLine, PickBatch, PickBatchOrder, PickTask, Product
+from packbench.data.models import Order, PickBatch, PickBatchOrder, PickTask
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import Actor, Refused
 
 if TYPE_CHECKING:
     from packbench.operations.pick_views import PickOutcome, PickRules
@@ -40,7 +39,7 @@ def add_to_batch(
 ) -> PickOutcome:
     """Put ``order`` (locked, checked pickable by the caller) into the open ``batch``."""
     # pick_start imports this module when a slip comes in during a batch; not the other way round
-    from packbench.operations.pick_start import _busy_refusal, _unroutable
+    from packbench.operations.pick_start import _busy_refusal, _into_tote, _new_tasks, _unroutable
     from packbench.operations.pick_views import PickOutcome, _view
 
     assert batch.id is not None and order.id is not None
@@ -59,30 +58,16 @@ def add_to_batch(
     tasks = session.exec(
         select(PickTask).where(PickTask.batch_id == batch.id).order_by(col(PickTask.seq))
     ).all()
-    added = _new_tasks(batch, order, lines, tote)
+    added = _new_tasks(batch, order, lines, tote)  # numbered by _resequence
     stops_before = len({t.seq for t in tasks if t.quantity - t.picked - t.short > 0})
     try:
         _resequence(layout, batch, tasks, added)
     except LocationError as exc:  # the layout changed under the open batch
         raise Refused(f"Order {order.number} was not added: {exc}.", order_id=order.id) from None
-    if order.status == OrderStatus.SLIP_PRINTED:
-        change_status(session, order, Action.START_PICK, actor, code=code)
-    session.add(PickBatchOrder(batch_id=batch.id, order_id=order.id, tote=tote))
-    for line, _product, _loc in lines:
-        line.short_qty = 0  # a new attempt at what an earlier short pick left
-        session.add(line)
+    _into_tote(session, actor, batch, order, lines, tote, code, added=True)
     for task in [*tasks, *added]:
         session.add(task)
     session.add(batch)
-    record_event(
-        session,
-        actor,
-        "pick",
-        order_id=order.id,
-        code=code,
-        message=f"batch {batch.id}: order {order.number} added in tote {tote}",
-        data={"batch": batch.id, "tote": tote, "added": True},
-    )
     session.flush()
     view = _view(session, batch, layout, rules)
     more_stops = view.stops_left - stops_before
@@ -95,27 +80,6 @@ def add_to_batch(
         code,
         view,
     )
-
-
-def _new_tasks(
-    batch: PickBatch,
-    order: Order,
-    lines: list[tuple[OrderLine, Product, str]],
-    tote: int,
-) -> list[PickTask]:
-    return [
-        PickTask(
-            batch_id=batch.id or 0,
-            seq=0,  # set by _resequence
-            location=loc,
-            order_id=order.id or 0,
-            order_line_id=line.id or 0,
-            product_id=product.id,
-            tote=tote,
-            quantity=line.quantity - line.picked_qty,
-        )
-        for line, product, loc in lines
-    ]
 
 
 def _left(task: PickTask) -> int:

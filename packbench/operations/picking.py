@@ -39,7 +39,7 @@ from packbench.data.engine import Database
 from packbench.data.models import Order, OrderLine, PickBatch, PickBatchOrder, PickTask, Product
 from packbench.data.types import utcnow
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event
+from packbench.operations.common import Actor, Refused, change_status, log_refusal, record_event
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.itemscan import find_by_gtin, is_case, prefer_catalogue_sku
 from packbench.operations.pick_start import _start_from_slip, next_batch
@@ -357,7 +357,5 @@ def pick_scan(
 
 
 def _refuse(db: Database, actor: Actor, raw: str, message: str) -> PickOutcome:
-    db.transact(
-        lambda s: record_event(s, actor, "pick", code=raw, result="refused", message=message)
-    )
+    log_refusal(db, actor, "pick", code=raw, message=message)
     return PickOutcome(False, message, raw)

@@ -15,7 +15,7 @@ from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import BoxType, Order, Parcel, Product
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, record_event, transact_logged
+from packbench.operations.common import Actor, Refused, log_refusal, record_event, transact_logged
 from packbench.operations.itemscan import find_by_gtin, prefer_catalogue_sku
 from packbench.operations.packers import PackerView, sign_in_badge
 
@@ -35,11 +35,7 @@ class ScanOutcome:
 
 
 def _refuse(db: Database, actor: Actor, code: str, message: str, kind: str) -> ScanOutcome:
-    db.transact(
-        lambda s: record_event(
-            s, actor, "scan", code=code, result="refused", message=message, data={"kind": kind}
-        )
-    )
+    log_refusal(db, actor, "scan", code=code, message=message, data={"kind": kind})
     return ScanOutcome(ok=False, kind=kind, code=code, message=message)
 
 

@@ -47,7 +47,14 @@ from packbench.core.workflow import Action, OrderStatus
 from packbench.data.engine import Database
 from packbench.data.models import Order, Parcel, Shipment
 from packbench.operations import messages as msg
-from packbench.operations.common import Actor, Refused, change_status, record_event, transact_logged
+from packbench.operations.common import (
+    Actor,
+    Refused,
+    change_status,
+    log_refusal,
+    record_event,
+    transact_logged,
+)
 from packbench.operations.pickup_points import ask_for_pickup_point
 from packbench.operations.printing import Printer
 from packbench.operations.ship_complete import complete_transaction, queue_tracking_if_completed
@@ -250,11 +257,7 @@ def ship_order(
 def _refuse(
     db: Database, actor: Actor, code: str, message: str, order_id: int | None
 ) -> ShipOutcome:
-    db.transact(
-        lambda s: record_event(
-            s, actor, "scan", order_id=order_id, code=code, result="refused", message=message
-        )
-    )
+    log_refusal(db, actor, "scan", code=code, message=message, order_id=order_id)
     return ShipOutcome(ok=False, kind="error", message=message, code=code, order_id=order_id)
 
 

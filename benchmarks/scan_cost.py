@@ -13,11 +13,13 @@ machine than the wall clock) and the wall-clock time. The statement count is det
 
 ``--pause MS`` waits that long before each scan, as a packer's pace does (the app's own
 benchmark, ``volume.py``, waits 20 ms and more). On this project's 2-core VM one and the same
-scan costs several times the CPU after a pause than straight after the scan before it (2.0 ms
-back to back, 5.0 ms after 20 ms, 11.4 ms after 100 ms, 2026-12-06): what the scan needs of
-the interpreter, SQLAlchemy and SQLite is no longer in the CPU's caches. A busy wait instead
-of the sleep costs the same, so it is not the CPU's clock winding down. The figures here are
-back to back unless a pause is given; the bench itself always scans after a pause.
+unit scan cost 1.99 ms of CPU back to back, 3.63 ms after 20 ms and 8.23 ms after 100 ms
+(medians of 40, 2026-12-06, Python's own allocator): what the scan needs of the interpreter,
+SQLAlchemy and SQLite is no longer in the CPU's caches and address translations. A busy wait
+instead of the sleep costs the same, so it is not the CPU's clock winding down. The app runs
+its objects on huge pages for this (``packbench.heap``); so does this script (set
+``PACKBENCH_HUGE_PAGES=0`` to measure without). Back to back unless a pause is given; the
+bench itself always scans after a pause.
 """
 
 from __future__ import annotations

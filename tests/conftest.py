@@ -3,7 +3,10 @@
 With ``PACKBENCH_TEST_PG`` set to a PostgreSQL URL (a role allowed to create databases), the
 ``db`` and ``demo_db`` fixtures give each test its own fresh PostgreSQL database instead, made
 from a migrated template; `.ci/run` runs the data, operations and sync tests that way too.
-Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there.
+Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there. Every test that
+gets its database from those fixtures is marked ``pg`` (a test that reaches PostgreSQL another
+way is marked by hand): scripts/test's PostgreSQL pass runs only these, the others would run
+there exactly as in the SQLite pass.
 """
 
 from __future__ import annotations
@@ -59,12 +62,20 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "serial: cannot run beside other tests; scripts/test runs it in a pass of its own",
     )
+    config.addinivalue_line(
+        "markers",
+        "pg: runs on PostgreSQL when PACKBENCH_TEST_PG is set (given to every test using the "
+        "db or demo_db fixtures); scripts/test's PostgreSQL pass runs only these",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by the markers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from tests.printing.conftest import OWN_QUEUES
 
+    for item in items:
+        if "_pg" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pg)
     if not OWN_QUEUES:
         # Not root: the printing tests share the machine's queues (they stop, reject and count
         # them, and listen on port 9100), so scripts/test runs them after the rest, alone.

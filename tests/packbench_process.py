@@ -1,13 +1,14 @@
 """`python -m packbench …` run as a person runs it: its own process, its own arguments,
-environment, standard input and output, and its exit status — started in a tenth of the time.
+environment, umask, standard input and output, and its exit status — for half the CPU.
 
-Each command starts by importing SQLAlchemy, SQLModel, pydantic and the rest: 0.5–0.8 s of CPU
-of the 0.8–1 s a short command takes here, paid again by every one of the ~200 commands the
-tests run. So the commands are forked from a server process that has imported those libraries
-once; the child then runs ``python -m packbench`` exactly as the
-interpreter would (``runpy``, ``packbench/__main__.py``), imports packbench itself as a fresh
-process does, and exits with the command's status. Only libraries are imported beforehand, not
-packbench, so a packbench module that forgets an import fails here as it would for a person.
+Each command starts by importing SQLAlchemy, SQLModel, pydantic and the rest: about 0.5 s of
+CPU of the 0.8–1 s a short command takes here, paid again by each of the ~190 commands the tests
+run. So the commands are forked from a server process that has imported those libraries once
+(0.3–0.45 s a command then); the child runs ``python -m packbench`` as the interpreter would
+(``runpy``, ``packbench/__main__.py``), imports packbench itself as a fresh process does, and
+exits as an interpreter does (atexit, then its objects closed: SQLite folds its WAL back into
+the file) with the command's status. Only libraries are imported beforehand, not packbench, so
+a packbench module that forgets an import, or imports in a circle, fails here as for a person.
 
 ``PACKBENCH_TEST_EXEC=1`` runs every command as a new interpreter instead (``subprocess.run``),
 for a run that also covers the interpreter's own start; tests that signal, time or read

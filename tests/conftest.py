@@ -3,7 +3,10 @@
 With ``PACKBENCH_TEST_PG`` set to a PostgreSQL URL (a role allowed to create databases), the
 ``db`` and ``demo_db`` fixtures give each test its own fresh PostgreSQL database instead, made
 from a migrated template; `.ci/run` runs the data, operations and sync tests that way too.
-Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there.
+Tests that are about SQLite itself are marked ``sqlite_only`` and skipped there. Every test that
+gets its database from those fixtures is marked ``pg`` (a test that reaches PostgreSQL another
+way is marked by hand): scripts/test's PostgreSQL pass runs only these, the others would run
+there exactly as in the SQLite pass.
 """
 
 from __future__ import annotations
@@ -59,12 +62,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "serial: cannot run beside other tests; scripts/test runs it in a pass of its own",
     )
+    config.addinivalue_line(
+        "markers",
+        "pg: runs on PostgreSQL when PACKBENCH_TEST_PG is set (given to every test using the "
+        "db or demo_db fixtures); scripts/test's PostgreSQL pass runs only these",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by the markers given here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from tests.printing.conftest import OWN_QUEUES
 
+    for item in items:
+        if "_pg" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pg)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # The longest first, so that the pass does not end with one worker on a long test
+        # while the others are done. Sorting is stable: every file keeps its own order.
+        first = {path: rank for rank, path in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
     if not OWN_QUEUES:
         # Not root: the printing tests share the machine's queues (they stop, reject and count
         # them, and listen on port 9100), so scripts/test runs them after the rest, alone.
@@ -77,6 +93,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+# The files with the longest tests (10-30 s each on a loaded 2-core machine; pytest
+# --durations), longest first.
+LONGEST_FIRST = [
+    "tests/test_end_to_end.py",
+    "tests/data/test_migration_crash.py",
+    "tests/browser/test_serve_browser.py",
+    "tests/cli/test_settlements_cli.py",
+    "tests/printing/test_print_history.py",
+    "tests/screens/test_sizes.py",
+    "tests/screens/test_markup_injection.py",
+    "tests/test_hostile_input.py",
+    "tests/test_many_terminals.py",
+    "tests/operations/test_carrier_booking.py",
+    "tests/operations/test_booking_recovery.py",
+    "tests/test_crash_completion.py",
+    "tests/shop/test_sync.py",
+    "tests/core/test_gs1.py",
+    "tests/screens/test_admin_one_slip.py",
+]
 
 
 class _PgDatabases:

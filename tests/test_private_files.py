@@ -114,15 +114,12 @@ def test_cli_documents_are_0600(open_umask: None, tmp_path: Path, monkeypatch) -
 
 def _order_numbers(db: str) -> list[str]:
     import json
-    import subprocess
-    import sys
 
-    out = subprocess.run(
-        [sys.executable, "-m", "packbench", "orders", "--db", db, "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    from tests.packbench_process import run_packbench
+
+    result = run_packbench("orders", "--db", db, "--json")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     return [o["number"] for o in json.loads(out)]
 
 

@@ -180,7 +180,9 @@ class _Http:
                 continue
             status = response.status_code
             if status in (429, 500, 502, 503, 504) and attempt < self.attempts:
-                wait = _retry_after(response) or min(0.5 * 2**attempt, 10)
+                wait = _retry_after(response)  # "Retry-After: 0" is now, not "not said"
+                if wait is None:
+                    wait = min(0.5 * 2**attempt, 10)
                 self.sleep(min(wait, 60))
                 continue
             if status in (401, 403):

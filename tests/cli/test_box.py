@@ -9,6 +9,7 @@ import pytest
 
 from packbench.core import packing
 from tests.cli.test_cli import run
+from tests.packbench_process import run_packbench
 
 REQUEST = {
     "boxes": [
@@ -109,16 +110,7 @@ def test_flat_items_go_in_the_bag_placed_inside_the_box_it_was_modelled_as(tmp_p
 
 
 def test_box_reads_stdin_and_prints_text(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "packbench", "box", "--boxes", "-"],
-        input=json.dumps(REQUEST),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_packbench("box", "--boxes", "-", input=json.dumps(REQUEST), timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "parcel 1: BOX-S (250×180×100 mm), 3 units, 1150 g, 35% full\nalso fits: BOX-M\n"

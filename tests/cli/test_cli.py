@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.packbench_process import run_packbench
+
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "packbench", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-    )
+    """``python -m packbench ARGS`` in a process of its own (forked: tests/packbench_process.py)."""
+    return run_packbench(*args, env={**os.environ, **(env or {})}, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import select
@@ -12,16 +11,11 @@ from sqlmodel import select
 from packbench.data.engine import create_database
 from packbench.data.models import Packer
 from packbench.operations.packers import check_pin
+from tests.packbench_process import run_packbench
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "packbench", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_packbench(*args, input=stdin, timeout=120)
 
 
 def test_list_and_set_pin(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ writers REPEATABLE READ and ``transact`` retries the one that lost.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -18,6 +16,7 @@ from sqlmodel import select
 
 from packbench.data.engine import Database, create_database
 from packbench.data.models import SyncState
+from tests.packbench_process import run_packbench
 
 
 def test_no_lost_update_between_two_engines(db: Database) -> None:
@@ -58,10 +57,9 @@ def test_the_command_line_on_postgresql(db: Database) -> None:
     """`--db postgresql://…`: init (migrations) with the demo data, then the order list."""
     url = db.target.replace("postgresql+psycopg://", "postgresql://")
     env = {**os.environ, "PACKBENCH_DB": url}
-    run = [sys.executable, "-m", "packbench"]
-    init = subprocess.run([*run, "init", "--demo"], env=env, capture_output=True, text=True)
+    init = run_packbench("init", "--demo", env=env)
     assert init.returncode == 0, init.stderr
     assert "schema 0006" in init.stdout or "schema" in init.stdout
-    out = subprocess.run([*run, "orders", "--json"], env=env, capture_output=True, text=True)
+    out = run_packbench("orders", "--json", env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count('"number"') >= 60

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from packbench.core.codes import DEFAULT_RULES
@@ -15,6 +13,7 @@ from packbench.operations.audit import order_history
 from packbench.operations.common import Actor
 from packbench.operations.scans import handle_scan
 from tests.operations.seed import SSCC, TRACKING, seed
+from tests.packbench_process import run_packbench
 
 
 def test_found_by_number_slip_sscc_and_tracking(db: Database) -> None:
@@ -47,16 +46,16 @@ def test_history_cli(tmp_path: Path) -> None:
     seed(db)
     handle_scan(db, Actor("pick", "t7", 1, "Kari Nordmann", "packer"), "ORD-5002", DEFAULT_RULES)
     db.dispose()
-    run = [sys.executable, "-m", "packbench", "history", "--db", str(path)]
-    out = subprocess.run([*run, "ORD-5002", "--json"], capture_output=True, text=True, timeout=60)
+    run = ["history", "--db", str(path)]
+    out = run_packbench(*run, "ORD-5002", "--json", timeout=60)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["number"] == "5002"
     assert any(e["who"] == "Kari Nordmann" and e["terminal"] == "t7" for e in doc["events"])
-    text = subprocess.run([*run, "5002"], capture_output=True, text=True, timeout=60)
+    text = run_packbench(*run, "5002", timeout=60)
     assert "Kari Nordmann" in text.stdout and "ORD-5002" in text.stdout
     label = OrderStatus(doc["status"]).label  # people read "Slip printed", not "slip_printed"
     n = len(doc["events"])
     assert text.stdout.splitlines()[0] == f"Order 5002 ({label}), {n} event{'' if n == 1 else 's'}"
-    missing = subprocess.run([*run, "4711"], capture_output=True, text=True, timeout=60)
+    missing = run_packbench(*run, "4711", timeout=60)
     assert missing.returncode == 2 and "no order matches" in missing.stderr

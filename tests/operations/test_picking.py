@@ -373,14 +373,16 @@ _ACTIONS = [KJ, TX, "FJ-KJ-0001", f"2*{KJ}", f"3*{TX}", "A-01-1", "C-07-2", "CMD
 
 
 @pytest.mark.parametrize("mode", ["hold", "partial"])
-def test_random_scan_sequences_keep_the_books_straight(tmp_path_factory, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_random_scan_sequences_keep_the_books_straight(  # type: ignore[no-untyped-def]
+    tmp_path_factory, _empty_template, mode: str
+) -> None:
     """Whatever a picker scans, in any order: a refusal changes nothing, no line is picked
     beyond its quantity, the tasks and the order lines agree, and a finished batch leaves no
     order picking."""
+    import shutil
+
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-
-    from packbench.data.migrate import upgrade
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
@@ -389,9 +391,10 @@ def test_random_scan_sequences_keep_the_books_straight(tmp_path_factory, mode: s
     )
     def run(codes: list[str], strict: bool) -> None:
         rules = PickRules(require_location_scan=strict, short_pick=mode)  # type: ignore[arg-type]
-        db = create_database(tmp_path_factory.mktemp("prop") / "p.db")
+        path = tmp_path_factory.mktemp("prop") / "p.db"
+        shutil.copyfile(_empty_template, path)  # a migrated database, as the db fixture's
+        db = create_database(path)
         try:
-            upgrade(db)
             seed(db)
 
             def print_all(session) -> None:  # type: ignore[no-untyped-def]

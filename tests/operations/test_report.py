@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from packbench.data.models import Order, Packer, Parcel
 from packbench.operations.report import day_report, report_csv, report_pdf
 from packbench.printing.common import format_weight
 from tests.operations.test_team_dashboard import DAY, bench  # noqa: F401  (the fixture)
+from tests.packbench_process import run_packbench
 
 D = date(2026, 11, 20)
 
@@ -72,13 +71,13 @@ def test_csv_and_pdf(db: Database, bench) -> None:  # noqa: F811
 def test_report_cli(tmp_path: Path, db: Database, bench) -> None:  # noqa: F811
     _ship_parcel(db)
     path = db.target
-    run = [sys.executable, "-m", "packbench", "report", "--db", path, "--date", "2026-11-20"]
-    out = subprocess.run([*run, "--json"], capture_output=True, text=True, timeout=60)
+    run = ["report", "--db", path, "--date", "2026-11-20"]
+    out = run_packbench(*run, "--json", timeout=60)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["orders_shipped"] == 1 and doc["missed_cutoff"] == ["5001", "5003"]
     # Without --json: the day in lines a person reads, not the JSON again.
-    text = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    text = run_packbench(*run, timeout=60)
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("The day 2026-11-20 (")
     assert "Shipped: 1 order, 2 units, 1 parcel" in text.stdout
@@ -86,8 +85,8 @@ def test_report_cli(tmp_path: Path, db: Database, bench) -> None:  # noqa: F811
     assert "Paid before the cut-off, not shipped: 5001, 5003" in text.stdout
     assert not text.stdout.lstrip().startswith("{")
     pdf = tmp_path / "day.pdf"
-    out = subprocess.run([*run, "--pdf", str(pdf), "--csv", "-"], capture_output=True, text=True)
+    out = run_packbench(*run, "--pdf", str(pdf), "--csv", "-")
     assert out.returncode == 0, out.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and out.stdout.startswith("section,")
-    bad = subprocess.run([*run[:-2], "--date", "27/11"], capture_output=True, text=True)
+    bad = run_packbench(*run[:-2], "--date", "27/11")
     assert bad.returncode == 2 and "not a date" in bad.stderr

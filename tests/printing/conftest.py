@@ -21,13 +21,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.packbench_process import run_packbench
 
 OWN_QUEUES = os.geteuid() == 0  # lpadmin needs root
 _OWN = f"-{os.getpid()}" if OWN_QUEUES else ""
@@ -187,13 +188,7 @@ def _cli_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env |= {f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")}
     env["PACKBENCH_BENCH__TERMINAL"] = "test-term"  # as tests/conftest.py sets for every test
     path = home / "demo.db"
-    made = subprocess.run(
-        [sys.executable, "-m", "packbench", "init", "--demo", "--db", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    made = run_packbench("init", "--demo", "--db", str(path), timeout=120, env=env)
     assert made.returncode == 0, made.stderr
     return path
 

@@ -80,16 +80,16 @@ def test_a_queue_that_rejects_jobs_is_refused(cups_ready: None, adapter) -> None
 
 def test_printers_command_lists_queues_and_flags_missing_ones(cups_ready: None, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
-    import sys
 
-    cmd = [sys.executable, "-m", "packbench", "printers"]
-    listed = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=60)
+    from tests.packbench_process import run_packbench
+
+    listed = run_packbench("printers", "--json", timeout=60)
     assert listed.returncode == 0, listed.stderr
     names = {q["name"] for q in json.loads(listed.stdout)}
     assert {PDF_QUEUE, RAW_QUEUE} <= names
     cfg = tmp_path / "c.toml"
     cfg.write_text('[printers.stations.ship]\nlabel = "ZEBRA-GONE"\n', encoding="utf-8")
-    table = subprocess.run([*cmd, "--config", str(cfg)], capture_output=True, text=True, timeout=60)
+    table = run_packbench("printers", "--config", str(cfg), timeout=60)
     assert table.returncode == 1
     assert "configured but missing in CUPS: ZEBRA-GONE" in table.stderr
 

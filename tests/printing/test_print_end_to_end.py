@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -12,15 +11,14 @@ import pytest
 import zxingcpp
 
 from packbench.core.codes import is_valid_sscc
+from tests.packbench_process import run_packbench
 from tests.printing.conftest import PDF_QUEUE, find_pdf
 
 MM = 72 / 25.4
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "packbench", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_packbench(*args, timeout=120)
 
 
 def barcodes(pdf_path: Path) -> list[list[tuple[str, str]]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from packbench.operations.common import Actor
 from packbench.operations.printing import print_history, print_job, slip_job
 from packbench.printing.cups import CupsPrinter
 from packbench.screens.print_history import ChooseQueue, PrintHistoryScreen
+from tests.packbench_process import run_packbench
 from tests.printing.conftest import OWN_QUEUES, PDF_QUEUE, STOPPED_QUEUE, add_pdf_queue, find_pdf
 
 STOPPED = STOPPED_QUEUE
@@ -47,13 +47,7 @@ def stopped_queue(cups_ready: None) -> Iterator[str]:
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PACKBENCH_PRINTERS__TIMEOUT_S": "1", "COLUMNS": "250"}
-    return subprocess.run(
-        [sys.executable, "-m", "packbench", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_packbench(*args, "--db", str(db), timeout=120, env=env)
 
 
 @pytest.fixture

@@ -23,18 +23,14 @@ from packbench.data.models import Event, Order, PrintJob
 from packbench.operations.common import Actor
 from packbench.operations.printing import reconcile_print_jobs, settle_unfinished_jobs
 from packbench.printing.cups import CupsPrinter
+from tests.packbench_process import run_packbench
 from tests.printing.conftest import PDF_QUEUE, find_pdf
 
 TERMINAL = "test-term"  # what tests/conftest.py sets for every process of the test
 
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "packbench", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_packbench(*args, "--db", str(db), timeout=120)
 
 
 @pytest.fixture

@@ -314,15 +314,11 @@ def test_label_job_zpl_reaches_the_thermal_printer_byte_identical(demo_db, therm
 def test_cli_writes_and_prints_zpl(thermal, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
     import subprocess
-    import sys
+
+    from tests.packbench_process import run_packbench
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "packbench", *args, "--db", str(tmp_path / "d.db")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_packbench(*args, "--db", str(tmp_path / "d.db"), timeout=120)
 
     assert run("init", "--demo").returncode == 0
     shipped = json.loads(run("orders", "--status", "shipped", "--json").stdout)

@@ -99,6 +99,29 @@ def test_rate_limits_and_outages_are_retried(providers, settings):
     assert providers.faults == []
 
 
+def test_a_retry_after_of_zero_is_retried_at_once(providers, settings):
+    """ "Retry-After: 0" says when (now), it is not a missing header: no backoff before it."""
+    import time
+
+    from packbench.settlement.clients import StripeClient
+
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the real wait, noted
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    providers.faults = [429, 429]
+    client = StripeClient(
+        settings.settlement.stripe_url, secret_key=C.stripe_secret_key, sleep=sleep
+    )
+    try:
+        client.fetch(WEEK["since"], WEEK["until"])
+    finally:
+        client.close()
+    assert providers.faults == [] and waits == [0.0, 0.0]
+
+
 def test_wrong_credentials_fail_at_once_and_say_nothing_secret(providers, settings, monkeypatch):
     monkeypatch.setenv("PACKBENCH_KLARNA_PASSWORD", "not-the-password-42")
     with pytest.raises(AuthFailed) as caught:

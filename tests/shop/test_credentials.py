@@ -238,6 +238,7 @@ def test_credentials_in_the_configured_shop_url_are_not_logged(
     assert KEY not in out.getvalue() and SECRET not in out.getvalue()
 
 
+@pytest.mark.pg  # against the real server in the PostgreSQL pass
 def test_a_postgresql_password_is_never_printed_or_logged(
     tmp_path: Path, cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

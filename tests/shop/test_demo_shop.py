@@ -39,6 +39,7 @@ from packbench.shop.demo_shop import (  # noqa: E402
     split_vat,
 )
 from packbench.shop.demo_shop.state import parse_wc_time  # noqa: E402
+from tests.packbench_process import run_packbench  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUTH = ("ck_demo", "cs_demo")
@@ -670,12 +671,7 @@ def test_a_new_demo_shop_is_dated_on_the_day_it_is_made() -> None:
 
 
 def test_demo_shop_help_names_its_defaults() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "packbench", "demo-shop", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_packbench("demo-shop", "--help", timeout=60)
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     for default in ("(default: 8787)", "(default: 72)", "(default: ck_demo)", "(default: 1570)"):

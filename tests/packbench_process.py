@@ -245,6 +245,9 @@ def _child(
     if cwd is not None:
         os.chdir(cwd)
     sys.argv = ["-m", *args]
+    # As the interpreter would have it for ``python -m packbench ARGS``: a command that starts
+    # the app re-runs itself from it (packbench.heap), and must re-run that, not this server.
+    sys.orig_argv = [sys.executable, "-m", "packbench", *args]
     code: int = 0
     try:
         runpy.run_module("packbench", run_name="__main__", alter_sys=True)

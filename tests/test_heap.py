@@ -124,3 +124,27 @@ def test_switched_off_there_is_no_rerun() -> None:
         check=True,
     ).stdout.split()
     assert out[0] == "first" and out[3:5] == [out[1], "False"]
+
+
+def test_an_app_command_line_forked_by_the_tests_reruns_as_the_real_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The tests' fork server (tests/packbench_process.py) runs ``python -m packbench ARGS`` in
+    a forked process: a command line that starts the app re-runs from that command, not from
+    the server, and ends as the real command does."""
+    from tests.packbench_process import run_packbench
+
+    env = {k: v for k, v in os.environ.items() if k not in (MARK, SWITCH, "PYTHONMALLOC")}
+    args = ("--db", str(tmp_path / "no" / "such" / "dir" / "x.db"), "--station", "nowhere")
+    forked = run_packbench(*args, env=env, timeout=60)
+    real = subprocess.run(
+        [sys.executable, "-m", "packbench", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (forked.returncode, forked.stdout, forked.stderr) == (
+        real.returncode,
+        real.stdout,
+        real.stderr,
+    )
+    assert forked.returncode == 2 and "nowhere" in forked.stderr, forked.stderr

@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
+from textual.worker import Worker, get_current_worker
 
 from packbench.core.rhythm import chart_hours
 from packbench.operations.common import Refused
@@ -157,8 +158,18 @@ class DashboardScreen(StationScreen):
         settings = self.pb.settings
         figures = bench_figures(self.pb.db, settings.day, pick_at_pack=settings.pack.pick_at_pack)
         shortages = list_shortages(self.pb.db)  # #5
-        self.app.call_from_thread(self._show_shortages, shortages)
-        self.app.call_from_thread(self._show, figures)
+        self.app.call_from_thread(self._show_polled, get_current_worker(), figures, shortages)
+
+    def _show_polled(
+        self, worker: Worker[None], figures: BenchFigures, shortages: list[ShortageView]
+    ) -> None:
+        # A poll a newer one replaced (an action's, after a timer's had read) read the bench
+        # before that action: its figures would put back what the action just changed. The
+        # newer poll shows its own. Checked here, in the app's thread, where polls are started.
+        if worker.is_cancelled:
+            return
+        self._show_shortages(shortages)
+        self._show(figures)
 
     def _show_shortages(self, rows: list[ShortageView]) -> None:
         """#5: lines a short pick left missing, on orders not yet shipped."""

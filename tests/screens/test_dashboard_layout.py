@@ -190,6 +190,50 @@ async def test_a_failed_slip_print_is_marked_printed_with_a_reason(bench: Databa
     assert json.loads(marked.data or "{}")["reason"] == "no printer on this machine"
 
 
+async def test_a_poll_that_read_before_an_action_does_not_put_back_what_it_changed(
+    bench: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timer's poll reads the bench, a supervisor's action changes it and polls again: the
+    first poll, finishing last, must not show what it read before the action."""
+    import asyncio
+    import threading
+
+    import packbench.screens.dashboard as dashboard
+
+    real = dashboard.bench_figures
+    read, go, hold = threading.Event(), threading.Event(), threading.Event()
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        figures = real(*args, **kwargs)
+        if hold.is_set():  # the first poll below: read, then wait to be let go
+            hold.clear()
+            read.set()
+            go.wait(30)
+        return figures
+
+    monkeypatch.setattr(dashboard, "bench_figures", slow)
+    app = make_app(bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in_supervisor(pilot)
+        screen = app.screen
+        rows = [(e.kind, e.ref) for e in screen.exceptions]
+        hold.set()
+        screen.refresh_data()  # a poll reads the bench as it is: the failed print still there
+        while not read.is_set():
+            await asyncio.sleep(0.01)
+        await pilot.press(*["down"] * rows.index(("print", "slip 5001, 5002")), "ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"no printer on this machine", "enter")
+        for _ in range(500):  # the action's own poll shows the print gone
+            if ("print", "slip 5001, 5002") not in [(e.kind, e.ref) for e in screen.exceptions]:
+                break
+            await asyncio.sleep(0.01)
+        assert app.feedback_log[-1] == ("ok", "2 slips marked printed (5001, 5002).")
+        go.set()  # the first poll ends now, with what it read before the action
+        await settle(pilot)
+        assert ("print", "slip 5001, 5002") not in [(e.kind, e.ref) for e in screen.exceptions]
+
+
 async def test_an_orders_history_title_says_its_state_in_words(bench: Database) -> None:
     """#16: the history title showed the raw "handed_over"."""
     from packbench.screens.audit import AuditTrail

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Select, Static
+from textual.worker import get_current_worker
 
 from packbench.core.codes import CodeKind, classify
 from packbench.core.workflow import OrderStatus
@@ -23,6 +24,7 @@ from packbench.operations.scans import ScanOutcome
 from packbench.operations.views import OrderDetail, OrderSummary
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.order_panel import OrderPanel
 from packbench.screens.widgets.table import SizedTable
@@ -120,7 +122,9 @@ class AdminScreen(StationScreen):
         rows = list_orders(db, statuses=statuses, search=search or None, oldest_first=oldest_first)
         counts = status_counts(db)
         queue = slip_queue(db, limit=1000)
-        self.app.call_from_thread(self._populate, rows, counts, queue)
+        self.app.call_from_thread(
+            latest_only, get_current_worker(), self._populate, rows, counts, queue
+        )
 
     def _populate(
         self, rows: list[OrderSummary], counts: dict[str, int], queue: list[OrderSummary]
@@ -171,7 +175,7 @@ class AdminScreen(StationScreen):
     @work(thread=True, exclusive=True, group="admin-detail", exit_on_error=False)
     def _load_detail(self, order_id: int) -> None:
         detail = order_detail(self.pb.db, order_id)
-        self.app.call_from_thread(self._show_detail, detail)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show_detail, detail)
 
     def _show_detail(self, detail: OrderDetail | None) -> None:
         # A cancelled thread worker still finishes: show only the order last asked for.

@@ -15,8 +15,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from packbench.operations.audit import AuditEntry, OrderHistory, history_of, order_history
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.table import SizedTable
 
@@ -94,7 +96,7 @@ class AuditTrail(ModalScreen[None]):
             history = history_of(self.pb.db, self.order_id)
         else:
             history = order_history(self.pb.db, ref, self.pb.rules)
-        self.app.call_from_thread(self._show, ref, history)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, ref, history)
 
     def _show(self, ref: str, history: OrderHistory | None) -> None:
         if ref != self._wanted:  # a cancelled worker still finishes: show the last asked for

@@ -18,10 +18,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from packbench.core.boxadvice import Advice
 from packbench.operations.boxadvice import advise_boxes
 from packbench.operations.common import Refused
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 
 if TYPE_CHECKING:
@@ -98,9 +100,11 @@ class BoxAdvisorScreen(ModalScreen[None]):
         try:
             advice = advise_boxes(self.pb.db, k)
         except Refused as exc:
-            self.app.call_from_thread(self._show_error, k, exc.message)
+            self.app.call_from_thread(
+                latest_only, get_current_worker(), self._show_error, k, exc.message
+            )
             return
-        self.app.call_from_thread(self._show, k, advice)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, k, advice)
 
     def _show(self, k: int, advice: Advice) -> None:
         if k != self.k:  # an older answer that finished late

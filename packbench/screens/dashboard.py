@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from packbench.core.rhythm import chart_hours
 from packbench.operations.common import Refused
@@ -42,6 +42,7 @@ from packbench.operations.supervisor import (
 from packbench.operations.team import RosterRow
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.pace_chart import pace_chart
 from packbench.screens.widgets.table import SizedTable
@@ -158,16 +159,11 @@ class DashboardScreen(StationScreen):
         settings = self.pb.settings
         figures = bench_figures(self.pb.db, settings.day, pick_at_pack=settings.pack.pick_at_pack)
         shortages = list_shortages(self.pb.db)  # #5
-        self.app.call_from_thread(self._show_polled, get_current_worker(), figures, shortages)
+        self.app.call_from_thread(
+            latest_only, get_current_worker(), self._show_polled, figures, shortages
+        )
 
-    def _show_polled(
-        self, worker: Worker[None], figures: BenchFigures, shortages: list[ShortageView]
-    ) -> None:
-        # A poll a newer one replaced (an action's, after a timer's had read) read the bench
-        # before that action: its figures would put back what the action just changed. The
-        # newer poll shows its own. Checked here, in the app's thread, where polls are started.
-        if worker.is_cancelled:
-            return
+    def _show_polled(self, figures: BenchFigures, shortages: list[ShortageView]) -> None:
         self._show_shortages(shortages)
         self._show(figures)
 

@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from packbench.operations.orders import order_detail
 from packbench.operations.views import OrderDetail
 from packbench.screens.base import NARROW_COLUMNS, StationScreen
+from packbench.screens.latest import latest_only
 from packbench.screens.widgets.order_panel import OrderPanel, render_order
 
 #: Narrower than this, the order panel on the right is left out (the screen's ``narrow`` class).
@@ -54,7 +56,7 @@ class OrderStationScreen(StationScreen):
     @work(thread=True, exclusive=True, group="station-order", exit_on_error=False)
     def _load_order(self, order_id: int) -> None:
         detail = order_detail(self.pb.db, order_id)
-        self.app.call_from_thread(self._show, detail)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, detail)
 
     def _show(self, detail: OrderDetail | None) -> None:
         # A cancelled thread worker still finishes: show only the order last asked for.

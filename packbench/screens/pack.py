@@ -26,6 +26,7 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from packbench.core.scale import band_text
 from packbench.operations.common import Refused
@@ -36,6 +37,7 @@ from packbench.operations.pack_views import PackOutcome, PackRules, PackView, kg
 from packbench.operations.packstation import pack_scan, record_weight
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.operations.views import OrderDetail
+from packbench.screens.latest import latest_only
 from packbench.screens.order_station import OrderStationScreen
 from packbench.screens.pack_scale import ScaleFeed, ScaleRead, ScaleState, Weighed
 from packbench.screens.plain import plain, shown
@@ -235,12 +237,12 @@ class PackScreen(OrderStationScreen):
     def _load_pack(self, order_id: int) -> None:
         detail = order_detail(self.pb.db, order_id)
         view = pack_view(self.pb.db, self.pb.actor, self.rules, order_id)
-        self.app.call_from_thread(self._show_pack, detail, view)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show_pack, detail, view)
 
     @work(thread=True, exclusive=True, group="pack-side", exit_on_error=False)
     def _load_side(self, order_id: int) -> None:
         detail = order_detail(self.pb.db, order_id)
-        self.app.call_from_thread(self._show_side, detail)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show_side, detail)
 
     def _show_side(self, detail: OrderDetail | None) -> None:
         if detail is not None and detail.summary.id != self.wanted_id:

@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.renderables.digits import DIGITS, DIGITS3X3
 from textual.widgets import Digits, Static
+from textual.worker import get_current_worker
 
 from packbench.core.codes import CodeKind, classify
 from packbench.operations import messages as msg
@@ -37,6 +38,7 @@ from packbench.operations.picking import pick_scan
 from packbench.operations.scans import ScanOutcome
 from packbench.screens.base import StationScreen
 from packbench.screens.dialogs import AskReason
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain, shown
 from packbench.screens.widgets.scanbar import Scanned
 
@@ -179,7 +181,9 @@ class PickScreen(StationScreen):
         actor = self.pb.actor
         view = current_batch(self.pb.db, actor, self.pb.layout, self.rules)
         problems = location_problems(self.pb.db, self.pb.layout)
-        self.app.call_from_thread(self._loaded, packer_id, view, problems)
+        self.app.call_from_thread(
+            latest_only, get_current_worker(), self._loaded, packer_id, view, problems
+        )
 
     def _loaded(
         self, packer_id: int | None, view: PickListView | None, problems: list[str]

@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from packbench.operations.carrier_transfer import (
     TransferView,
@@ -34,6 +35,7 @@ from packbench.operations.carrier_transfer import (
     transfer_problems,
 )
 from packbench.operations.common import Refused
+from packbench.screens.latest import latest_only
 
 if TYPE_CHECKING:
     from packbench.operations.printing import Printer
@@ -192,7 +194,7 @@ class PostScreen(StationScreen):
     def _load(self) -> None:
         groups = waiting_by_carrier(self.pb.db)
         transfers = transfer_problems(self.pb.db)
-        self.app.call_from_thread(self._show, groups, transfers)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, groups, transfers)
 
     def _show(
         self, groups: list[CarrierGroup], transfers: list[TransferView] | None = None

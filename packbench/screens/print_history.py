@@ -17,10 +17,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from packbench.operations.common import Refused
 from packbench.operations.printing import PrintJobView, PrintResult, print_history, reprint
 from packbench.screens.dialogs import AskReason
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.table import SizedTable
 
@@ -142,7 +144,7 @@ class PrintHistoryScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="print-history", exit_on_error=False)
     def _load(self) -> None:
         jobs = print_history(self.pb.db, limit=HISTORY_LIMIT)
-        self.app.call_from_thread(self._show, jobs)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, jobs)
 
     def _show(self, jobs: list[PrintJobView]) -> None:
         table = self.query_one(DataTable)

@@ -17,8 +17,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from packbench.operations.ledger import Ledger, clearing_ledger, kr
+from packbench.screens.latest import latest_only
 from packbench.screens.plain import cells, plain
 from packbench.screens.widgets.table import SizedTable
 
@@ -74,7 +76,7 @@ class SettlementView(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="settlement", exit_on_error=False)
     def _load(self) -> None:
         ledger = clearing_ledger(self.pb.db, self.pb.settings)
-        self.app.call_from_thread(self._show, ledger)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show, ledger)
 
     def _show(self, ledger: Ledger) -> None:
         self.ledger = ledger

@@ -24,9 +24,11 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from packbench.carriers import PickupPoint
 from packbench.operations.common import Refused
+from packbench.screens.latest import latest_only
 
 if TYPE_CHECKING:
     from packbench.operations.printing import Printer
@@ -275,7 +277,7 @@ class ShipScreen(OrderStationScreen):
     def _load_order(self, order_id: int) -> None:
         detail = order_detail(self.pb.db, order_id)
         view = ship_view(self.pb.db, order_id)
-        self.app.call_from_thread(self._show_ship, detail, view)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show_ship, detail, view)
 
     def _show_ship(self, detail: OrderDetail | None, view: ShipView | None) -> None:
         if view is not None and view.order_id != self.wanted_id:
@@ -292,7 +294,7 @@ class ShipScreen(OrderStationScreen):
     @work(thread=True, exclusive=True, group="ship-ready", exit_on_error=False)
     def _load_ready(self) -> None:
         rows, pickup = ready_queues(self.pb.db, self.pb.settings.ship, limit=15)
-        self.app.call_from_thread(self._show_ready, rows, pickup)
+        self.app.call_from_thread(latest_only, get_current_worker(), self._show_ready, rows, pickup)
 
     def _show_ready(self, rows: list[tuple[int, str]], pickup: list[tuple[int, str]]) -> None:
         self.ready = rows

@@ -252,6 +252,15 @@ def _next_parcel(
         raise Refused(
             f"Finish parcel {parcel.seq} first: scan {' and '.join(missing)}.", order_id=order.id
         )
+    if view.pending_weight_g is not None and view.pending_weight_seq == parcel.seq:
+        # Closed now, the parcel would keep its earlier weight and the reading that disagreed
+        # would be dropped unseen (the label and the carrier then go by the old one).
+        raise Refused(
+            f"Parcel {parcel.seq} weighed {kg(view.pending_weight_g)} last, which waits for a "
+            "check: weigh it again, or scan CMD-CONFIRM (F8) to accept that weight, then close "
+            "the parcel. Not closed.",
+            order_id=order.id,
+        )
     parcel.status = "packed"
     session.add(parcel)
     new = _new_parcel(session, order.id or 0, parcel.seq + 1)

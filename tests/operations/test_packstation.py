@@ -399,6 +399,29 @@ def test_confirming_the_warning_finishes_the_order(bench) -> None:  # type: igno
         assert len(warned) == 1
 
 
+def test_a_parcel_whose_last_weight_waits_for_a_check_is_not_closed(bench) -> None:  # type: ignore[no-untyped-def]
+    db, ids = bench
+    oid = ids["first"]  # two cups
+    scan(db, KARI, "ORD-5001", None)
+    scan(db, KARI, CUP, oid)
+    scan(db, KARI, "BOX-S", oid)
+    assert scan(db, KARI, "490g", oid).ok  # 350 + 140: as expected
+    out = scan(db, KARI, "900g", oid)  # weighed again: far more
+    assert out.warning and out.view.pending_weight_g == 900
+    out = scan(db, KARI, "CMD-NEXT", oid)
+    assert not out.ok and "waits for a check" in out.message and "Not closed" in out.message
+    with db.read() as s:
+        parcel = s.exec(select(Parcel).where(Parcel.order_id == oid)).one()
+        assert (parcel.status, parcel.weight_g) == ("open", 490)
+    out = scan(db, KARI, "CMD-CONFIRM", oid)
+    assert out.ok and out.view.pending_weight_g is None
+    out = scan(db, KARI, "CMD-NEXT", oid)
+    assert out.ok, out.message
+    with db.read() as s:
+        rows = s.exec(select(Parcel).where(Parcel.order_id == oid).order_by(Parcel.seq)).all()
+        assert [(p.seq, p.status, p.weight_g) for p in rows] == [(1, "packed", 900), (2, "open", 0)]
+
+
 def test_overrides_are_learned_after_three(db: Database) -> None:
     seed(db)
     add_boxes(db)

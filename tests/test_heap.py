@@ -88,17 +88,19 @@ print("then", os.getpid(), on_huge_pages(), huge, flush=True)
 """
 
 
+def probe(env: dict[str, str]) -> list[str]:
+    """What PROBE prints, run as a command of its own with ``env``."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="huge pages are Linux's")
 def test_the_rerun_is_the_same_process_with_its_objects_on_huge_pages() -> None:
     env = {k: v for k, v in os.environ.items() if k not in (MARK, SWITCH, "PYTHONMALLOC")}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.split()
+    out = probe(env)
     thp_mode = THP_MODE.read_text() if THP_MODE.exists() else ""
     expected = huge_pages_env(env, thp_mode=thp_mode, glibc=os.confstr("CS_GNU_LIBC_VERSION") or "")
     if expected is None:  # this machine has no huge pages for it: the command runs on as it is
@@ -115,14 +117,7 @@ def test_switched_off_there_is_no_rerun() -> None:
     env = {**os.environ, SWITCH: "0"}
     env.pop(MARK, None)
     env.pop("PYTHONMALLOC", None)
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.split()
+    out = probe(env)
     assert out[0] == "first" and out[3:5] == [out[1], "False"]
 
 

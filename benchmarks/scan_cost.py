@@ -25,6 +25,7 @@ bench itself always scans after a pause.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -63,6 +64,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"
         shutil.copyfile(args.history, copy)
+        # The copy (and history.py's file before it, some 650 MB each) written out now, not
+        # by the kernel in the middle of the timed scans.
+        os.sync()
         db = create_database(copy)
         statements: list[str] = []
         event.listen(

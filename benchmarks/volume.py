@@ -337,6 +337,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"
         shutil.copyfile(args.history, copy)
+        # The copy (and history.py's file before it, some 650 MB each) written out now, not
+        # by the kernel in the middle of the timed scans.
+        os.sync()
         db = create_database(copy)
         settings = load_settings(None, db=str(copy))
         with db.read() as s:

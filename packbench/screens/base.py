@@ -112,8 +112,8 @@ class StationHeader(Static):
         Where the line is too narrow, the right part is cut short first (with "…", from its
         end: the terminal, then the sync state's tail), down to ``RIGHT_AT_LEAST`` columns: the
         packer checks the name at every sign-in, and the sync's whole state is on the
-        dashboard. Then who is signed in is cut short, and the right
-        part with it; the station's name is the last thing cut.
+        dashboard. Then who is signed in is cut short, and the right part with it; the
+        station's name is the last thing cut.
         """
         line = Text(f" {self.title_text} ", style="bold", no_wrap=True, overflow="ellipsis", end="")
         right = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -123,8 +123,7 @@ class StationHeader(Static):
         who = self.who.copy() if self.who.cell_len else None
         wanted = who.cell_len + 1 if who is not None else 0
         left_room = width - line.cell_len
-        right_room = max(min(right.cell_len, left_room - wanted), RIGHT_AT_LEAST, 0)
-        right_room = min(right_room, right.cell_len)
+        right_room = min(right.cell_len, max(left_room - wanted, RIGHT_AT_LEAST))
         if who is not None and left_room - right_room > 1:
             who.truncate(left_room - right_room - 1, overflow="ellipsis")
             line.append(" ")

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -186,11 +186,28 @@ class Database:
 
         ``fn`` must be safe to run again from the start: it sees a fresh transaction each time.
         """
+        return self._retrying(lambda: self._in_session(fn), attempts)
+
+    def transact_core(self, fn: Callable[[Connection], T], *, attempts: int = 12) -> T:
+        """``transact`` for SQLAlchemy Core: ``fn`` gets the write transaction's connection, no
+        ORM session (for the pack station's unit scan, where the session's own work was most
+        of the scan's: ``operations.pack_rows``). Commits when ``fn`` returns, rolls back if it
+        raises; retried the same way."""
+        return self._retrying(lambda: self._in_connection(fn), attempts)
+
+    def _in_session(self, fn: Callable[[Session], T]) -> T:
+        with self.write() as session:
+            return fn(session)
+
+    def _in_connection(self, fn: Callable[[Connection], T]) -> T:
+        with self._writer.begin() as conn:
+            return fn(conn)
+
+    def _retrying(self, attempt_once: Callable[[], T], attempts: int) -> T:
         delay = 0.02
         for attempt in range(1, attempts + 1):
             try:
-                with self.write() as session:
-                    return fn(session)
+                return attempt_once()
             except (OperationalError, DBAPIError) as exc:
                 if not _is_locked(exc) or attempt == attempts:
                     raise

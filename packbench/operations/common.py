@@ -66,19 +66,46 @@ def record_event(
     at: datetime | None = None,
 ) -> Event:
     event = Event(
-        at=at or utcnow(),
-        order_id=order_id,
-        packer_id=actor.packer_id,
-        station=actor.station,
-        terminal=actor.terminal,
-        kind=kind,
-        code=clip_code(code),
-        result=result,
-        message=message[:1000],
-        data=json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
+        **event_row(
+            actor,
+            kind,
+            order_id=order_id,
+            code=code,
+            result=result,
+            message=message,
+            data=data,
+            at=at,
+        )
     )
     session.add(event)
     return event
+
+
+def event_row(
+    actor: Actor,
+    kind: str,
+    *,
+    order_id: int | None = None,
+    code: str | None = None,
+    result: str = "ok",
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An event row's values, as ``record_event`` adds it (and a statement in SQLAlchemy Core
+    inserts it: ``pack_rows``)."""
+    return {
+        "at": at or utcnow(),
+        "order_id": order_id,
+        "packer_id": actor.packer_id,
+        "station": actor.station,
+        "terminal": actor.terminal,
+        "kind": kind,
+        "code": clip_code(code),
+        "result": result,
+        "message": message[:1000],
+        "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
+    }
 
 
 def change_status(

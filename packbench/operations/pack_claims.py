@@ -18,8 +18,8 @@ from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, change_status
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.pack_plan import _ensure_plan, _prepare_plan
-from packbench.operations.pack_state import KIND, _is_mine, _reconcile, _record_scan, _view
-from packbench.operations.pack_views import Claimed, PackOutcome, PackRules, SuggestionView
+from packbench.operations.pack_state import KIND, _reconcile, _record_scan, _view
+from packbench.operations.pack_views import Claimed, PackOutcome, PackRules, SuggestionView, is_mine
 
 
 def _hhmm(at: datetime | None) -> str:
@@ -148,7 +148,7 @@ def _open(
             "do not pack it until a supervisor has decided."
         )
         return PackOutcome(False, text, code or "", _view(session, order, actor, rules))
-    if order.claimed_by is not None and not _is_mine(order, actor):
+    if order.claimed_by is not None and not is_mine(order, actor):
         refusal = _claim_refusal(session, order, actor, rules)
         if not take_over or not refusal.can_take_over:
             raise refusal

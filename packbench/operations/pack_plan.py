@@ -21,7 +21,6 @@ from packbench.data.models import BoxOverride, BoxType, Order, PackPlan
 from packbench.operations.pack_state import (
     _cache,
     _lines,
-    _needed,
     _order_units,
     _plan,
     _products,
@@ -32,6 +31,7 @@ from packbench.operations.pack_views import (
     SuggestedParcel,
     SuggestionView,
     _suggestion_json,
+    needed,
 )
 
 SUGGEST_BUDGET_S = 0.3
@@ -118,7 +118,7 @@ def _items_for_packing(session: Session, order_id: int) -> tuple[list[packing.It
     """The order's units as packing items, or a note naming the item that cannot be packed."""
     per_sku: dict[str, packing.Item] = {}
     for line in _lines(session, order_id):
-        n = _needed(line)
+        n = needed(line)
         if n == 0:
             continue
         product = _products(session, order_id).get(line.product_id)

@@ -33,13 +33,14 @@ from packbench.data.models import (
 from packbench.operations import messages as msg
 from packbench.operations.common import Actor, Refused, record_event
 from packbench.operations.pack_views import (
-    PackLine,
-    PackParcel,
     PackRules,
     PackView,
     SuggestionView,
     _suggestion_from_json,
+    view_of,
 )
+from packbench.operations.pack_views import is_mine as _is_mine
+from packbench.operations.pack_views import needed as _needed
 
 #: Every pack station event is a scan (or a key standing for one): the dashboard counts them.
 KIND = "scan"
@@ -73,10 +74,6 @@ def catalogue(session: Session, *, active_only: bool = True) -> list[BoxType]:
     if active_only:
         query = query.where(col(BoxType.active))
     return list(session.exec(query).all())
-
-
-def _needed(line: OrderLine) -> int:
-    return max(0, line.quantity - line.short_qty)
 
 
 def _cache(session: Session) -> dict[Any, Any]:
@@ -257,80 +254,22 @@ def _order_units(session: Session, order_id: int) -> Counter[str]:
 
 def _view(session: Session, order: Order, actor: Actor, rules: PackRules) -> PackView:
     assert order.id is not None
-    lines = _lines(session, order.id)
-    products = _products(session, order.id)
-    plan = _plan(session, order.id or 0)
-    suggestion = _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
-    line_by_id = {ln.id: ln for ln in lines}
-    parcels = []
-    rows = [p for p in _parcels(session, order.id) if p.status != "void"]
-    items: dict[int, list[ParcelItem]] = {}
-    for pi in _items(session, order.id):
-        items.setdefault(pi.parcel_id, []).append(pi)
-    for parcel in rows:
-        units: Counter[str] = Counter()
-        weight = 0
-        for pi in items.get(parcel.id or 0, []):
-            line = line_by_id.get(pi.order_line_id)
-            if line is None:
-                continue
-            units[line.sku] += pi.quantity
-            product = products.get(line.product_id)
-            weight += (product.weight_g if product else 0) * pi.quantity
-        tare = _tare(session, parcel.box_code)
-        if tare is None and suggestion and parcel.seq <= len(suggestion.parcels):
-            tare = _tare(session, suggestion.parcels[parcel.seq - 1].box)
-        tare = tare or 0
-        parcels.append(
-            PackParcel(
-                seq=parcel.seq,
-                box_code=parcel.box_code,
-                dims_mm=(parcel.length_mm, parcel.width_mm, parcel.height_mm),
-                tare_g=tare,
-                units=tuple(sorted(units.items())),
-                expected_weight_g=weight + tare,
-                weight_g=parcel.weight_g,
-                status=parcel.status,
-            )
-        )
     if order.claimed_by and order.claimed_by == actor.packer_id:
         claimer_name: str | None = actor.packer_name
     else:
         claimer = session.get(Packer, order.claimed_by) if order.claimed_by else None
         claimer_name = claimer.name if claimer else None
-    return PackView(
-        order_id=order.id,
-        number=order.number,
-        status=order.status,
-        customer=order.ship_name or order.bill_name,
-        city=order.ship_city,
-        shipping_method=order.shipping_method_title,
-        customer_note=order.customer_note,
-        claimed_by=claimer_name,
-        claimed_at=order.claimed_at,
-        claim_terminal=order.claim_terminal,
+    return view_of(
+        order,
+        _lines(session, order.id),
+        _products(session, order.id),
+        _plan(session, order.id),
+        _parcels(session, order.id),
+        _items(session, order.id),
+        tare=lambda code: _tare(session, code),
+        claimer_name=claimer_name,
         mine=_is_mine(order, actor),
-        lines=tuple(_pack_line(ln, products.get(ln.product_id)) for ln in lines),
-        parcels=tuple(parcels),
-        suggestion=suggestion,
-        pending_weight_g=plan.pending_weight_g if plan else None,
-        pending_weight_seq=plan.pending_weight_seq if plan else None,
         tolerance_pct=rules.weight_tolerance_pct,
-    )
-
-
-def _pack_line(ln: OrderLine, p: Product | None) -> PackLine:
-    return PackLine(
-        line_id=ln.id or 0,
-        line_no=ln.line_no,
-        sku=ln.sku,
-        gtin=p.gtin if p else None,
-        name=ln.name or (p.name if p else ln.sku),
-        quantity=_needed(ln),
-        packed=ln.packed_qty,
-        fragile=bool(p and p.fragile),
-        keep_upright=bool(p and p.keep_upright),
-        weight_g=p.weight_g if p else 0,
     )
 
 
@@ -338,14 +277,6 @@ def pack_view(db: Database, actor: Actor, rules: PackRules, order_id: int) -> Pa
     with db.read() as session:
         order = session.get(Order, order_id)
         return _view(session, order, actor, rules) if order is not None else None
-
-
-def _is_mine(order: Order, actor: Actor) -> bool:
-    return (
-        actor.packer_id is not None
-        and order.claimed_by == actor.packer_id
-        and order.claim_terminal == actor.terminal
-    )
 
 
 def _reconcile(session: Session, order: Order) -> Parcel:

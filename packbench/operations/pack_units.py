@@ -7,9 +7,11 @@ expired or a serial counted before; what a GS1 code said about the unit kept wit
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -29,12 +31,12 @@ from packbench.operations.pack_state import (
     _item,
     _lines,
     _mine,
-    _needed,
     _products,
     _record_scan,
     _view,
 )
-from packbench.operations.pack_views import PackOutcome, PackRules
+from packbench.operations.pack_views import PackOutcome, PackRules, ProductRow
+from packbench.operations.pack_views import needed as _needed
 
 
 def _product_by_sku(session: Session, order_id: int, sku: str) -> Product | None:
@@ -153,18 +155,25 @@ def _pack_units(
         if remaining == 0:
             break
     _clear_weight(session, order, parcel)
-    _record_scan(
-        session,
-        actor,
-        order,
-        raw,
-        message=f"packed {qty} × {product.sku} into parcel {parcel.seq}",
-        data={"sku": product.sku, "qty": qty, "parcel": parcel.seq, **_traced(scan)},
-    )
+    message, data = packed_note(product.sku, qty, parcel.seq, scan)
+    _record_scan(session, actor, order, raw, message=message, data=data)
     session.flush()
-    fragile = " — FRAGILE, wrap it" if product.fragile else ""
-    text = f"{product.name}: {packed + qty} of {needed} in parcel {parcel.seq}{fragile}{expired}."
+    text = packed_text(product, packed + qty, needed, parcel.seq) + f"{expired}."
     return _after_change(session, actor, rules, order, raw, text)
+
+
+def packed_note(sku: str, qty: int, seq: int, scan: Scan) -> tuple[str, dict[str, Any]]:
+    """The event's message and data for ``qty`` units of ``sku`` packed into parcel ``seq``."""
+    return (
+        f"packed {qty} × {sku} into parcel {seq}",
+        {"sku": sku, "qty": qty, "parcel": seq, **_traced(scan)},
+    )
+
+
+def packed_text(product: ProductRow, packed: int, needed: int, seq: int) -> str:
+    """What the packer reads after a unit scan (without its full stop: a warning may follow)."""
+    fragile = " — FRAGILE, wrap it" if product.fragile else ""
+    return f"{product.name}: {packed} of {needed} in parcel {seq}{fragile}"
 
 
 def _expired(rules: PackRules, scan: Scan, product: Product, shown: str, order: Order) -> str:
@@ -195,19 +204,28 @@ def _traced(scan: Scan) -> dict[str, Any]:
     return {k: v for k, v in facts.items() if v is not None}
 
 
+#: The data of an order's accepted pack scans, oldest first (the order a bound parameter).
+UNIT_SCANS = (
+    select(Event.data)
+    .where(
+        col(Event.order_id) == bindparam("order_id"),
+        Event.kind == KIND,
+        Event.station == "pack",
+        Event.result == "ok",
+        col(Event.data).is_not(None),
+    )
+    .order_by(col(Event.id))
+)
+
+
 def _unit_scans(session: Session, order: Order) -> list[dict[str, Any]]:
     """The unit scans of an order still standing, oldest first (undone ones taken away)."""
-    rows = session.exec(
-        select(Event.data)
-        .where(
-            Event.order_id == order.id,
-            Event.kind == KIND,
-            Event.station == "pack",
-            Event.result == "ok",
-            col(Event.data).is_not(None),
-        )
-        .order_by(col(Event.id))
-    ).all()
+    return scan_stack(session.execute(UNIT_SCANS, {"order_id": order.id}).scalars())
+
+
+def scan_stack(rows: Iterable[str | None]) -> list[dict[str, Any]]:
+    """The unit scans still standing among an order's scan events' data (``UNIT_SCANS``),
+    oldest first: an undo takes the last one away."""
     stack: list[dict[str, Any]] = []
     for raw in rows:
         data = json.loads(raw or "{}")
@@ -258,15 +276,20 @@ def _undo(session: Session, actor: Actor, rules: PackRules, order_id: int, raw: 
             order_id=order.id,
         )
     _clear_weight(session, order, parcel)
-    _record_scan(
-        session,
-        actor,
-        order,
-        raw,
-        message=f"undone: {last['qty']} × {last['sku']} taken out of parcel {parcel.seq}",
-        data={"sku": last["sku"], "qty": last["qty"], "parcel": parcel.seq, "undo": True},
-    )
+    message, data = undone_note(last, parcel.seq)
+    _record_scan(session, actor, order, raw, message=message, data=data)
     session.flush()
-    name = product.name if product else last["sku"]
-    text = f"Undone: take {last['qty']} × {name} back out of parcel {parcel.seq}."
+    text = undone_text(last, product.name if product else last["sku"], parcel.seq)
     return PackOutcome(True, text, raw, _view(session, order, actor, rules))
+
+
+def undone_note(last: dict[str, Any], seq: int) -> tuple[str, dict[str, Any]]:
+    """The event's message and data for the unit scan ``last`` taken out of parcel ``seq``."""
+    return (
+        f"undone: {last['qty']} × {last['sku']} taken out of parcel {seq}",
+        {"sku": last["sku"], "qty": last["qty"], "parcel": seq, "undo": True},
+    )
+
+
+def undone_text(last: dict[str, Any], name: str, seq: int) -> str:
+    return f"Undone: take {last['qty']} × {name} back out of parcel {seq}."

@@ -8,9 +8,11 @@ Nothing here reads the database: the screens and the CLI receive these.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from packbench.carriers.base import Product as CarrierProduct
 from packbench.core.workflow import OrderStatus
@@ -214,4 +216,228 @@ def _suggestion_json(s: SuggestionView) -> str:
             "note": s.note,
         },
         ensure_ascii=False,
+    )
+
+
+# -- the view of an order as one scan's transaction leaves it ------------------------------------
+# Made of rows, whichever way they were read: the ORM's objects (``pack_state``) or the plain
+# records of the unit scan's SQLAlchemy Core path (``pack_rows``). Both have these attributes.
+
+
+class OrderRow(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def ship_name(self) -> str: ...
+    @property
+    def bill_name(self) -> str: ...
+    @property
+    def ship_city(self) -> str: ...
+    @property
+    def shipping_method_title(self) -> str: ...
+    @property
+    def customer_note(self) -> str: ...
+    @property
+    def claimed_by(self) -> int | None: ...
+    @property
+    def claimed_at(self) -> datetime | None: ...
+    @property
+    def claim_terminal(self) -> str | None: ...
+
+
+class LineRow(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def short_qty(self) -> int: ...
+    @property
+    def packed_qty(self) -> int: ...
+    @property
+    def product_id(self) -> int | None: ...
+
+
+class ProductRow(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def gtin(self) -> str | None: ...
+    @property
+    def gtin14(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def weight_g(self) -> int: ...
+    @property
+    def fragile(self) -> bool: ...
+    @property
+    def keep_upright(self) -> bool: ...
+
+
+class PlanRow(Protocol):
+    @property
+    def suggestion(self) -> str: ...
+    @property
+    def learned(self) -> bool: ...
+    @property
+    def pending_weight_g(self) -> int | None: ...
+    @property
+    def pending_weight_seq(self) -> int | None: ...
+
+
+class ParcelRow(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def box_code(self) -> str | None: ...
+    @property
+    def length_mm(self) -> int: ...
+    @property
+    def width_mm(self) -> int: ...
+    @property
+    def height_mm(self) -> int: ...
+    @property
+    def weight_g(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
+class ItemRow(Protocol):
+    @property
+    def parcel_id(self) -> int: ...
+    @property
+    def order_line_id(self) -> int: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+class ClaimRow(Protocol):
+    @property
+    def claimed_by(self) -> int | None: ...
+    @property
+    def claim_terminal(self) -> str | None: ...
+
+
+class Viewer(Protocol):
+    @property
+    def packer_id(self) -> int | None: ...
+    @property
+    def terminal(self) -> str: ...
+
+
+def needed(line: LineRow) -> int:
+    """The units of a line to pack: ordered, less any short pick."""
+    return max(0, line.quantity - line.short_qty)
+
+
+def is_mine(order: ClaimRow, actor: Viewer) -> bool:
+    """Claimed by ``actor`` at ``actor``'s terminal."""
+    return (
+        actor.packer_id is not None
+        and order.claimed_by == actor.packer_id
+        and order.claim_terminal == actor.terminal
+    )
+
+
+def pack_line(ln: LineRow, p: ProductRow | None) -> PackLine:
+    return PackLine(
+        line_id=ln.id or 0,
+        line_no=ln.line_no,
+        sku=ln.sku,
+        gtin=p.gtin if p else None,
+        name=ln.name or (p.name if p else ln.sku),
+        quantity=needed(ln),
+        packed=ln.packed_qty,
+        fragile=bool(p and p.fragile),
+        keep_upright=bool(p and p.keep_upright),
+        weight_g=p.weight_g if p else 0,
+    )
+
+
+def view_of(
+    order: OrderRow,
+    lines: Sequence[LineRow],
+    products: Mapping[int | None, ProductRow],
+    plan: PlanRow | None,
+    parcels: Iterable[ParcelRow],
+    items: Iterable[ItemRow],
+    *,
+    tare: Callable[[str | None], int | None],
+    claimer_name: str | None,
+    mine: bool,
+    tolerance_pct: float,
+) -> PackView:
+    """The view of an order being packed, made of its rows (void parcels left out).
+
+    ``tare`` gives a box's tare by code (None: unknown); a parcel without a chosen box counts
+    the tare of the box suggested for it.
+    """
+    assert order.id is not None
+    suggestion = _suggestion_from_json(plan.suggestion, plan.learned) if plan else None
+    line_by_id = {ln.id: ln for ln in lines}
+    by_parcel: dict[int, list[ItemRow]] = {}
+    for pi in items:
+        by_parcel.setdefault(pi.parcel_id, []).append(pi)
+    shown = []
+    for parcel in parcels:
+        if parcel.status == "void":
+            continue
+        units: Counter[str] = Counter()
+        weight = 0
+        for pi in by_parcel.get(parcel.id or 0, []):
+            line = line_by_id.get(pi.order_line_id)
+            if line is None:
+                continue
+            units[line.sku] += pi.quantity
+            product = products.get(line.product_id)
+            weight += (product.weight_g if product else 0) * pi.quantity
+        tare_g = tare(parcel.box_code)
+        if tare_g is None and suggestion and parcel.seq <= len(suggestion.parcels):
+            tare_g = tare(suggestion.parcels[parcel.seq - 1].box)
+        tare_g = tare_g or 0
+        shown.append(
+            PackParcel(
+                seq=parcel.seq,
+                box_code=parcel.box_code,
+                dims_mm=(parcel.length_mm, parcel.width_mm, parcel.height_mm),
+                tare_g=tare_g,
+                units=tuple(sorted(units.items())),
+                expected_weight_g=weight + tare_g,
+                weight_g=parcel.weight_g,
+                status=parcel.status,
+            )
+        )
+    return PackView(
+        order_id=order.id,
+        number=order.number,
+        status=order.status,
+        customer=order.ship_name or order.bill_name,
+        city=order.ship_city,
+        shipping_method=order.shipping_method_title,
+        customer_note=order.customer_note,
+        claimed_by=claimer_name,
+        claimed_at=order.claimed_at,
+        claim_terminal=order.claim_terminal,
+        mine=mine,
+        lines=tuple(pack_line(ln, products.get(ln.product_id)) for ln in lines),
+        parcels=tuple(shown),
+        suggestion=suggestion,
+        pending_weight_g=plan.pending_weight_g if plan else None,
+        pending_weight_seq=plan.pending_weight_seq if plan else None,
+        tolerance_pct=tolerance_pct,
     )

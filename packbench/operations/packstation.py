@@ -48,6 +48,7 @@ from packbench.core.codes import CodeKind, CodeRules, Command, classify
 from packbench.data.engine import Database
 from packbench.data.models import Product
 from packbench.operations import messages as msg
+from packbench.operations import pack_rows
 from packbench.operations.common import Actor, Refused, log_refusal
 from packbench.operations.common import transact_logged as _transact_logged
 from packbench.operations.itemscan import is_case, prefer_catalogue_sku
@@ -99,6 +100,12 @@ def pack_item(
         return _refuse(
             db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.", order_id
         )
+    if pack_rows.ENABLED:  # the plain case in SQLAlchemy Core; None: the ORM way below
+        done = db.transact_core(
+            lambda c: pack_rows.unit_scan(c, actor, rules, order_id, scan, raw, qty)
+        )
+        if done is not None:
+            return done
     return _run(
         db, actor, raw, order_id, lambda s: _pack_units(s, actor, rules, order_id, scan, raw, qty)
     )
@@ -153,6 +160,10 @@ def undo_scan(
     db: Database, actor: Actor, rules: PackRules, order_id: int, *, raw: str = "CMD-UNDO"
 ) -> PackOutcome:
     """Take the last item scan (all its units) back out of the current parcel."""
+    if pack_rows.ENABLED:  # the plain case in SQLAlchemy Core; None: the ORM way below
+        done = db.transact_core(lambda c: pack_rows.undo(c, actor, rules, order_id, raw))
+        if done is not None:
+            return done
     return _run(db, actor, raw, order_id, lambda s: _undo(s, actor, rules, order_id, raw))
 
 

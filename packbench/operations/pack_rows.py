@@ -40,7 +40,7 @@ from packbench.core.codes import CodeKind, Scan
 from packbench.core.workflow import OrderStatus
 from packbench.data import models  # noqa: F401  # the tables below are the models' tables
 from packbench.operations.actor import Actor
-from packbench.operations.common import event_row
+from packbench.operations.common import EVENT_INSERT, event_row
 from packbench.operations.itemscan import is_case
 from packbench.operations.pack_state import KIND
 from packbench.operations.pack_units import (
@@ -138,9 +138,7 @@ _TABLES = SQLModel.metadata.tables
 _ORDERS, _PLANS, _LINES, _PRODUCTS = (
     _TABLES[n] for n in ("orders", "pack_plan", "order_line", "product")
 )
-_PARCELS, _ITEMS, _BOXES, _EVENTS = (
-    _TABLES[n] for n in ("parcel", "parcel_item", "box_type", "event")
-)
+_PARCELS, _ITEMS, _BOXES = (_TABLES[n] for n in ("parcel", "parcel_item", "box_type"))
 
 
 def _columns(table: Table, record: type) -> list[Column[Any]]:
@@ -221,7 +219,6 @@ _NO_PENDING = (
     .where(_PLANS.c.order_id == bindparam("plan_order_id"))
     .values(pending_weight_g=None, pending_weight_seq=None)
 )
-_NEW_EVENT = insert(_EVENTS)
 
 
 @dataclass(slots=True)
@@ -385,7 +382,7 @@ def _record(
 ) -> None:
     message, data = note
     conn.execute(
-        _NEW_EVENT,
+        EVENT_INSERT,
         event_row(actor, KIND, order_id=state.order.id, code=raw, message=message, data=data),
     )
 

@@ -26,6 +26,7 @@ from textual.widgets import Input, Static
 
 from packbench.operations.scans import ScanOutcome, handle_scan
 from packbench.screens import collector
+from packbench.screens.compositor import DirtyLinesCompositor
 from packbench.screens.plain import plain
 from packbench.screens.widgets.feedback import FeedbackLine
 from packbench.screens.widgets.keybar import KeyBar
@@ -158,6 +159,8 @@ class StationScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(name=self.STATION)
+        # The frame after a scan drawn from the lines it changed (screens/compositor.py).
+        self._compositor = DirtyLinesCompositor()
         self._queue: asyncio.Queue[Scanned] = asyncio.Queue()
         self._pending = 0
         self._idle = asyncio.Event()

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +146,12 @@ class Terminal:
 
 
 def comparable(out: PackOutcome | None) -> Any:
+    """The outcome with the moment of the claim (not the same in two runs) as its kind."""
     if out is None or out.view is None:
         return out
-    return dataclasses.replace(out, view=dataclasses.replace(out.view, claimed_at=None))
+    at = out.view.claimed_at
+    kind = None if at is None else ("UTC" if at.utcoffset() == timedelta(0) else repr(at.tzinfo))
+    return dataclasses.replace(out, view=dataclasses.replace(out.view, claimed_at=kind))
 
 
 def shape(moment: Any) -> str:

@@ -3,9 +3,9 @@
 A unit scan is the bench's most frequent action, and each SQL statement costs the interpreter
 far more than SQLite (through the ORM about half a millisecond; the unit scan and its undo now
 go through SQLAlchemy Core, ``operations.pack_rows``); these tests fail when the scan's path
-grows past what it needs. They count statements, not time, so a loaded machine cannot make them flaky.
-The tares the view shows come with the parcels instead of from a catalogue read on every scan;
-the tests also check that they are the catalogue's current ones.
+grows past what it needs. They count statements, not time, so a loaded machine cannot make
+them flaky. The tares the view shows come with the parcels instead of from a catalogue read on
+every scan; the tests also check that they are the catalogue's current ones.
 """
 
 from __future__ import annotations

@@ -7,13 +7,15 @@ two reads and three writes as plain records here cost about half as much (``benc
 scan_cost.py``), and a packer's scan comes after a pause in which the machine forgets what the
 last one used (``docs/ARCHITECTURE.md``), so every line of code a scan runs counts.
 
-This path takes only the plain case and returns ``None`` for anything else, always before its
-first write, so nothing is written twice; the ORM path then runs as before, in a transaction of
-its own, and gives the refusal or does the unusual work. Left to it:
+This path takes the plain case, and refuses the commonest wrong scans itself: a product that is
+not in the order (of another open order, or of none) and one unit too many, with the ORM path's
+texts (``pack_units.wrong_product`` / ``too_many``). It returns ``None`` for anything else,
+always before its first write, so nothing is written twice; the ORM path then runs as before,
+in a transaction of its own, and gives the refusal or does the unusual work. Left to it:
 
 * an order that is not this packer's to pack at this terminal (claimed, not packing, changed in
   the shop): the ORM path says why;
-* a product that is not among the order's, and one unit too many: refusals;
+* a code no product has;
 * a case, a GS1 expiry date or serial number;
 * no open parcel, or units counted as packed in no parcel: the ORM path opens and fills one
   (``pack_state._reconcile``);
@@ -39,17 +41,22 @@ from sqlmodel import SQLModel
 from packbench.core.codes import CodeKind, Scan
 from packbench.core.workflow import OrderStatus
 from packbench.data import models  # noqa: F401  # the tables below are the models' tables
+from packbench.operations import messages as msg
 from packbench.operations.actor import Actor
-from packbench.operations.common import EVENT_INSERT, event_row
+from packbench.operations.common import EVENT_INSERT, Refused, event_row
 from packbench.operations.itemscan import is_case
 from packbench.operations.pack_state import KIND
 from packbench.operations.pack_units import (
+    OTHER_OPEN,
     UNIT_SCANS,
+    other_open_order,
     packed_note,
     packed_text,
     scan_stack,
+    too_many,
     undone_note,
     undone_text,
+    wrong_product,
 )
 from packbench.operations.pack_views import (
     PackOutcome,
@@ -205,6 +212,11 @@ def _parcels_statement(codes: tuple[str, ...]) -> Any:
     )
 
 
+_BY_GTINS = core_select(*_PRODUCT_COLS).where(
+    _PRODUCTS.c.gtin14.in_(bindparam("gtins", expanding=True))
+)
+_BY_SKU = core_select(*_PRODUCT_COLS).where(_PRODUCTS.c.sku == bindparam("sku"))
+
 _SET_PACKED = (
     update(_LINES).where(_LINES.c.id == bindparam("line_id")).values(packed_qty=bindparam("packed"))
 )
@@ -271,6 +283,22 @@ class _State:
             mine=True,
             tolerance_pct=rules.weight_tolerance_pct,
         )
+
+
+def _from_catalogue(conn: Connection, scan: Scan) -> _Product | None:
+    """The catalogue's product a GTIN or SKU scan names, as ``itemscan.find_by_gtin`` and
+    ``pack_units._product_by_sku`` find it (for a refusal: it is not among the order's)."""
+    if scan.kind is CodeKind.GTIN:
+        readings = list(scan.gtins)
+        if not readings:
+            return None
+        by_gtin = {
+            p.gtin14: p
+            for p in (_Product(*r) for r in conn.execute(_BY_GTINS, {"gtins": readings}))
+        }
+        return next((by_gtin[g] for g in readings if g in by_gtin), None)
+    row = conn.execute(_BY_SKU, {"sku": scan.value}).first()
+    return _Product(*row) if row is not None else None
 
 
 def _read_order(conn: Connection, actor: Actor, order_id: int) -> _State | None:
@@ -406,14 +434,23 @@ def unit_scan(
     state = _read_order(conn, actor, order_id)
     if state is None:
         return None
-    product = state.product(scan)
+    product = state.product(scan) or _from_catalogue(conn, scan)
     if product is None:
-        return None
+        return None  # no such product: the ORM path says so
+    shown = msg.quote(raw.strip())
     lines = [ln for ln in state.lines if ln.product_id == product.id]
+    if not lines:
+        found = conn.execute(OTHER_OPEN, {"product_id": product.id, "order_id": order_id})
+        other = other_open_order(found)
+        raise Refused(
+            wrong_product(shown, product.name, state.order.number, other), order_id=order_id
+        )
     wanted = sum(needed(ln) for ln in lines)
     packed = sum(ln.packed_qty for ln in lines)
-    if not lines or qty > wanted - packed:
-        return None
+    if qty > wanted - packed:
+        raise Refused(
+            too_many(shown, product.name, qty, wanted, wanted - packed), order_id=order_id
+        )
     parcel = _read_parcels(conn, state)
     if parcel is None:
         return None

@@ -42,6 +42,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from packbench.core.codes import CodeKind, CodeRules, Command, classify
@@ -78,6 +79,23 @@ def _run(
         return PackOutcome(False, exc.message, raw)
 
 
+def _run_core(
+    db: Database,
+    actor: Actor,
+    raw: str,
+    order_id: int | None,
+    fn: Callable[[Connection], PackOutcome | None],
+) -> PackOutcome | None:
+    """``_run`` for the SQLAlchemy Core road (``pack_rows``): its refusal logged the same way;
+    ``None`` when it left the scan to the ORM road."""
+    try:
+        return db.transact_core(fn)
+    except Refused as exc:
+        logged_for = exc.order_id if exc.order_id is not None else order_id
+        log_refusal(db, actor, KIND, code=raw, message=exc.message, order_id=logged_for)
+        return PackOutcome(False, exc.message, raw)
+
+
 def pack_item(
     db: Database, actor: Actor, rules: PackRules, order_id: int, raw: str, code_rules: CodeRules
 ) -> PackOutcome:
@@ -101,8 +119,12 @@ def pack_item(
             db, actor, raw, f"{msg.quote(raw)}: a quantity is 1–{MAX_TYPED_QUANTITY}.", order_id
         )
     if pack_rows.ENABLED:  # the plain case in SQLAlchemy Core; None: the ORM way below
-        done = db.transact_core(
-            lambda c: pack_rows.unit_scan(c, actor, rules, order_id, scan, raw, qty)
+        done = _run_core(
+            db,
+            actor,
+            raw,
+            order_id,
+            lambda c: pack_rows.unit_scan(c, actor, rules, order_id, scan, raw, qty),
         )
         if done is not None:
             return done
@@ -161,7 +183,9 @@ def undo_scan(
 ) -> PackOutcome:
     """Take the last item scan (all its units) back out of the current parcel."""
     if pack_rows.ENABLED:  # the plain case in SQLAlchemy Core; None: the ORM way below
-        done = db.transact_core(lambda c: pack_rows.undo(c, actor, rules, order_id, raw))
+        done = _run_core(
+            db, actor, raw, order_id, lambda c: pack_rows.undo(c, actor, rules, order_id, raw)
+        )
         if done is not None:
             return done
     return _run(db, actor, raw, order_id, lambda s: _undo(s, actor, rules, order_id, raw))

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from packbench.data.engine import Database, create_database
 from packbench.data.models import Product
 from packbench.operations import pack_rows
-from packbench.operations.common import Actor
+from packbench.operations.common import Actor, Refused
 from packbench.operations.intake import receive_order
 from packbench.operations.pack_views import PackOutcome
 from packbench.operations.packstation import pack_scan
@@ -44,10 +44,14 @@ from tests.operations.test_packstation import (
 )
 
 MUG = "7071234000039"  # FJ-KJ-0003: in the big order twice (two lines), and in no other
-BOOK = "7071234000046"  # FJ-BK-0004: in no order
+BOOK = "7071234000046"  # FJ-BK-0004: in order 6002 only (picked, waiting to be packed)
+PEN = "7071234000053"  # FJ-PE-0005: in no order
 
 #: The order the scans are about: the cup, the socks (one short), the mug on two lines.
 BIG = order_in(6001, ("FJ-KJ-0001", 2), ("FJ-TX-0002", 3), ("FJ-KJ-0003", 1), ("FJ-KJ-0003", 2))
+
+#: Another order, picked: the book is its.
+BOOKS = order_in(6002, ("FJ-BK-0004", 1), minutes=1)
 
 #: What a packer may scan, wrong things included.
 CODES_SCANNED = (
@@ -60,7 +64,9 @@ CODES_SCANNED = (
     "2*" + MUG,
     "3*FJ-KJ-0001",
     "9*" + SOCKS,  # too many
-    BOOK,  # a product in no order
+    BOOK,  # a product of another open order
+    PEN,  # a product in no order
+    "FJ-PE-0005",  # the same, by its SKU
     "7071234000010",  # a bad check digit
     "7071234999990",  # no such product
     "CMD-UNDO",
@@ -87,6 +93,7 @@ def build(db: Database) -> int:
         for sku, gtin, name in (
             ("FJ-KJ-0003", MUG, "Krus med hank"),
             ("FJ-BK-0004", BOOK, "Kokebok"),
+            ("FJ-PE-0005", PEN, "Fyllepenn"),
         ):
             s.add(
                 Product(
@@ -102,9 +109,10 @@ def build(db: Database) -> int:
             )
     with db.write() as s:
         big = receive_order(s, Actor("admin", "seed", None), BIG).order_id
+        books = receive_order(s, Actor("admin", "seed", None), BOOKS).order_id
     with db.write() as s:
         s.execute(text("UPDATE order_line SET short_qty = 1 WHERE sku = 'FJ-TX-0002'"))
-    for order_id in (big, ids["first"], ids["second"]):
+    for order_id in (big, books, ids["first"], ids["second"]):
         make_picked(db, order_id)
     return big
 
@@ -189,21 +197,26 @@ def two_benches(template: Path) -> Iterator[tuple[Database, Database, int]]:
 
 @contextmanager
 def counting() -> Iterator[list[str]]:
-    """The scans the Core path took (not declined)."""
+    """The scans the Core path took (not declined): their codes, ``refused CODE`` for those it
+    refused itself."""
     taken: list[str] = []
     unit, undo = pack_rows.unit_scan, pack_rows.undo
 
-    def counted_unit(*a: Any, **kw: Any) -> Any:
-        out = unit(*a, **kw)
-        if out is not None:
-            taken.append(out.code)
-        return out
+    def counted(way: Callable[..., Any]) -> Callable[..., Any]:
+        def run(conn: Any, actor: Actor, rules: Any, order_id: int, *rest: Any) -> Any:
+            raw = rest[1] if way is unit else rest[0]
+            try:
+                out = way(conn, actor, rules, order_id, *rest)
+            except Refused:
+                taken.append(f"refused {raw}")
+                raise
+            if out is not None:
+                taken.append(out.code)
+            return out
 
-    def counted_undo(*a: Any, **kw: Any) -> Any:
-        out = undo(*a, **kw)
-        if out is not None:
-            taken.append(out.code)
-        return out
+        return run
+
+    counted_unit, counted_undo = counted(unit), counted(undo)
 
     pack_rows.unit_scan, pack_rows.undo = counted_unit, counted_undo  # type: ignore[assignment]
     try:
@@ -269,17 +282,23 @@ def test_a_plain_packing_run_goes_the_core_way_and_leaves_the_same_rows(
     assert [o["status"] for o in end["orders"] if o["number"] == "6001"] == ["packed"]
 
 
-def test_the_core_way_declines_before_it_writes(_empty_template: Path) -> None:
-    """Scans the Core path declines (too many, not in the order, someone else's order) are
-    written once, by the ORM path: one refusal each, nothing else."""
-    mine = [(KARI, code) for code in ("9*" + SOCKS, BOOK, "CMD-UNDO")]
+def test_refusals_are_written_once_whichever_way_takes_them(_empty_template: Path) -> None:
+    """The Core path refuses a product not in the order, of another open order, or one too
+    many itself; it declines, before writing, what the ORM path refuses (nothing to undo,
+    someone else's order, no such product). Each is written once: one refusal, nothing else."""
+    mine = [(KARI, code) for code in ("9*" + SOCKS, BOOK, PEN, "FJ-PE-0005", "CMD-UNDO")]
     taken_over = [(OLA, "ORD-6001"), (OLA, "CMD-CONFIRM")]  # a supervisor takes the order
-    steps = [*PACKING, *mine, *taken_over, (KARI, CUP)]
+    steps = [*PACKING, *mine, (KARI, "7071234000060"), *taken_over, (KARI, CUP)]
     taken, end = run_both(_empty_template, steps)
-    assert taken == []
-    refused = [e["code"] for e in end["event"] if e["result"] == "refused"]
-    for code in ("9*" + SOCKS, BOOK, "CMD-UNDO", CUP):
-        assert refused.count(code) == 1, (code, refused)
+    assert taken == [f"refused {c}" for c in ("9*" + SOCKS, BOOK, PEN, "FJ-PE-0005")]
+    refused = [e for e in end["event"] if e["result"] == "refused"]
+    codes = [e["code"] for e in refused]
+    for code in ("9*" + SOCKS, BOOK, PEN, "FJ-PE-0005", "CMD-UNDO", "7071234000060", CUP):
+        assert codes.count(code) == 1, (code, codes)
+    said = {e["code"]: e["message"] for e in refused}
+    assert said[BOOK].startswith("Wrong order:") and "order 6002 (picked)" in said[BOOK]
+    assert said[PEN].startswith("Not in this order:")
+    assert said["9*" + SOCKS].startswith("Too many: 9 ×")
     assert all(ln["packed_qty"] == 0 for ln in end["order_line"])
 
 

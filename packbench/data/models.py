@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from packbench.data.types import UTCDateTime, utcnow
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's table, for statements in SQLAlchemy Core (SQLModel's types do not show
+    ``__table__``)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _now_field() -> datetime:

@@ -51,6 +51,7 @@ from packbench.operations.carrier_booking import (
 from packbench.operations.common import Actor, Refused, record_event
 
 if TYPE_CHECKING:
+    from packbench.carriers import CarrierShipment
     from packbench.config import ShipSettings
 
 __all__ = ["STALE_AFTER_S", "RecoveryReport", "crash_left_bookings", "resolve_crash_left"]
@@ -195,7 +196,7 @@ def _settle(
 ) -> None:  # fmt: skip
     code = "startup-lookup"
 
-    def hold(reason: str, booked=None) -> None:  # type: ignore[no-untyped-def]
+    def hold(reason: str, booked: CarrierShipment | None = None) -> None:
         _record_failed(db, actor, order_id, shipment_id, held=True, reason=reason, code=code,
                        booked=booked)  # fmt: skip
         report.held.append(number)

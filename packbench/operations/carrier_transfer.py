@@ -223,7 +223,7 @@ def _claim(db: Database, now: datetime, stale_after_s: float, limit: int) -> lis
                 )
                 .values(status="sending", sent_at=now, attempts=attempts + 1)
             )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if taken.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult, which has it
                 continue
             assert row.id is not None
             out.append(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session, select
 
 from packbench.core.workflow import IN_PROGRESS, Action, OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Order, OrderLine, Product
+from packbench.data.models import Order, OrderLine, Product, table_of
 from packbench.data.types import utcnow
 from packbench.operations.common import (
     Actor,
@@ -109,9 +110,9 @@ def _check_lengths(model: type, values: dict[str, object], what: str) -> None:
     lengths = _LENGTHS.get(model)
     if lengths is None:
         lengths = _LENGTHS[model] = {
-            c.name: c.type.length
-            for c in model.__table__.columns  # type: ignore[attr-defined]
-            if getattr(c.type, "length", None) is not None
+            c.name: length
+            for c in table_of(model).columns
+            if (length := getattr(c.type, "length", None)) is not None
         }
     for name, value in values.items():
         length = lengths.get(name)
@@ -276,7 +277,12 @@ def receive_order(session: Session, actor: Actor, incoming: OrderIn) -> IntakeRe
     return _update(session, actor, order, incoming)
 
 
-def is_unchanged(order: Order, incoming: OrderIn) -> bool:
+class _Modified(Protocol):
+    @property
+    def upstream_modified_at(self) -> datetime | None: ...
+
+
+def is_unchanged(order: _Modified, incoming: OrderIn) -> bool:
     """The shop sends nothing newer than what the bench has (a re-read of the overlap)."""
     return (
         order.upstream_modified_at is not None

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select
 from sqlmodel import Session
 
 from packbench.core.workflow import IN_PROGRESS, OrderStatus
-from packbench.data.models import Event, Order, OrderLine, Product
+from packbench.data.models import Event, Order, OrderLine, Product, table_of
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor
 from packbench.operations.intake import (
@@ -33,10 +33,10 @@ from packbench.operations.intake import (
     same_lines,
 )
 
-ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
-LINES: Table = OrderLine.__table__  # type: ignore[attr-defined]
-EVENTS: Table = Event.__table__  # type: ignore[attr-defined]
-PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
+ORDERS: Table = table_of(Order)
+LINES: Table = table_of(OrderLine)
+EVENTS: Table = table_of(Event)
+PRODUCTS: Table = table_of(Product)
 
 
 # -- checks in Python, before any statement -------------------------------------------------
@@ -123,7 +123,7 @@ def insert_rows(
                         out = done[key] = processor(value)
                     values[i] = out
             processed.append(values)
-        rows = processed  # type: ignore[assignment]
+        rows = processed  # type: ignore[assignment]  # lists where tuples were: executemany takes either
     if not dialect.positional:
         params: list[Any] = [dict(zip(compiled.names, row, strict=True)) for row in rows]
     elif compiled.order is None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from packbench.core.routing import Layout, LocationError, parse_location
 from packbench.core.workflow import OrderStatus
 from packbench.data.engine import Database
-from packbench.data.models import Location, Order, OrderLine, Product, SyncState
+from packbench.data.models import Location, Order, OrderLine, Product, SyncState, table_of
 from packbench.data.types import utcnow
 from packbench.operations.catalogue_batch import NewProducts, write_new_products
 from packbench.operations.common import Actor
@@ -198,7 +198,7 @@ def _columns(model: Any) -> Any:
 _O, _L, _P = (_columns(m) for m in (Order, OrderLine, Product))
 _OPEN_LINES = (
     select(_L.id, _L.product_id, _L.sku, _L.shop_product_id)
-    .join(Order.__table__, _O.id == _L.order_id)  # type: ignore[attr-defined]
+    .join(table_of(Order), _O.id == _L.order_id)
     .where(
         or_(
             _O.status.in_(LINKED_STATUSES),
@@ -215,7 +215,7 @@ _OPEN_LINES = (
     )
 )
 _RELINK = (
-    update(OrderLine.__table__)  # type: ignore[attr-defined]
+    update(table_of(OrderLine))
     .where(_L.id == bindparam("b_id"))
     .values(product_id=bindparam("b_product_id"), sku=bindparam("b_sku"))
 )

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
 from packbench.data.engine import Database
-from packbench.data.models import Order, OutboxItem, SyncLease, SyncState
+from packbench.data.models import Order, OutboxItem, SyncLease, SyncState, table_of
 from packbench.data.types import utcnow
 from packbench.operations.common import Actor, Refused, record_event, require_supervisor
 from packbench.operations.intake import (
@@ -265,14 +265,14 @@ def apply_order_page(
         return db.transact(lambda session: run(session, True))
 
 
-_STATE = SyncState.__table__.c  # type: ignore[attr-defined]
+_STATE = table_of(SyncState).c
 _CURSOR = select(_STATE.value).where(_STATE.key == bindparam("key"))
 # Not a range of keys: PostgreSQL's collation may order "." and "/" otherwise than bytes do.
 _ORDER_PROBLEMS = select(_STATE.key).where(
     _STATE.key.startswith(f"{PROBLEM}order.", autoescape=True)
 )
 _MOVE_CURSOR = (
-    update(SyncState.__table__)  # type: ignore[attr-defined]
+    update(table_of(SyncState))
     .where(_STATE.key == bindparam("b_key"))
     .values(value=bindparam("b_value"), updated_at=bindparam("b_at"))
 )
@@ -330,7 +330,7 @@ def _order_page(
                 fresh.append(incoming)
                 fresh_ids.add(incoming.shop_order_id)
             written.append(incoming)
-        elif is_unchanged(order, incoming):  # type: ignore[arg-type]
+        elif is_unchanged(order, incoming):
             result.pulled += 1  # re-read in the overlap: nothing to write
             taken.append((incoming, None))
         else:

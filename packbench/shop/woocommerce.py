@@ -376,9 +376,9 @@ class WooCommerceAdapter:
 
     @staticmethod
     def _order_id(value: object) -> int:
-        if not _is_int(value) or not 1 <= value <= MAX_ID:  # type: ignore[operator]
+        if not _is_int(value) or not 1 <= value <= MAX_ID:
             raise ValueError(f"shop order ids are positive integers, got {value!r}")
-        return value  # type: ignore[return-value]
+        return value
 
     @staticmethod
     def _remote(data: object, order_id: int) -> RemoteOrder:

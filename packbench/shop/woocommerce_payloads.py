@@ -35,7 +35,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 from packbench.core.code128 import code128_problem
 from packbench.core.codes import is_valid_gtin
@@ -190,7 +190,7 @@ def _fail(where: str, expected: str, value: object) -> NoReturn:
     raise PayloadError(f"{where}: expected {expected}, got {_show(value, where)}", field=where)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -300,9 +300,9 @@ def _obj(value: object, where: str) -> dict[str, Any]:
 
 
 def _pos_int(value: object, where: str, *, maximum: int = MAX_ID) -> int:
-    if not _is_int(value) or not 1 <= value <= maximum:  # type: ignore[operator]
+    if not _is_int(value) or not 1 <= value <= maximum:
         _fail(where, "a positive integer", value)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _opt_id(value: object, where: str) -> int | None:
@@ -322,9 +322,9 @@ def _decimal(value: object, where: str, *, empty_is_zero: bool = False) -> Decim
             _fail(where, "a decimal number like '29.35'", value)
         number = Decimal(text)
     elif _is_int(value):
-        if abs(value) > MAX_AMOUNT:  # type: ignore[arg-type]
+        if abs(value) > MAX_AMOUNT:
             _fail(where, f"a number below {MAX_AMOUNT:,}", value)
-        number = Decimal(value)  # type: ignore[arg-type]
+        number = Decimal(value)
     elif isinstance(value, Decimal):
         number = value
     elif isinstance(value, float):
@@ -422,7 +422,7 @@ def _map_line(item: object, where: str, notes: _Notes) -> LineIn:
     line = _obj(item, where)
     line_id = _pos_int(line.get("id"), f"{where}.id")
     quantity = line.get("quantity")
-    if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:  # type: ignore[operator]
+    if not _is_int(quantity) or not 1 <= quantity <= MAX_QUANTITY:
         _fail(f"{where}.quantity", f"a positive integer up to {MAX_QUANTITY:,}", quantity)
     assert isinstance(quantity, int)
     price = line.get("price")

@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from packbench.core.workflow import Action, IllegalTransition, next_status
 from packbench.data.engine import Database
-from packbench.data.models import Event, Order
+from packbench.data.models import Event, Order, table_of
 from packbench.data.types import utcnow
 from packbench.operations.actor import Actor as Actor  # where every operation finds it
 
@@ -55,7 +55,7 @@ def clip_code(code: str | None) -> str | None:
 
 
 #: An event row inserted in SQLAlchemy Core (``event_row`` gives its values).
-EVENT_INSERT = insert(SQLModel.metadata.tables["event"])
+EVENT_INSERT = insert(table_of(Event))
 
 
 def record_event(

@@ -36,11 +36,19 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, case, delete, false, insert, update
 from sqlalchemy import select as core_select
-from sqlmodel import SQLModel
 
 from packbench.core.codes import CodeKind, Scan
 from packbench.core.workflow import OrderStatus
-from packbench.data import models  # noqa: F401  # the tables below are the models' tables
+from packbench.data.models import (
+    BoxType,
+    Order,
+    OrderLine,
+    PackPlan,
+    Parcel,
+    ParcelItem,
+    Product,
+    table_of,
+)
 from packbench.operations import messages as msg
 from packbench.operations.actor import Actor
 from packbench.operations.common import EVENT_INSERT, Refused, event_row
@@ -141,11 +149,8 @@ class _Item:
     quantity: int
 
 
-_TABLES = SQLModel.metadata.tables
-_ORDERS, _PLANS, _LINES, _PRODUCTS = (
-    _TABLES[n] for n in ("orders", "pack_plan", "order_line", "product")
-)
-_PARCELS, _ITEMS, _BOXES = (_TABLES[n] for n in ("parcel", "parcel_item", "box_type"))
+_ORDERS, _PLANS, _LINES, _PRODUCTS = (table_of(m) for m in (Order, PackPlan, OrderLine, Product))
+_PARCELS, _ITEMS, _BOXES = (table_of(m) for m in (Parcel, ParcelItem, BoxType))
 
 
 def _columns(table: Table, record: type) -> list[Column[Any]]:
